@@ -1,0 +1,91 @@
+"""PropDesk entrypoint: configuration, the schema check, the sign-in gate, the error guard,
+and navigation by role (a role sees only the pages it may use).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import streamlit as st
+
+from services.auth import can
+from services.system import schema_status
+from ui.auth_forms import login_form, password_form
+from ui.i18n import LANGS, t
+from ui.session import ACTOR_KEY, role_label, sign_out
+
+log = logging.getLogger("propdesk")
+
+# url path -> (script, catalog key, icon, action that grants the page or None for everyone)
+PAGES = [
+    ("", "screens/home.py", "nav.home", ":material/home:", None),
+    ("owners", "screens/owners.py", "nav.owners", ":material/apartment:", "units.view"),
+    ("audit", "screens/audit.py", "nav.audit", ":material/history:", "audit.view"),
+    ("admin", "screens/admin.py", "nav.admin", ":material/admin_panel_settings:", "users.manage"),
+    ("account", "screens/account.py", "nav.account", ":material/person:", None),
+]
+
+
+def _sidebar(actor) -> None:
+    with st.sidebar:
+        st.markdown(f"**{t('app.title')}**")
+        st.caption(t("app.signed_in_as", name=actor.display_name, role=role_label(actor)))
+        if st.button(t("app.logout"), icon=":material/logout:", use_container_width=True):
+            sign_out()
+            st.rerun()
+        _language_switch()
+
+
+def _language_switch() -> None:
+    st.selectbox(t("app.language"), LANGS, key="lang",
+                 format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+
+
+def _guarded(run) -> None:
+    """Run a page; a DomainError is the page's to show, anything else is logged with an id and apologised for."""
+    try:
+        run()
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("unhandled error %s", error_id)
+        st.error(t("app.error", error_id=error_id), icon=":material/error:")
+
+
+def main() -> None:
+    st.set_page_config(page_title=t("app.title"), page_icon=":material/apartment:", layout="wide")
+    st.session_state.setdefault("lang", "zh")
+    status = schema_status()
+    if not status.ok:
+        st.error(f"{t('app.schema')}：{status.message}")
+        st.stop()
+
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is None or actor.must_change_password:
+        # Register every page, hidden, so a bookmarked address such as /owners survives sign-in.
+        st.navigation(_pages(lambda action: True), position="hidden")
+        if actor is None:
+            with st.sidebar:
+                _language_switch()
+            _guarded(login_form)
+        else:
+            _sidebar(actor)
+            st.title(t("account.title"))
+            st.warning(t("account.must_change"))
+            _guarded(password_form)
+        return
+
+    nav = st.navigation(_pages(lambda action: can(actor, action)))
+    _sidebar(actor)
+    _guarded(nav.run)
+
+
+def _pages(allowed) -> list:
+    return [
+        st.Page(script, title=t(label), icon=icon, url_path=path or None, default=path == "")
+        for path, script, label, icon, action in PAGES
+        if action is None or allowed(action)
+    ]
+
+
+main()

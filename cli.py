@@ -1,0 +1,123 @@
+"""`propdesk`: the command line for cron jobs and administrators.
+
+Every command acts as the system actor and goes through the same services as the
+console, so the rules and the audit trail are the same. Errors print one Chinese
+line to stderr and exit 1; no traceback for a refusal the user can act on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from services import demo, system, users
+from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
+from services.errors import DomainError
+
+
+def _cmd_init(args) -> None:
+    generated = system.init(admin_password=os.environ.get("PROPDESK_ADMIN_PASSWORD") or None)
+    print("数据库已迁移到最新版本。")
+    if generated:
+        print(f"已创建管理员 admin，初始密码（只显示这一次，首次登录后须修改）：{generated}")
+
+
+def _cmd_demo(args) -> None:
+    if not system.is_empty():
+        print("数据库中已有小区数据，跳过演示数据。")
+        return
+    password = os.environ.get("PROPDESK_DEMO_PASSWORD") or None
+    created = demo.build_demo(scale=args.scale, demo_password=password)
+    print(f"已生成演示小区（{args.scale}）。演示用户：")
+    for username, pw in created.items():
+        shown = "（PROPDESK_DEMO_PASSWORD）" if password else pw
+        print(f"  {username:<10} 密码 {shown}")
+
+
+def _cmd_user(args) -> None:
+    if args.action == "add":
+        _, pw = users.add_user(actor=SYSTEM_ACTOR, username=args.username, display_name=args.name or args.username,
+                               role=args.role, password=args.password)
+        print(f"已创建用户 {args.username}（{ROLE_LABELS[Role(args.role)]}）" +
+              ("" if args.password else f"，初始密码：{pw}（首次登录后须修改）"))
+    elif args.action == "reset":
+        pw = users.reset_password(actor=SYSTEM_ACTOR, username=args.username, password=args.password)
+        print(f"已重置 {args.username} 的密码" + ("" if args.password else f"：{pw}") + "（下次登录须修改）")
+    elif args.action == "disable":
+        users.set_active(actor=SYSTEM_ACTOR, username=args.username, active=False)
+        print(f"已停用用户 {args.username}")
+    elif args.action == "enable":
+        users.set_active(actor=SYSTEM_ACTOR, username=args.username, active=True)
+        print(f"已启用用户 {args.username}")
+
+
+def _cmd_backup(args) -> None:
+    system.backup(Path(args.file))
+    print(f"已备份到 {args.file}")
+
+
+def _cmd_restore(args) -> None:
+    system.restore(Path(args.file))
+    print(f"已从 {args.file} 恢复数据库")
+
+
+def _cmd_export(args) -> None:
+    data = system.export_table(args.table, args.format)
+    Path(args.output).write_bytes(data)
+    print(f"已导出 {args.table} 到 {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("init", help="迁移数据库并创建管理员 admin（密码取自 PROPDESK_ADMIN_PASSWORD，否则随机生成）")
+    s.set_defaults(func=_cmd_init)
+
+    s = sub.add_parser("demo", help="在空数据库上生成演示小区和每个角色一个演示用户")
+    s.add_argument("--scale", choices=("small", "large"), default="small")
+    s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("user", help="用户管理：add / reset / disable / enable")
+    s.add_argument("action", choices=("add", "reset", "disable", "enable"))
+    s.add_argument("username")
+    s.add_argument("--role", choices=[r.value for r in Role], default=Role.SERVICE.value)
+    s.add_argument("--name", help="姓名")
+    s.add_argument("--password", help="不填则随机生成")
+    s.set_defaults(func=_cmd_user)
+
+    s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
+    s.add_argument("file")
+    s.set_defaults(func=_cmd_backup)
+
+    s = sub.add_parser("restore", help="从备份文件恢复 SQLite 数据库（请先停止控制台）")
+    s.add_argument("file")
+    s.set_defaults(func=_cmd_restore)
+
+    s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel")
+    s.add_argument("table", choices=list(system.EXPORT_TABLES))
+    s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=_cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command != "init":
+        status = system.schema_status()
+        if not status.ok:
+            print(status.message, file=sys.stderr)
+            return 1
+    try:
+        args.func(args)
+    except DomainError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

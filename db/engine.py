@@ -1,0 +1,108 @@
+"""Engine and transactions.
+
+Invariants:
+- `DATABASE_URL` picks the backend; the default is the embedded SQLite file
+  `data/propdesk.db` (WAL, foreign keys on, busy timeout);
+- a write transaction on SQLite starts with BEGIN IMMEDIATE, so two writers queue
+  on the busy timeout instead of failing half-way when one upgrades a read lock;
+- `unit_of_work()` rolls back unless `commit()` was called; nothing else commits.
+
+The engine registry below holds connection pools, never records, so several
+Streamlit processes behind a proxy behave like one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'propdesk.db'}"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_engines: dict[str, Engine] = {}
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_on_connect(dbapi_conn, _record):
+            # Take transaction control from pysqlite so BEGIN is ours to emit.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_on_begin(conn):
+            immediate = conn.get_execution_options().get("propdesk_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = _make_engine(url)
+    return engine
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+class UnitOfWork:
+    def __init__(self, session: Session):
+        self.session = session
+        self._committed = False
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """A write transaction: commit() or everything is rolled back."""
+    engine = get_engine().execution_options(propdesk_write=True)
+    session = Session(engine, expire_on_commit=False, autoflush=True)
+    uow = UnitOfWork(session)
+    try:
+        yield uow
+    finally:
+        if not uow._committed:
+            session.rollback()
+        session.close()
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A read-only transaction (never committed)."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

@@ -1,0 +1,88 @@
+"""系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments)."""
+
+import streamlit as st
+
+from services.auth import ROLE_LABELS, Role
+from services.errors import DomainError
+from services.reference import create_reference, estate_options, list_reference, update_reference
+from services.users import add_user, list_users, reset_password, staff_options, update_users
+from ui import specs
+from ui.grid import data_grid
+from ui.i18n import t
+from ui.session import current_actor
+
+actor = current_actor()
+st.title(t("admin.title"))
+
+# A password shown once must survive the rerun that follows the form.
+notice = st.session_state.pop("admin:notice", None)
+if notice:
+    st.success(notice)
+
+tab_users, tab_estates, tab_buildings, tab_departments = st.tabs(
+    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments")]
+)
+
+with tab_users:
+    data_grid(specs.USERS, load=lambda q: list_users(actor=actor, query=q),
+              save=lambda edits: update_users(actor=actor, edits=edits))
+    c1, c2 = st.columns(2)
+    with c1, st.expander(t("admin.add_user")), st.form("add_user", clear_on_submit=True):
+        username = st.text_input(t("admin.username"), max_chars=32)
+        display_name = st.text_input(t("admin.display_name"), max_chars=32)
+        role = st.selectbox(t("admin.role"), list(Role), format_func=lambda r: ROLE_LABELS[r])
+        staff = staff_options(actor=actor)
+        staff_id = st.selectbox(t("admin.staff"), [None, *[s[0] for s in staff]],
+                                format_func=lambda v: t("admin.none") if v is None else dict(staff)[v])
+        if st.form_submit_button(t("admin.add"), type="primary"):
+            try:
+                _, password = add_user(actor=actor, username=username, display_name=display_name,
+                                       role=role, staff_id=staff_id)
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                st.session_state["admin:notice"] = t("admin.user_added", username=username.strip(),
+                                                     password=password)
+                st.rerun()
+    with c2, st.expander(t("admin.reset")), st.form("reset_password", clear_on_submit=True):
+        who = st.text_input(t("admin.reset_user"), max_chars=32)
+        if st.form_submit_button(t("admin.reset"), type="primary"):
+            try:
+                password = reset_password(actor=actor, username=who.strip())
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                st.session_state["admin:notice"] = t("admin.reset_done", username=who.strip(),
+                                                     password=password)
+                st.rerun()
+
+
+def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
+    data_grid(spec, load=lambda q: list_reference(actor=actor, table=table, query=q),
+              save=lambda edits: update_reference(actor=actor, table=table, edits=edits))
+    with st.expander(t("admin.add")), st.form(f"add_{table}", clear_on_submit=True):
+        values = {}
+        if table == "buildings":
+            estates = estate_options(actor=actor)
+            values["estate_id"] = st.selectbox(t("admin.estate"), [e[0] for e in estates],
+                                               format_func=lambda v: dict(estates)[v])
+        for name, label in fields:
+            values[name] = st.text_input(t(label), max_chars=200)
+        if st.form_submit_button(t("admin.add"), type="primary"):
+            try:
+                create_reference(actor=actor, table=table, values=values)
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                st.session_state["admin:notice"] = t("admin.created")
+                st.rerun()
+
+
+with tab_estates:
+    reference_tab("estates", specs.ESTATES,
+                  [("code", "admin.code"), ("name", "admin.name"), ("address", "admin.address")])
+with tab_buildings:
+    reference_tab("buildings", specs.BUILDINGS,
+                  [("code", "admin.code"), ("name", "admin.name"), ("floors", "admin.floors")])
+with tab_departments:
+    reference_tab("departments", specs.DEPARTMENTS, [("code", "admin.code"), ("name", "admin.name")])

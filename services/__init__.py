@@ -1,0 +1,1 @@
+"""Business rules and transactions. No Streamlit here; pages reach the database only through these."""

@@ -1,0 +1,92 @@
+"""The audit trail.
+
+Invariants: every mutation adds its audit row in the same session, before the
+one commit of its service, so a change and its record stand or fall together;
+audit rows are never updated or deleted; values are stored as JSON text with
+money and dates as strings, so they read back exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry
+from db.types import utcnow
+
+if TYPE_CHECKING:
+    from services.auth import Actor
+
+ACTION_LABELS = {
+    "create": "新增",
+    "update": "修改",
+    "disable": "停用",
+    "enable": "启用",
+    "reset_password": "重置密码",
+    "change_password": "修改密码",
+    "login": "登录",
+    "lock": "锁定账户",
+    "restore": "恢复备份",
+    "demo": "生成演示数据",
+}
+
+ENTITY_LABELS = {
+    "units": "房屋",
+    "users": "用户",
+    "estates": "小区",
+    "buildings": "楼栋",
+    "departments": "部门",
+    "staff": "员工",
+    "people": "人员",
+    "unit_people": "房屋人员",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _dump(values: dict | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(_jsonable(values), ensure_ascii=False, sort_keys=True)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict | None,
+    after: dict | None,
+) -> None:
+    """Add one audit row to the caller's transaction (never commits)."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor_user_id=actor.user_id,
+            actor_username=actor.username,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            before_json=_dump(before),
+            after_json=_dump(after),
+        )
+    )
+
+
+def snapshot(obj: object, fields: list[str] | tuple[str, ...]) -> dict:
+    return {f: getattr(obj, f) for f in fields}

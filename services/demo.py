@@ -1,0 +1,193 @@
+"""The demo estate: two 小区 with about 800 units, owners, departments, staff and one user per role.
+
+Deterministic (fixed seed), so screenshots and tests see the same estate every time.
+`large` builds 20,000 units and 60,000 people for the scale benchmark.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import insert, select
+
+from db.engine import read_session, unit_of_work
+from db.models import Building, Department, Estate, Person, Staff, Unit, UnitPerson, User
+from services import audit
+from services.auth import SYSTEM_ACTOR, Role
+from services.errors import Conflict
+from services.users import add_user
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华飞玉兰萍红建国建华文志强晓明海燕俊杰欣怡子涵浩然雨轩梓萱思远嘉怡宇航佳琪一鸣天宇"
+MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155",
+                   "156", "157", "158", "159", "166", "176", "177", "180", "181", "182", "185", "186",
+                   "187", "188", "189", "199")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+AREA_CODES = ("440106", "440104", "440305", "110105", "310115", "330106", "320102", "510107")
+
+DEPARTMENTS = [("KF", "客服部"), ("GC", "工程部"), ("BJ", "保洁部"), ("AB", "安保部"), ("LH", "绿化部"),
+               ("CW", "财务部")]
+
+DEMO_USERS = [
+    # username, name, role, department code, post
+    ("sysadmin", "周立新", Role.ADMIN, "KF", "系统管理员"),
+    ("manager", "陈静怡", Role.MANAGER, "KF", "客服主管"),
+    ("service", "林晓燕", Role.SERVICE, "KF", "客服前台"),
+    ("cashier", "黄丽娟", Role.CASHIER, "CW", "收费员"),
+    ("engineer", "赵建国", Role.ENGINEER, "GC", "维修工"),
+    ("clerk", "吴佳琪", Role.CLERK, "KF", "内勤"),
+]
+
+STATUS_WEIGHTS = [("已入住", 66), ("空置", 10), ("已交房未入住", 9), ("装修中", 5), ("出租", 8), ("未售", 2)]
+LAYOUTS = {Decimal(68): "两室一厅", Decimal(89): "两室两厅", Decimal(105): "三室两厅", Decimal(128): "三室两厅",
+           Decimal(143): "四室两厅"}
+
+
+def pinyin_initials(name: str) -> str:
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+
+
+def _id_number(rng: random.Random, birth: date, male: bool) -> str:
+    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
+    body = f"{rng.choice(AREA_CODES)}{birth:%Y%m%d}{seq:03d}"
+    check = ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+def _person(rng: random.Random, mobiles: set[str]) -> dict:
+    male = rng.random() < 0.5
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    while True:
+        mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        if mobile not in mobiles:
+            mobiles.add(mobile)
+            break
+    birth = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
+    return {
+        "name": name, "gender": "男" if male else "女", "mobile": mobile,
+        "id_number": _id_number(rng, birth, male), "is_company": False,
+        "pinyin_initials": pinyin_initials(name), "note": "",
+    }
+
+
+def _estate_plan(scale: str) -> list[tuple[str, str, str, list[tuple[str, str, int, int, int]]]]:
+    """(code, name, address, [(building code, name, units per floor-unit, floors, 单元 count)])."""
+    if scale == "large":
+        names = ["翠湖花园", "锦绣华庭", "滨江壹号", "云山府", "紫荆苑", "金域蓝湾", "万科城", "保利香槟"]
+        return [
+            (f"E{i + 1:02d}", name, f"示范路 {100 + i} 号",
+             [(str(b), f"{b}栋", 4, 26, 3) for b in range(1, 11)] + [("S", "商业街", 0, 0, 0)])
+            for i, name in enumerate(names)
+        ]
+    return [
+        ("CH", "翠湖花园", "广州市天河区翠湖路 88 号",
+         [("1", "1栋", 2, 18, 2), ("2", "2栋", 2, 18, 2), ("3", "3栋", 3, 16, 2), ("5", "5栋", 3, 16, 2),
+          ("6", "6栋", 2, 11, 2), ("S", "商业街", 0, 0, 0)]),
+        ("JX", "锦绣华庭", "广州市海珠区锦绣街 16 号",
+         [("1", "1栋", 3, 18, 2), ("2", "2栋", 3, 18, 2), ("3", "3栋", 4, 18, 2), ("G", "地下车库", 0, 0, 0)]),
+    ]
+
+
+def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dict[str, str]:
+    """Create the demo estate on an empty database; returns {username: password} of the demo users."""
+    if scale not in ("small", "large"):
+        raise ValueError(scale)
+    rng = random.Random(2026)
+    with read_session() as s:
+        if s.scalar(select(Estate.id).limit(1)) is not None:
+            raise Conflict("数据库中已有小区数据，不再生成演示数据")
+    mobiles: set[str] = set()
+    today = date(2026, 11, 1)
+    with unit_of_work() as uow:
+        s = uow.session
+        depts = {}
+        for code, name in DEPARTMENTS:
+            d = Department(code=code, name=name)
+            s.add(d)
+            depts[code] = d
+        s.flush()
+        staff_ids = {}
+        for i, (username, name, _role, dept, post) in enumerate(DEMO_USERS, start=1):
+            st = Staff(staff_no=f"S{i:03d}", name=name, department_id=depts[dept].id, post=post)
+            s.add(st)
+            s.flush()
+            staff_ids[username] = st.id
+        unit_rows: list[dict] = []
+        for e_code, e_name, address, buildings in _estate_plan(scale):
+            estate = Estate(code=e_code, name=e_name, address=address)
+            s.add(estate)
+            s.flush()
+            for b_code, b_name, per_floor, floors, unit_count in buildings:
+                building = Building(estate_id=estate.id, code=b_code, name=b_name, floors=floors or 1)
+                s.add(building)
+                s.flush()
+                delivered = date(2018 + rng.randrange(5), rng.randrange(1, 13), 1)
+                if b_code == "S":
+                    for n in range(1, 13 if scale == "small" else 21):
+                        area = Decimal(rng.randrange(4000, 16000)) / 100
+                        unit_rows.append(_unit(estate.id, building.id, "1", f"S{n:02d}", 1, "商铺", "",
+                                               area, rng, delivered))
+                elif b_code == "G":
+                    for n in range(1, 61):
+                        unit_rows.append(_unit(estate.id, building.id, "1", f"B{n:03d}", -1, "车库", "",
+                                               Decimal("13.20"), rng, delivered))
+                else:
+                    sizes = rng.sample(sorted(LAYOUTS), k=min(per_floor, len(LAYOUTS)))
+                    for u in range(1, unit_count + 1):
+                        for floor in range(1, floors + 1):
+                            for r in range(1, per_floor + 1):
+                                base = sizes[r - 1]
+                                area = base + Decimal(rng.randrange(0, 100)) / 100
+                                unit_rows.append(_unit(estate.id, building.id, str(u), f"{floor}{r:02d}",
+                                                       floor, "住宅", LAYOUTS[base], area, rng, delivered))
+        s.execute(insert(Unit), unit_rows)
+        unit_ids = list(s.scalars(select(Unit.id).order_by(Unit.id)))
+        statuses = dict(s.execute(select(Unit.id, Unit.status)).all())
+        people_rows = []
+        links = []
+        target_people = 3 * len(unit_ids) if scale == "large" else int(len(unit_ids) * 1.6)
+        for uid in unit_ids:
+            if statuses[uid] == "未售":
+                continue
+            people_rows.append(_person(rng, mobiles))
+            links.append((uid, len(people_rows), "业主"))
+        while len(people_rows) < target_people:
+            uid = rng.choice(unit_ids)
+            if statuses[uid] == "未售":
+                continue
+            people_rows.append(_person(rng, mobiles))
+            role = "租客" if statuses[uid] == "出租" else rng.choice(("家属", "家属", "共有人"))
+            links.append((uid, len(people_rows), role))
+        s.execute(insert(Person), people_rows)
+        person_ids = list(s.scalars(select(Person.id).order_by(Person.id)))
+        s.execute(insert(UnitPerson), [
+            {"unit_id": uid, "person_id": person_ids[n - 1], "role": role,
+             "start_on": today - timedelta(days=rng.randrange(30, 2000)), "end_on": None}
+            for uid, n, role in links
+        ])
+        audit.record(s, SYSTEM_ACTOR, "demo", "database", "-", None,
+                     {"scale": scale, "units": len(unit_rows), "people": len(people_rows)})
+        uow.commit()
+    passwords = {}
+    for username, name, role, _dept, _post in DEMO_USERS:
+        with read_session() as s:
+            if s.scalar(select(User.id).where(User.username == username)) is not None:
+                continue
+        _, pw = add_user(actor=SYSTEM_ACTOR, username=username, display_name=name, role=role,
+                         password=demo_password, staff_id=staff_ids[username], must_change_password=False)
+        passwords[username] = pw
+    return passwords
+
+
+def _unit(estate_id, building_id, unit_no, room_no, floor, kind, layout, area, rng, delivered) -> dict:
+    status = rng.choices([s for s, _ in STATUS_WEIGHTS], weights=[w for _, w in STATUS_WEIGHTS])[0]
+    inner = (area * Decimal("0.80")).quantize(Decimal("0.01"))
+    return {
+        "estate_id": estate_id, "building_id": building_id, "unit_no": unit_no, "room_no": room_no,
+        "floor": floor, "kind": kind, "layout": layout, "built_area": area, "inner_area": inner,
+        "status": status, "delivered_on": None if status == "未售" else delivered, "note": "",
+    }

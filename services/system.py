@@ -1,0 +1,150 @@
+"""Setting up and looking after a PropDesk database: migrate, first admin, backup, export.
+
+Invariants: `init` is idempotent (migrating an up-to-date database and finding the
+admin already there changes nothing); a restore replaces the whole SQLite database
+through the online backup API, never by copying a file under a running app.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from db import migrate
+from db.engine import database_url, dispose_all, get_engine, read_session, unit_of_work
+from db.models import AuditEntry, Building, Department, Estate, Person, Staff, Unit, UnitPerson, User
+from services import audit
+from services.auth import SYSTEM_ACTOR, Role
+from services.errors import DomainError
+from services.users import add_user
+
+# Every table this issue creates, as `propdesk export` names it; secrets are never exported.
+EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "estates": (Estate, ()),
+    "buildings": (Building, ()),
+    "departments": (Department, ()),
+    "staff": (Staff, ()),
+    "users": (User, ("password_hash",)),
+    "units": (Unit, ()),
+    "people": (Person, ()),
+    "unit_people": (UnitPerson, ()),
+    "audit_log": (AuditEntry, ()),
+}
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    ok: bool
+    message: str
+
+
+def schema_status() -> SchemaStatus:
+    """Whether the database is reachable and migrated to the code's head revision."""
+    try:
+        current = migrate.current_revision()
+    except Exception as exc:  # unreachable server, bad URL: say so in words
+        return SchemaStatus(False, f"无法连接数据库（{type(exc).__name__}）。请检查 DATABASE_URL。")
+    head = migrate.head_revision()
+    if current is None:
+        return SchemaStatus(False, "数据库尚未初始化。请先运行：make init（或 .venv/bin/propdesk init）")
+    if current != head:
+        return SchemaStatus(
+            False, f"数据库版本（{current}）落后于程序（{head}）。请先运行：make init（或 .venv/bin/propdesk init）"
+        )
+    return SchemaStatus(True, "")
+
+
+def init(*, admin_password: str | None) -> str | None:
+    """Migrate to head and create `admin` if missing; returns the admin password when one was generated."""
+    migrate.upgrade()
+    with read_session() as s:
+        exists = s.scalar(select(User.id).where(User.username == "admin")) is not None
+    if exists:
+        return None
+    _, password = add_user(
+        actor=SYSTEM_ACTOR, username="admin", display_name="系统管理员", role=Role.ADMIN,
+        password=admin_password, must_change_password=admin_password is None,
+    )
+    return None if admin_password else password
+
+
+def is_empty() -> bool:
+    with read_session() as s:
+        return s.scalar(select(Estate.id).limit(1)) is None
+
+
+def _sqlite_path() -> Path:
+    url = make_url(database_url())
+    if url.get_backend_name() != "sqlite":
+        raise DomainError(
+            "备份和恢复命令只适用于内置 SQLite 数据库；PostgreSQL 请用 pg_dump / pg_restore，"
+            "MariaDB 请用 mariadb-dump / mariadb。"
+        )
+    return Path(url.database)
+
+
+def backup(target: Path) -> None:
+    """Copy the live SQLite database to `target` with the online backup API (safe while in use)."""
+    source = _sqlite_path()
+    target = Path(target)
+    if target.exists():
+        raise DomainError(f"备份文件已存在：{target}（不会覆盖）")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def restore(source: Path) -> None:
+    """Replace the SQLite database with a backup made by `backup` (checked before anything is replaced)."""
+    target = _sqlite_path()
+    source = Path(source)
+    if not source.exists():
+        raise DomainError(f"备份文件不存在：{source}")
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as probe:
+        try:
+            ok = probe.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            probe.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DomainError(f"不是 PropDesk 的备份文件：{source}") from exc
+        if not ok:
+            raise DomainError(f"备份文件已损坏：{source}")
+    dispose_all()
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    with unit_of_work() as uow:
+        audit.record(uow.session, SYSTEM_ACTOR, "restore", "database", "-", None, {"from": str(source)})
+        uow.commit()
+
+
+def export_table(table: str, fmt: str) -> bytes:
+    """A whole table as CSV (UTF-8 with BOM, opens in Excel) or XLSX bytes."""
+    if table not in EXPORT_TABLES:
+        raise DomainError(f"没有这个表：{table}。可导出：{', '.join(EXPORT_TABLES)}")
+    model, hidden = EXPORT_TABLES[table]
+    cols = [c for c in model.__table__.columns if c.name not in hidden]
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(*cols).order_by(model.__table__.c.id)).all()
+    df = pd.DataFrame([tuple(r) for r in rows], columns=[c.name for c in cols], dtype=object)
+    return frame_to_bytes(df, fmt, sheet=table)
+
+
+def frame_to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "Sheet1") -> bytes:
+    """CSV or XLSX bytes of a frame; timestamps lose their zone (Excel has none) and stay UTC-correct."""
+    out = df.copy()
+    for col in out.columns:
+        out[col] = [v.isoformat(sep=" ") if hasattr(v, "tzinfo") and getattr(v, "tzinfo", None) else v
+                    for v in out[col]]
+    if fmt == "csv":
+        return out.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+            out.to_excel(writer, index=False, sheet_name=sheet[:31])
+        return buf.getvalue()
+    raise DomainError(f"不支持的格式：{fmt}（可选 csv 或 xlsx）")

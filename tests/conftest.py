@@ -1,0 +1,99 @@
+"""Database fixtures: every service test runs on SQLite, and on PostgreSQL and MariaDB when reachable.
+
+`PROPDESK_REQUIRE_DBS=1` (set by .ci/run) turns an unreachable server into a failure
+instead of a skip. Each backend gets a fresh database per test session, migrated
+once with Alembic; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db import migrate
+from db.engine import dispose_all, get_engine
+from db.models import Base
+
+PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("PROPDESK_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
+REQUIRE_DBS = os.environ.get("PROPDESK_REQUIRE_DBS") == "1"
+BACKENDS = ["sqlite", "postgresql", "mariadb"]
+
+
+@contextmanager
+def _server_database(admin_url: str, backend: str) -> Iterator[str]:
+    name = f"propdesk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if backend == "postgresql":
+                conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\''))
+            else:
+                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    except Exception as exc:
+        if REQUIRE_DBS:
+            pytest.fail(f"{backend} is required (PROPDESK_REQUIRE_DBS=1) but unreachable: {exc}")
+        pytest.skip(f"{backend} unreachable: {exc}")
+    url = make_url(admin_url).set(database=name)
+    if backend == "mariadb":
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        dispose_all()
+        with admin.connect() as conn:
+            if backend == "postgresql":
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    backend = request.param
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    admin = PG_ADMIN_URL if backend == "postgresql" else MARIADB_ADMIN_URL
+    with _server_database(admin, backend) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+def _truncate(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "mysql":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if engine.dialect.name == "mysql":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@pytest.fixture
+def db(backend_url, monkeypatch) -> str:
+    """Point the services at an empty migrated database; returns its URL."""
+    monkeypatch.setenv("DATABASE_URL", backend_url)
+    _truncate(backend_url)
+    return backend_url
+
+
+@pytest.fixture
+def sqlite_db(tmp_path, monkeypatch) -> str:
+    """A fresh migrated SQLite database only (for tests that need no other backend)."""
+    url = f"sqlite:///{tmp_path / 'propdesk.db'}"
+    migrate.upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    get_engine(url).dispose()

@@ -1,0 +1,63 @@
+"""Every page renders for every role that sees it, and a role never sees a page it may not use."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.auth import Role, role_can
+from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
+
+# (script, action needed or None) — kept in step with app.PAGES by test_page_table_matches_app
+PAGES = [
+    ("screens/home.py", None, "首页"),
+    ("screens/owners.py", "units.view", "房屋档案"),
+    ("screens/audit.py", "audit.view", "操作日志"),
+    ("screens/admin.py", "users.manage", "系统管理"),
+    ("screens/account.py", None, "我的账户"),
+]
+
+
+def test_page_table_matches_app():
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "app.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    pages = next(
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PAGES"
+    )
+    in_app = {(elt.elts[1].value, getattr(elt.elts[4], "value", None)) for elt in pages.elts}
+    assert in_app == {(script, action) for script, action, _ in PAGES}
+
+
+CASES = [
+    (role, script, title)
+    for role in Role
+    for script, action, title in PAGES
+    if action is None or role_can(role, action)
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "script", "title"), CASES, ids=[f"{r.value}-{s.split('/')[-1]}" for r, s, _ in CASES]
+)
+def test_page_renders_for_role(demo_db, role, script, title):
+    at = signed_in(DEMO_USER_OF_ROLE[role]).run()
+    at.switch_page(script).run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    assert at.title[0].value == title
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_navigation_shows_only_allowed_pages(demo_db, role):
+    at = signed_in(DEMO_USER_OF_ROLE[role]).run()
+    registered = {info.get("url_pathname") for info in at._registered_pages.values()}
+    for script, action, _ in PAGES:
+        path = script.split("/")[-1].removesuffix(".py")
+        path = "" if path == "home" else path
+        if action is None or role_can(role, action):
+            assert path in registered or (path == "" and registered), (role, script)
+        else:
+            assert path not in registered, (role, script)

@@ -1,0 +1,1 @@
+"""Shared Streamlit pieces: the grid adapter, formatting, the message catalog, the session actor."""
