@@ -31,7 +31,7 @@ def _sidebar(actor) -> None:
     with st.sidebar:
         st.markdown(f"**{t('app.title')}**")
         st.caption(t("app.signed_in_as", name=actor.display_name, role=role_label(actor)))
-        if st.button(t("app.logout"), icon=":material/logout:", use_container_width=True):
+        if st.button(t("app.logout"), icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()
         _language_switch()

@@ -36,4 +36,4 @@ else:
         )
         .properties(height=160)
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")

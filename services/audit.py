@@ -43,6 +43,7 @@ ENTITY_LABELS = {
     "staff": "员工",
     "people": "人员",
     "unit_people": "房屋人员",
+    "database": "数据库",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,9 +10,47 @@ from sqlalchemy import select
 from db.engine import read_session
 from db.models import AuditEntry, User
 from services.audit import ACTION_LABELS, ENTITY_LABELS
-from services.auth import Actor, require
+from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Actor, Role, require
 from services.clock import SHANGHAI
 from services.listing import ListQuery, PageResult, run_list
+from services.reference import REF_TABLES
+from services.units import UNIT_RULES
+from services.users import USER_RULES
+
+FIELD_LABELS: dict[str, str] = {
+    "username": "用户名", "display_name": "姓名", "role": "角色", "active": "启用",
+    "locked_until": "锁定至", "scale": "规模", "units": "房屋数", "people": "人数", "from": "来源文件",
+}
+for _rules in [UNIT_RULES, USER_RULES] + [
+    r for t in REF_TABLES.values() for r in (t.edit_rules, t.create_rules)
+]:
+    FIELD_LABELS.update({name: rule.label for name, rule in _rules.fields.items()})
+
+
+def _show(field: str, value) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if field == "role" and value in {r.value for r in Role}:
+        return ROLE_LABELS[Role(value)]
+    return str(value)
+
+
+def describe_change(before_json: str | None, after_json: str | None) -> str:
+    """'建筑面积：89.50 → 120.37；备注：（空） → 已换锁' — what changed, in words."""
+    before = json.loads(before_json) if before_json else {}
+    after = json.loads(after_json) if after_json else {}
+    parts = []
+    for field in list(after) + [f for f in before if f not in after]:
+        label = FIELD_LABELS.get(field, field)
+        if field in before and field in after:
+            parts.append(f"{label}：{_show(field, before[field])} → {_show(field, after[field])}")
+        elif field in after:
+            parts.append(f"{label}：{_show(field, after[field])}")
+        else:
+            parts.append(f"{label}：{_show(field, before[field])} → （删除）")
+    return "；".join(parts)
 
 AUDIT_COLUMNS = {
     "id": AuditEntry.id,
@@ -50,12 +89,14 @@ def list_audit(*, actor: Actor, query: ListQuery) -> PageResult:
             default_sort=("at", True),
         )
     df = result.rows
-    if not df.empty:
-        df["at"] = df["at"].map(lambda t: t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"))
-        df["action"] = df["action"].map(lambda a: ACTION_LABELS.get(a, a))
-        df["entity"] = df["entity"].map(lambda e: ENTITY_LABELS.get(e, e))
-        df["before"] = df["before"].fillna("")
-        df["after"] = df["after"].fillna("")
+    df["at"] = [t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") for t in df["at"]]
+    df["action"] = [ACTION_LABELS.get(a, a) for a in df["action"]]
+    df["entity"] = [ENTITY_LABELS.get(e, e) for e in df["entity"]]
+    df["detail"] = [describe_change(b, a) for b, a in zip(df["before"], df["after"], strict=True)]
+    df["actor_name"] = [
+        n if n else (SYSTEM_ACTOR.display_name if a == SYSTEM_ACTOR.username else "")
+        for a, n in zip(df["actor"], df["actor_name"], strict=True)
+    ]
     return result
 
 

@@ -80,7 +80,7 @@ def _estate_plan(scale: str) -> list[tuple[str, str, str, list[tuple[str, str, i
         names = ["翠湖花园", "锦绣华庭", "滨江壹号", "云山府", "紫荆苑", "金域蓝湾", "万科城", "保利香槟"]
         return [
             (f"E{i + 1:02d}", name, f"示范路 {100 + i} 号",
-             [(str(b), f"{b}栋", 4, 26, 3) for b in range(1, 11)] + [("S", "商业街", 0, 0, 0)])
+             [(str(b), f"{b}栋", 4, 21, 3) for b in range(1, 11)] + [("S", "商业街", 0, 0, 0)])
             for i, name in enumerate(names)
         ]
     return [

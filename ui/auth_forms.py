@@ -18,7 +18,7 @@ def login_form() -> None:
         with st.form("login", enter_to_submit=True):
             username = st.text_input(t("login.username"), key="login_username")
             password = st.text_input(t("login.password"), type="password", key="login_password")
-            submitted = st.form_submit_button(t("login.submit"), type="primary", use_container_width=True)
+            submitted = st.form_submit_button(t("login.submit"), type="primary", width="stretch")
         st.caption(t("login.hint"))
         if submitted:
             try:

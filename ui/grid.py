@@ -64,6 +64,8 @@ class GridSpec:
     version_field: str = "version"
     default_page_size: int = 100
     searchable: bool = True
+    search_hint: str = "grid.search_help"
+    default_descending: bool = False
     export_sheet: str = ""
     height: int = 520
 
@@ -254,11 +256,11 @@ def _query_controls(spec: GridSpec, filters: Mapping[str, Any]) -> ListQuery:
     search = ""
     if spec.searchable:
         search = c1.text_input(t("grid.search"), key=f"grid:{spec.name}:search",
-                               placeholder=t("grid.search_help"), max_chars=100)
+                               placeholder=t(spec.search_hint), max_chars=100)
     sort_labels = {c.field: t(c.label) for c in sortable}
     sort = c2.selectbox(t("grid.sort"), options=list(sort_labels), format_func=sort_labels.get,
                         key=f"grid:{spec.name}:sort")
-    descending = c3.toggle(t("grid.desc"), key=f"grid:{spec.name}:desc")
+    descending = c3.toggle(t("grid.desc"), value=spec.default_descending, key=f"grid:{spec.name}:desc")
     page_size = c4.selectbox(t("grid.page_size"), PAGE_SIZES,
                              index=PAGE_SIZES.index(spec.default_page_size)
                              if spec.default_page_size in PAGE_SIZES else 1,
@@ -274,16 +276,16 @@ def _query_controls(spec: GridSpec, filters: Mapping[str, Any]) -> ListQuery:
 def _pager(spec: GridSpec, result: PageResult) -> None:
     c1, c0, c2, c3 = st.columns([5, 1, 1, 1], vertical_alignment="center")
     c1.caption(t("grid.total", total=f"{result.total:,}", page=result.page, pages=result.pages))
-    if c0.button(t("grid.refresh"), key=f"grid:{spec.name}:refresh", use_container_width=True,
+    if c0.button(t("grid.refresh"), key=f"grid:{spec.name}:refresh", width="stretch",
                  icon=":material/refresh:"):
         _bump(spec)
         st.rerun()
     if c2.button(t("grid.prev"), key=f"grid:{spec.name}:prev", disabled=result.page <= 1,
-                 use_container_width=True):
+                 width="stretch"):
         _set(spec, "page", result.page - 1)
         st.rerun()
     if c3.button(t("grid.next"), key=f"grid:{spec.name}:next", disabled=result.page >= result.pages,
-                 use_container_width=True):
+                 width="stretch"):
         _set(spec, "page", result.page + 1)
         st.rerun()
 
@@ -336,7 +338,7 @@ def data_grid(
     if edits:
         c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="center")
         c1.warning(t("grid.pending", n=len(edits)))
-        if c2.button(t("grid.save"), type="primary", key=f"grid:{spec.name}:save", use_container_width=True):
+        if c2.button(t("grid.save"), type="primary", key=f"grid:{spec.name}:save", width="stretch"):
             try:
                 n = save(edits)
             except ValidationError as exc:
@@ -347,7 +349,7 @@ def data_grid(
                 st.toast(t("grid.saved", n=n), icon="✅")
                 _bump(spec)
                 st.rerun()
-        if c3.button(t("grid.discard"), key=f"grid:{spec.name}:discard", use_container_width=True):
+        if c3.button(t("grid.discard"), key=f"grid:{spec.name}:discard", width="stretch"):
             _bump(spec)
             st.rerun()
 

@@ -54,7 +54,7 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "No units yet. An administrator can add estates and buildings under Administration."),
     # grid
     "grid.search": ("搜索", "Search"),
-    "grid.search_help": ("输入房号、编号、姓名等，空格分隔多个词", "Words to look for, separated by spaces"),
+    "grid.search_help": ("输入要查找的内容，空格分隔多个词", "Words to look for, separated by spaces"),
     "grid.sort": ("排序", "Sort by"),
     "grid.desc": ("倒序", "Descending"),
     "grid.page_size": ("每页", "Rows per page"),
@@ -96,6 +96,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "units.owner": ("业主", "Owner"),
     "units.owner_mobile": ("业主电话", "Owner mobile"),
     "units.note": ("备注", "Note"),
+    "units.search_help": ("房号（如 1-1-101）、房间号、业主姓名或备注，空格分隔多个词",
+                          "Unit code (e.g. 1-1-101), room, owner name or note; several words narrow it down"),
     # admin
     "admin.title": ("系统管理", "Administration"),
     "admin.users": ("用户", "Users"),
@@ -127,6 +129,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "admin.address": ("地址", "Address"),
     "admin.floors": ("层数", "Floors"),
     "admin.estate": ("所属小区", "Estate"),
+    "admin.search_users": ("用户名或姓名", "Username or name"),
+    "admin.search_reference": ("编号或名称", "Code or name"),
     # audit
     "audit.title": ("操作日志", "Audit trail"),
     "audit.caption": ("每一次修改都记录在这里：谁、何时、改了什么。记录不可修改。",
@@ -137,8 +141,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "audit.action": ("操作", "Action"),
     "audit.entity": ("对象", "Entity"),
     "audit.entity_id": ("编号", "Id"),
-    "audit.before": ("修改前", "Before"),
-    "audit.after": ("修改后", "After"),
+    "audit.detail": ("内容", "Details"),
+    "audit.search_help": ("按对象编号或修改内容搜索", "Search by id or by changed values"),
     "audit.date_from": ("开始日期", "From"),
     "audit.date_to": ("结束日期", "To"),
 }

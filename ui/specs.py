@@ -8,6 +8,7 @@ from ui.grid import Column, GridSpec
 
 UNITS = GridSpec(
     name="units",
+    search_hint="units.search_help",
     export_sheet="房屋档案",
     columns=(
         Column("code", "units.code", width=110, pinned=True),
@@ -31,6 +32,7 @@ UNITS = GridSpec(
 
 USERS = GridSpec(
     name="users",
+    search_hint="admin.search_users",
     export_sheet="用户",
     columns=(
         Column("username", "admin.username", width=120, pinned=True),
@@ -46,6 +48,7 @@ USERS = GridSpec(
 
 ESTATES = GridSpec(
     name="estates",
+    search_hint="admin.search_reference",
     export_sheet="小区",
     columns=(
         Column("code", "admin.code", width=90),
@@ -57,6 +60,7 @@ ESTATES = GridSpec(
 
 BUILDINGS = GridSpec(
     name="buildings",
+    search_hint="admin.search_reference",
     export_sheet="楼栋",
     columns=(
         Column("estate", "admin.estate", width=140),
@@ -69,6 +73,7 @@ BUILDINGS = GridSpec(
 
 DEPARTMENTS = GridSpec(
     name="departments",
+    search_hint="admin.search_reference",
     export_sheet="部门",
     columns=(
         Column("code", "admin.code", width=90),
@@ -80,14 +85,15 @@ DEPARTMENTS = GridSpec(
 AUDIT = GridSpec(
     name="audit",
     export_sheet="操作日志",
+    search_hint="audit.search_help",
+    default_descending=True,
     columns=(
         Column("at", "audit.at", width=160),
         Column("actor", "audit.actor", width=100),
         Column("actor_name", "audit.actor_name", width=90, sortable=False),
-        Column("action", "audit.action", width=90),
+        Column("action", "audit.action", width=100),
         Column("entity", "audit.entity", width=80),
         Column("entity_id", "audit.entity_id", width=70),
-        Column("before", "audit.before", width=280, sortable=False),
-        Column("after", "audit.after", width=280, sortable=False),
+        Column("detail", "audit.detail", width=520, sortable=False),
     ),
 )
