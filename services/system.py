@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -134,12 +135,26 @@ def export_table(table: str, fmt: str) -> bytes:
     return frame_to_bytes(df, fmt, sheet=table)
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_cell(value):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat(sep=" ")
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value  # Excel must show it as text, never run it as a formula
+    return value
+
+
 def frame_to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "Sheet1") -> bytes:
-    """CSV or XLSX bytes of a frame; timestamps lose their zone (Excel has none) and stay UTC-correct."""
+    """CSV or XLSX bytes of a frame, safe to open in Excel.
+
+    Timestamps keep their UTC offset as text (Excel has no time zones); text that Excel
+    would read as a formula (= + - @) is prefixed with an apostrophe.
+    """
     out = df.copy()
     for col in out.columns:
-        out[col] = [v.isoformat(sep=" ") if hasattr(v, "tzinfo") and getattr(v, "tzinfo", None) else v
-                    for v in out[col]]
+        out[col] = pd.Series([_export_cell(v) for v in out[col]], dtype=object, index=out.index)
     if fmt == "csv":
         return out.to_csv(index=False).encode("utf-8-sig")
     if fmt == "xlsx":
