@@ -13,7 +13,7 @@ from services.auth import can
 from services.system import schema_status
 from ui.auth_forms import login_form, password_form
 from ui.i18n import LANGS, t
-from ui.session import ACTOR_KEY, role_label, sign_out
+from ui.session import ACTOR_KEY, role_label, show_flashes, sign_out
 
 log = logging.getLogger("propdesk")
 
@@ -77,6 +77,7 @@ def main() -> None:
 
     nav = st.navigation(_pages(lambda action: can(actor, action)))
     _sidebar(actor)
+    show_flashes()
     _guarded(nav.run)
 
 

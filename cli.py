@@ -69,8 +69,15 @@ def _cmd_export(args) -> None:
     print(f"已导出 {args.table} 到 {args.output}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes get one Chinese line and exit 1, like every other refusal."""
+
+    def error(self, message: str):
+        self.exit(1, f"错误：命令参数有误（{message}）。运行 propdesk -h 查看用法。\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
+    p = _Parser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("init", help="迁移数据库并创建管理员 admin（密码取自 PROPDESK_ADMIN_PASSWORD，否则随机生成）")

@@ -22,9 +22,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from db import search_keys
 from db.types import Hundredths, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -91,7 +95,10 @@ class Staff(Versioned, Base):
 class User(Versioned, Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(32), unique=True)
+    # Binary collation on MariaDB: 'Admin' and 'admin' are different users there too, as elsewhere.
+    username: Mapped[str] = mapped_column(
+        String(32).with_variant(mysql.VARCHAR(32, collation="utf8mb4_bin"), "mysql", "mariadb"), unique=True
+    )
     display_name: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
@@ -120,6 +127,11 @@ class Unit(Versioned, Base):
     status: Mapped[str] = mapped_column(String(8), index=True)
     delivered_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(String(500), default="")
+    # 空置房台账: since when the unit stands empty, and when staff last looked inside
+    vacant_since: Mapped[date | None]
+    last_inspected_on: Mapped[date | None]
+    # 楼栋+单元+房号 without separators ("11101"), so "1101" and "1-1-101" both find a unit
+    compact_code: Mapped[str] = mapped_column(String(40), default="", index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -129,7 +141,9 @@ class Person(Versioned, Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     gender: Mapped[str] = mapped_column(String(4), default="")
     mobile: Mapped[str] = mapped_column(String(20), default="", index=True)
-    id_number: Mapped[str] = mapped_column(String(32), default="")
+    mobile_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")  # landline with area code
+    id_number: Mapped[str] = mapped_column(String(32), default="", index=True)
     is_company: Mapped[bool] = mapped_column(Boolean, default=False)
     pinyin_initials: Mapped[str] = mapped_column(String(64), default="", index=True)
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -145,6 +159,109 @@ class UnitPerson(Versioned, Base):
     end_on: Mapped[date | None]
 
 
+class Vehicle(Versioned, Base):
+    __tablename__ = "vehicles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ParkingSpace(Versioned, Base):
+    __tablename__ = "parking_spaces"
+    __table_args__ = (UniqueConstraint("estate_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    number: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))  # 产权 / 租赁
+    status: Mapped[str] = mapped_column(String(8))  # 空闲 / 已租 / 已售 / 自用
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ParkingLease(Versioned, Base):
+    __tablename__ = "parking_leases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("parking_spaces.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16), default="")
+    start_on: Mapped[date]
+    end_on: Mapped[date] = mapped_column(index=True)
+    monthly_fee: Mapped[Decimal] = mapped_column(Hundredths)
+    status: Mapped[str] = mapped_column(String(8), default="有效")  # 有效 / 已续租 / 已终止
+    renewed_from_id: Mapped[int | None] = mapped_column(ForeignKey("parking_leases.id"))
+
+
+class Key(Versioned, Base):
+    __tablename__ = "keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    label: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(8), default="在库")  # 在库 / 借出 / 遗失 / 已交付
+
+
+class KeyLoan(Base):
+    __tablename__ = "key_loans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("keys.id"), index=True)
+    borrower: Mapped[str] = mapped_column(String(64))
+    borrower_phone: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lent_by: Mapped[str] = mapped_column(String(32))
+    received_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Renovation(Versioned, Base):
+    __tablename__ = "renovations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # 申请中 已批准 已拒绝 施工中 已验收 已关闭
+    applicant: Mapped[str] = mapped_column(String(64))
+    contractor: Mapped[str] = mapped_column(String(100), default="")
+    contractor_phone: Mapped[str] = mapped_column(String(20), default="")
+    scope: Mapped[str] = mapped_column(String(500), default="")
+    planned_start_on: Mapped[date | None]
+    planned_end_on: Mapped[date | None]
+    applied_on: Mapped[date]
+    decided_by: Mapped[str] = mapped_column(String(32), default="")
+    refused_reason: Mapped[str] = mapped_column(String(200), default="")
+    started_on: Mapped[date | None]
+    inspected_on: Mapped[date | None]
+    violations: Mapped[str] = mapped_column(String(500), default="")
+    deposit: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    deposit_received_on: Mapped[date | None]
+    deposit_refunded: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    deposit_refunded_on: Mapped[date | None]
+    closed_on: Mapped[date | None]
+    unit_status_before: Mapped[str] = mapped_column(String(8), default="")  # restored when closed
+
+
+class VipHousehold(Versioned, Base):
+    __tablename__ = "vip_households"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    category: Mapped[str] = mapped_column(String(16))  # 独居老人 / 残障 / 频繁投诉 / 欠费历史 / 其他
+    reason: Mapped[str] = mapped_column(String(200))
+    care_notes: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitNote(Base):
+    __tablename__ = "unit_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="备注")  # 备注 / 入伙 / 迁出 / 装修 / 钥匙 / 车位
+    text: Mapped[str] = mapped_column(String(1000))
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)
@@ -157,3 +274,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(32))
     before_json: Mapped[str | None] = mapped_column(Text)
     after_json: Mapped[str | None] = mapped_column(Text)
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _person_search_keys(_mapper, _connection, person: Person) -> None:
+    person.mobile_last4 = search_keys.mobile_last4(person.mobile)
+    person.pinyin_initials = search_keys.pinyin_initials(person.name)
+
+
+@event.listens_for(Unit, "before_insert")
+@event.listens_for(Unit, "before_update")
+def _unit_search_keys(_mapper, connection, unit: Unit) -> None:
+    code = connection.scalar(select(Building.code).where(Building.id == unit.building_id))
+    unit.compact_code = search_keys.compact_code(code or "", unit.unit_no, unit.room_no)

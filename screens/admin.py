@@ -9,7 +9,7 @@ from services.users import add_user, list_users, reset_password, staff_options, 
 from ui import specs
 from ui.grid import data_grid
 from ui.i18n import t
-from ui.session import current_actor
+from ui.session import current_actor, flash
 
 actor = current_actor()
 st.title(t("admin.title"))
@@ -74,7 +74,7 @@ def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
             except DomainError as exc:
                 st.error(exc.message)
             else:
-                st.session_state["admin:notice"] = t("admin.created")
+                flash(t("admin.created"))
                 st.rerun()
 
 

@@ -32,6 +32,27 @@ ACTION_LABELS = {
     "lock": "锁定账户",
     "restore": "恢复备份",
     "demo": "生成演示数据",
+    "reveal": "查看完整信息",
+    "move_in": "入伙",
+    "move_out": "迁出",
+    "note": "添加备注",
+    "vip_add": "登记重点户",
+    "vip_end": "取消重点户",
+    "inspect": "空置房巡查",
+    "key_add": "登记钥匙",
+    "key_lend": "借出钥匙",
+    "key_return": "归还钥匙",
+    "key_lost": "钥匙遗失",
+    "lease": "车位租赁",
+    "lease_renew": "车位续租",
+    "lease_end": "终止车位租赁",
+    "renovation_apply": "装修申请",
+    "renovation_approve": "批准装修",
+    "renovation_refuse": "拒绝装修",
+    "renovation_start": "装修开工",
+    "renovation_inspect": "装修验收",
+    "renovation_close": "装修关闭",
+    "import": "导入",
 }
 
 ENTITY_LABELS = {
@@ -44,6 +65,12 @@ ENTITY_LABELS = {
     "people": "人员",
     "unit_people": "房屋人员",
     "database": "数据库",
+    "vehicles": "车辆",
+    "parking_spaces": "车位",
+    "parking_leases": "车位租赁",
+    "keys": "钥匙",
+    "renovations": "装修",
+    "vip_households": "重点户",
 }
 
 

@@ -12,7 +12,7 @@ from db.models import AuditEntry, User
 from services.audit import ACTION_LABELS, ENTITY_LABELS
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Actor, Role, require
 from services.clock import SHANGHAI
-from services.listing import ListQuery, PageResult, run_list
+from services.listing import ListQuery, PageResult, authorize_list, run_list
 from services.reference import REF_TABLES
 from services.units import UNIT_RULES
 from services.users import USER_RULES
@@ -67,7 +67,7 @@ AUDIT_COLUMNS = {
 
 def list_audit(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of the audit trail, newest first, filtered in SQL."""
-    require(actor, "audit.view")
+    authorize_list(actor, "audit.view", query)
     stmt = select(*[c.label(n) for n, c in AUDIT_COLUMNS.items()]).outerjoin(
         User, User.id == AuditEntry.actor_user_id
     )

@@ -18,7 +18,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from db.engine import unit_of_work
 from db.models import User
@@ -32,6 +32,7 @@ LOCKOUT = timedelta(minutes=15)
 USERNAME_MAX = 32
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+WRONG_CREDENTIALS = f"用户名或密码错误（连续输错 {MAX_FAILED_ATTEMPTS} 次将锁定 15 分钟）"
 
 _hasher = PasswordHasher()
 
@@ -62,7 +63,16 @@ ROLE_LABELS = {
 ACTIONS = {
     "units.view": "查看房屋",
     "units.edit": "修改房屋资料",
-    "people.view_private": "查看完整证件号和手机号",
+    "people.edit": "修改人员资料",
+    "people.reveal": "查看完整证件号和手机号",
+    "residency.manage": "办理入伙和迁出",
+    "keys.manage": "管理钥匙借还",
+    "parking.manage": "管理车位和车辆",
+    "renovation.manage": "办理装修登记",
+    "renovation.approve": "审批装修申请",
+    "vip.manage": "管理重点户",
+    "vacancy.inspect": "登记空置房巡查",
+    "assets.import": "导入房屋和人员资料",
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
@@ -71,15 +81,19 @@ ACTIONS = {
 }
 
 _ALL = frozenset(ACTIONS)
+_FRONT_DESK = {
+    "units.view", "units.edit", "people.edit", "residency.manage", "keys.manage", "parking.manage",
+    "renovation.manage", "vacancy.inspect", "reference.view", "data.export",
+}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.MANAGER: frozenset(
-        {"units.view", "units.edit", "people.view_private", "reference.view", "audit.view", "data.export"}
+        _FRONT_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import", "audit.view"}
     ),
-    Role.SERVICE: frozenset({"units.view", "units.edit", "reference.view", "data.export"}),
+    Role.SERVICE: frozenset(_FRONT_DESK | {"people.reveal", "vip.manage"}),
     Role.CASHIER: frozenset({"units.view", "reference.view"}),
-    Role.ENGINEER: frozenset({"units.view", "reference.view"}),
-    Role.CLERK: frozenset({"units.view", "units.edit", "reference.view", "data.export"}),
+    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect"}),
+    Role.CLERK: frozenset(_FRONT_DESK | {"assets.import"}),
 }
 
 
@@ -159,37 +173,43 @@ def authenticate(*, username: str, password: str, now: datetime | None = None) -
         raise ValidationError(errors)
 
     with unit_of_work() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username))
+        s = uow.session
+        # The row lock makes concurrent sign-ins of one account queue instead of racing on its counters.
+        user = s.scalar(select(User).where(User.username == username).with_for_update())
         if user is None:
             _verify(_dummy_hash(), password)  # same cost whether the user exists or not
-            raise AuthError("用户名或密码错误")
-        if not user.active:
-            raise AuthError("该账户已停用，请联系系统管理员")
+            raise AuthError(WRONG_CREDENTIALS)
         if user.locked_until is not None and user.locked_until > now:
             local = to_local(user.locked_until).strftime("%H:%M")
             raise AuthError(f"连续输错密码次数过多，账户已锁定，请于 {local} 后再试")
         if not _verify(user.password_hash, password):
-            user.failed_attempts += 1
-            locked = user.failed_attempts >= MAX_FAILED_ATTEMPTS
+            failures = user.failed_attempts + 1
+            locked = failures >= MAX_FAILED_ATTEMPTS
+            _sign_in_state(s, user.id, failed_attempts=0 if locked else failures,
+                           locked_until=now + LOCKOUT if locked else user.locked_until)
             if locked:
-                user.locked_until = now + LOCKOUT
-                user.failed_attempts = 0
-                audit.record(uow.session, SYSTEM_ACTOR, "lock", "users", user.id, None,
-                             {"username": user.username, "locked_until": user.locked_until})
+                audit.record(s, SYSTEM_ACTOR, "lock", "users", user.id, None,
+                             {"username": user.username, "locked_until": now + LOCKOUT})
             uow.commit()
             if locked:
-                raise AuthError("连续输错密码 5 次，账户已锁定 15 分钟")
-            left = MAX_FAILED_ATTEMPTS - user.failed_attempts
-            raise AuthError(f"用户名或密码错误（再错 {left} 次将锁定 15 分钟）")
-        user.failed_attempts = 0
-        user.locked_until = None
-        user.last_login_at = now
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+                raise AuthError(f"连续输错密码 {MAX_FAILED_ATTEMPTS} 次，账户已锁定 15 分钟")
+            raise AuthError(WRONG_CREDENTIALS)
+        if not user.active:
+            raise AuthError("该账户已停用，请联系系统管理员")
+        new_hash = hash_password(password) if _hasher.check_needs_rehash(user.password_hash) else None
+        _sign_in_state(s, user.id, failed_attempts=0, locked_until=None, last_login_at=now,
+                       **({"password_hash": new_hash} if new_hash else {}))
         actor = actor_of(user)
-        audit.record(uow.session, actor, "login", "users", user.id, None, None)
+        audit.record(s, actor, "login", "users", user.id, None, None)
         uow.commit()
         return actor
+
+
+def _sign_in_state(session, user_id: int, **values) -> None:
+    """Sign-in bookkeeping, written without bumping `version`: an admin editing the account meanwhile
+    must not get a stale-edit refusal because its owner signed in."""
+    session.execute(update(User).where(User.id == user_id).values(**values).execution_options(
+        synchronize_session=False))
 
 
 def change_own_password(*, actor: Actor, old_password: str, new_password: str, confirm: str) -> Actor:

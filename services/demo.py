@@ -10,14 +10,15 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import insert, select
 
+from db import search_keys
 from db.engine import read_session, unit_of_work
 from db.models import Building, Department, Estate, Person, Staff, Unit, UnitPerson, User
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
 from services.errors import Conflict
+from services.identity import id_check_char
 from services.users import add_user
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -25,8 +26,6 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155",
                    "156", "157", "158", "159", "166", "176", "177", "180", "181", "182", "185", "186",
                    "187", "188", "189", "199")
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 AREA_CODES = ("440106", "440104", "440305", "110105", "310115", "330106", "320102", "510107")
 
 DEPARTMENTS = [("KF", "客服部"), ("GC", "工程部"), ("BJ", "保洁部"), ("AB", "安保部"), ("LH", "绿化部"),
@@ -47,15 +46,10 @@ LAYOUTS = {Decimal(68): "两室一厅", Decimal(89): "两室两厅", Decimal(105
            Decimal(143): "四室两厅"}
 
 
-def pinyin_initials(name: str) -> str:
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
-
-
 def _id_number(rng: random.Random, birth: date, male: bool) -> str:
     seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
     body = f"{rng.choice(AREA_CODES)}{birth:%Y%m%d}{seq:03d}"
-    check = ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-    return body + check
+    return body + id_check_char(body)
 
 
 def _person(rng: random.Random, mobiles: set[str]) -> dict:
@@ -70,7 +64,8 @@ def _person(rng: random.Random, mobiles: set[str]) -> dict:
     return {
         "name": name, "gender": "男" if male else "女", "mobile": mobile,
         "id_number": _id_number(rng, birth, male), "is_company": False,
-        "pinyin_initials": pinyin_initials(name), "note": "",
+        "pinyin_initials": search_keys.pinyin_initials(name), "mobile_last4": search_keys.mobile_last4(mobile),
+        "note": "",
     }
 
 
@@ -129,11 +124,11 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                 if b_code == "S":
                     for n in range(1, 13 if scale == "small" else 21):
                         area = Decimal(rng.randrange(4000, 16000)) / 100
-                        unit_rows.append(_unit(estate.id, building.id, "1", f"S{n:02d}", 1, "商铺", "",
+                        unit_rows.append(_unit(estate.id, building, "1", f"S{n:02d}", 1, "商铺", "",
                                                area, rng, delivered))
                 elif b_code == "G":
                     for n in range(1, 61):
-                        unit_rows.append(_unit(estate.id, building.id, "1", f"B{n:03d}", -1, "车库", "",
+                        unit_rows.append(_unit(estate.id, building, "1", f"B{n:03d}", -1, "车库", "",
                                                Decimal("13.20"), rng, delivered))
                 else:
                     sizes = rng.sample(sorted(LAYOUTS), k=min(per_floor, len(LAYOUTS)))
@@ -142,7 +137,7 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                             for r in range(1, per_floor + 1):
                                 base = sizes[r - 1]
                                 area = base + Decimal(rng.randrange(0, 100)) / 100
-                                unit_rows.append(_unit(estate.id, building.id, str(u), f"{floor}{r:02d}",
+                                unit_rows.append(_unit(estate.id, building, str(u), f"{floor}{r:02d}",
                                                        floor, "住宅", LAYOUTS[base], area, rng, delivered))
         s.execute(insert(Unit), unit_rows)
         unit_ids = list(s.scalars(select(Unit.id).order_by(Unit.id)))
@@ -155,10 +150,9 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                 continue
             people_rows.append(_person(rng, mobiles))
             links.append((uid, len(people_rows), "业主"))
+        lived_in = [uid for uid in unit_ids if statuses[uid] in ("已入住", "出租", "装修中")]
         while len(people_rows) < target_people:
-            uid = rng.choice(unit_ids)
-            if statuses[uid] == "未售":
-                continue
+            uid = rng.choice(lived_in)
             people_rows.append(_person(rng, mobiles))
             role = "租客" if statuses[uid] == "出租" else rng.choice(("家属", "家属", "共有人"))
             links.append((uid, len(people_rows), role))
@@ -183,11 +177,15 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
     return passwords
 
 
-def _unit(estate_id, building_id, unit_no, room_no, floor, kind, layout, area, rng, delivered) -> dict:
+def _unit(estate_id, building, unit_no, room_no, floor, kind, layout, area, rng, delivered) -> dict:
     status = rng.choices([s for s, _ in STATUS_WEIGHTS], weights=[w for _, w in STATUS_WEIGHTS])[0]
     inner = (area * Decimal("0.80")).quantize(Decimal("0.01"))
+    vacant = status in ("空置", "已交房未入住")
     return {
-        "estate_id": estate_id, "building_id": building_id, "unit_no": unit_no, "room_no": room_no,
+        "estate_id": estate_id, "building_id": building.id, "unit_no": unit_no, "room_no": room_no,
         "floor": floor, "kind": kind, "layout": layout, "built_area": area, "inner_area": inner,
         "status": status, "delivered_on": None if status == "未售" else delivered, "note": "",
+        "compact_code": search_keys.compact_code(building.code, unit_no, room_no),
+        "vacant_since": delivered + timedelta(days=rng.randrange(0, 600)) if vacant else None,
+        "last_inspected_on": date(2026, 10, 1) + timedelta(days=rng.randrange(0, 40)) if vacant else None,
     }

@@ -14,6 +14,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.auth import Actor, require
+
 MAX_PAGE_SIZE = 500
 EXPORT_MAX_ROWS = 200_000
 
@@ -98,3 +100,10 @@ def run_list(
     rows = session.execute(stmt).all()
     df = pd.DataFrame([tuple(r) for r in rows], columns=list(columns), dtype=object)
     return PageResult(rows=df, total=int(total), page=page, page_size=page_size)
+
+
+def authorize_list(actor: Actor, action: str, query: ListQuery) -> None:
+    """Reading a list needs `action`; reading every matching row at once (an export) also needs data.export."""
+    require(actor, action)
+    if query.page_size is None:
+        require(actor, "data.export")

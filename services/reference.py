@@ -20,7 +20,7 @@ from services import audit
 from services.auth import Actor, require
 from services.editing import RowEdit, apply_edits
 from services.errors import Conflict, NotFound, ValidationError
-from services.listing import ListQuery, PageResult, run_list
+from services.listing import ListQuery, PageResult, authorize_list, run_list
 from services.validate import FieldRule, RecordRules
 
 _CODE = FieldRule(
@@ -145,7 +145,7 @@ def _table(name: str) -> RefTable:
 
 def list_reference(*, actor: Actor, table: str, query: ListQuery) -> PageResult:
     """One page of a reference table."""
-    require(actor, "reference.view")
+    authorize_list(actor, "reference.view", query)
     t = _table(table)
     with read_session() as s:
         return run_list(

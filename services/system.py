@@ -135,14 +135,15 @@ def export_table(table: str, fmt: str) -> bytes:
     return frame_to_bytes(df, fmt, sheet=table)
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel runs a CSV cell starting with any of these as a formula; in XLSX only "=" makes a formula.
+_FORMULA_STARTS = {"csv": ("=", "+", "-", "@", "\t", "\r"), "xlsx": ("=",)}
 
 
-def _export_cell(value):
+def _export_cell(value, fmt: str):
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.isoformat(sep=" ")
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value  # Excel must show it as text, never run it as a formula
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS.get(fmt, ("=",))):
+        return "'" + value  # shown as text, never run as a formula
     return value
 
 
@@ -154,7 +155,7 @@ def frame_to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "Sheet1") -> byte
     """
     out = df.copy()
     for col in out.columns:
-        out[col] = pd.Series([_export_cell(v) for v in out[col]], dtype=object, index=out.index)
+        out[col] = pd.Series([_export_cell(v, fmt) for v in out[col]], dtype=object, index=out.index)
     if fmt == "csv":
         return out.to_csv(index=False).encode("utf-8-sig")
     if fmt == "xlsx":

@@ -19,7 +19,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, Person, Unit, UnitPerson
 from services.auth import Actor, require
 from services.editing import RowEdit, apply_edits
-from services.listing import ListQuery, PageResult, run_list
+from services.listing import ListQuery, PageResult, authorize_list, run_list
 from services.privacy import mask_mobile
 from services.validate import FieldRule, RecordRules
 
@@ -93,7 +93,7 @@ UNIT_COLUMNS = {
 
 def list_units(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of units with their current owner; filters: estate_id, building_id, kind, status."""
-    require(actor, "units.view")
+    authorize_list(actor, "units.view", query)
     stmt = (
         select(*[c.label(n) for n, c in UNIT_COLUMNS.items()])
         .join(Building, Building.id == Unit.building_id)
@@ -123,7 +123,9 @@ def list_units(*, actor: Actor, query: ListQuery) -> PageResult:
 
 def _unit_labeller(session: Session):
     def label(unit: Unit) -> str:
-        return f"{session.get(Building, unit.building_id).code}-{unit.unit_no}-{unit.room_no}"
+        # the estate is part of the label: 1-1-101 exists in every estate
+        estate = session.get(Estate, unit.estate_id).name
+        return f"{estate} {session.get(Building, unit.building_id).code}-{unit.unit_no}-{unit.room_no}"
 
     return label
 

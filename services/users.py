@@ -19,7 +19,7 @@ from services import audit
 from services.auth import ROLE_LABELS, Actor, Role, check_password_rules, hash_password, require
 from services.editing import RowEdit, apply_edits
 from services.errors import Conflict, NotFound, ValidationError
-from services.listing import ListQuery, PageResult, run_list
+from services.listing import ListQuery, PageResult, authorize_list, run_list
 from services.validate import FieldError, FieldRule, RecordRules
 
 USERNAME_PATTERN = r"[A-Za-z0-9._\-]{3,32}"
@@ -55,7 +55,7 @@ def generate_password() -> str:
 
 def list_users(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of user accounts (never the hashes)."""
-    require(actor, "users.manage")
+    authorize_list(actor, "users.manage", query)
     stmt = select(*[c.label(n) for n, c in USER_COLUMNS.items()]).outerjoin(Staff, Staff.id == User.staff_id)
     with read_session() as s:
         result = run_list(
@@ -137,6 +137,11 @@ def add_user(
         return user.id, password
 
 
+def _lock_admins(session) -> None:
+    """Serialise changes that could leave no active admin (two admins disabling each other at once)."""
+    session.execute(select(User.id).where(User.role == Role.ADMIN.value).order_by(User.id).with_for_update()).all()
+
+
 def _active_admins(session) -> int:
     return session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
@@ -158,12 +163,14 @@ def update_users(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
 
     with unit_of_work() as uow:
         s = uow.session
+        _lock_admins(s)
         count = apply_edits(
             s, actor=actor, model=User, entity="users", edits=edits,
             rules=USER_RULES, row_label=lambda u: u.username, check_row=check_self,
         )
-        if _active_admins(s) < 1:
-            raise ValidationError({"角色": "至少要保留一个启用的系统管理员"})
+        if count and _active_admins(s) < 1:
+            field = "启用" if any("active" in e.changes for e in edits) else "角色"
+            raise ValidationError({field: "至少要保留一个启用的系统管理员"})
         uow.commit()
     return count
 
@@ -197,9 +204,12 @@ def set_active(*, actor: Actor, username: str, active: bool) -> None:
     require(actor, "users.manage")
     with unit_of_work() as uow:
         s = uow.session
+        _lock_admins(s)
         user = _get_user(s, username)
         if not active and user.id == actor.user_id:
             raise ValidationError({"启用": "不能停用自己的账户"})
+        if user.active == active:
+            return  # already so: nothing to change, nothing to audit
         before = user.active
         user.active = active
         s.flush()

@@ -125,6 +125,8 @@ class FieldRule:
     pattern_hint: str = ""
     # for a choice shown by label but stored by code: label -> code
     stored_as: Mapping[str, str] | None = None
+    # a further check of the parsed text (mobile, ID number...); raises FieldError
+    check: Callable[[str], str] | None = None
 
     def parse(self, raw: Any) -> Any:
         if _is_blank(raw):
@@ -135,7 +137,7 @@ class FieldRule:
             value = parse_text(raw, max_len=self.max_len)
             if self.pattern and not re.fullmatch(self.pattern, value):
                 raise FieldError(self.pattern_hint or "格式不正确")
-            return value
+            return self.check(value) if self.check else value
         if self.kind == "int":
             return parse_int(raw, min_value=self.min_value, max_value=self.max_value)
         if self.kind == "hundredths":
@@ -164,7 +166,7 @@ class RecordRules:
         for name, value in raw.items():
             rule = self.fields.get(name)
             if rule is None:
-                errors[name] = "不可修改"
+                errors[f"字段 {name}"] = "不可修改"
                 continue
             try:
                 values[name] = rule.parse(value)

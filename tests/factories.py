@@ -84,6 +84,12 @@ def bulk_units(estate_id: int, building_id: int, n: int, *, start: int = 1, **ov
         for i in range(n)
     ]
     with unit_of_work() as uow:
+        if hasattr(Unit, "compact_code"):  # bulk inserts skip the ORM hook that fills the search key
+            from db import search_keys
+
+            code = uow.session.get(Building, building_id).code
+            for r in rows:
+                r.setdefault("compact_code", search_keys.compact_code(code, r["unit_no"], r["room_no"]))
         uow.session.execute(insert(Unit), rows)
         ids = list(uow.session.scalars(
             select(Unit.id).where(Unit.building_id == building_id).order_by(Unit.id)))
@@ -136,6 +142,11 @@ def db_state() -> dict[str, list[tuple]]:
         }
 
 
+from services import auth as _auth  # noqa: E402
+
+_PRODUCTION_HASHER = _auth._hasher  # captured before any test swaps it
+
+
 def fast_password_hashing(monkeypatch) -> None:
     """Swap the service's argon2 hasher for one with minimal cost (tests only)."""
     from argon2 import PasswordHasher
@@ -147,8 +158,6 @@ def fast_password_hashing(monkeypatch) -> None:
 
 def production_password_hashing(monkeypatch) -> None:
     """Put the production hasher back (for tests about its parameters)."""
-    from argon2 import PasswordHasher
-
     from services import auth
 
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher())
+    monkeypatch.setattr(auth, "_hasher", _PRODUCTION_HASHER)

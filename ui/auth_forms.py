@@ -7,7 +7,7 @@ import streamlit as st
 from services.auth import authenticate, change_own_password
 from services.errors import DomainError
 from ui.i18n import t
-from ui.session import current_actor, sign_in
+from ui.session import current_actor, flash, sign_in
 
 
 def login_form() -> None:
@@ -44,5 +44,5 @@ def password_form() -> None:
             st.error(exc.message)
         else:
             sign_in(updated)
-            st.toast(t("account.changed"), icon="✅")
+            flash(t("account.changed"))
             st.rerun()

@@ -26,12 +26,14 @@ import pandas as pd
 import streamlit as st
 from st_aggrid import AgGrid, DataReturnMode, JsCode
 
+from services.auth import can
 from services.editing import RowEdit
 from services.errors import DomainError, ValidationError
 from services.listing import MAX_PAGE_SIZE, ListQuery, PageResult
 from services.system import frame_to_bytes
 from ui import fmt
 from ui.i18n import lang, t
+from ui.session import current_actor, flash
 
 KINDS = ("text", "int", "money", "area", "date", "choice", "bool", "datetime")
 PAGE_SIZES = (50, 100, 200, MAX_PAGE_SIZE)
@@ -310,12 +312,19 @@ def data_grid(
     """
     filters = dict(filters or {})
     query = _query_controls(spec, filters)
-    result = load(query)
-    _set(spec, "page", result.page)
-    sent = to_grid_frame(result.rows, spec)
-    editable = save is not None
     gen = _state(spec, "gen", 0)
-    grid_key = f"aggrid:{spec.name}:{gen}:{hash(_state(spec, 'signature', None))}:{result.page}"
+    grid_key = f"aggrid:{spec.name}:{gen}:{hash(_state(spec, 'signature', None))}:{query.page}"
+    # The browser keeps its own copy of the rows for as long as the grid key stays the same, so
+    # edits are diffed against - and carry the versions of - exactly that copy, not a fresh load:
+    # a row someone else saved meanwhile then fails with StaleEdit instead of being overwritten.
+    snapshot = st.session_state.get(f"grid:{spec.name}:snapshot")
+    if snapshot is None or snapshot[0] != grid_key:
+        result = load(query)
+        snapshot = (grid_key, result, to_grid_frame(result.rows, spec))
+        st.session_state[f"grid:{spec.name}:snapshot"] = snapshot
+    _, result, sent = snapshot
+    _set(spec, "page", result.page)
+    editable = save is not None
     if result.total == 0:
         st.info(t("grid.empty"))
         response_data = None
@@ -346,14 +355,14 @@ def data_grid(
             except DomainError as exc:  # StaleEdit, Conflict, PermissionDenied: the user's edits stay visible
                 st.error(exc.message)
             else:
-                st.toast(t("grid.saved", n=n), icon="✅")
+                flash(t("grid.saved", n=n))
                 _bump(spec)
                 st.rerun()
         if c3.button(t("grid.discard"), key=f"grid:{spec.name}:discard", width="stretch"):
             _bump(spec)
             st.rerun()
 
-    if spec.export_sheet:
+    if spec.export_sheet and can(current_actor(), "data.export"):
         export_query = ListQuery(search=query.search, filters=query.filters, sort=query.sort,
                                  descending=query.descending, page=1, page_size=None)
 

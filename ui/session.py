@@ -33,3 +33,16 @@ def role_label(actor: Actor) -> str:
 
 def allowed(actor: Actor, action: str) -> bool:
     return can(actor, action)
+
+
+FLASH_KEY = "flash"
+
+
+def flash(message: str) -> None:
+    """A toast for the next run: a toast shown right before st.rerun() is often lost."""
+    st.session_state.setdefault(FLASH_KEY, []).append(message)
+
+
+def show_flashes() -> None:
+    for message in st.session_state.pop(FLASH_KEY, []):
+        st.toast(message, icon="✅")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from services.parking import SPACE_KINDS, SPACE_STATUSES
 from services.units import UNIT_KINDS, UNIT_STATUSES
 from services.users import ROLE_CHOICES
 from ui.grid import Column, GridSpec
@@ -95,5 +98,115 @@ AUDIT = GridSpec(
         Column("entity", "audit.entity", width=80),
         Column("entity_id", "audit.entity_id", width=70),
         Column("detail", "audit.detail", width=520, sortable=False),
+    ),
+)
+
+PEOPLE = GridSpec(
+    name="people",
+    export_sheet="人员",
+    search_hint="people.search_help",
+    columns=(
+        Column("name", "people.name", editable=True, required=True, width=100, pinned=True),
+        Column("gender", "people.gender", "choice", editable=True, options=("男", "女"), width=70),
+        Column("mobile", "people.mobile", width=120, sortable=False),
+        Column("phone", "people.phone", editable=True, width=130),
+        Column("id_number", "people.id_number", width=170, sortable=False),
+        Column("is_company", "people.is_company", "bool", editable=True, width=70),
+        Column("pinyin_initials", "people.pinyin", width=80),
+        Column("note", "people.note", editable=True, width=200, sortable=False),
+    ),
+)
+
+SPACES = GridSpec(
+    name="spaces",
+    export_sheet="车位",
+    search_hint="admin.search_reference",
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("number", "parking.number", width=100),
+        Column("kind", "parking.kind", "choice", editable=True, required=True, options=SPACE_KINDS, width=90),
+        Column("status", "parking.status", "choice", editable=True, required=True, options=SPACE_STATUSES,
+               width=90),
+        Column("note", "units.note", editable=True, width=200, sortable=False),
+    ),
+)
+
+LEASES = GridSpec(
+    name="leases",
+    export_sheet="车位租赁",
+    search_hint="parking.search_help",
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("space", "parking.number", width=90),
+        Column("person", "parking.person", width=90),
+        Column("plate", "parking.plate", width=100),
+        Column("start_on", "parking.start_on", "date", width=110),
+        Column("end_on", "parking.end_on", "date", width=110),
+        Column("monthly_fee", "parking.monthly_fee", "money", width=110),
+        Column("status", "parking.lease_status", width=80),
+    ),
+)
+
+LEASES_EXPIRING = replace(LEASES, name="leases_expiring", export_sheet="车位租赁30天内到期")
+
+KEYS = GridSpec(
+    name="keys",
+    export_sheet="钥匙",
+    search_hint="keys.search_help",
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("code", "units.code", width=110),
+        Column("label", "keys.label", width=140),
+        Column("location", "keys.location", width=140),
+        Column("status", "keys.status", width=80),
+    ),
+)
+
+OVERDUE_KEYS = GridSpec(
+    name="overdue_keys",
+    export_sheet="钥匙逾期未还",
+    search_hint="keys.search_help",
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("code", "units.code", width=110),
+        Column("label", "keys.label", width=120),
+        Column("borrower", "keys.borrower", width=100),
+        Column("reason", "keys.reason", width=160, sortable=False),
+        Column("out_at", "keys.out_at", "datetime", width=150),
+        Column("due_at", "keys.due_at", "datetime", width=150),
+    ),
+)
+
+RENOVATIONS = GridSpec(
+    name="renovations",
+    export_sheet="装修登记",
+    search_hint="renovation.search_help",
+    default_descending=True,
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("code", "units.code", width=110),
+        Column("status", "renovation.status", width=80),
+        Column("applicant", "renovation.applicant", width=90),
+        Column("contractor", "renovation.contractor", width=150),
+        Column("applied_on", "renovation.applied_on", "date", width=110),
+        Column("planned_end_on", "renovation.planned_end_on", "date", width=110),
+        Column("deposit", "renovation.deposit", "money", width=110),
+        Column("deposit_refunded", "renovation.deposit_refunded", "money", width=110),
+        Column("violations", "renovation.violations", width=180, sortable=False),
+    ),
+)
+
+VACANCY = GridSpec(
+    name="vacancy",
+    export_sheet="空置房台账",
+    search_hint="units.search_help",
+    columns=(
+        Column("estate", "units.estate", width=110),
+        Column("code", "units.code", width=110),
+        Column("kind", "units.kind", width=80),
+        Column("status", "units.status", width=120),
+        Column("built_area", "units.built_area", "area", width=120),
+        Column("vacant_since", "vacancy.since", "date", width=120),
+        Column("last_inspected_on", "vacancy.last_inspected", "date", width=120),
     ),
 )

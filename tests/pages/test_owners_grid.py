@@ -30,8 +30,9 @@ def typed_into_grid(monkeypatch):
 
     def fake_aggrid(data, **kwargs):
         out = data.copy()
-        for (code, field), value in typed.items():
-            out.loc[out.code == code, field] = value
+        if kwargs.get("key", "").startswith("aggrid:units:"):
+            for (code, field), value in typed.items():
+                out.loc[out.code == code, field] = value
         return SimpleNamespace(data=out)
 
     monkeypatch.setattr(ui.grid, "AgGrid", fake_aggrid)
