@@ -7,14 +7,31 @@ Deterministic (fixed seed), so screenshots and tests see the same estate every t
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 
 from db import search_keys
 from db.engine import read_session, unit_of_work
-from db.models import Building, Department, Estate, Person, Staff, Unit, UnitPerson, User
+from db.models import (
+    Building,
+    Department,
+    Estate,
+    Key,
+    KeyLoan,
+    ParkingLease,
+    ParkingSpace,
+    Person,
+    Renovation,
+    Staff,
+    Unit,
+    UnitNote,
+    UnitPerson,
+    User,
+    Vehicle,
+    VipHousehold,
+)
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
 from services.errors import Conflict
@@ -163,6 +180,8 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
              "start_on": today - timedelta(days=rng.randrange(30, 2000)), "end_on": None}
             for uid, n, role in links
         ])
+        owners = {uid: person_ids[n - 1] for uid, n, role in links if role == "业主"}
+        _owners_extras(s, rng, statuses, owners)
         audit.record(s, SYSTEM_ACTOR, "demo", "database", "-", None,
                      {"scale": scale, "units": len(unit_rows), "people": len(people_rows)})
         uow.commit()
@@ -175,6 +194,85 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                          password=demo_password, staff_id=staff_ids[username], must_change_password=False)
         passwords[username] = pw
     return passwords
+
+
+PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+CONTRACTORS = ("广州美居装饰工程有限公司", "金牌匠心装饰", "业之峰装饰", "东易日盛家居", "个人施工队（李师傅）")
+VIP_SAMPLES = [("独居老人", "独居，子女在外地", "每周电话问候一次；停水停电提前上门告知"),
+               ("残障人士", "家中有轮椅出行人员", "电梯检修时提前告知，协助出行"),
+               ("频繁投诉", "近半年投诉 6 次（噪音、漏水）", "来电由主管亲自回复"),
+               ("欠费历史", "物业费曾欠缴 14 个月", "催缴时语气委婉，先核对账单")]
+
+
+def _plate(rng: random.Random) -> str:
+    tail = "".join(rng.choice("0123456789" + PLATE_LETTERS[:8]) for _ in range(4))
+    return f"粤{rng.choice('ABE')}{rng.choice(PLATE_LETTERS)}{tail}"
+
+
+def _owners_extras(s, rng: random.Random, statuses: dict[int, str], owners: dict[int, int]) -> None:
+    """Parking, vehicles, keys, renovations, VIP households and notes, so /owners looks like a real day."""
+    now = datetime.now(UTC)
+    today = date(2026, 11, 20)
+    estates = list(s.scalars(select(Estate.id).order_by(Estate.id)))
+    unit_estate = dict(s.execute(select(Unit.id, Unit.estate_id)).all())
+    owned_by_estate: dict[int, list[int]] = {}
+    for uid in owners:
+        owned_by_estate.setdefault(unit_estate[uid], []).append(uid)
+    plates: set[str] = set()
+    for estate_id in estates:
+        spaces = []
+        for n in range(1, 41):
+            kind = "产权" if n <= 12 else "租赁"
+            spaces.append({"estate_id": estate_id, "number": f"B1-{n:03d}", "kind": kind,
+                           "status": "已售" if kind == "产权" else "空闲", "note": ""})
+        s.execute(insert(ParkingSpace), spaces)
+        space_ids = list(s.scalars(select(ParkingSpace.id).where(ParkingSpace.estate_id == estate_id,
+                                                                 ParkingSpace.kind == "租赁")
+                                   .order_by(ParkingSpace.id)))
+        candidates = rng.sample(owned_by_estate.get(estate_id, []), k=min(20, len(owned_by_estate.get(estate_id, []))))
+        for space_id, uid in zip(space_ids, candidates, strict=False):
+            plate = _plate(rng)
+            while plate in plates:
+                plate = _plate(rng)
+            plates.add(plate)
+            end = today + timedelta(days=rng.choice((5, 12, 25, 60, 120, 200, 300)))
+            s.add(ParkingLease(space_id=space_id, person_id=owners[uid], unit_id=uid, plate=plate,
+                               start_on=end - timedelta(days=364), end_on=end,
+                               monthly_fee=Decimal(rng.choice(("300.00", "350.00", "400.00"))), status="有效"))
+            s.add(Vehicle(plate=plate, person_id=owners[uid], unit_id=uid))
+            s.get(ParkingSpace, space_id).status = "已租"
+    vacant = [uid for uid, st in statuses.items() if st in ("空置", "已交房未入住")]
+    for i, uid in enumerate(vacant):
+        s.add(Key(unit_id=uid, label="入户门", location=f"钥匙柜 A-{i + 1:03d}", status="在库"))
+    s.flush()
+    lent = list(s.scalars(select(Key).order_by(Key.id).limit(3)))
+    for key, (who, reason, due_hours) in zip(lent, [("王师傅（工程部）", "空置房巡查维修", 2),
+                                                   ("中介 刘先生", "带客看房", -20),
+                                                   ("业主家属 陈女士", "开窗通风", 30)], strict=False):
+        key.status = "借出"
+        out_at = now - timedelta(hours=26 if due_hours < 0 else 1)
+        s.add(KeyLoan(key_id=key.id, borrower=who, reason=reason, out_at=out_at,
+                      due_at=now + timedelta(hours=due_hours), lent_by="林晓燕"))
+    renovating = [uid for uid, st in statuses.items() if st == "装修中"]
+    for uid in renovating:
+        start = today - timedelta(days=rng.randrange(5, 50))
+        s.add(Renovation(unit_id=uid, status="施工中", applicant="业主", contractor=rng.choice(CONTRACTORS),
+                         contractor_phone="13" + f"{rng.randrange(10**9):09d}", scope="厨卫改造、墙面翻新",
+                         planned_start_on=start, planned_end_on=start + timedelta(days=60),
+                         applied_on=start - timedelta(days=7), decided_by="陈静怡", started_on=start,
+                         deposit=Decimal("2000.00"), deposit_received_on=start, unit_status_before="已入住"))
+    occupied = [uid for uid, st in statuses.items() if st == "已交房未入住" and uid in owners]
+    for uid in occupied[:3]:
+        s.add(Renovation(unit_id=uid, status="申请中", applicant="业主", contractor=rng.choice(CONTRACTORS),
+                         contractor_phone="13" + f"{rng.randrange(10**9):09d}", scope="全屋精装",
+                         planned_start_on=today + timedelta(days=7), planned_end_on=today + timedelta(days=97),
+                         applied_on=today - timedelta(days=1), deposit=Decimal("3000.00")))
+    lived = [uid for uid, st in statuses.items() if st == "已入住"]
+    for uid, (category, reason, care) in zip(rng.sample(lived, k=min(8, len(lived))), VIP_SAMPLES * 2,
+                                             strict=False):
+        s.add(VipHousehold(unit_id=uid, category=category, reason=reason, care_notes=care))
+        s.add(UnitNote(unit_id=uid, at=now - timedelta(days=30), author="陈静怡", kind="重点户",
+                       text=f"登记为重点户（{category}）：{reason}"))
 
 
 def _unit(estate_id, building, unit_no, room_no, floor, kind, layout, area, rng, delivered) -> dict:
