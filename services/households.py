@@ -40,7 +40,7 @@ from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.listing import ListQuery, PageResult, authorize_list, run_list
 from services.people import find_or_create_person, parse_person
 from services.privacy import mask_id_number, mask_mobile
-from services.units import PERSON_ROLES
+from services.units import PERSON_ROLES, UNIT_CODE_ORDER, unit_code
 from services.validate import FieldError, parse_text
 
 MOVE_IN_DOCUMENTS = ("身份证", "房产证或购房合同", "入伙通知书", "业主公约签署", "装修须知告知")
@@ -258,7 +258,7 @@ VACANCY_COLUMNS = {
     "id": Unit.id,
     "version": Unit.version,
     "estate": Estate.name,
-    "code": Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no),
+    "code": unit_code,
     "kind": Unit.kind,
     "status": Unit.status,
     "built_area": Unit.built_area,
@@ -278,7 +278,8 @@ def vacancy_ledger(*, actor: Actor, query: ListQuery) -> PageResult:
     )
     with read_session() as s:
         return run_list(s, stmt, VACANCY_COLUMNS, query, search_columns=[VACANCY_COLUMNS["code"]],
-                        equal_filters={"estate_id": Unit.estate_id}, default_sort=("last_inspected_on", False))
+                        equal_filters={"estate_id": Unit.estate_id}, default_sort=("last_inspected_on", False),
+                        sort_keys={"code": UNIT_CODE_ORDER})
 
 
 # --- the unit card -----------------------------------------------------------------------------

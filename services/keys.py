@@ -18,6 +18,7 @@ from services.auth import Actor, require
 from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.listing import ListQuery, PageResult, authorize_list, run_list
+from services.units import UNIT_CODE_ORDER, unit_code
 
 KEY_STATUSES = ("在库", "借出", "遗失", "已交付")
 
@@ -122,7 +123,7 @@ def report_lost(*, actor: Actor, key_id: int, version: int, note: str = "") -> N
         uow.commit()
 
 
-_code = Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no)
+_code = unit_code
 KEY_COLUMNS = {
     "id": Key.id,
     "version": Key.version,
@@ -151,7 +152,7 @@ def list_keys(*, actor: Actor, query: ListQuery) -> PageResult:
             .join(Estate, Estate.id == Unit.estate_id))
     with read_session() as s:
         return run_list(s, stmt, KEY_COLUMNS, query, search_columns=[_code, Key.label, Key.location],
-                        equal_filters={"status": Key.status}, default_sort=("code", False))
+                        equal_filters={"status": Key.status}, default_sort=("code", False), sort_keys={"code": UNIT_CODE_ORDER})
 
 
 def overdue_loans(*, actor: Actor, query: ListQuery) -> PageResult:

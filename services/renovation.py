@@ -22,6 +22,7 @@ from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.identity import check_landline, check_mobile
 from services.listing import ListQuery, PageResult, authorize_list, run_list
+from services.units import unit_code
 from services.validate import FieldError, parse_hundredths
 
 STEPS = ("申请中", "已批准", "已拒绝", "施工中", "已验收", "已关闭")
@@ -197,7 +198,7 @@ def close(*, actor: Actor, renovation_id: int, version: int, refund, refunded_on
         uow.commit()
 
 
-_code = Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no)
+_code = unit_code
 RENOVATION_COLUMNS = {
     "id": Renovation.id,
     "version": Renovation.version,

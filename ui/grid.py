@@ -67,6 +67,7 @@ class GridSpec:
     default_page_size: int = 100
     searchable: bool = True
     search_hint: str = "grid.search_help"
+    default_sort: str | None = None  # a column field; the first sortable column when None
     default_descending: bool = False
     export_sheet: str = ""
     height: int = 520
@@ -260,7 +261,9 @@ def _query_controls(spec: GridSpec, filters: Mapping[str, Any]) -> ListQuery:
         search = c1.text_input(t("grid.search"), key=f"grid:{spec.name}:search",
                                placeholder=t(spec.search_hint), max_chars=100)
     sort_labels = {c.field: t(c.label) for c in sortable}
-    sort = c2.selectbox(t("grid.sort"), options=list(sort_labels), format_func=sort_labels.get,
+    sort_options = list(sort_labels)
+    sort = c2.selectbox(t("grid.sort"), options=sort_options, format_func=sort_labels.get,
+                        index=sort_options.index(spec.default_sort) if spec.default_sort in sort_options else 0,
                         key=f"grid:{spec.name}:sort")
     descending = c3.toggle(t("grid.desc"), value=spec.default_descending, key=f"grid:{spec.name}:desc")
     page_size = c4.selectbox(t("grid.page_size"), PAGE_SIZES,

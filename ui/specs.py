@@ -147,10 +147,11 @@ LEASES = GridSpec(
     ),
 )
 
-LEASES_EXPIRING = replace(LEASES, name="leases_expiring", export_sheet="车位租赁30天内到期")
+LEASES_EXPIRING = replace(LEASES, name="leases_expiring", export_sheet="车位租赁30天内到期", default_sort="end_on")
 
 KEYS = GridSpec(
     name="keys",
+    default_sort="code",
     export_sheet="钥匙",
     search_hint="keys.search_help",
     columns=(
@@ -164,6 +165,7 @@ KEYS = GridSpec(
 
 OVERDUE_KEYS = GridSpec(
     name="overdue_keys",
+    default_sort="due_at",
     export_sheet="钥匙逾期未还",
     search_hint="keys.search_help",
     columns=(
@@ -179,6 +181,7 @@ OVERDUE_KEYS = GridSpec(
 
 RENOVATIONS = GridSpec(
     name="renovations",
+    default_sort="applied_on",
     export_sheet="装修登记",
     search_hint="renovation.search_help",
     default_descending=True,
@@ -198,6 +201,7 @@ RENOVATIONS = GridSpec(
 
 VACANCY = GridSpec(
     name="vacancy",
+    default_sort="last_inspected_on",
     export_sheet="空置房台账",
     search_hint="units.search_help",
     columns=(

@@ -211,10 +211,12 @@ def _move_in_dialog(actor: Actor, card: UnitCard) -> None:
         phone = c2.text_input("固定电话", max_chars=20)
         id_number = c3.text_input("身份证号", max_chars=18)
         move_in_on = st.date_input("入伙日期 *", value=local_today(), format="YYYY-MM-DD")
-        documents = st.multiselect("已核验资料", MOVE_IN_DOCUMENTS, default=list(MOVE_IN_DOCUMENTS[:2]))
+        documents = st.multiselect("已核验资料", MOVE_IN_DOCUMENTS, default=list(MOVE_IN_DOCUMENTS[:2]),
+                                   placeholder="选择已核验的资料")
         in_cabinet = card.keys[card.keys.status == "在库"] if not card.keys.empty else card.keys
         key_options = {int(k.id): k.label for k in in_cabinet.itertuples()} if not in_cabinet.empty else {}
-        key_ids = st.multiselect("交付钥匙", list(key_options), format_func=key_options.get)
+        key_ids = st.multiselect("交付钥匙", list(key_options), format_func=key_options.get,
+                                 placeholder="选择交付的钥匙" if key_options else "服务中心没有该房屋的在库钥匙")
         note = st.text_input("备注", max_chars=500)
         if st.form_submit_button("确认入伙", type="primary"):
             request = MoveIn(unit_id=card.id, unit_version=card.version,
@@ -228,7 +230,7 @@ def _move_in_dialog(actor: Actor, card: UnitCard) -> None:
 def _move_out_dialog(actor: Actor, card: UnitCard) -> None:
     options = {int(r.link_id): f"{r.name}（{r.role}）" for r in card.residents.itertuples()}
     with st.form("move_out"):
-        links = st.multiselect("迁出人员 *", list(options), format_func=options.get)
+        links = st.multiselect("迁出人员 *", list(options), format_func=options.get, placeholder="选择迁出的人员")
         move_out_on = st.date_input("迁出日期 *", value=local_today(), format="YYYY-MM-DD")
         new_status = st.selectbox("无人在住时房屋状态", ["空置", "已交房未入住"])
         note = st.text_input("备注", max_chars=500)
