@@ -33,7 +33,7 @@ from services.listing import MAX_PAGE_SIZE, ListQuery, PageResult
 from services.system import frame_to_bytes
 from ui import fmt
 from ui.i18n import lang, t
-from ui.session import current_actor, flash
+from ui.session import DATA_GENERATION, current_actor, flash
 
 KINDS = ("text", "int", "money", "area", "date", "choice", "bool", "datetime")
 PAGE_SIZES = (50, 100, 200, MAX_PAGE_SIZE)
@@ -316,7 +316,8 @@ def data_grid(
     filters = dict(filters or {})
     query = _query_controls(spec, filters)
     gen = _state(spec, "gen", 0)
-    grid_key = f"aggrid:{spec.name}:{gen}:{hash(_state(spec, 'signature', None))}:{query.page}"
+    data_gen = st.session_state.get(DATA_GENERATION, 0)
+    grid_key = f"aggrid:{spec.name}:{gen}.{data_gen}:{hash(_state(spec, 'signature', None))}:{query.page}"
     # The browser keeps its own copy of the rows for as long as the grid key stays the same, so
     # edits are diffed against - and carry the versions of - exactly that copy, not a fresh load:
     # a row someone else saved meanwhile then fails with StaleEdit instead of being overwritten.

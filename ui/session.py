@@ -36,11 +36,14 @@ def allowed(actor: Actor, action: str) -> bool:
 
 
 FLASH_KEY = "flash"
+DATA_GENERATION = "data_generation"
 
 
 def flash(message: str) -> None:
-    """A toast for the next run: a toast shown right before st.rerun() is often lost."""
+    """Confirm a completed write: a toast on the next run (one shown right before st.rerun() is
+    often lost), and every grid reloads its rows, so no register keeps showing the old values."""
     st.session_state.setdefault(FLASH_KEY, []).append(message)
+    st.session_state[DATA_GENERATION] = st.session_state.get(DATA_GENERATION, 0) + 1
 
 
 def show_flashes() -> None:
