@@ -107,7 +107,9 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
         unit = _locked_unit(s, request.unit_id, request.unit_version)
         if unit.status == "未售" and request.role == "业主":
             raise Conflict("未售房屋不能办理业主入伙，请先将状态改为已交房未入住")
-        person = find_or_create_person(s, actor, person_values)
+        known = person_values.get("mobile") and s.scalar(select(Person.id).where(
+            Person.name == person_values["name"], Person.mobile == person_values["mobile"]))
+        person = find_or_create_person(s, actor, person_values, audited=False)
         already = s.scalar(select(UnitPerson.id).where(
             UnitPerson.unit_id == unit.id, UnitPerson.person_id == person.id, UnitPerson.end_on.is_(None)))
         if already:
@@ -116,7 +118,16 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
                           start_on=request.move_in_on, end_on=None)
         s.add(link)
         before = {"status": unit.status}
-        unit.status = "出租" if request.role == "租客" else "已入住"
+        s.flush()
+        tenant = s.scalar(select(UnitPerson.id).where(UnitPerson.unit_id == unit.id, UnitPerson.role == "租客",
+                                                      UnitPerson.end_on.is_(None)).limit(1))
+        new_status = "出租" if tenant else "已入住"
+        works = s.scalar(select(Renovation).where(Renovation.unit_id == unit.id,
+                                                  Renovation.status.in_(("施工中", "已验收"))))
+        if works is not None and unit.status == "装修中":
+            works.unit_status_before = new_status  # the unit stays 装修中 until closing gives it this status
+        else:
+            unit.status = new_status
         unit.vacant_since = None
         keys = []
         for key_id in request.key_ids:
@@ -128,7 +139,8 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
             key.status = "已交付"
             keys.append(key.label)
         s.flush()
-        after = {"status": unit.status, "person": person.name, "role": request.role,
+        after = {"status": unit.status, "person": person.name, "person_id": person.id,
+                 "new_person": not known, "role": request.role,
                  "move_in_on": request.move_in_on, "documents": list(request.documents), "keys": keys}
         audit.record(s, actor, "move_in", "units", unit.id, before, after)
         text = f"{person.name}（{request.role}）入伙，资料：{'、'.join(request.documents) or '无'}"
@@ -164,7 +176,12 @@ def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequenc
                                                          UnitPerson.end_on.is_(None)).limit(1))
         before = {"status": unit.status}
         if remaining is None:
-            unit.status = new_status
+            works = s.scalar(select(Renovation).where(Renovation.unit_id == unit.id,
+                                                      Renovation.status.in_(("施工中", "已验收"))))
+            if works is not None and unit.status == "装修中":
+                works.unit_status_before = new_status  # stays 装修中 until the works are closed
+            else:
+                unit.status = new_status
             if new_status in VACANT_STATUSES:
                 unit.vacant_since = move_out_on
         audit.record(s, actor, "move_out", "units", unit.id, before,
@@ -279,7 +296,9 @@ def vacancy_ledger(*, actor: Actor, query: ListQuery) -> PageResult:
     with read_session() as s:
         return run_list(s, stmt, VACANCY_COLUMNS, query, search_columns=[VACANCY_COLUMNS["code"]],
                         equal_filters={"estate_id": Unit.estate_id}, default_sort=("last_inspected_on", False),
-                        sort_keys={"code": UNIT_CODE_ORDER})
+                        # never inspected (NULL) = longest unvisited on every backend; PostgreSQL sorts NULLs last
+                        sort_keys={"code": UNIT_CODE_ORDER,
+                                   "last_inspected_on": [Unit.last_inspected_on.is_not(None), Unit.last_inspected_on]})
 
 
 # --- the unit card -----------------------------------------------------------------------------

@@ -118,6 +118,10 @@ def report_lost(*, actor: Actor, key_id: int, version: int, note: str = "") -> N
             raise Conflict(f"钥匙“{key.label}”当前{key.status}")
         before = key.status
         key.status = "遗失"
+        loan = s.scalar(select(KeyLoan).where(KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
+        if loan is not None:  # lost while lent: the loan ends here, it will never be returned
+            loan.returned_at = utcnow()
+            loan.received_by = f"遗失（{actor.display_name}登记）"
         audit.record(s, actor, "key_lost", "keys", key.id, {"status": before}, {"status": "遗失", "note": note})
         _note(s, actor, key.unit_id, "钥匙", f"钥匙“{key.label}”遗失" + (f"：{note}" if note else ""))
         uow.commit()

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from db.engine import read_session, unit_of_work
 from db.models import Estate, ParkingLease, ParkingSpace, Person, Unit, UnitPerson, Vehicle
@@ -67,11 +68,24 @@ def list_spaces(*, actor: Actor, query: ListQuery) -> PageResult:
                         default_sort=("number", False))
 
 
+def _space_status_check(space: ParkingSpace, values) -> dict[str, str]:
+    """已租 follows the leases: the grid neither sets it nor changes the status of a leased space."""
+    new = values.get("status", space.status)
+    if new == space.status:
+        return {}
+    leased = object_session(space).scalar(select(ParkingLease.id).where(
+        ParkingLease.space_id == space.id, ParkingLease.status == "有效").limit(1))
+    if leased is not None or new == "已租":
+        return {"状态": "出租和退租请通过车位租赁办理"}
+    return {}
+
+
 def update_spaces(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     require(actor, "parking.manage")
     with unit_of_work() as uow:
         n = apply_edits(uow.session, actor=actor, model=ParkingSpace, entity="parking_spaces", edits=edits,
-                        rules=SPACE_RULES, row_label=lambda sp: f"车位 {sp.number}")
+                        rules=SPACE_RULES, row_label=lambda sp: f"车位 {sp.number}",
+                        check_row=_space_status_check)
         uow.commit()
     return n
 
@@ -154,6 +168,8 @@ def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: i
             raise NotFound("车位不存在")
         if space.version != space_version:
             raise StaleEdit()
+        if space.kind != "租赁":
+            raise Conflict(f"车位 {space.number} 是{space.kind}车位，不能出租")
         if space.status != "空闲":
             raise Conflict(f"车位 {space.number} 当前{space.status}，不能出租")
         person = s.get(Person, person_id)
@@ -184,7 +200,7 @@ def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, 
         if old.version != version:
             raise StaleEdit()
         if old.status != "有效":
-            raise Conflict(f"该租赁已{old.status}，不能续租")
+            raise Conflict(f"该租赁{old.status}，不能续租")
         start = old.end_on + timedelta(days=1)
         plate, fee = _lease_values(old.plate, start, new_end_on, monthly_fee)
         new = ParkingLease(space_id=old.space_id, person_id=old.person_id, unit_id=old.unit_id, plate=plate,

@@ -207,8 +207,10 @@ def parse_person(values: dict) -> dict:
     return parsed
 
 
-def find_or_create_person(session, actor: Actor, values: dict) -> Person:
-    """The person with the same name and mobile, or a new one (people match on name + mobile)."""
+def find_or_create_person(session, actor: Actor, values: dict, *, audited: bool = True) -> Person:
+    """The person with the same name and mobile, or a new one (people match on name + mobile).
+
+    A workflow that records the person in its own audit row passes audited=False."""
     person = None
     if values.get("mobile"):
         person = session.scalar(select(Person).where(Person.name == values["name"],
@@ -221,8 +223,9 @@ def find_or_create_person(session, actor: Actor, values: dict) -> Person:
         person = Person(**{k: v for k, v in values.items() if v is not None})
         session.add(person)
         session.flush()
-        audit.record(session, actor, "create", "people", person.id, None,
-                     {k: v for k, v in values.items() if k not in ("id_number",)})
+        if audited:
+            audit.record(session, actor, "create", "people", person.id, None,
+                         {k: v for k, v in values.items() if k not in ("id_number",)})
     return person
 
 

@@ -22,7 +22,7 @@ from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.identity import check_landline, check_mobile
 from services.listing import ListQuery, PageResult, authorize_list, run_list
-from services.units import unit_code
+from services.units import UNIT_STATUSES, unit_code
 from services.validate import FieldError, parse_hundredths
 
 STEPS = ("申请中", "已批准", "已拒绝", "施工中", "已验收", "已关闭")
@@ -184,6 +184,9 @@ def close(*, actor: Actor, renovation_id: int, version: int, refund, refunded_on
             errors["退还日期"] = "退还押金时必填"
         if r.deposit > refund and not r.violations:
             errors["退还押金"] = "验收无违规时应全额退还押金"
+        allowed = tuple(st for st in UNIT_STATUSES if st != "装修中")
+        if unit_status_after is not None and unit_status_after not in allowed:
+            errors["关闭后房屋状态"] = "应为以下之一：" + "、".join(allowed)
         if errors:
             raise ValidationError(errors)
         r.status = "已关闭"
