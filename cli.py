@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from services import demo, system, users
+from services import demo, imports, system, users
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
 from services.errors import DomainError
 
@@ -76,6 +76,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(1, f"错误：命令参数有误（{message}）。运行 propdesk -h 查看用法。\n")
 
 
+def _cmd_import_assets(args) -> None:
+    path = Path(args.file)
+    if not path.is_file():
+        raise DomainError(f"文件不存在：{path}")
+    preview = imports.preview_import(actor=SYSTEM_ACTOR, source=path, estate=args.estate or "")
+    if preview.layout:
+        print(f"格式：{preview.layout_label}（工作表“{preview.sheet}”）")
+    if preview.problems:
+        print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
+        for problem in preview.problems:
+            print(f"  {problem}")
+        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何数据；请改正后重新导入")
+    if args.dry_run:
+        print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
+        return
+    counts = imports.commit_import(actor=SYSTEM_ACTOR, preview=preview)
+    print("已导入。" + counts.summary())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
     sub = p.add_subparsers(dest="command", required=True)
@@ -103,8 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.set_defaults(func=_cmd_restore)
 
-    s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel")
-    s.add_argument("table", choices=list(system.EXPORT_TABLES))
+    s = sub.add_parser("import", help="从 Excel 导入资料")
+    what = s.add_subparsers(dest="what", required=True)
+    a = what.add_parser("assets", help="导入房屋和人员：本系统的导入模板，或 HC小区管理系统 导出的“资产信息”表")
+    a.add_argument("file", help=".xlsx 文件")
+    a.add_argument("--estate", help="小区名称（HC 资产信息表必填；模板中小区列为空的行也用它），不存在则新建")
+    a.add_argument("--dry-run", action="store_true", help="只检查并显示将要做的变更，不写入")
+    a.set_defaults(func=_cmd_import_assets)
+
+    s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel（residents = 房屋人员关系，含房屋编号和姓名）")
+    s.add_argument("table", choices=list(system.EXPORT_NAMES))
     s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=_cmd_export)

@@ -14,6 +14,7 @@ from services.people import list_people, update_people
 from services.reference import building_options, estate_options
 from services.units import UNIT_KINDS, UNIT_STATUSES, list_units, update_units
 from ui import specs
+from ui.asset_import import import_wizard
 from ui.grid import data_grid
 from ui.i18n import t
 from ui.session import current_actor, flash
@@ -24,6 +25,8 @@ st.title(t("units.title"))
 
 ALL = None
 tab_names = ["查找", "房屋", "人员", "车位", "钥匙", "装修", "空置房"]
+if can(actor, "assets.import"):
+    tab_names.append("导入")
 tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
 
 with tabs["查找"]:
@@ -102,3 +105,7 @@ with tabs["装修"]:
 with tabs["空置房"]:
     st.caption("空置和已交房未入住的房屋，最久未巡查的在前。在房屋卡片中登记巡查。")
     data_grid(specs.VACANCY, load=lambda q: households.vacancy_ledger(actor=actor, query=q))
+
+if "导入" in tabs:
+    with tabs["导入"]:
+        import_wizard(actor)

@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import make_url
 
 from db import migrate
 from db.engine import database_url, dispose_all, get_engine, read_session, unit_of_work
-from db.models import AuditEntry, Building, Department, Estate, Person, Staff, Unit, UnitPerson, User
+from db.models import (
+    AuditEntry,
+    Building,
+    Department,
+    Estate,
+    Key,
+    KeyLoan,
+    ParkingLease,
+    ParkingSpace,
+    Person,
+    Renovation,
+    Staff,
+    Unit,
+    UnitNote,
+    UnitPerson,
+    User,
+    Vehicle,
+    VipHousehold,
+)
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
 from services.errors import DomainError
@@ -36,7 +55,35 @@ EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
     "people": (Person, ()),
     "unit_people": (UnitPerson, ()),
     "audit_log": (AuditEntry, ()),
+    "parking": (ParkingSpace, ()),
+    "parking_leases": (ParkingLease, ()),
+    "vehicles": (Vehicle, ()),
+    "keys": (Key, ()),
+    "key_loans": (KeyLoan, ()),
+    "renovations": (Renovation, ()),
+    "vip_households": (VipHousehold, ()),
+    "unit_notes": (UnitNote, ()),
 }
+
+
+def _residents() -> Select:
+    """住户: every unit-person link (current and ended) with the unit code and the person's name."""
+    code = Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no)
+    return (
+        select(UnitPerson.id, Estate.name.label("estate"), code.label("unit_code"), UnitPerson.unit_id,
+               UnitPerson.person_id, Person.name.label("person_name"), UnitPerson.role, UnitPerson.start_on,
+               UnitPerson.end_on)
+        .join(Unit, Unit.id == UnitPerson.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Estate, Estate.id == Unit.estate_id)
+        .join(Person, Person.id == UnitPerson.person_id)
+        .order_by(UnitPerson.id)
+    )
+
+
+# Exports that join several tables, by name -> the query that makes them.
+EXPORT_VIEWS: dict[str, Callable[[], Select]] = {"residents": _residents}
+EXPORT_NAMES: tuple[str, ...] = (*EXPORT_TABLES, *EXPORT_VIEWS)
 
 
 @dataclass(frozen=True)
@@ -125,13 +172,19 @@ def restore(source: Path) -> None:
 
 def export_table(table: str, fmt: str) -> bytes:
     """A whole table as CSV (UTF-8 with BOM, opens in Excel) or XLSX bytes."""
-    if table not in EXPORT_TABLES:
-        raise DomainError(f"没有这个表：{table}。可导出：{', '.join(EXPORT_TABLES)}")
-    model, hidden = EXPORT_TABLES[table]
-    cols = [c for c in model.__table__.columns if c.name not in hidden]
+    if table in EXPORT_VIEWS:
+        stmt = EXPORT_VIEWS[table]()
+        names = [c.name for c in stmt.selected_columns]
+    elif table in EXPORT_TABLES:
+        model, hidden = EXPORT_TABLES[table]
+        cols = [c for c in model.__table__.columns if c.name not in hidden]
+        stmt = select(*cols).order_by(model.__table__.c.id)
+        names = [c.name for c in cols]
+    else:
+        raise DomainError(f"没有这个表：{table}。可导出：{', '.join(EXPORT_NAMES)}")
     with get_engine().connect() as conn:
-        rows = conn.execute(select(*cols).order_by(model.__table__.c.id)).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=[c.name for c in cols], dtype=object)
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
     return frame_to_bytes(df, fmt, sheet=table)
 
 
