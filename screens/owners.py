@@ -47,7 +47,7 @@ with tabs["房屋"]:
     buildings = building_options(actor=actor, estate_id=estate_id)
     building_id = c2.selectbox(t("units.building"), [ALL, *[b[0] for b in buildings]],
                                format_func=lambda v: t("grid.all") if v is None else dict(buildings)[v],
-                               key="units:building", disabled=estate_id is None)
+                               key="units:building", disabled=estate_id is None, placeholder=t("grid.all"))
     kind = c3.selectbox(t("units.kind"), [ALL, *UNIT_KINDS],
                         format_func=lambda v: t("grid.all") if v is None else v, key="units:kind")
     status = c4.selectbox(t("units.status"), [ALL, *UNIT_STATUSES],
