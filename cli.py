@@ -32,7 +32,7 @@ def _cmd_demo(args) -> None:
     created = demo.build_demo(scale=args.scale, demo_password=password)
     print(f"已生成演示小区（{args.scale}）。演示用户：")
     for username, pw in created.items():
-        shown = "（PROPDESK_DEMO_PASSWORD）" if password else pw
+        shown = f"{password}（取自 PROPDESK_DEMO_PASSWORD）" if password else pw
         print(f"  {username:<10} 密码 {shown}")
 
 

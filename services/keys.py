@@ -11,14 +11,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Estate, Key, KeyLoan, Unit
+from db.models import Estate, Key, KeyLoan, Unit
 from db.types import utcnow
 from services import audit
 from services.auth import Actor, require
 from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.listing import ListQuery, PageResult, authorize_list, run_list
-from services.units import UNIT_CODE_ORDER, unit_code
+from services.units import UNIT_CODE_ORDER, join_unit_location, unit_code
 
 KEY_STATUSES = ("在库", "借出", "遗失", "已交付")
 
@@ -151,21 +151,19 @@ LOAN_COLUMNS = {
 
 def list_keys(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "units.view", query)
-    stmt = (select(*[c.label(n) for n, c in KEY_COLUMNS.items()])
-            .join(Unit, Unit.id == Key.unit_id).join(Building, Building.id == Unit.building_id)
-            .join(Estate, Estate.id == Unit.estate_id))
+    stmt = join_unit_location(select(*[c.label(n) for n, c in KEY_COLUMNS.items()]), Key.unit_id)
     with read_session() as s:
         return run_list(s, stmt, KEY_COLUMNS, query, search_columns=[_code, Key.label, Key.location],
-                        equal_filters={"status": Key.status}, default_sort=("code", False), sort_keys={"code": UNIT_CODE_ORDER})
+                        equal_filters={"status": Key.status}, default_sort=("code", False),
+                        sort_keys={"code": UNIT_CODE_ORDER})
 
 
 def overdue_loans(*, actor: Actor, query: ListQuery) -> PageResult:
     """Keys lent out and not back by their due time, most overdue first."""
     authorize_list(actor, "units.view", query)
-    stmt = (select(*[c.label(n) for n, c in LOAN_COLUMNS.items()])
-            .join(Key, Key.id == KeyLoan.key_id).join(Unit, Unit.id == Key.unit_id)
-            .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
-            .where(KeyLoan.returned_at.is_(None), KeyLoan.due_at < utcnow()))
+    stmt = join_unit_location(
+        select(*[c.label(n) for n, c in LOAN_COLUMNS.items()]).join(Key, Key.id == KeyLoan.key_id), Key.unit_id
+    ).where(KeyLoan.returned_at.is_(None), KeyLoan.due_at < utcnow())
     with read_session() as s:
         return run_list(s, stmt, LOAN_COLUMNS, query, search_columns=[_code, KeyLoan.borrower],
                         default_sort=("due_at", False))

@@ -15,14 +15,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Estate, Renovation, Unit
+from db.models import Estate, Renovation, Unit
 from services import audit
 from services.auth import Actor, require
 from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.identity import check_landline, check_mobile
 from services.listing import ListQuery, PageResult, authorize_list, run_list
-from services.units import UNIT_STATUSES, unit_code
+from services.units import UNIT_CODE_ORDER, UNIT_STATUSES, join_unit_location, unit_code
 from services.validate import FieldError, parse_hundredths
 
 STEPS = ("申请中", "已批准", "已拒绝", "施工中", "已验收", "已关闭")
@@ -220,10 +220,9 @@ RENOVATION_COLUMNS = {
 
 def list_renovations(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "units.view", query)
-    stmt = (select(*[c.label(n) for n, c in RENOVATION_COLUMNS.items()])
-            .join(Unit, Unit.id == Renovation.unit_id).join(Building, Building.id == Unit.building_id)
-            .join(Estate, Estate.id == Unit.estate_id))
+    stmt = join_unit_location(select(*[c.label(n) for n, c in RENOVATION_COLUMNS.items()]), Renovation.unit_id)
     with read_session() as s:
         return run_list(s, stmt, RENOVATION_COLUMNS, query,
                         search_columns=[_code, Renovation.applicant, Renovation.contractor],
-                        equal_filters={"status": Renovation.status}, default_sort=("applied_on", True))
+                        equal_filters={"status": Renovation.status}, default_sort=("applied_on", True),
+                        sort_keys={"code": UNIT_CODE_ORDER})

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -57,6 +57,12 @@ _owner = (
 )
 _owner_name = select(Person.name).where(Person.id == _owner).scalar_subquery()
 _owner_mobile = select(Person.mobile).where(Person.id == _owner).scalar_subquery()
+
+def join_unit_location(stmt: Select, unit_id: ColumnElement) -> Select:
+    """Join a list statement to the unit it is about, its building and estate (for unit_code and sorting)."""
+    return (stmt.join(Unit, Unit.id == unit_id).join(Building, Building.id == Unit.building_id)
+            .join(Estate, Estate.id == Unit.estate_id))
+
 
 # 楼栋 and 单元 numbers sort as numbers; a room sorts by floor first, as staff walk a building.
 UNIT_CODE_ORDER = (
