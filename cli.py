@@ -8,12 +8,16 @@ line to stderr and exit 1; no traceback for a refusal the user can act on.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
-from services import demo, imports, system, users
+from services import demo, imports, kpi, system, users
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
+from services.clock import SHANGHAI
 from services.errors import DomainError
 
 
@@ -51,6 +55,31 @@ def _cmd_user(args) -> None:
     elif args.action == "enable":
         users.set_active(actor=SYSTEM_ACTOR, username=args.username, active=True)
         print(f"已启用用户 {args.username}")
+
+
+KPI_LABELS = {
+    "repair_timeliness": "报修及时率", "repair_completion": "报修完成率", "complaint_timely_rate": "投诉处理及时率",
+    "complaint_handled_rate": "投诉处理率", "revisit_rate": "回访率", "revisit_timely_rate": "回访及时率",
+    "satisfaction": "满意率", "effective_complaints": "有效投诉", "effective_complaint_rate": "有效投诉率",
+}
+
+
+def _cmd_kpi(args) -> None:
+    try:
+        period = kpi.Period.parse(args.period)
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise DomainError(f"参数有误：{exc}") from None
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=SHANGHAI)
+    figures = kpi.ticket_kpis(period, as_of=as_of)
+    if args.json:
+        print(json.dumps({"period": period.label, **kpi.as_json_values(figures)}, ensure_ascii=False, indent=2))
+        return
+    print(f"{period.label} 报事指标")
+    for key, value in figures.items():
+        shown = "—" if value is None else (f"{value * 100:.2f}%" if isinstance(value, Decimal) else str(value))
+        print(f"  {KPI_LABELS[key]:<8} {shown}")
 
 
 def _cmd_backup(args) -> None:
@@ -113,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="姓名")
     s.add_argument("--password", help="不填则随机生成")
     s.set_defaults(func=_cmd_user)
+
+    s = sub.add_parser("kpi", help="某月的管理指标（报事）；--json 输出给程序读取")
+    s.add_argument("--period", required=True, help="YYYY-MM")
+    s.add_argument("--as-of", help="取数时点（ISO 时间，默认现在；不带时区按北京时间）")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_cmd_kpi)
 
     s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
     s.add_argument("file")

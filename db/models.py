@@ -262,6 +262,109 @@ class UnitNote(Base):
     text: Mapped[str] = mapped_column(String(1000))
 
 
+class Counter(Base):
+    """Numbers people cite (工单号, 收据号): locked and advanced in the transaction that uses them."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Holiday(Versioned, Base):
+    """One calendar day that is not an ordinary weekday/weekend (statutory holiday, or 调休 working day)."""
+
+    __tablename__ = "holidays"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(16), default="chinese-calendar")  # or 手工
+
+
+class TicketCategory(Versioned, Base):
+    """The two-level classifier of tickets: place 部位 x problem 问题."""
+
+    __tablename__ = "ticket_categories"
+    __table_args__ = (UniqueConstraint("place", "problem"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place: Mapped[str] = mapped_column(String(32))
+    problem: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaPolicy(Versioned, Base):
+    """How long a ticket of a type (and optionally a category) may take: hours or working days."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (UniqueConstraint("ticket_type", "category_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_type: Mapped[str] = mapped_column(String(8))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_categories.id"))
+    unit: Mapped[str] = mapped_column(String(12))  # hours / working_days
+    amount: Mapped[int] = mapped_column(Integer)
+    needs_revisit: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Ticket(Versioned, Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    ticket_type: Mapped[str] = mapped_column(String(8), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    caller_phone: Mapped[str] = mapped_column(String(20), default="")
+    content: Mapped[str] = mapped_column(String(1000))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_categories.id"))
+    urgency: Mapped[str] = mapped_column(String(4), default="普通")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department: Mapped[str] = mapped_column(String(8), default="客服")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # complaints: first documented reply
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    needs_revisit: Mapped[bool] = mapped_column(Boolean, default=True)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    cost: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    ruling: Mapped[str] = mapped_column(String(4), default="")  # 有效 / 无效 (complaints)
+    ruling_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(12))
+    status_from: Mapped[str] = mapped_column(String(8), default="")
+    status_to: Mapped[str] = mapped_column(String(8), default="")
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class Revisit(Versioned, Base):
+    __tablename__ = "revisits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    method: Mapped[str] = mapped_column(String(4), default="")  # 电话 / 上门
+    result: Mapped[str] = mapped_column(String(4), default="")  # 满意 / 基本满意 / 不满意
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)

@@ -53,6 +53,14 @@ ACTION_LABELS = {
     "renovation_inspect": "装修验收",
     "renovation_close": "装修关闭",
     "import": "导入",
+    "dispatch": "派单",
+    "accept": "接单",
+    "complete": "完成",
+    "revisit": "回访",
+    "close": "关闭",
+    "reopen": "重新处理",
+    "cancel": "撤销",
+    "rule": "投诉定性",
 }
 
 ENTITY_LABELS = {
@@ -71,6 +79,9 @@ ENTITY_LABELS = {
     "keys": "钥匙",
     "renovations": "装修",
     "vip_households": "重点户",
+    "tickets": "工单",
+    "holidays": "节假日",
+    "sla_policies": "时限规定",
 }
 
 

@@ -73,6 +73,10 @@ ACTIONS = {
     "vip.manage": "管理重点户",
     "vacancy.inspect": "登记空置房巡查",
     "assets.import": "导入房屋和人员资料",
+    "tickets.view": "查看工单",
+    "tickets.take": "受理报事",
+    "tickets.handle": "处理工单",
+    "tickets.rule": "对投诉定性",
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
@@ -84,15 +88,17 @@ _ALL = frozenset(ACTIONS)
 _FRONT_DESK = {
     "units.view", "units.edit", "people.edit", "residency.manage", "keys.manage", "parking.manage",
     "renovation.manage", "vacancy.inspect", "reference.view", "data.export",
+    "tickets.view", "tickets.take", "tickets.handle",
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.MANAGER: frozenset(
-        _FRONT_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import", "audit.view"}
+        _FRONT_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import", "audit.view",
+                       "tickets.rule"}
     ),
     Role.SERVICE: frozenset(_FRONT_DESK | {"people.reveal", "vip.manage"}),
-    Role.CASHIER: frozenset({"units.view", "reference.view"}),
-    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect"}),
+    Role.CASHIER: frozenset({"units.view", "reference.view", "tickets.view"}),
+    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle"}),
     Role.CLERK: frozenset(_FRONT_DESK | {"assets.import"}),
 }
 

@@ -25,13 +25,19 @@ from db.models import (
     Building,
     Department,
     Estate,
+    Holiday,
     Key,
     KeyLoan,
     ParkingLease,
     ParkingSpace,
     Person,
     Renovation,
+    Revisit,
+    SlaPolicy,
     Staff,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
     Unit,
     UnitNote,
     UnitPerson,
@@ -39,9 +45,11 @@ from db.models import (
     Vehicle,
     VipHousehold,
 )
-from services import audit
+from services import audit, tickets, workdays
 from services.auth import SYSTEM_ACTOR, Role
+from services.clock import local_today
 from services.errors import DomainError
+from services.units import unit_code
 from services.users import add_user
 
 # Every table this issue creates, as `propdesk export` names it; secrets are never exported.
@@ -63,12 +71,18 @@ EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
     "renovations": (Renovation, ()),
     "vip_households": (VipHousehold, ()),
     "unit_notes": (UnitNote, ()),
+    "tickets": (Ticket, ()),
+    "ticket_events": (TicketEvent, ()),
+    "revisits": (Revisit, ()),
+    "ticket_categories": (TicketCategory, ()),
+    "sla_policies": (SlaPolicy, ()),
+    "holidays": (Holiday, ()),
 }
 
 
 def _residents() -> Select:
     """住户: every unit-person link (current and ended) with the unit code and the person's name."""
-    code = Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no)
+    code = unit_code
     return (
         select(UnitPerson.id, Estate.name.label("estate"), code.label("unit_code"), UnitPerson.unit_id,
                UnitPerson.person_id, Person.name.label("person_name"), UnitPerson.role, UnitPerson.start_on,
@@ -111,6 +125,7 @@ def schema_status() -> SchemaStatus:
 def init(*, admin_password: str | None) -> str | None:
     """Migrate to head and create `admin` if missing; returns the admin password when one was generated."""
     migrate.upgrade()
+    _seed_reference_rules()
     with read_session() as s:
         exists = s.scalar(select(User.id).where(User.username == "admin")) is not None
     if exists:
@@ -120,6 +135,17 @@ def init(*, admin_password: str | None) -> str | None:
         password=admin_password, must_change_password=admin_password is None,
     )
     return None if admin_password else password
+
+
+def _seed_reference_rules() -> None:
+    """Rules a new company starts from and then edits: ticket time limits, this and next year's holidays."""
+    with unit_of_work() as uow:
+        if tickets.seed_policies(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "sla_policies", "-", None,
+                         {"policies": [p[0] for p in tickets.DEFAULT_POLICIES]})
+        uow.commit()
+    year = local_today().year
+    workdays.seed_holidays(actor=SYSTEM_ACTOR, years=[year, year + 1])
 
 
 def is_empty() -> bool:
