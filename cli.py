@@ -57,11 +57,6 @@ def _cmd_user(args) -> None:
         print(f"已启用用户 {args.username}")
 
 
-KPI_LABELS = {
-    "repair_timeliness": "报修及时率", "repair_completion": "报修完成率", "complaint_timely_rate": "投诉处理及时率",
-    "complaint_handled_rate": "投诉处理率", "revisit_rate": "回访率", "revisit_timely_rate": "回访及时率",
-    "satisfaction": "满意率", "effective_complaints": "有效投诉", "effective_complaint_rate": "有效投诉率",
-}
 
 
 def _cmd_kpi(args) -> None:
@@ -79,7 +74,7 @@ def _cmd_kpi(args) -> None:
     print(f"{period.label} 报事指标")
     for key, value in figures.items():
         shown = "—" if value is None else (f"{value * 100:.2f}%" if isinstance(value, Decimal) else str(value))
-        print(f"  {KPI_LABELS[key]:<8} {shown}")
+        print(f"  {kpi.TICKET_KPI_LABELS[key]:<8} {shown}")
 
 
 def _cmd_backup(args) -> None:

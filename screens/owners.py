@@ -24,19 +24,22 @@ actor = current_actor()
 st.title(t("units.title"))
 
 ALL = None
-tab_names = ["查找", "房屋", "人员", "车位", "钥匙", "装修", "空置房"]
+# tabs by a stable name; the labels follow the language switch
+tab_labels = {"find": t("owners.tab_find"), "units": t("owners.tab_units"), "people": t("owners.tab_people"),
+              "parking": t("owners.tab_parking"), "keys": t("owners.tab_keys"),
+              "renovation": t("owners.tab_renovation"), "vacancy": t("owners.tab_vacancy")}
 if can(actor, "assets.import"):
-    tab_names.append("导入")
-tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
+    tab_labels["import"] = t("owners.tab_import")
+tabs = dict(zip(tab_labels, st.tabs(list(tab_labels.values())), strict=True))
 
-with tabs["查找"]:
+with tabs["find"]:
     search_box(actor)
     unit_id = st.session_state.get(SELECTED)
     if unit_id is not None:
         st.divider()
         render_card(actor, households.unit_card(actor=actor, unit_id=unit_id))
 
-with tabs["房屋"]:
+with tabs["units"]:
     editable = can(actor, "units.edit")
     st.caption(t("units.caption") if editable else t("grid.readonly"))
     estates = estate_options(actor=actor)
@@ -61,51 +64,52 @@ with tabs["房屋"]:
         filters={"estate_id": estate_id, "building_id": building_id, "kind": kind, "status": status},
     )
 
-with tabs["人员"]:
-    st.caption("手机号和身份证号已隐去中间位；在房屋卡片中可查看完整号码（有权限的角色，查看会记入操作日志）。")
+with tabs["people"]:
+    st.caption(t("owners.people_caption"))
     data_grid(specs.PEOPLE, load=lambda q: list_people(actor=actor, query=q),
               save=(lambda edits: update_people(actor=actor, edits=edits)) if can(actor, "people.edit") else None)
 
-with tabs["车位"]:
-    st.subheader("30 天内到期的车位租赁")
+with tabs["parking"]:
+    st.subheader(t("owners.leases_expiring", days=parking.EXPIRING_DAYS))
     data_grid(specs.LEASES_EXPIRING,
               load=lambda q: parking.list_leases(actor=actor, query=q,
                                                  expiring_within_days=parking.EXPIRING_DAYS))
-    st.subheader("车位")
+    st.subheader(t("owners.spaces"))
     data_grid(specs.SPACES, load=lambda q: parking.list_spaces(actor=actor, query=q),
               save=(lambda edits: parking.update_spaces(actor=actor, edits=edits))
               if can(actor, "parking.manage") else None)
     if can(actor, "parking.manage"):
-        with st.expander("新增车位"), st.form("add_space", clear_on_submit=True):
+        with st.expander(t("owners.add_space")), st.form("add_space", clear_on_submit=True):
             estates = estate_options(actor=actor)
             c1, c2, c3 = st.columns(3)
-            space_estate = c1.selectbox("小区", [e[0] for e in estates], format_func=dict(estates).get)
-            number = c2.text_input("车位号 *", max_chars=16)
-            space_kind = c3.selectbox("类型", parking.SPACE_KINDS)
-            if st.form_submit_button("新增", type="primary"):
+            space_estate = c1.selectbox(t("owners.space_estate"), [e[0] for e in estates],
+                                        format_func=dict(estates).get)
+            number = c2.text_input(t("owners.space_number"), max_chars=16)
+            space_kind = c3.selectbox(t("owners.space_kind"), parking.SPACE_KINDS)
+            if st.form_submit_button(t("owners.add"), type="primary"):
                 try:
                     parking.add_space(actor=actor, estate_id=space_estate, number=number, kind=space_kind)
                 except DomainError as exc:
                     st.error(exc.message)
                 else:
-                    flash(f"车位 {number} 已新增")
+                    flash(t("owners.space_added", number=number))
                     st.rerun()
-    st.subheader("全部租赁")
+    st.subheader(t("owners.all_leases"))
     data_grid(specs.LEASES, load=lambda q: parking.list_leases(actor=actor, query=q))
 
-with tabs["钥匙"]:
-    st.subheader("逾期未还")
+with tabs["keys"]:
+    st.subheader(t("owners.overdue_keys"))
     data_grid(specs.OVERDUE_KEYS, load=lambda q: keys.overdue_loans(actor=actor, query=q))
-    st.subheader("钥匙台账")
+    st.subheader(t("owners.key_register"))
     data_grid(specs.KEYS, load=lambda q: keys.list_keys(actor=actor, query=q))
 
-with tabs["装修"]:
+with tabs["renovation"]:
     data_grid(specs.RENOVATIONS, load=lambda q: renovation.list_renovations(actor=actor, query=q))
 
-with tabs["空置房"]:
-    st.caption("空置和已交房未入住的房屋，最久未巡查的在前。在房屋卡片中登记巡查。")
+with tabs["vacancy"]:
+    st.caption(t("owners.vacancy_caption"))
     data_grid(specs.VACANCY, load=lambda q: households.vacancy_ledger(actor=actor, query=q))
 
-if "导入" in tabs:
-    with tabs["导入"]:
+if "import" in tabs:
+    with tabs["import"]:
         import_wizard(actor)

@@ -7,7 +7,7 @@ Deterministic (fixed seed), so screenshots and tests see the same estate every t
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -16,6 +16,7 @@ from db import search_keys
 from db.engine import read_session, unit_of_work
 from db.models import (
     Building,
+    Counter,
     Department,
     Estate,
     Key,
@@ -24,7 +25,10 @@ from db.models import (
     ParkingSpace,
     Person,
     Renovation,
+    Revisit,
     Staff,
+    Ticket,
+    TicketEvent,
     Unit,
     UnitNote,
     UnitPerson,
@@ -34,6 +38,7 @@ from db.models import (
 )
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
+from services.clock import SHANGHAI
 from services.errors import Conflict
 from services.identity import id_check_char
 from services.users import add_user
@@ -193,7 +198,122 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
         _, pw = add_user(actor=SYSTEM_ACTOR, username=username, display_name=name, role=role,
                          password=demo_password, staff_id=staff_ids[username], must_change_password=False)
         passwords[username] = pw
+    _demo_tickets(rng)
     return passwords
+
+
+TICKET_TEMPLATES = {
+    "报修": ["厨房水龙头漏水", "卫生间下水道堵塞", "客厅灯不亮，开关无反应", "入户门锁芯卡住打不开", "阳台推拉门滑轨脱落",
+           "空调冷凝水管滴水到楼下", "热水器打不着火", "墙面渗水发霉", "窗户玻璃胶开裂漏风", "电梯按钮失灵"],
+    "投诉": ["楼上装修噪音超时施工", "楼道堆放杂物无人清理", "地库车位被外来车辆占用", "保安态度不好",
+           "垃圾桶满溢未及时清运", "维修师傅上门迟到两小时", "小区内宠物未拴绳"],
+    "咨询": ["物业费缴费方式", "装修申请需要哪些材料", "停车月卡如何办理", "快递柜位置", "停水通知时间"],
+    "建议": ["建议增加儿童游乐设施", "建议地库增加照明", "建议延长游泳池开放时间"],
+    "求助": ["老人摔倒需要协助", "钥匙锁在家中", "家中跳闸需要帮忙查看"],
+    "表扬": ["感谢维修师傅及时上门", "感谢保洁阿姨拾金不昧", "感谢客服耐心解答"],
+}
+TICKET_WEIGHTS = (("报修", 55), ("投诉", 10), ("咨询", 20), ("建议", 4), ("求助", 8), ("表扬", 3))
+CHANNEL_WEIGHTS = (("电话", 55), ("来访", 15), ("微信", 15), ("APP", 8), ("网络平台", 2), ("巡查发现", 5))
+
+
+def _demo_tickets(rng: random.Random, days: int = 365) -> None:
+    """A year of tickets with their timelines and revisits, so the boards and the monthly charts mean something."""
+    from services.tickets import DEFAULT_POLICIES, PREFIX, seed_policies
+    from services.workdays import WorkCalendar
+
+    now = datetime.now(UTC)
+    today = now.astimezone(SHANGHAI).date()
+    cal = WorkCalendar.load(today - timedelta(days=days + 5), today + timedelta(days=30))
+    policy = {t: (unit, amount, revisit) for t, unit, amount, revisit in DEFAULT_POLICIES}
+    with unit_of_work() as uow:
+        s = uow.session
+        seed_policies(s)
+        users = dict(s.execute(select(User.username, User.id)).all())
+        names = dict(s.execute(select(User.id, User.display_name)).all())
+        staff = list(s.scalars(select(Staff.id)))
+        units = s.execute(select(Unit.id, Unit.estate_id).where(Unit.status.in_(("已入住", "出租", "装修中")))).all()
+        counters: dict[str, int] = {}
+        tickets, plans = [], []
+        for back in range(days, -1, -1):
+            day = today - timedelta(days=back)
+            for _ in range(rng.choice((2, 3, 4, 4, 5, 6))):
+                kind = rng.choices([k for k, _ in TICKET_WEIGHTS], weights=[w for _, w in TICKET_WEIGHTS])[0]
+                night = rng.random() < 0.06
+                hour = rng.randrange(0, 7) if night else rng.randrange(7, 22)
+                received = datetime.combine(day, time(hour, rng.randrange(60)), SHANGHAI)
+                if received > now:
+                    continue
+                unit_id, estate_id = rng.choice(units)
+                prefix = f"{PREFIX[kind]}{day:%Y%m%d}"
+                counters[prefix] = counters.get(prefix, 0) + 1
+                unit_kind, amount, needs_revisit = policy[kind]
+                deadline = (received + timedelta(hours=amount) if unit_kind == "hours"
+                            else cal.deadline_after(received, amount))
+                department = "工程" if kind == "报修" else rng.choice(("客服", "保洁", "安保", "客服"))
+                assignee = users["engineer"] if department == "工程" else users["service"]
+                responder = users[rng.choice(("service", "service", "clerk", "manager"))]
+                t = Ticket(number=f"{prefix}-{counters[prefix]:03d}", ticket_type=kind,
+                           channel="夜间值班" if night else rng.choices(
+                               [c for c, _ in CHANNEL_WEIGHTS], weights=[w for _, w in CHANNEL_WEIGHTS])[0],
+                           estate_id=estate_id, unit_id=unit_id, content=rng.choice(TICKET_TEMPLATES[kind]),
+                           received_at=received, entered_at=received + timedelta(hours=8 if night else 0, minutes=2),
+                           entered_by=responder, first_responder_id=responder, department=department,
+                           assignee_id=assignee, status="待派单", deadline_at=deadline, needs_revisit=needs_revisit)
+                tickets.append(t)
+                plans.append((t, needs_revisit, responder, assignee))
+        s.add_all(tickets)
+        s.flush()
+        events, revisits = [], []
+        for t, needs_revisit, responder, assignee in plans:
+            age = now - t.received_at
+            ev = [("create", "", "待派单", t.received_at, responder)]
+            if age > timedelta(hours=1):
+                ev.append(("dispatch", "待派单", "已派单", t.received_at + timedelta(minutes=20), responder))
+                t.status = "已派单"
+            if age > timedelta(hours=3):
+                ev.append(("accept", "已派单", "处理中", t.received_at + timedelta(minutes=50), assignee))
+                t.status = "处理中"
+            limit = t.deadline_at - t.received_at
+            took = limit * (rng.uniform(0.1, 0.9) if rng.random() < 0.92 else rng.uniform(1.05, 1.8))
+            done_at = t.received_at + took
+            if done_at < now - timedelta(hours=2) and age > timedelta(days=1):
+                t.completed_at = done_at
+                if t.ticket_type == "投诉":
+                    t.handled_at = t.received_at + timedelta(hours=rng.uniform(1, 20) if rng.random() < 0.9
+                                                             else rng.uniform(26, 40))
+                    t.completed_at = max(done_at, t.handled_at)
+                ev.append(("complete", "处理中", "已完成", t.completed_at, assignee))
+                t.status = "已完成"
+                if needs_revisit:
+                    due = (cal.deadline_after(t.handled_at, 3) if t.ticket_type == "投诉"
+                           else t.completed_at + timedelta(hours=24))
+                    t.status = "待回访"
+                    ev.append(("revisit_due", "已完成", "待回访", t.completed_at, assignee))
+                    r = Revisit(ticket_id=t.id, due_at=due)
+                    done = due - (due - t.completed_at) * rng.uniform(0.1, 0.9) if rng.random() < 0.9 else \
+                        due + timedelta(hours=rng.uniform(2, 30))
+                    if done < now and rng.random() < 0.97:
+                        r.done_at, r.method, r.done_by = done, rng.choice(("电话", "电话", "上门")), users["service"]
+                        r.result = rng.choices(("满意", "基本满意", "不满意"), weights=(80, 15, 5))[0]
+                        t.status, t.closed_at = "已关闭", done
+                        ev.append(("revisit", "待回访", "已关闭", done, users["service"]))
+                    revisits.append(r)
+                else:
+                    t.status, t.closed_at = "已关闭", t.completed_at
+                    ev.append(("close", "已完成", "已关闭", t.completed_at, responder))
+            if t.ticket_type == "投诉" and t.handled_at is not None and rng.random() < 0.35:
+                t.ruling, t.ruled_at = "有效", t.handled_at + timedelta(days=1)
+                t.ruling_staff_id = rng.choice(staff)
+            elif t.ticket_type == "投诉" and t.handled_at is not None:
+                t.ruling, t.ruled_at = "无效", t.handled_at + timedelta(days=1)
+            events += [{"ticket_id": t.id, "at": at, "actor_user_id": who, "actor_name": names[who], "kind": kind,
+                        "status_from": a, "status_to": b, "note": ""} for kind, a, b, at, who in ev]
+        s.add_all(revisits)
+        s.execute(insert(TicketEvent), events)
+        for name, value in counters.items():
+            s.add(Counter(name=f"ticket:{name}", value=value))
+        audit.record(s, SYSTEM_ACTOR, "demo", "tickets", "-", None, {"tickets": len(tickets)})
+        uow.commit()
 
 
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -28,6 +28,24 @@ SATISFIED = ("满意", "基本满意")
 CANCELLED = "已撤销"
 REPAIR, COMPLAINT = "报修", "投诉"
 
+# Targets managers read the month against (seed rules: 回访率 and 投诉处理率 100%); direction "min" means
+# the figure should reach the target, "max" that it should stay at or below it.
+TICKET_TARGETS: dict[str, tuple[Decimal, str]] = {
+    "repair_timeliness": (Decimal("0.95"), "min"),
+    "repair_completion": (Decimal("0.98"), "min"),
+    "complaint_timely_rate": (Decimal("1"), "min"),
+    "complaint_handled_rate": (Decimal("1"), "min"),
+    "revisit_rate": (Decimal("1"), "min"),
+    "revisit_timely_rate": (Decimal("0.95"), "min"),
+    "satisfaction": (Decimal("0.90"), "min"),
+    "effective_complaint_rate": (Decimal("0.05"), "max"),
+}
+TICKET_KPI_LABELS = {
+    "repair_timeliness": "报修及时率", "repair_completion": "报修完成率", "complaint_timely_rate": "投诉处理及时率",
+    "complaint_handled_rate": "投诉处理率", "revisit_rate": "回访率", "revisit_timely_rate": "回访及时率",
+    "satisfaction": "满意率", "effective_complaints": "有效投诉", "effective_complaint_rate": "有效投诉率",
+}
+
 TICKET_KPI_KEYS = (
     "repair_timeliness", "repair_completion", "complaint_timely_rate", "complaint_handled_rate",
     "revisit_rate", "revisit_timely_rate", "satisfaction", "effective_complaints", "effective_complaint_rate",

@@ -227,3 +227,22 @@ def staff_options(*, actor: Actor) -> list[tuple[int, str]]:
         rows = s.execute(select(Staff.id, Staff.staff_no, Staff.name).where(Staff.active.is_(True))
                          .order_by(Staff.staff_no))
         return [(r[0], f"{r[1]} {r[2]}") for r in rows]
+
+
+def assignable_users(*, actor: Actor) -> dict[int, str]:
+    """Active accounts a ticket can be dispatched to: {user id: '姓名（角色）'}."""
+    require(actor, "tickets.view")
+    with read_session() as s:
+        rows = s.execute(select(User.id, User.display_name, User.role).where(
+            User.active.is_(True), User.role.in_((Role.ENGINEER.value, Role.SERVICE.value, Role.CLERK.value,
+                                                  Role.MANAGER.value))).order_by(User.role, User.display_name))
+        return {uid: f"{name}（{ROLE_LABELS[Role(role)]}）" for uid, name, role in rows}
+
+
+def staff_choices(*, actor: Actor) -> dict[int, str]:
+    """Active staff {id: '工号 姓名'} (for naming who is responsible)."""
+    require(actor, "tickets.view")
+    with read_session() as s:
+        rows = s.execute(select(Staff.id, Staff.staff_no, Staff.name).where(Staff.active.is_(True))
+                         .order_by(Staff.staff_no))
+        return {sid: f"{no} {name}" for sid, no, name in rows}

@@ -71,6 +71,9 @@ class GridSpec:
     default_descending: bool = False
     export_sheet: str = ""
     height: int = 520
+    # a field whose text names a row (e.g. the ticket number): shows a picker under the grid, and
+    # picked_row() tells the page which row the user opened
+    pick_field: str | None = None
 
     @property
     def editable_fields(self) -> list[str]:
@@ -295,6 +298,16 @@ def _pager(spec: GridSpec, result: PageResult) -> None:
         st.rerun()
 
 
+def _remember_pick(spec: GridSpec, grid_key: str) -> None:
+    st.session_state[f"grid:{spec.name}:picked"] = st.session_state.get(f"grid:{spec.name}:picked:{grid_key}")
+
+
+def picked_row(spec: GridSpec) -> int | None:
+    """The id of the row the user opened with the picker under the grid, if any."""
+    value = st.session_state.get(f"grid:{spec.name}:picked")
+    return int(value) if value is not None else None
+
+
 def _show_row_errors(error: ValidationError) -> None:
     lines = [f"- **{row}** · {field}：{msg}" for row, fields in error.row_errors.items()
              for field, msg in fields.items()]
@@ -346,6 +359,10 @@ def data_grid(
         )
         response_data = response.data
     _pager(spec, result)
+    if spec.pick_field and len(sent):
+        labels = dict(zip(sent[spec.id_field], sent[spec.pick_field], strict=True))
+        st.selectbox(t("grid.pick"), [None, *labels], format_func=lambda v: "—" if v is None else labels[v],
+                     key=f"grid:{spec.name}:picked:{grid_key}", on_change=_remember_pick, args=(spec, grid_key))
     edits = diff_edits(sent, response_data, spec) if editable else []
 
     if edits:

@@ -214,3 +214,25 @@ VACANCY = GridSpec(
         Column("last_inspected_on", "vacancy.last_inspected", "date", width=120),
     ),
 )
+
+TICKETS = GridSpec(
+    name="tickets",
+    export_sheet="工单",
+    search_hint="tickets.search_help",
+    pick_field="number",
+    columns=(
+        Column("number", "tickets.number", width=150, pinned=True),
+        Column("ticket_type", "tickets.type", width=70),
+        Column("status", "tickets.status", width=80),
+        Column("estate", "units.estate", width=100),
+        Column("code", "units.code", width=100),
+        Column("caller_name", "tickets.caller", width=80, sortable=False),
+        Column("content", "tickets.content", width=260, sortable=False),
+        Column("department", "tickets.department", width=70),
+        Column("assignee", "tickets.assignee", width=80, sortable=False),
+        Column("first_responder", "tickets.first_responder", width=90, sortable=False),
+        Column("received_at", "tickets.received_at", "datetime", width=140),
+        Column("deadline_at", "tickets.deadline_at", "datetime", width=140),
+        Column("revisit_due_at", "tickets.revisit_due_at", "datetime", width=140),
+    ),
+)

@@ -45,3 +45,58 @@ def test_mobiles_are_masked_on_the_card(demo_db):
     at.run()
     residents = at.dataframe[0].value
     assert all("****" in m for m in residents["手机号"])
+
+
+def _dialog_titles(at) -> list[str]:
+    """Titles of the open st.dialog blocks (AppTest has no dialog accessor, so walk the tree)."""
+    titles, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        proto = getattr(node, "proto", None)
+        if type(proto).__name__ == "Block" and proto.WhichOneof("type") == "dialog":
+            titles.append(proto.dialog.title)
+        stack.extend(getattr(node, "children", {}).values())
+    return titles
+
+
+def test_english_switch_translates_the_find_tab_the_card_and_its_dialogs(demo_db):
+    at = signed_in("service")
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("screens/owners.py").run()
+    assert [tab.label for tab in at.tabs][:7] == ["Find", "Units", "People", "Parking", "Keys", "Renovation",
+                                                  "Vacant units"]
+    box = at.text_input(key="owners:search")
+    assert box.label == "Find a unit or person"
+    box.input("1-1-101").run()
+    assert "Found 2 unit(s) (by unit code)" in [c.value for c in at.caption]
+    next(b for b in at.button if b.key and b.key.startswith("owners:hit:") and "翠湖花园" in b.label).click()
+    at.run()
+    assert not at.exception
+    labels = {b.label for b in at.button}
+    assert {"Move in", "Move out", "Keys", "Renovation", "Vehicles & parking", "Flagged household"} <= labels
+    assert not {"入伙", "迁出", "钥匙", "装修", "车辆车位", "重点户"} & labels
+    assert {"Residents", "Vehicles and parking", "Activity"} <= {tab.label for tab in at.tabs}
+    assert "Mobile" in at.dataframe[0].value.columns  # the residents table's headers
+
+    next(b for b in at.button if b.label == "Move in").click()
+    at.run()
+    assert not at.exception
+    assert _dialog_titles(at) == ["Move in"]
+    assert any(b.label == "Confirm move-in" for b in at.button)
+    assert any(ti.label == "Name *" for ti in at.text_input)
+
+
+def test_dialog_title_follows_the_language_chosen_when_it_opens(demo_db):
+    at = _search("service", "1-1-101")
+    next(b for b in at.button if b.key and b.key.startswith("owners:hit:") and "翠湖花园" in b.label).click()
+    at.run()
+    next(b for b in at.button if b.label == "钥匙").click()
+    at.run()
+    assert _dialog_titles(at) == ["钥匙"]
+    at.session_state["lang"] = "en"
+    at.run()
+    next(b for b in at.button if b.label == "Keys").click()
+    at.run()
+    assert not at.exception
+    assert _dialog_titles(at) == ["Keys"]

@@ -1,0 +1,179 @@
+"""报事 (/tickets): take a call in seconds, work the boards, revisit, and read the month's figures."""
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from services import kpi, tickets
+from services.auth import can
+from services.clock import SHANGHAI, local_today
+from services.errors import DomainError
+from services.households import unit_card
+from services.people import search
+from services.ticket_lists import board_counts, list_tickets, month_counts, unit_open_tickets
+from ui import fmt, specs
+from ui.grid import data_grid, picked_row
+from ui.i18n import t
+from ui.session import current_actor, flash
+from ui.ticket_panel import ticket_panel
+
+actor = current_actor()
+st.title(t("tickets.title"))
+counts = board_counts(actor=actor)
+m = st.columns(5)
+m[0].metric(t("tickets.board_today"), counts["today"])
+m[1].metric(t("tickets.board_open"), counts["open"])
+m[2].metric(t("tickets.overdue"), counts["overdue"], delta=t("tickets.due_soon_n", n=counts["due_soon"]),
+            delta_color="off")
+m[3].metric(t("tickets.board_revisits"), counts["revisits"],
+            delta=t("tickets.revisits_overdue_n", n=counts["revisits_overdue"]), delta_color="off")
+m[4].metric(t("tickets.board_mine"), counts["mine"])
+
+names = []
+if can(actor, "tickets.take"):
+    names.append(("take", t("tickets.take")))
+names += [("today", t("tickets.board_today")), ("open", t("tickets.board_open")),
+          ("deadline", t("tickets.board_deadline")), ("revisits", t("tickets.board_revisits")),
+          ("mine", t("tickets.board_mine")), ("analysis", t("tickets.analysis"))]
+tabs = dict(zip([n for n, _ in names], st.tabs([label for _, label in names]), strict=True))
+
+
+def intake() -> None:
+    text = st.text_input(t("tickets.find_caller"), key="tk:search", live=True, max_chars=40,
+                         placeholder=t("tickets.find_caller_hint"))
+    hits = search(actor=actor, text=text) if text.strip() else []
+    options = {h.unit_id: f"{h.estate} {h.code} · {h.status}" + (f" · {h.person}" if h.person else "")
+               for h in hits}
+    unit_id = st.selectbox(t("tickets.unit"), [None, *options], key="tk:unit",
+                           format_func=lambda v: t("tickets.no_unit") if v is None else options[v])
+    card = unit_card(actor=actor, unit_id=unit_id) if unit_id else None
+    if card is not None:
+        for v in card.vip:
+            st.warning(t("tickets.vip", category=v["category"], reason=v["reason"]))
+        if card.renovating:
+            st.info(t("tickets.renovating"))
+        open_ones = unit_open_tickets(actor=actor, unit_id=unit_id)
+        if len(open_ones):
+            st.warning(t("tickets.open_for_unit", n=len(open_ones)))
+            shown = open_ones.assign(received_at=[fmt.moment(v) for v in open_ones["received_at"]])
+            shown.columns = [t("tickets.number"), t("tickets.type"), t("tickets.status"), t("tickets.content"),
+                             t("tickets.received_at")]
+            st.dataframe(shown, hide_index=True, width="stretch")
+    caller = card.residents.iloc[0] if card is not None and len(card.residents) else None
+    with st.form("intake", clear_on_submit=True):
+        c1, c2, c3, c4 = st.columns(4)
+        ticket_type = c1.selectbox(t("tickets.type"), tickets.TYPES)
+        channel = c2.selectbox(t("tickets.channel"), tickets.CHANNELS)
+        department = c3.selectbox(t("tickets.department"), tickets.DEPARTMENTS,
+                                  index=tickets.DEPARTMENTS.index("工程"))
+        urgency = c4.selectbox(t("tickets.urgency"), tickets.URGENCIES)
+        c1, c2 = st.columns(2)
+        caller_name = c1.text_input(t("tickets.caller"), value="" if caller is None else caller["name"],
+                                    max_chars=64)
+        caller_phone = c2.text_input(t("tickets.caller_phone"),
+                                     value=text.strip() if text.strip().isdigit() and len(text.strip()) == 11
+                                     else "", max_chars=20)
+        content = st.text_area(t("tickets.content") + " *", max_chars=1000)
+        c1, c2 = st.columns(2)
+        now = datetime.now(SHANGHAI)
+        day = c1.date_input(t("tickets.received_day"), value=local_today(), format="YYYY-MM-DD")
+        moment = c2.time_input(t("tickets.received_time"), value=now.time().replace(second=0, microsecond=0),
+                               step=300)
+        st.caption(t("tickets.received_hint"))
+        if st.form_submit_button(t("tickets.submit"), type="primary"):
+            request = tickets.Intake(
+                ticket_type=ticket_type, channel=channel, estate_id=card.estate_id if card else 0,
+                unit_id=unit_id, caller_name=caller_name, caller_phone=caller_phone, content=content,
+                received_at=datetime.combine(day, moment, SHANGHAI), urgency=urgency, department=department)
+            try:
+                if card is None and ticket_type in ("报修", "投诉"):
+                    raise DomainError("房屋：报修和投诉必须选择房屋（先输入电话或房号查找）")
+                if card is None:
+                    raise DomainError("房屋：请先输入电话或房号查找并选择房屋")
+                _, number = tickets.take(actor=actor, intake=request)
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                flash(t("tickets.taken", number=number))
+                st.rerun()
+
+
+def board(name: str) -> None:
+    spec = replace(specs.TICKETS, name=f"tickets_{name}")
+    data_grid(spec, load=lambda q: list_tickets(actor=actor, query=q, board=name))
+    ticket_id = picked_row(spec)
+    if ticket_id is not None:
+        st.divider()
+        ticket_panel(actor, ticket_id)
+
+
+def analysis() -> None:
+    months = [kpi.Period.parse(local_today().strftime("%Y-%m"))]
+    while len(months) < 12:
+        months.append(months[-1].previous())
+    months = [p.label for p in months]
+    label = st.selectbox(t("tickets.period"), months, key="tk:period")
+    period = kpi.Period.parse(label)
+    as_of = min(period.last_instant, datetime.now(SHANGHAI))
+    figures = kpi.ticket_kpis(period, as_of=as_of)
+    previous = kpi.ticket_kpis(period.previous(), as_of=period.previous().last_instant)
+    cols = st.columns(3)
+    for i, key in enumerate(kpi.TICKET_KPI_KEYS):
+        value, before = figures[key], previous[key]
+        shown = str(value) if isinstance(value, int) else fmt.rate(value)
+        delta = None
+        if isinstance(value, Decimal) and isinstance(before, Decimal):
+            delta = f"{(value - before) * 100:+.2f}%"
+        target = kpi.TICKET_TARGETS.get(key)
+        help_text = t("tickets.target", target=fmt.rate(target[0])) if target else None
+        cols[i % 3].metric(kpi.TICKET_KPI_LABELS[key], shown, delta=delta, help=help_text,
+                           delta_color="inverse" if target and target[1] == "max" else "normal")
+    st.subheader(t("tickets.trend"))
+    trend_periods = [kpi.Period.parse(mo) for mo in reversed(months[:6])]
+    rows = []
+    for p in trend_periods:
+        values = kpi.ticket_kpis(p, as_of=min(p.last_instant, datetime.now(SHANGHAI)))
+        for key, (target, _) in kpi.TICKET_TARGETS.items():
+            if values[key] is not None:
+                rows.append({"month": p.label, "kpi": kpi.TICKET_KPI_LABELS[key], "value": float(values[key] * 100),
+                             "target": float(target * 100)})
+    if rows:
+        frame = pd.DataFrame(rows)
+        base = alt.Chart(frame).encode(x=alt.X("month:N", title=t("tickets.month")))
+        line = base.mark_line(point=True).encode(y=alt.Y("value:Q", title="%", scale=alt.Scale(zero=False)),
+                                                 tooltip=["month", "kpi", alt.Tooltip("value:Q", format=".2f")])
+        rule = base.mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="target:Q")
+        chart = alt.layer(line, rule).properties(height=160, width=220).facet(
+            facet=alt.Facet("kpi:N", title=None), columns=4).resolve_scale(y="independent")
+        st.altair_chart(chart)
+        st.caption(t("tickets.target_line"))
+    else:
+        st.info(t("tickets.no_data"))
+    st.subheader(t("tickets.counts"))
+    cols = st.columns(2)
+    for i, (by, title) in enumerate([("ticket_type", t("tickets.type")), ("department", t("tickets.department")),
+                                     ("channel", t("tickets.channel")), ("building", t("units.building"))]):
+        frame = month_counts(actor=actor, period=period, by=by)
+        with cols[i % 2]:
+            st.markdown(f"**{title}**")
+            if frame.empty:
+                st.caption(t("tickets.no_data"))
+                continue
+            frame["count"] = frame["count"].astype(int)
+            st.altair_chart(alt.Chart(frame).mark_bar().encode(
+                x=alt.X("count:Q", title=t("tickets.count")), y=alt.Y("key:N", sort="-x", title=None),
+                tooltip=["key", "count"]).properties(height=max(80, 24 * len(frame))), width="stretch")
+
+
+if "take" in tabs:
+    with tabs["take"]:
+        intake()
+for name in ("today", "open", "deadline", "revisits", "mine"):
+    with tabs[name]:
+        board(name)
+with tabs["analysis"]:
+    analysis()
