@@ -24,14 +24,14 @@ from ui.ticket_panel import ticket_panel
 actor = current_actor()
 st.title(t("tickets.title"))
 counts = board_counts(actor=actor)
-m = st.columns(5)
+m = st.columns(7)
 m[0].metric(t("tickets.board_today"), counts["today"])
 m[1].metric(t("tickets.board_open"), counts["open"])
-m[2].metric(t("tickets.overdue"), counts["overdue"], delta=t("tickets.due_soon_n", n=counts["due_soon"]),
-            delta_color="off")
-m[3].metric(t("tickets.board_revisits"), counts["revisits"],
-            delta=t("tickets.revisits_overdue_n", n=counts["revisits_overdue"]), delta_color="off")
-m[4].metric(t("tickets.board_mine"), counts["mine"])
+m[2].metric(t("tickets.overdue"), counts["overdue"])
+m[3].metric(t("tickets.due_soon"), counts["due_soon"])
+m[4].metric(t("tickets.board_revisits"), counts["revisits"])
+m[5].metric(t("tickets.revisits_overdue"), counts["revisits_overdue"])
+m[6].metric(t("tickets.board_mine"), counts["mine"])
 
 names = []
 if can(actor, "tickets.take"):
@@ -143,12 +143,13 @@ def analysis() -> None:
                              "target": float(target * 100)})
     if rows:
         frame = pd.DataFrame(rows)
-        base = alt.Chart(frame).encode(x=alt.X("month:N", title=t("tickets.month")))
-        line = base.mark_line(point=True).encode(y=alt.Y("value:Q", title="%", scale=alt.Scale(zero=False)),
-                                                 tooltip=["month", "kpi", alt.Tooltip("value:Q", format=".2f")])
-        rule = base.mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="target:Q")
-        chart = alt.layer(line, rule).properties(height=160, width=220).facet(
-            facet=alt.Facet("kpi:N", title=None), columns=4).resolve_scale(y="independent")
+        line = alt.Chart().mark_line(point=True).encode(
+            x=alt.X("month:N", title=None), y=alt.Y("value:Q", title="%", scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("month:N", title=t("tickets.month")), alt.Tooltip("kpi:N", title=""),
+                     alt.Tooltip("value:Q", format=".2f", title="%")])
+        rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="target:Q")
+        chart = alt.layer(line, rule, data=frame).properties(height=150, width=230).facet(
+            facet=alt.Facet("kpi:N", title=None), columns=3).resolve_scale(y="independent")
         st.altair_chart(chart)
         st.caption(t("tickets.target_line"))
     else:

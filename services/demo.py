@@ -292,7 +292,8 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                     r = Revisit(ticket_id=t.id, due_at=due)
                     done = due - (due - t.completed_at) * rng.uniform(0.1, 0.9) if rng.random() < 0.9 else \
                         due + timedelta(hours=rng.uniform(2, 30))
-                    if done < now and rng.random() < 0.97:
+                    # older revisits were all done; the last few days' may still be waiting
+                    if done < now and (now - t.completed_at > timedelta(days=4) or rng.random() < 0.5):
                         r.done_at, r.method, r.done_by = done, rng.choice(("电话", "电话", "上门")), users["service"]
                         r.result = rng.choices(("满意", "基本满意", "不满意"), weights=(80, 15, 5))[0]
                         t.status, t.closed_at = "已关闭", done

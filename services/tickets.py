@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db.engine import read_session, unit_of_work
 from db.models import Counter, Revisit, SlaPolicy, Staff, Ticket, TicketEvent, Unit
@@ -83,17 +85,24 @@ def _sla(session, ticket_type: str, category_id: int | None) -> SlaPolicy | None
 
 
 def _next_number(session, ticket_type: str, received_at: datetime) -> str:
-    """Lock the day's counter for the type and advance it: no gaps, no duplicates."""
+    """Create-or-advance the day's counter in one statement (row-locked until commit): no gaps, no duplicates.
+
+    One upsert instead of INSERT-then-SELECT ... FOR UPDATE: on MariaDB a failed INSERT of the existing row
+    leaves a shared lock, and two desks holding it deadlock when both ask for the row lock.
+    """
     day = received_at.astimezone(SHANGHAI).strftime("%Y%m%d")
     name = f"ticket:{PREFIX[ticket_type]}{day}"
-    try:
-        with session.begin_nested():
-            session.add(Counter(name=name, value=0))
-    except IntegrityError:
-        pass  # another desk created today's counter first
-    counter = session.scalar(select(Counter).where(Counter.name == name).with_for_update())
-    counter.value += 1
-    return f"{PREFIX[ticket_type]}{day}-{counter.value:03d}"
+    dialect = session.get_bind().dialect.name
+    if dialect in ("mysql", "mariadb"):
+        stmt = mysql_insert(Counter).values(name=name, value=1)
+        stmt = stmt.on_duplicate_key_update(value=Counter.value + 1)
+    else:
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = upsert(Counter).values(name=name, value=1)
+        stmt = stmt.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+    session.execute(stmt)
+    value = session.scalar(select(Counter.value).where(Counter.name == name))
+    return f"{PREFIX[ticket_type]}{day}-{value:03d}"
 
 
 def _event(session, actor: Actor, ticket: Ticket, kind: str, before: str, note: str = "",
@@ -171,7 +180,9 @@ def take(*, actor: Actor, intake: Intake) -> tuple[int, str]:
 
 
 def _load(session, ticket_id: int, version: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
+    # Locked: a second desk on the same version waits here and then sees the new version (StaleEdit),
+    # instead of failing in its versioned UPDATE with SQLAlchemy's StaleDataError.
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
         raise NotFound("工单不存在")
     if ticket.version != version:
@@ -207,6 +218,8 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         s = uow.session
         ticket = _load(s, ticket_id, version)
         leads_to = _check_move(actor, ticket, action)
+        if when < ticket.received_at:
+            raise ValidationError({"完成时间" if action == "complete" else "时间": "不能早于受理时间"})
         before = ticket.status
         if action == "dispatch":
             if department is not None and department not in DEPARTMENTS:
@@ -214,8 +227,6 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
             ticket.department = department or ticket.department
             ticket.assignee_id = assignee_id
         if action == "complete":
-            if when < ticket.received_at:
-                raise ValidationError({"完成时间": "不能早于受理时间"})
             ticket.completed_at = when
             if ticket.ticket_type == "投诉" and ticket.handled_at is None:
                 ticket.handled_at = when
@@ -263,10 +274,12 @@ def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, r
         errors["回访结果"] = "应为 满意、基本满意 或 不满意"
     if result == "不满意" and not (comment or "").strip():
         errors["回访意见"] = "不满意时请记录业主的意见"
-    if errors:
-        raise ValidationError(errors)
     now = utcnow()
     when = at or now
+    if when > now + timedelta(minutes=1):
+        errors["回访时间"] = "不能晚于现在"
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
         ticket = _load(s, ticket_id, version)

@@ -259,3 +259,43 @@ def roles_with(action: str) -> list[Role]:
 def roles_without(action: str) -> list[Role]:
     """The roles PERMISSIONS refuses `action` to."""
     return [r for r in Role if action not in PERMISSIONS[r]]
+
+
+# --- tickets helpers for the tickets suite (append only) ------------------------------------------
+
+
+def seed_ticket_policies() -> None:
+    """The seed SLA table (报修/投诉 24 h with revisit, 建议 3 working days...), as `propdesk init` writes it."""
+    from services import tickets
+
+    with unit_of_work() as uow:
+        tickets.seed_policies(uow.session)
+        uow.commit()
+
+
+def make_ticket(actor: Actor, estate_id: int, unit_id: int | None, *, ticket_type: str = "报修",
+                received_at: datetime | None = None, channel: str = "电话", content: str = "厨房水管漏水",
+                caller_name: str = "张伟", caller_phone: str = "13812348000", **fields) -> tuple[int, str]:
+    """A ticket taken through `tickets.take` (number, deadline, event and audit row as in real use).
+
+    `received_at` defaults to the tickets module's now (a test may have set that clock).
+    Returns (ticket id, ticket number).
+    """
+    from services import tickets
+
+    return tickets.take(actor=actor, intake=tickets.Intake(
+        ticket_type=ticket_type, channel=channel, estate_id=estate_id, unit_id=unit_id, caller_name=caller_name,
+        caller_phone=caller_phone, content=content, received_at=received_at or tickets.utcnow(), **fields))
+
+
+def make_staff(name: str = "李工", staff_no: str = "S001") -> int:
+    """A staff member (no department), written directly (no audit row)."""
+    from db.models import Staff
+
+    with unit_of_work() as uow:
+        staff = Staff(staff_no=staff_no, name=name, post="维修工")
+        uow.session.add(staff)
+        uow.session.flush()
+        staff_id = staff.id
+        uow.commit()
+    return staff_id
