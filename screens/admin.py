@@ -1,8 +1,11 @@
-"""系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments)."""
+"""系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments, ticket
+categories, ticket time limits, the holiday calendar)."""
 
 import streamlit as st
 
+from services import tickets, workdays
 from services.auth import ROLE_LABELS, Role
+from services.clock import local_today
 from services.errors import DomainError
 from services.reference import create_reference, estate_options, list_reference, update_reference
 from services.users import add_user, list_users, reset_password, staff_options, update_users
@@ -19,8 +22,9 @@ notice = st.session_state.pop("admin:notice", None)
 if notice:
     st.success(notice)
 
-tab_users, tab_estates, tab_buildings, tab_departments = st.tabs(
-    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments")]
+tab_users, tab_estates, tab_buildings, tab_departments, tab_categories, tab_sla, tab_holidays = st.tabs(
+    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments"),
+     t("admin.ticket_categories"), t("admin.sla_policies"), t("admin.holidays")]
 )
 
 with tab_users:
@@ -66,8 +70,11 @@ def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
             estates = estate_options(actor=actor)
             values["estate_id"] = st.selectbox(t("admin.estate"), [e[0] for e in estates],
                                                format_func=lambda v: dict(estates)[v])
-        for name, label in fields:
-            values[name] = st.text_input(t(label), max_chars=200)
+        for name, label, *choices in fields:
+            if choices:
+                values[name] = st.selectbox(t(label), choices[0])
+            else:
+                values[name] = st.text_input(t(label), max_chars=200)
         if st.form_submit_button(t("admin.add"), type="primary"):
             try:
                 create_reference(actor=actor, table=table, values=values)
@@ -86,3 +93,19 @@ with tab_buildings:
                   [("code", "admin.code"), ("name", "admin.name"), ("floors", "admin.floors")])
 with tab_departments:
     reference_tab("departments", specs.DEPARTMENTS, [("code", "admin.code"), ("name", "admin.name")])
+with tab_categories:
+    reference_tab("ticket_categories", specs.TICKET_CATEGORIES,
+                  [("place", "admin.place"), ("problem", "admin.problem")])
+with tab_sla:
+    st.caption(t("admin.sla_hint"))
+    reference_tab("sla_policies", specs.SLA_POLICIES,
+                  [("ticket_type", "tickets.type", tickets.TYPES), ("unit", "admin.sla_unit", ("小时", "工作日")),
+                   ("amount", "admin.sla_amount"), ("needs_revisit", "admin.needs_revisit", ("是", "否"))])
+with tab_holidays:
+    year = local_today().year
+    missing = workdays.uncovered_years([year, year + 1])
+    if missing:
+        st.warning(t("admin.holidays_missing", years="、".join(map(str, missing))))
+    st.caption(t("admin.holidays_hint"))
+    reference_tab("holidays", specs.HOLIDAYS,
+                  [("day", "admin.day"), ("is_workday", "admin.is_workday", ("否", "是")), ("name", "admin.name")])

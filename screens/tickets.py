@@ -14,6 +14,7 @@ from services.clock import SHANGHAI, local_today
 from services.errors import DomainError
 from services.households import unit_card
 from services.people import search
+from services.reference import ticket_category_options
 from services.ticket_lists import board_counts, list_tickets, month_counts, unit_open_tickets
 from ui import fmt, specs
 from ui.grid import data_grid, picked_row
@@ -71,6 +72,9 @@ def intake() -> None:
         department = c3.selectbox(t("tickets.department"), tickets.DEPARTMENTS,
                                   index=tickets.DEPARTMENTS.index("工程"))
         urgency = c4.selectbox(t("tickets.urgency"), tickets.URGENCIES)
+        categories = ticket_category_options(actor=actor)
+        category_id = st.selectbox(t("tickets.category"), [None, *categories],
+                                   format_func=lambda v: "—" if v is None else categories[v])
         c1, c2 = st.columns(2)
         caller_name = c1.text_input(t("tickets.caller"), value="" if caller is None else caller["name"],
                                     max_chars=64)
@@ -88,7 +92,8 @@ def intake() -> None:
             request = tickets.Intake(
                 ticket_type=ticket_type, channel=channel, estate_id=card.estate_id if card else 0,
                 unit_id=unit_id, caller_name=caller_name, caller_phone=caller_phone, content=content,
-                received_at=datetime.combine(day, moment, SHANGHAI), urgency=urgency, department=department)
+                received_at=datetime.combine(day, moment, SHANGHAI), urgency=urgency, department=department,
+                category_id=category_id)
             try:
                 if card is None and ticket_type in ("报修", "投诉"):
                     raise DomainError("房屋：报修和投诉必须选择房屋（先输入电话或房号查找）")

@@ -82,6 +82,7 @@ ENTITY_LABELS = {
     "tickets": "工单",
     "holidays": "节假日",
     "sla_policies": "时限规定",
+    "ticket_categories": "报事分类",
 }
 
 

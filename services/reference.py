@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Department, Estate
+from db.models import Building, Department, Estate, Holiday, SlaPolicy, TicketCategory
 from services import audit
 from services.auth import Actor, require
 from services.editing import RowEdit, apply_edits
@@ -40,6 +40,15 @@ class RefTable:
     columns: Mapping[str, ColumnElement]
     search_columns: Sequence[ColumnElement]
     equal_filters: Mapping[str, ColumnElement] = field(default_factory=dict)
+    key_fields: tuple[str, ...] = ("code",)  # what names a row in messages
+    sort_field: str = "code"
+    created_defaults: Mapping[str, Any] = field(default_factory=dict)
+    shown_as: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # stored code -> label, per field
+    conflict_fields: tuple[str, ...] = ("code", "name")  # the unique fields a duplicate names
+    conflict_hint: str = "编号或名称"
+
+    def row_label(self, row) -> str:
+        return f"{self.label} " + " ".join(str(getattr(row, f)) for f in self.key_fields)
 
     def base_select(self) -> Select:
         stmt = select(*[c.label(n) for n, c in self.columns.items()])
@@ -136,6 +145,87 @@ REF_TABLES: dict[str, RefTable] = {
 }
 
 
+_TICKET_TYPES = ("报修", "投诉", "咨询", "建议", "求助", "表扬")
+_SLA_UNITS = {"小时": "hours", "工作日": "working_days"}
+_SLA_AMOUNT = FieldRule("amount", "时限", "int", required=True, min_value=1, max_value=720)
+_SLA_UNIT = FieldRule("unit", "单位", "choice", required=True, choices=tuple(_SLA_UNITS), stored_as=_SLA_UNITS)
+_REVISIT = FieldRule("needs_revisit", "需要回访", "bool")
+
+REF_TABLES["ticket_categories"] = RefTable(
+    name="ticket_categories",
+    conflict_fields=("place", "problem"),
+    conflict_hint="",
+    label="报事分类",
+    model=TicketCategory,
+    edit_rules=RecordRules({
+        "place": FieldRule("place", "部位", "text", required=True, max_len=32),
+        "problem": FieldRule("problem", "问题", "text", required=True, max_len=32),
+        "active": _ACTIVE,
+    }),
+    create_rules=RecordRules({
+        "place": FieldRule("place", "部位", "text", required=True, max_len=32),
+        "problem": FieldRule("problem", "问题", "text", required=True, max_len=32),
+    }),
+    columns={"id": TicketCategory.id, "version": TicketCategory.version, "place": TicketCategory.place,
+             "problem": TicketCategory.problem, "active": TicketCategory.active},
+    search_columns=[TicketCategory.place, TicketCategory.problem],
+    key_fields=("place", "problem"),
+    sort_field="place",
+)
+REF_TABLES["sla_policies"] = RefTable(
+    name="sla_policies",
+    conflict_fields=("ticket_type",),
+    conflict_hint="",
+    label="时限规定",
+    model=SlaPolicy,
+    edit_rules=RecordRules({"unit": _SLA_UNIT, "amount": _SLA_AMOUNT, "needs_revisit": _REVISIT,
+                            "active": _ACTIVE}),
+    create_rules=RecordRules({
+        "ticket_type": FieldRule("ticket_type", "类型", "choice", required=True, choices=_TICKET_TYPES),
+        "unit": _SLA_UNIT, "amount": _SLA_AMOUNT, "needs_revisit": _REVISIT,
+    }),
+    columns={"id": SlaPolicy.id, "version": SlaPolicy.version, "ticket_type": SlaPolicy.ticket_type,
+             "unit": SlaPolicy.unit, "amount": SlaPolicy.amount, "needs_revisit": SlaPolicy.needs_revisit,
+             "active": SlaPolicy.active},
+    search_columns=[SlaPolicy.ticket_type],
+    key_fields=("ticket_type",),
+    sort_field="ticket_type",
+    shown_as={"unit": {v: k for k, v in _SLA_UNITS.items()}},
+)
+REF_TABLES["holidays"] = RefTable(
+    name="holidays",
+    conflict_fields=("day",),
+    conflict_hint="",
+    label="节假日",
+    model=Holiday,
+    edit_rules=RecordRules({
+        "is_workday": FieldRule("is_workday", "上班", "bool", required=True),
+        "name": FieldRule("name", "名称", "text", max_len=32),
+    }),
+    create_rules=RecordRules({
+        "day": FieldRule("day", "日期", "date", required=True),
+        "is_workday": FieldRule("is_workday", "上班", "bool", required=True),
+        "name": FieldRule("name", "名称", "text", max_len=32),
+    }),
+    columns={"id": Holiday.id, "version": Holiday.version, "day": Holiday.day, "is_workday": Holiday.is_workday,
+             "name": Holiday.name, "source": Holiday.source},
+    search_columns=[Holiday.name],
+    key_fields=("day",),
+    sort_field="day",
+    created_defaults={"source": "手工"},
+)
+
+
+def ticket_category_options(*, actor: Actor) -> dict[int, str]:
+    """{id: '部位 · 问题'} of active ticket categories, for the intake form."""
+    require(actor, "reference.view")
+    with read_session() as s:
+        rows = s.execute(select(TicketCategory.id, TicketCategory.place, TicketCategory.problem)
+                         .where(TicketCategory.active.is_(True))
+                         .order_by(TicketCategory.place, TicketCategory.problem))
+        return {cid: f"{place} · {problem}" for cid, place, problem in rows}
+
+
 def _table(name: str) -> RefTable:
     try:
         return REF_TABLES[name]
@@ -148,10 +238,13 @@ def list_reference(*, actor: Actor, table: str, query: ListQuery) -> PageResult:
     authorize_list(actor, "reference.view", query)
     t = _table(table)
     with read_session() as s:
-        return run_list(
+        result = run_list(
             s, t.base_select(), t.columns, query,
-            search_columns=t.search_columns, equal_filters=t.equal_filters, default_sort=("code", False),
+            search_columns=t.search_columns, equal_filters=t.equal_filters, default_sort=(t.sort_field, False),
         )
+    for column, labels in t.shown_as.items():
+        result.rows[column] = [labels.get(v, v) for v in result.rows[column]]
+    return result
 
 
 def update_reference(*, actor: Actor, table: str, edits: Sequence[RowEdit]) -> int:
@@ -161,7 +254,7 @@ def update_reference(*, actor: Actor, table: str, edits: Sequence[RowEdit]) -> i
     with unit_of_work() as uow:
         count = apply_edits(
             uow.session, actor=actor, model=t.model, entity=t.name, edits=edits,
-            rules=t.edit_rules, row_label=lambda row: f"{t.label} {row.code}",
+            rules=t.edit_rules, row_label=t.row_label,
         )
         uow.commit()
     return count
@@ -179,12 +272,17 @@ def create_reference(*, actor: Actor, table: str, values: Mapping[str, Any]) -> 
         s = uow.session
         if t.model is Building and s.get(Estate, parsed["estate_id"]) is None:
             raise ValidationError({"小区": "不存在"})
-        row = t.model(**parsed)
+        if t.model is SlaPolicy and s.scalar(select(SlaPolicy.id).where(
+                SlaPolicy.ticket_type == parsed["ticket_type"], SlaPolicy.category_id.is_(None))):
+            # NULL never equals NULL in a unique key, so the general rule of a type is checked here
+            raise Conflict(f"时限规定已存在：{parsed['ticket_type']}（请修改现有规定）")
+        row = t.model(**{**t.created_defaults, **parsed})
         s.add(row)
         try:
             s.flush()
         except IntegrityError as exc:
-            raise Conflict(f"{t.label}编号或名称已存在：{parsed.get('code')} / {parsed.get('name')}") from exc
+            shown = " / ".join(str(parsed.get(f)) for f in t.conflict_fields)
+            raise Conflict(f"{t.label}{t.conflict_hint}已存在：{shown}") from exc
         audit.record(s, actor, "create", t.name, row.id, None, parsed)
         uow.commit()
         return row.id

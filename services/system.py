@@ -140,6 +140,9 @@ def init(*, admin_password: str | None) -> str | None:
 def _seed_reference_rules() -> None:
     """Rules a new company starts from and then edits: ticket time limits, this and next year's holidays."""
     with unit_of_work() as uow:
+        if tickets.seed_categories(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "ticket_categories", "-", None,
+                         {"categories": len(tickets.DEFAULT_CATEGORIES)})
         if tickets.seed_policies(uow.session):
             audit.record(uow.session, SYSTEM_ACTOR, "create", "sla_policies", "-", None,
                          {"policies": [p[0] for p in tickets.DEFAULT_POLICIES]})

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db.engine import read_session, unit_of_work
-from db.models import Counter, Revisit, SlaPolicy, Staff, Ticket, TicketEvent, Unit
+from db.models import Counter, Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
 from db.types import utcnow
 from services import audit, workdays
 from services.auth import Actor, Role, require
@@ -359,3 +359,25 @@ def seed_policies(session) -> int:
                                   needs_revisit=needs_revisit))
             added += 1
     return added
+
+
+DEFAULT_CATEGORIES = tuple(
+    (place, problem)
+    for place, problems in (
+        ("户内", ("给排水", "电路", "门窗", "墙面地面", "燃气")),
+        ("公共区域", ("照明", "卫生", "噪音", "杂物堆放", "设施损坏")),
+        ("电梯", ("故障", "困人")),
+        ("停车场", ("车位占用", "照明", "道闸")),
+        ("绿化", ("修剪", "病虫害")),
+        ("安全", ("门禁", "消防", "可疑人员")),
+    )
+    for problem in problems
+)
+
+
+def seed_categories(session) -> int:
+    """The seed two-level classifier (inside the caller's transaction) when the table is empty."""
+    if session.scalar(select(TicketCategory.id).limit(1)) is not None:
+        return 0
+    session.add_all(TicketCategory(place=place, problem=problem) for place, problem in DEFAULT_CATEGORIES)
+    return len(DEFAULT_CATEGORIES)

@@ -395,6 +395,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "tickets.channel": ("渠道", "Channel"),
     "tickets.department": ("处理部门", "Department"),
     "tickets.urgency": ("紧急程度", "Urgency"),
+    "tickets.category": ("分类（部位 · 问题）", "Category (place · problem)"),
     "tickets.caller": ("报事人", "Caller"),
     "tickets.caller_phone": ("联系电话", "Phone"),
     "tickets.received_day": ("受理日期", "Received on"),
@@ -465,6 +466,27 @@ CATALOG: dict[str, tuple[str, str]] = {
     "admin.address": ("地址", "Address"),
     "admin.floors": ("层数", "Floors"),
     "admin.estate": ("所属小区", "Estate"),
+    "admin.ticket_categories": ("报事分类", "Ticket categories"),
+    "admin.sla_policies": ("时限规定", "Time limits"),
+    "admin.holidays": ("节假日", "Holidays"),
+    "admin.place": ("部位", "Place"),
+    "admin.problem": ("问题", "Problem"),
+    "admin.sla_unit": ("单位", "Unit"),
+    "admin.sla_amount": ("时限", "Limit"),
+    "admin.needs_revisit": ("需要回访", "Needs revisit"),
+    "admin.sla_hint": ("工单受理时按当时的规定计算时限；修改规定不影响已受理的工单。",
+                       "A ticket's deadline is fixed from the rule in force when it is taken; changing a rule "
+                       "never moves old deadlines."),
+    "admin.day": ("日期", "Date"),
+    "admin.is_workday": ("上班", "Working day"),
+    "admin.source": ("来源", "Source"),
+    "admin.holidays_hint": ("只列出与平常不同的日子：工作日放假（法定节假日）和周末上班（调休）。",
+                            "Only days that differ from the usual week are listed: weekday holidays and "
+                            "weekend make-up working days (调休)."),
+    "admin.holidays_missing": ("节假日表缺少 {years} 年的数据（chinese-calendar 尚未收录）：这些年份按周末休息计算，"
+                               "请在国务院公布放假安排后补录。",
+                               "The holiday table has no days for {years} (chinese-calendar does not cover it "
+                               "yet): those years count weekends only until the holidays are entered."),
     "admin.search_users": ("用户名或姓名", "Username or name"),
     "admin.search_reference": ("编号或名称", "Code or name"),
     # audit

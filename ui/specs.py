@@ -236,3 +236,40 @@ TICKETS = GridSpec(
         Column("revisit_due_at", "tickets.revisit_due_at", "datetime", width=140),
     ),
 )
+
+TICKET_CATEGORIES = GridSpec(
+    name="ticket_categories",
+    export_sheet="报事分类",
+    search_hint="admin.search_reference",
+    columns=(
+        Column("place", "admin.place", editable=True, required=True, width=140),
+        Column("problem", "admin.problem", editable=True, required=True, width=160),
+        Column("active", "admin.active", "bool", editable=True, width=80),
+    ),
+)
+
+SLA_POLICIES = GridSpec(
+    name="sla_policies",
+    export_sheet="时限规定",
+    search_hint="admin.search_reference",
+    columns=(
+        Column("ticket_type", "tickets.type", width=90),
+        Column("unit", "admin.sla_unit", "choice", editable=True, required=True, options=("小时", "工作日"), width=90),
+        Column("amount", "admin.sla_amount", "int", editable=True, required=True, width=90),
+        Column("needs_revisit", "admin.needs_revisit", "bool", editable=True, width=100),
+        Column("active", "admin.active", "bool", editable=True, width=80),
+    ),
+)
+
+HOLIDAYS = GridSpec(
+    name="holidays",
+    export_sheet="节假日",
+    search_hint="admin.search_reference",
+    default_page_size=100,
+    columns=(
+        Column("day", "admin.day", "date", width=120),
+        Column("is_workday", "admin.is_workday", "bool", editable=True, width=90),
+        Column("name", "admin.name", editable=True, width=140),
+        Column("source", "admin.source", width=140),
+    ),
+)
