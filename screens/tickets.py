@@ -1,5 +1,6 @@
 """报事 (/tickets): take a call in seconds, work the boards, revisit, and read the month's figures."""
 
+import io
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -137,6 +138,24 @@ def analysis() -> None:
         help_text = t("tickets.target", target=fmt.rate(target[0])) if target else None
         cols[i % 3].metric(kpi.TICKET_KPI_LABELS[key], shown, delta=delta, help=help_text,
                            delta_color="inverse" if target and target[1] == "max" else "normal")
+    with st.expander(t("tickets.evidence")):
+        key = st.selectbox(t("tickets.evidence_kpi"), kpi.TICKET_KPI_KEYS, format_func=kpi.TICKET_KPI_LABELS.get,
+                           key="tk:evidence")
+        evidence = pd.DataFrame(kpi.ticket_kpi_evidence(period, key, as_of=as_of))
+        if evidence.empty:
+            st.caption(t("tickets.no_data"))
+        else:
+            for column in evidence.columns:
+                if column.endswith("_at"):
+                    evidence[column] = [fmt.moment(v) if v is not None and v == v else "" for v in evidence[column]]
+            evidence["counts"] = [t("grid.yes") if v else t("grid.no") for v in evidence["counts"]]
+            evidence = evidence.rename(columns={c: t(f"tickets.ev_{c}") for c in evidence.columns})
+            st.caption(t("tickets.evidence_hint"))
+            st.dataframe(evidence, hide_index=True, width="stretch")
+    if can(actor, "data.export"):
+        st.download_button(t("grid.export"), data=lambda: month_workbook(period, as_of), icon=":material/download:",
+                           file_name=f"报事分析-{period.label}.xlsx", key="tk:export",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.subheader(t("tickets.trend"))
     trend_periods = [kpi.Period.parse(mo) for mo in reversed(months[:6])]
     rows = []
@@ -173,6 +192,25 @@ def analysis() -> None:
             st.altair_chart(alt.Chart(frame).mark_bar().encode(
                 x=alt.X("count:Q", title=t("tickets.count")), y=alt.Y("key:N", sort="-x", title=None),
                 tooltip=["key", "count"]).properties(height=max(80, 24 * len(frame))), width="stretch")
+
+
+def month_workbook(period: kpi.Period, as_of: datetime) -> bytes:
+    """The month's figures and counts as one Excel workbook (a sheet each)."""
+    figures = kpi.ticket_kpis(period, as_of=as_of)
+    sheets = {t("tickets.analysis"): pd.DataFrame(
+        [{t("tickets.ev_kpi"): kpi.TICKET_KPI_LABELS[k], t("tickets.ev_value"): fmt.rate(v) if isinstance(v, Decimal)
+          else ("—" if v is None else v),
+          t("tickets.ev_target"): fmt.rate(kpi.TICKET_TARGETS[k][0]) if k in kpi.TICKET_TARGETS else ""}
+         for k, v in figures.items()])}
+    for by, title in (("ticket_type", t("tickets.type")), ("department", t("tickets.department")),
+                      ("channel", t("tickets.channel")), ("building", t("units.building"))):
+        sheets[title] = month_counts(actor=actor, period=period, by=by).rename(
+            columns={"key": title, "count": t("tickets.count")})
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()
 
 
 if "take" in tabs:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, or_, select
 
 from db.engine import read_session
 from db.models import Revisit, Ticket
@@ -85,57 +85,112 @@ class Period:
         return Period.parse((self.start - timedelta(days=1)).strftime("%Y-%m"))
 
 
-def _in(col, period: Period):
-    return and_(col >= period.start, col < period.end)
+@dataclass(frozen=True)
+class TicketFact:
+    """What the ticket KPIs need to know about one ticket (or one revisit of it)."""
+
+    id: int
+    number: str
+    ticket_type: str
+    received_at: datetime
+    deadline_at: datetime
+    completed_at: datetime | None
+    handled_at: datetime | None
+    needs_revisit: bool
+    ruling: str
+    ruled_at: datetime | None
 
 
-def _count(session, *conditions, join_revisit: bool = False) -> int:
-    stmt = select(func.count(func.distinct(Ticket.id))).select_from(Ticket)
-    if join_revisit:
-        stmt = stmt.join(Revisit, Revisit.ticket_id == Ticket.id)
-    return session.scalar(stmt.where(Ticket.status != CANCELLED, *conditions)) or 0
+@dataclass(frozen=True)
+class RevisitFact:
+    ticket_id: int
+    number: str
+    due_at: datetime
+    done_at: datetime | None
+    result: str
+
+
+def _facts(period: Period) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
+    """Tickets received or completed in the period and revisits due or done in it (cancelled excluded)."""
+    in_p = lambda col: and_(col >= period.start, col < period.end)  # noqa: E731
+    with read_session() as s:
+        tickets = [TicketFact(*r) for r in s.execute(
+            select(Ticket.id, Ticket.number, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
+                   Ticket.completed_at, Ticket.handled_at, Ticket.needs_revisit, Ticket.ruling, Ticket.ruled_at)
+            .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at))))]
+        revisits = [RevisitFact(*r) for r in s.execute(
+            select(Revisit.ticket_id, Ticket.number, Revisit.due_at, Revisit.done_at, Revisit.result)
+            .join(Ticket, Ticket.id == Revisit.ticket_id)
+            .where(Ticket.status != CANCELLED, or_(in_p(Revisit.due_at), in_p(Revisit.done_at))))]
+        ids = [t.id for t in tickets]
+        done: dict[int, list[datetime]] = {}
+        for chunk in range(0, len(ids), 900):
+            for ticket_id, at in s.execute(select(Revisit.ticket_id, Revisit.done_at).where(
+                    Revisit.ticket_id.in_(ids[chunk:chunk + 900]), Revisit.done_at.is_not(None))):
+                done.setdefault(ticket_id, []).append(at)
+    return tickets, revisits, done
+
+
+def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]]):
+    """key -> (subject: 'ticket' or 'revisit', in the denominator?, in the numerator?) exactly as KPI.md says."""
+
+    def within(moment):
+        return moment is not None and period.start <= moment < period.end
+
+    def by(moment):
+        return moment is not None and moment <= as_of
+
+    repair = lambda t: t.ticket_type == REPAIR  # noqa: E731
+    complaint = lambda t: t.ticket_type == COMPLAINT  # noqa: E731
+    completed_in_p = lambda t: within(t.completed_at) and by(t.completed_at)  # noqa: E731
+    return {
+        "repair_timeliness": ("ticket", lambda t: repair(t) and completed_in_p(t),
+                              lambda t: t.completed_at <= t.deadline_at),
+        "repair_completion": ("ticket", lambda t: repair(t) and within(t.received_at),
+                              lambda t: by(t.completed_at)),
+        "complaint_timely_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                  lambda t: by(t.handled_at) and t.handled_at - t.received_at <= COMPLAINT_HANDLING),
+        "complaint_handled_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                   lambda t: by(t.handled_at)),
+        "revisit_rate": ("ticket", lambda t: t.needs_revisit and completed_in_p(t),
+                         lambda t: any(by(at) for at in done.get(t.id, []))),
+        "revisit_timely_rate": ("revisit", lambda r: within(r.due_at),
+                                lambda r: r.done_at is not None and r.done_at <= r.due_at and by(r.done_at)),
+        "satisfaction": ("revisit", lambda r: within(r.done_at) and by(r.done_at) and r.result != "",
+                         lambda r: r.result in SATISFIED),
+        "effective_complaint_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                     lambda t: t.ruling == "有效" and by(t.ruled_at)),
+    }
 
 
 def ticket_kpis(period: str | Period, *, as_of: datetime | None = None) -> dict[str, Decimal | int | None]:
     """The ticket figures of KPI.md for one month, taken at `as_of`."""
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
-    repair = Ticket.ticket_type == REPAIR
-    complaint = Ticket.ticket_type == COMPLAINT
-    with read_session() as s:
-        repairs_completed = _count(s, repair, _in(Ticket.completed_at, p), Ticket.completed_at <= as_of)
-        repairs_in_time = _count(s, repair, _in(Ticket.completed_at, p), Ticket.completed_at <= as_of,
-                                 Ticket.completed_at <= Ticket.deadline_at)
-        repairs_received = _count(s, repair, _in(Ticket.received_at, p))
-        repairs_received_done = _count(s, repair, _in(Ticket.received_at, p), Ticket.completed_at <= as_of)
-        complaints = _count(s, complaint, _in(Ticket.received_at, p))
-        complaints_handled = _count(s, complaint, _in(Ticket.received_at, p), Ticket.handled_at <= as_of)
-        handled_ids = s.execute(select(Ticket.received_at, Ticket.handled_at).where(
-            Ticket.status != CANCELLED, complaint, _in(Ticket.received_at, p), Ticket.handled_at <= as_of)).all()
-        complaints_timely = sum(1 for got, handled in handled_ids if handled - got <= COMPLAINT_HANDLING)
-        needing = _count(s, Ticket.needs_revisit.is_(True), _in(Ticket.completed_at, p),
-                         Ticket.completed_at <= as_of)
-        revisited = _count(s, Ticket.needs_revisit.is_(True), _in(Ticket.completed_at, p),
-                           Ticket.completed_at <= as_of, Revisit.done_at <= as_of, join_revisit=True)
-        due_rows = s.execute(select(Revisit.due_at, Revisit.done_at).join(Ticket, Ticket.id == Revisit.ticket_id)
-                             .where(Ticket.status != CANCELLED, _in(Revisit.due_at, p))).all()
-        answered = s.execute(select(Revisit.result).join(Ticket, Ticket.id == Revisit.ticket_id).where(
-            Ticket.status != CANCELLED, _in(Revisit.done_at, p), Revisit.done_at <= as_of, Revisit.result != "")
-        ).scalars().all()
-        effective = _count(s, complaint, _in(Ticket.received_at, p), Ticket.ruling == "有效",
-                           Ticket.ruled_at <= as_of)
-    return {
-        "repair_timeliness": rate(repairs_in_time, repairs_completed),
-        "repair_completion": rate(repairs_received_done, repairs_received),
-        "complaint_timely_rate": rate(complaints_timely, complaints),
-        "complaint_handled_rate": rate(complaints_handled, complaints),
-        "revisit_rate": rate(revisited, needing),
-        "revisit_timely_rate": rate(sum(1 for due, done in due_rows if done is not None and done <= due
-                                        and done <= as_of), len(due_rows)),
-        "satisfaction": rate(sum(1 for r in answered if r in SATISFIED), len(answered)),
-        "effective_complaints": effective,
-        "effective_complaint_rate": rate(effective, complaints),
-    }
+    tickets, revisits, done = _facts(p)
+    figures: dict[str, Decimal | int | None] = {}
+    for key, (subject, in_denominator, in_numerator) in _definitions(p, as_of, done).items():
+        rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
+        figures[key] = rate(sum(1 for r in rows if in_numerator(r)), len(rows))
+    effective = _definitions(p, as_of, done)["effective_complaint_rate"]
+    figures["effective_complaints"] = sum(1 for t in tickets if effective[1](t) and effective[2](t))
+    return {key: figures[key] for key in TICKET_KPI_KEYS}
+
+
+def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None) -> list[dict]:
+    """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts."""
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    tickets, revisits, done = _facts(p)
+    definitions = _definitions(p, as_of, done)
+    if key == "effective_complaints":
+        key = "effective_complaint_rate"
+    subject, in_denominator, in_numerator = definitions[key]
+    rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
+    return [{"number": r.number, "counts": bool(in_numerator(r)), **{
+        k: getattr(r, k) for k in ("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
+        if hasattr(r, k)}, **({"due_at": r.due_at, "done_at": r.done_at, "result": r.result}
+                              if subject == "revisit" else {})} for r in rows]
 
 
 def as_json_values(figures: dict[str, Decimal | int | None]) -> dict[str, str | int | None]:
