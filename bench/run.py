@@ -50,7 +50,7 @@ def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
     floor = median_ms(lambda: AppTest.from_file(str(trivial), default_timeout=60).run())
 
     rows = [("floor: trivial script", floor, 1.0)]
-    for script in ("home", "owners", "audit", "admin", "account"):
+    for script in ("home", "owners", "tickets", "audit", "admin", "account"):
         def run_page(script=script):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
             at.session_state["actor"] = actor
