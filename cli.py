@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from services import demo, imports, kpi, system, users
+from services import demo, imports, kpi, system, ticket_import, users
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
 from services.errors import DomainError
@@ -119,6 +119,25 @@ def _cmd_import_assets(args) -> None:
     print("已导入。" + counts.summary())
 
 
+def _cmd_import_tickets(args) -> None:
+    path = Path(args.file)
+    if not path.is_file():
+        raise DomainError(f"文件不存在：{path}")
+    preview = ticket_import.preview_ticket_import(actor=SYSTEM_ACTOR, source=path)
+    if preview.sheet:
+        print(f"格式：历史工单登记表（工作表“{preview.sheet}”）")
+    if preview.problems:
+        print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
+        for problem in preview.problems:
+            print(f"  {problem}")
+        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何工单；请改正后重新导入")
+    if args.dry_run:
+        print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
+        return
+    counts = ticket_import.commit_ticket_import(actor=SYSTEM_ACTOR, preview=preview)
+    print("已导入。" + counts.summary())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
     sub = p.add_subparsers(dest="command", required=True)
@@ -159,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--estate", help="小区名称（HC 资产信息表必填；模板中小区列为空的行也用它），不存在则新建")
     a.add_argument("--dry-run", action="store_true", help="只检查并显示将要做的变更，不写入")
     a.set_defaults(func=_cmd_import_assets)
+    a = what.add_parser("tickets", help="导入历史工单登记表（报修、投诉、咨询等，含处理和回访），重复导入不会重复新增")
+    a.add_argument("file", help=".xlsx 文件")
+    a.add_argument("--dry-run", action="store_true", help="只检查并显示将要导入的工单，不写入")
+    a.set_defaults(func=_cmd_import_tickets)
 
     s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel（residents = 房屋人员关系，含房屋编号和姓名）")
     s.add_argument("table", choices=list(system.EXPORT_NAMES))

@@ -77,6 +77,7 @@ ACTIONS = {
     "tickets.take": "受理报事",
     "tickets.handle": "处理工单",
     "tickets.rule": "对投诉定性",
+    "tickets.import": "导入历史工单",
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
@@ -94,7 +95,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.MANAGER: frozenset(
         _FRONT_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import", "audit.view",
-                       "tickets.rule"}
+                       "tickets.rule", "tickets.import"}
     ),
     Role.SERVICE: frozenset(_FRONT_DESK | {"people.reveal", "vip.manage"}),
     Role.CASHIER: frozenset({"units.view", "reference.view", "tickets.view"}),

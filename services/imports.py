@@ -49,6 +49,8 @@ Invariants and decisions:
   numbers stored as numeric cells (phones, rooms), areas with ㎡/m2/平方米, dates as
   2025-03-01, 2025/3/1, 2025.3.1, 2025年3月1日, 20250301, Excel serial numbers and real date
   cells. An ID number stored as a number is refused (Excel keeps only 15 digits).
+- The workbook reader and the cell readers (text, codes, dates, phones, Problem) live in
+  services/workbook.py, shared with the ticket import (services/ticket_import.py).
 """
 
 from __future__ import annotations
@@ -56,8 +58,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,8 +68,6 @@ from typing import Any, BinaryIO
 
 import openpyxl
 import pandas as pd
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -80,12 +78,25 @@ from db.models import AuditEntry, Building, Estate, Person, Unit, UnitPerson
 from db.types import utcnow
 from services.auth import Actor, require
 from services.errors import Conflict, StaleEdit, ValidationError
-from services.identity import check_id_number, check_landline, check_mobile
+from services.identity import check_id_number
 from services.privacy import mask_id_number
 from services.units import PERSON_ROLES, UNIT_KINDS, UNIT_STATUSES
 from services.validate import FieldError, parse_hundredths, parse_text
-
-Progress = Callable[[float, str], None]
+from services.workbook import Problem, Progress
+from services.workbook import blank as _blank
+from services.workbook import code as _code
+from services.workbook import fast_sheet_rows as _fast_sheet_rows  # noqa: F401 (tests compare it with openpyxl)
+from services.workbook import header_text as _header
+from services.workbook import load as _load
+from services.workbook import nfkc as _nfkc
+from services.workbook import parse_contact_phone as _parse_contact_phone
+from services.workbook import parse_date as _parse_date
+from services.workbook import parse_landline as _parse_landline
+from services.workbook import parse_mobile as _parse_mobile
+from services.workbook import plain as _plain
+from services.workbook import refusal as _refusal
+from services.workbook import sheet_rows as _sheet_rows
+from services.workbook import sorted_problems as _sorted
 
 TEMPLATE_SHEET = "房屋人员"
 HC_SHEET = "资产信息"
@@ -186,17 +197,6 @@ _BUILDING_SUFFIXES = ("号楼", "栋", "幢", "座", "楼", "号")
 # --- results -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the file: Excel row (None for the whole file), column, message."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row is not None else "文件"
-        return f"{where} · {self.column}：{self.message}"
 
 
 @dataclass(frozen=True)
@@ -271,184 +271,6 @@ class ImportPreview:
 # --- reading the workbook ----------------------------------------------------------------------
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def _header(value: Any) -> str:
-    text = _nfkc(str(value)) if value is not None else ""
-    text = re.sub(r"[\s*＊]", "", text)
-    return re.split(r"[(\[（【]", text)[0]
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _plain(value: Any) -> str:
-    """A cell as text: 101.0 -> '101', dates as ISO, text stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(value, ".15g")
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _code(value: Any) -> str:
-    """Codes and numbers: full-width to half-width, no spaces."""
-    return re.sub(r"\s+", "", _nfkc(_plain(value)))
-
-
-def _load(source: bytes | str | Path | BinaryIO):
-    if isinstance(source, str | Path):
-        try:
-            source = Path(source).read_bytes()  # judged by content, whatever the file is called
-        except OSError as exc:
-            raise ValidationError({"文件": f"无法读取文件：{source}"}) from exc
-    if isinstance(source, bytes | bytearray):
-        source = io.BytesIO(source)
-    try:
-        return openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
-        raise ValidationError({"文件": "不是有效的 Excel 文件（.xlsx）；旧版 .xls 请在 Excel 中另存为 .xlsx"}) from exc
-
-
-def _sheet_rows(wb, ws) -> list[tuple]:
-    """Every row of the sheet from row 1 (missing rows as empty tuples), values only."""
-    rows = _fast_sheet_rows(wb, ws)
-    if rows is not None:
-        return rows
-    ws.reset_dimensions()  # some writers store a wrong sheet size; read what is really there
-    return [tuple(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
-
-
-_COLUMN_INDEX: dict[str, int] = {}
-_CELL, _VALUE, _TEXT, _INLINE, _PHONETIC, _ROW = range(1, 7)
-_XML_TAGS = {"c": _CELL, "v": _VALUE, "t": _TEXT, "is": _INLINE, "rPh": _PHONETIC, "row": _ROW}
-
-
-def _column_index(ref: str) -> int:
-    letters = ref.rstrip("0123456789")
-    index = _COLUMN_INDEX.get(letters)
-    if index is None:
-        index = 0
-        for ch in letters:
-            index = index * 26 + ord(ch) - 64
-        index = _COLUMN_INDEX[letters] = index - 1
-    return index
-
-
-def _fast_sheet_rows(wb, ws) -> list[tuple] | None:
-    """The sheet's cell values read straight from its XML with expat, about four times faster than
-    openpyxl's own read-only parser (which builds a dict per cell). Values are converted exactly as
-    openpyxl converts them (shared and inline strings, numbers to int or float, date-styled numbers to
-    datetime, booleans, cached formula results). Needs openpyxl's (pinned) read-only internals; returns
-    None when they are not there, and the caller falls back to openpyxl's iterator."""
-    import xml.parsers.expat
-
-    try:
-        archive, path = wb._archive, ws._worksheet_path
-        shared, date_styles, epoch = wb.shared_strings, wb._date_formats, wb.epoch
-    except AttributeError:
-        return None
-    date_keys = {str(i) for i in date_styles}  # style ids as the XML spells them
-    rows: dict[int, list] = {}
-    current: list = []
-    row_no = 0
-    col = -1
-    cell_type = "n"
-    style = ""
-    parts: list[str] = []
-    collecting = False
-    inline = False
-    in_phonetic = 0
-    kinds: dict[str, int] = {}  # tag as written ('c' or 'x:c') -> what it is
-
-    def kind_of(tag: str) -> int:
-        kind = kinds[tag] = _XML_TAGS.get(tag.rpartition(":")[2], 0)
-        return kind
-
-    def start(tag: str, attrs: dict) -> None:
-        nonlocal current, row_no, col, cell_type, style, collecting, inline, in_phonetic
-        kind = kinds.get(tag)
-        if kind is None:
-            kind = kind_of(tag)
-        if kind == _CELL:
-            ref = attrs.get("r")
-            col = _column_index(ref) if ref else col + 1
-            cell_type = attrs.get("t", "n")
-            style = attrs.get("s", "")
-            inline = False
-            parts.clear()
-        elif kind == _VALUE or (kind == _TEXT and cell_type == "inlineStr" and not in_phonetic):
-            collecting = True
-        elif kind == _INLINE:
-            inline = True
-        elif kind == _PHONETIC:
-            in_phonetic += 1
-        elif kind == _ROW:
-            r = attrs.get("r")
-            row_no = int(r) if r else row_no + 1
-            current = rows.setdefault(row_no, [])
-            col = -1
-
-    def end(tag: str) -> None:
-        nonlocal collecting, in_phonetic
-        kind = kinds.get(tag)
-        if kind is None:
-            kind = kind_of(tag)
-        if kind in (_VALUE, _TEXT):
-            collecting = False
-        elif kind == _PHONETIC:
-            in_phonetic -= 1
-        elif kind == _CELL:
-            text = "".join(parts)
-            value: Any = None
-            if cell_type == "inlineStr":
-                value = text if inline else None
-            elif text:
-                if cell_type == "n":
-                    value = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
-                    if style in date_keys:
-                        try:
-                            value = from_excel(value, epoch)
-                        except (OverflowError, ValueError):
-                            value = "#VALUE!"
-                elif cell_type == "s":
-                    value = shared[int(text)]
-                elif cell_type == "b":
-                    value = bool(int(text))
-                elif cell_type == "d":
-                    value = datetime.fromisoformat(text.rstrip("Z"))
-                else:  # str (formula result), e (error)
-                    value = text
-            if value is not None:
-                if len(current) <= col:
-                    current.extend([None] * (col + 1 - len(current)))
-                current[col] = value
-
-    def chars(data: str) -> None:
-        if collecting:
-            parts.append(data)
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    try:
-        with archive.open(path) as src:
-            parser.ParseFile(src)
-    except (xml.parsers.expat.ExpatError, KeyError, ValueError, IndexError) as exc:
-        raise ValidationError({"文件": "工作表内容无法读取，文件可能已损坏；请在 Excel 中打开后另存为 .xlsx 再试"}) from exc
-    last = max(rows, default=0)
-    return [tuple(rows.get(n, ())) for n in range(1, last + 1)]
 
 
 def _find_header(rows: Sequence[tuple]) -> tuple[_Layout, int, dict[str, int]] | None:
@@ -574,88 +396,6 @@ def _parse_area(value: Any) -> Decimal:
     return area
 
 
-_DATE_PATTERNS = (
-    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
-    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
-    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
-    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),
-)
-_DATE_HINT = "应为日期，例如 2025-03-01、2025/3/1 或 2025年3月1日"
-
-
-def _serial_date(serial: float, epoch: datetime) -> date:
-    if not 61 <= serial < 73051:  # 1900-03-01 .. 2099-12-31 in Excel's count
-        raise FieldError(_DATE_HINT)
-    return from_excel(int(serial), epoch=epoch).date()
-
-
-def _parse_date(value: Any, epoch: datetime) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        raise FieldError(_DATE_HINT)
-    if isinstance(value, int | float):
-        return _serial_date(value, epoch)
-    text = _nfkc(str(value))
-    text = re.sub(r"\s+0{1,2}:00(:00)?$", "", text)  # '2025-03-01 00:00:00' from a text export
-    text = text.replace(" ", "")
-    if re.fullmatch(r"\d{5}", text):
-        return _serial_date(int(text), epoch)
-    for pattern in _DATE_PATTERNS:
-        m = pattern.fullmatch(text)
-        if m:
-            try:
-                day = date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError as exc:
-                raise FieldError(f"日期不存在：{text}") from exc
-            if not 1900 <= day.year <= 2100:
-                raise FieldError(f"日期超出范围：{text}")
-            return day
-    raise FieldError(_DATE_HINT)
-
-
-def _parse_mobile(value: Any) -> str:
-    if isinstance(value, bool):
-        raise FieldError("应为 11 位手机号")
-    if isinstance(value, float) and not value.is_integer():
-        raise FieldError("应为 11 位手机号（1 开头，第二位 3–9）")
-    text = re.sub(r"[\s\-()]", "", _code(value))
-    if re.fullmatch(r"\d{11}\.0+", text):  # a numeric cell turned into text: 13800138000.0
-        text = text.split(".")[0]
-    if text.startswith("+86"):
-        text = text[3:]
-    elif len(text) == 13 and text.startswith("86"):
-        text = text[2:]
-    return check_mobile(text)
-
-
-def _parse_landline(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise FieldError("应为带区号的固定电话，例如 020-12345678（存成数字的电话会丢掉区号前的 0，请把该列设为文本）")
-    text = re.sub(r"\s", "", _code(value))
-    m = re.fullmatch(r"\((0\d{2,3})\)(.*)", text)
-    if m:
-        text = f"{m[1]}-{m[2]}"
-    text = check_landline(text)
-    if "-" not in text:  # 02012345678 -> 020-12345678
-        area = 3 if text.startswith(("010", "02")) else 4
-        text = f"{text[:area]}-{text[area:]}"
-    return text
-
-
-def _parse_contact_phone(value: Any) -> str:
-    """HC 联系电话: a landline with area code, or a mobile."""
-    try:
-        return _parse_landline(value)
-    except FieldError:
-        pass
-    try:
-        return _parse_mobile(value)
-    except FieldError:
-        raise FieldError("应为11位手机号或带区号的固定电话，例如 020-12345678") from None
 
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -1337,8 +1077,6 @@ def _preview_frame(parsed: _Parsed, plan: _Plan | None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    return tuple(sorted(problems, key=lambda p: (p.row is not None, p.row or 0)))
 
 
 def preview_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
@@ -1363,13 +1101,6 @@ def preview_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, estat
     )
 
 
-def _refusal(problems: Sequence[Problem]) -> ValidationError:
-    errors: dict[str, str] = {}
-    row_errors: dict[str, dict[str, str]] = {}
-    for p in problems:
-        target = errors if p.row is None else row_errors.setdefault(f"第 {p.row} 行", {})
-        target[p.column] = f"{target[p.column]}；{p.message}" if p.column in target else p.message
-    return ValidationError(errors, row_errors=row_errors)
 
 
 # --- writing -------------------------------------------------------------------------------------

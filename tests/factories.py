@@ -299,3 +299,48 @@ def make_staff(name: str = "李工", staff_no: str = "S001") -> int:
         staff_id = staff.id
         uow.commit()
     return staff_id
+
+
+# --- ticket import helpers for the ticket import suites (append only) ------------------------------
+
+
+def make_login(username: str, display_name: str, *, role: Role = Role.SERVICE, staff_id: int | None = None,
+               active: bool = True) -> int:
+    """A user account written directly (no password hashing, no audit row); returns its id."""
+    with unit_of_work() as uow:
+        user = User(username=username, display_name=display_name, password_hash="-", role=role.value,
+                    staff_id=staff_id, active=active)
+        uow.session.add(user)
+        uow.session.flush()
+        user_id = user.id
+        uow.commit()
+    return user_id
+
+
+def ticket_register(rows: Iterable[dict], *, headers: Iterable[str] | None = None,
+                    title: str | None = "2025年报事登记表", sheet: str = "历史工单", path=None) -> bytes:
+    """A ticket register workbook: optional title row, then the header row (the template's columns unless given),
+    then one row per dict (missing keys are empty cells). Written to `path` too when given."""
+    import io
+
+    import openpyxl
+
+    from services.ticket_import import TICKET_COLUMNS
+
+    headers = list(headers) if headers is not None else [h for h, *_ in TICKET_COLUMNS]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+    ws.append(headers)
+    for r in rows:
+        ws.append([r.get(h) for h in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    if path is not None:
+        from pathlib import Path
+
+        Path(path).write_bytes(data)
+    return data
