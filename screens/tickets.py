@@ -65,7 +65,10 @@ def intake() -> None:
             shown.columns = [t("tickets.number"), t("tickets.type"), t("tickets.status"), t("tickets.content"),
                              t("tickets.received_at")]
             st.dataframe(shown, hide_index=True, width="stretch")
+    hit = next((h for h in hits if h.unit_id == unit_id), None)
     caller = card.residents.iloc[0] if card is not None and len(card.residents) else None
+    caller_default = hit.person_name if hit is not None and hit.person_name else (
+        "" if caller is None else caller["name"])  # who called: the person the phone matched, else the first resident
     with st.form("intake", clear_on_submit=True):
         c1, c2, c3, c4 = st.columns(4)
         ticket_type = c1.selectbox(t("tickets.type"), tickets.TYPES)
@@ -77,7 +80,7 @@ def intake() -> None:
         category_id = st.selectbox(t("tickets.category"), [None, *categories],
                                    format_func=lambda v: "—" if v is None else categories[v])
         c1, c2 = st.columns(2)
-        caller_name = c1.text_input(t("tickets.caller"), value="" if caller is None else caller["name"],
+        caller_name = c1.text_input(t("tickets.caller"), value=caller_default,
                                     max_chars=64)
         caller_phone = c2.text_input(t("tickets.caller_phone"),
                                      value=text.strip() if text.strip().isdigit() and len(text.strip()) == 11
@@ -114,7 +117,7 @@ def board(name: str) -> None:
     ticket_id = picked_row(spec)
     if ticket_id is not None:
         st.divider()
-        ticket_panel(actor, ticket_id)
+        ticket_panel(actor, ticket_id, key=name)
 
 
 def analysis() -> None:

@@ -56,6 +56,7 @@ class SearchHit:
     status: str
     person: str  # "张伟（业主） 138****8000" or ""
     matched: str  # what matched, in words: 房号 / 手机尾号 / 拼音 ...
+    person_name: str = ""  # the person the search matched (phone, name, ID...); "" when it matched a unit
 
 
 def _normalise(text: str) -> str:
@@ -141,7 +142,8 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
                 if uid in hits or len(hits) >= limit:
                     continue
                 line = f"{name}（{role}） {mask_mobile(mobile)}".strip()
-                hits[uid] = SearchHit(uid, estate, _unit_code(b_code, unit_no, room_no), status, line, matched)
+                hits[uid] = SearchHit(uid, estate, _unit_code(b_code, unit_no, room_no), status, line, matched,
+                                      person_name=name)
     return list(hits.values())
 
 

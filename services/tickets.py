@@ -334,6 +334,9 @@ def timeline(*, actor: Actor, ticket_id: int) -> list[dict]:
     with read_session() as s:
         rows = s.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                          .order_by(TicketEvent.at, TicketEvent.id)).scalars().all()
+        # Times typed into a form have minute precision (the dialogs drop the seconds), times the service
+        # stamps itself do not: within one minute, keep the order in which the steps were made.
+        rows = sorted(rows, key=lambda e: (e.at.replace(second=0, microsecond=0), e.id))
         return [{"at": e.at, "kind": MOVE_LABELS.get(e.kind, e.kind), "actor": e.actor_name,
                  "from": e.status_from, "to": e.status_to, "note": e.note} for e in rows]
 

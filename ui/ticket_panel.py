@@ -38,7 +38,8 @@ def _when(key: str) -> datetime:
     return datetime.combine(day, moment, SHANGHAI)
 
 
-def ticket_panel(actor: Actor, ticket_id: int) -> None:
+def ticket_panel(actor: Actor, ticket_id: int, key: str = "") -> None:
+    """`key` tells apart panels of one ticket opened under several boards in the same run."""
     d = ticket_detail(actor=actor, ticket_id=ticket_id)
     if not d:
         return
@@ -53,7 +54,7 @@ def ticket_panel(actor: Actor, ticket_id: int) -> None:
     st.text(d["content"])
     st.caption(t("tickets.people_line", department=d["department"], assignee=d["assignee"] or "—",
                  responder=d["first_responder"] or "—", reopen=d["reopen_count"]))
-    _actions(actor, d)
+    _actions(actor, d, key)
     rows = tickets.timeline(actor=actor, ticket_id=ticket_id)
     timeline = pd.DataFrame([{t("tickets.tl_at"): fmt.moment(r["at"]), t("tickets.tl_step"): r["kind"],
                               t("tickets.tl_actor"): r["actor"], t("tickets.status"): r["to"] or "",
@@ -67,7 +68,7 @@ def _allowed(actor: Actor, status: str) -> list[str]:
     return [m for m, (starts, _, roles) in tickets.MOVES.items() if status in starts and role in roles]
 
 
-def _actions(actor: Actor, d: dict) -> None:
+def _actions(actor: Actor, d: dict, key: str) -> None:
     if not can(actor, "tickets.handle"):
         return
     moves = _allowed(actor, d["status"])
@@ -78,7 +79,7 @@ def _actions(actor: Actor, d: dict) -> None:
         return
     cols = st.columns(len(buttons))
     for col, (move, label) in zip(cols, buttons, strict=True):
-        if col.button(label, key=f"tk:{move}:{d['id']}", width="stretch"):
+        if col.button(label, key=f"tk:{key}:{move}:{d['id']}", width="stretch"):
             st.dialog(label)(_dialog)(actor, d, move)
 
 
