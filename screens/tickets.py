@@ -183,8 +183,9 @@ def analysis() -> None:
         st.info(t("tickets.no_data"))
     st.subheader(t("tickets.counts"))
     cols = st.columns(2)
-    for i, (by, title) in enumerate([("ticket_type", t("tickets.type")), ("department", t("tickets.department")),
-                                     ("channel", t("tickets.channel")), ("building", t("units.building"))]):
+    for i, (by, title) in enumerate([("ticket_type", t("tickets.type")), ("category", t("tickets.category")),
+                                     ("department", t("tickets.department")), ("channel", t("tickets.channel")),
+                                     ("building", t("units.building"))]):
         frame = month_counts(actor=actor, period=period, by=by)
         with cols[i % 2]:
             st.markdown(f"**{title}**")
@@ -205,7 +206,8 @@ def month_workbook(period: kpi.Period, as_of: datetime) -> bytes:
           else ("—" if v is None else v),
           t("tickets.ev_target"): fmt.rate(kpi.TICKET_TARGETS[k][0]) if k in kpi.TICKET_TARGETS else ""}
          for k, v in figures.items()])}
-    for by, title in (("ticket_type", t("tickets.type")), ("department", t("tickets.department")),
+    for by, title in (("ticket_type", t("tickets.type")), ("category", t("admin.ticket_categories")),
+                      ("department", t("tickets.department")),
                       ("channel", t("tickets.channel")), ("building", t("units.building"))):
         sheets[title] = month_counts(actor=actor, period=period, by=by).rename(
             columns={"key": title, "count": t("tickets.count")})

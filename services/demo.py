@@ -28,6 +28,7 @@ from db.models import (
     Revisit,
     Staff,
     Ticket,
+    TicketCategory,
     TicketEvent,
     Unit,
     UnitNote,
@@ -212,13 +213,23 @@ TICKET_TEMPLATES = {
     "求助": ["老人摔倒需要协助", "钥匙锁在家中", "家中跳闸需要帮忙查看"],
     "表扬": ["感谢维修师傅及时上门", "感谢保洁阿姨拾金不昧", "感谢客服耐心解答"],
 }
+# content -> (部位, 问题) of the seed classifier
+TICKET_CATEGORY_OF = {
+    "厨房水龙头漏水": ("户内", "给排水"), "卫生间下水道堵塞": ("户内", "给排水"), "客厅灯不亮，开关无反应": ("户内", "电路"),
+    "入户门锁芯卡住打不开": ("户内", "门窗"), "阳台推拉门滑轨脱落": ("户内", "门窗"),
+    "空调冷凝水管滴水到楼下": ("户内", "给排水"), "热水器打不着火": ("户内", "燃气"), "墙面渗水发霉": ("户内", "墙面地面"),
+    "窗户玻璃胶开裂漏风": ("户内", "门窗"), "电梯按钮失灵": ("电梯", "故障"),
+    "楼上装修噪音超时施工": ("公共区域", "噪音"), "楼道堆放杂物无人清理": ("公共区域", "杂物堆放"),
+    "地库车位被外来车辆占用": ("停车场", "车位占用"), "垃圾桶满溢未及时清运": ("公共区域", "卫生"),
+    "小区内宠物未拴绳": ("安全", "可疑人员"),
+}
 TICKET_WEIGHTS = (("报修", 55), ("投诉", 10), ("咨询", 20), ("建议", 4), ("求助", 8), ("表扬", 3))
 CHANNEL_WEIGHTS = (("电话", 55), ("来访", 15), ("微信", 15), ("APP", 8), ("网络平台", 2), ("巡查发现", 5))
 
 
 def _demo_tickets(rng: random.Random, days: int = 365) -> None:
     """A year of tickets with their timelines and revisits, so the boards and the monthly charts mean something."""
-    from services.tickets import DEFAULT_POLICIES, PREFIX, seed_policies
+    from services.tickets import DEFAULT_POLICIES, PREFIX, seed_categories, seed_policies
     from services.workdays import WorkCalendar
 
     now = datetime.now(UTC)
@@ -228,6 +239,10 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
     with unit_of_work() as uow:
         s = uow.session
         seed_policies(s)
+        seed_categories(s)
+        s.flush()
+        category_ids = {(p, q): i for i, p, q in s.execute(
+            select(TicketCategory.id, TicketCategory.place, TicketCategory.problem))}
         users = dict(s.execute(select(User.username, User.id)).all())
         names = dict(s.execute(select(User.id, User.display_name)).all())
         staff = list(s.scalars(select(Staff.id)))
@@ -255,7 +270,8 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                 t = Ticket(number=f"{prefix}-{counters[prefix]:03d}", ticket_type=kind,
                            channel="夜间值班" if night else rng.choices(
                                [c for c, _ in CHANNEL_WEIGHTS], weights=[w for _, w in CHANNEL_WEIGHTS])[0],
-                           estate_id=estate_id, unit_id=unit_id, content=rng.choice(TICKET_TEMPLATES[kind]),
+                           estate_id=estate_id, unit_id=unit_id, content=(content := rng.choice(TICKET_TEMPLATES[kind])),
+                           category_id=category_ids.get(TICKET_CATEGORY_OF.get(content)),
                            received_at=received, entered_at=received + timedelta(hours=8 if night else 0, minutes=2),
                            entered_by=responder, first_responder_id=responder, department=department,
                            assignee_id=assignee, status="待派单", deadline_at=deadline, needs_revisit=needs_revisit)

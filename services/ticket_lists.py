@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from db.engine import read_session
-from db.models import Building, Estate, Revisit, Ticket, Unit, User
+from db.models import Building, Estate, Revisit, Ticket, TicketCategory, Unit, User
 from db.types import utcnow
 from services.auth import Actor, require
 from services.clock import SHANGHAI, local_today
@@ -130,15 +130,19 @@ def unit_open_tickets(*, actor: Actor, unit_id: int) -> pd.DataFrame:
 
 
 def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
-    """Tickets received in the month (cancelled excluded) counted by type, department, channel or building."""
+    """Tickets received in the month (cancelled excluded) counted by type, category, department, channel or
+    building."""
     require(actor, "tickets.view")
     column = {"ticket_type": Ticket.ticket_type, "department": Ticket.department, "channel": Ticket.channel,
-              "building": func.coalesce(Estate.name.concat(" ").concat(Building.name), Estate.name)}[by]
+              "building": func.coalesce(Estate.name.concat(" ").concat(Building.name), Estate.name),
+              "category": func.coalesce(TicketCategory.place.concat(" · ").concat(TicketCategory.problem),
+                                        "未分类")}[by]
     with read_session() as s:
         rows = s.execute(
             select(column.label("key"), func.count(Ticket.id))
             .join(Estate, Estate.id == Ticket.estate_id)
             .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Building, Building.id == Unit.building_id)
+            .outerjoin(TicketCategory, TicketCategory.id == Ticket.category_id)
             .where(and_(Ticket.received_at >= period.start, Ticket.received_at < period.end),
                    Ticket.status != "已撤销")
             .group_by(column).order_by(func.count(Ticket.id).desc())
