@@ -55,7 +55,6 @@ Invariants and decisions:
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import defaultdict
@@ -66,7 +65,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import openpyxl
 import pandas as pd
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -97,6 +95,7 @@ from services.workbook import plain as _plain
 from services.workbook import refusal as _refusal
 from services.workbook import sheet_rows as _sheet_rows
 from services.workbook import sorted_problems as _sorted
+from services.workbook import template_bytes as workbook_template
 
 TEMPLATE_SHEET = "房屋人员"
 HC_SHEET = "资产信息"
@@ -1293,63 +1292,13 @@ _GUIDE_RULES = (
 
 def template_bytes() -> bytes:
     """Our import template (.xlsx): sheet 房屋人员 with the header row, and sheet 说明 explaining each column."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = TEMPLATE_SHEET
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    required = {"小区", "楼栋", "单元", "房号", "类型", "状态"}
-    text_columns = {"楼栋", "单元", "房号", "手机号", "固定电话", "身份证号"}
-    lists = {"类型": UNIT_KINDS, "状态": UNIT_STATUSES, "性别": ("男", "女"), "人员类型": ("个人", "公司"),
-             "身份": PERSON_ROLES}
-    for col, (header, _fld, _help) in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=header)
-        cell.font = Font(bold=True, color="C00000") if header in required else bold
-        cell.fill = fill
-        letter = get_column_letter(col)
-        ws.column_dimensions[letter].width = 20 if header in ("身份证号", "小区") else 12
-        if header in text_columns:
-            for row in range(2, 2002):
-                ws.cell(row=row, column=col).number_format = "@"
-        if header in lists:
-            dv = DataValidation(type="list", formula1='"' + ",".join(lists[header]) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="请从列表中选择",
-                                error="可选：" + "、".join(lists[header]))
-            dv.add(f"{letter}2:{letter}20000")
-            ws.add_data_validation(dv)
-    ws.freeze_panes = "A2"
-
-    guide = wb.create_sheet(GUIDE_SHEET)
-    guide.column_dimensions["A"].width = 14
-    guide.column_dimensions["B"].width = 90
-    guide.cell(row=1, column=1, value="房屋和人员导入模板 说明").font = Font(bold=True, size=14)
-    guide.cell(row=3, column=1, value="列名").font = bold
-    guide.cell(row=3, column=2, value="填写要求").font = bold
-    row = 4
-    for header, _fld, help_text in TEMPLATE_COLUMNS:
-        guide.cell(row=row, column=1, value=header)
-        guide.cell(row=row, column=2, value=help_text).alignment = Alignment(wrap_text=True)
-        row += 1
-    row += 1
-    guide.cell(row=row, column=1, value="规则").font = bold
-    for n, rule in enumerate(_GUIDE_RULES, start=1):
-        row += 1
-        guide.cell(row=row, column=1, value=n)
-        guide.cell(row=row, column=2, value=rule).alignment = Alignment(wrap_text=True)
-    row += 2
-    guide.cell(row=row, column=1, value="示例").font = bold
-    example = ("翠湖花园", "1", "1", "101", 1, "住宅", "三室两厅", "89.50", "71.60", "已入住", "2025-03-01",
-               "张伟", "男", "13800138000", "020-12345678", "11010519491231002X", "个人", "业主", "2025-03-15")
-    row += 1
-    guide.cell(row=row, column=1, value="表头")
-    guide.cell(row=row, column=2, value="，".join(h for h, *_ in TEMPLATE_COLUMNS))
-    guide.cell(row=row + 1, column=1, value="一行")
-    guide.cell(row=row + 1, column=2, value="，".join(str(v) for v in example))
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_template(
+        sheet=TEMPLATE_SHEET, guide_sheet=GUIDE_SHEET, title="房屋和人员导入模板 说明", columns=TEMPLATE_COLUMNS,
+        required={"小区", "楼栋", "单元", "房号", "类型", "状态"},
+        text_columns={"楼栋", "单元", "房号", "手机号", "固定电话", "身份证号"},
+        lists={"类型": UNIT_KINDS, "状态": UNIT_STATUSES, "性别": ("男", "女"), "人员类型": ("个人", "公司"),
+               "身份": PERSON_ROLES},
+        widths={"身份证号": 20, "小区": 20}, rules=_GUIDE_RULES,
+        example=("翠湖花园", "1", "1", "101", 1, "住宅", "三室两厅", "89.50", "71.60", "已入住", "2025-03-01",
+                 "张伟", "男", "13800138000", "020-12345678", "11010519491231002X", "个人", "业主", "2025-03-15"),
+    )

@@ -54,7 +54,6 @@ Invariants and decisions:
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter as Tally
 from collections.abc import Sequence
@@ -63,7 +62,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import openpyxl
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -95,6 +93,7 @@ from services.workbook import (
     sheet_rows,
     sorted_problems,
 )
+from services.workbook import template_bytes as workbook_template
 from services.workdays import WorkCalendar
 
 TEMPLATE_SHEET = "历史工单"
@@ -806,64 +805,13 @@ _GUIDE_RULES = (
 
 def ticket_template_bytes() -> bytes:
     """The ticket register template (.xlsx): sheet 历史工单 with the header row, and sheet 说明 for each column."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = TEMPLATE_SHEET
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    text_columns = {"房屋", "联系电话"}
-    time_columns = {"受理时间", "完成时间", "回访时间"}
-    lists = {"类型": tickets.TYPES, "渠道": tickets.CHANNELS, "处理部门": tickets.DEPARTMENTS,
-             "回访方式": tickets.REVISIT_METHODS, "回访结果": tickets.REVISIT_RESULTS, "有效投诉": ("是", "否")}
-    widths = {"内容": 40, "受理时间": 18, "完成时间": 18, "回访时间": 18, "小区": 16, "联系电话": 15}
-    for col, (header, _fld, _help) in enumerate(TICKET_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=header)
-        cell.font = Font(bold=True, color="C00000") if header in REQUIRED_COLUMNS else bold
-        cell.fill = fill
-        letter = get_column_letter(col)
-        ws.column_dimensions[letter].width = widths.get(header, 11)
-        if header in text_columns or header in time_columns:
-            fmt = "@" if header in text_columns else "yyyy-mm-dd hh:mm"
-            for row in range(2, 2002):
-                ws.cell(row=row, column=col).number_format = fmt
-        if header in lists:
-            dv = DataValidation(type="list", formula1='"' + ",".join(lists[header]) + '"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="请从列表中选择",
-                                error="可选：" + "、".join(lists[header]))
-            dv.add(f"{letter}2:{letter}20000")
-            ws.add_data_validation(dv)
-    ws.freeze_panes = "A2"
-
-    guide = wb.create_sheet(GUIDE_SHEET)
-    guide.column_dimensions["A"].width = 14
-    guide.column_dimensions["B"].width = 100
-    guide.cell(row=1, column=1, value="历史工单导入模板 说明").font = Font(bold=True, size=14)
-    guide.cell(row=3, column=1, value="列名").font = bold
-    guide.cell(row=3, column=2, value="填写要求（红色列名为必填列）").font = bold
-    row = 4
-    for header, _fld, help_text in TICKET_COLUMNS:
-        guide.cell(row=row, column=1, value=header)
-        guide.cell(row=row, column=2, value=help_text).alignment = Alignment(wrap_text=True)
-        row += 1
-    row += 1
-    guide.cell(row=row, column=1, value="规则").font = bold
-    for n, rule in enumerate(_GUIDE_RULES, start=1):
-        row += 1
-        guide.cell(row=row, column=1, value=n)
-        guide.cell(row=row, column=2, value=rule).alignment = Alignment(wrap_text=True)
-    row += 2
-    guide.cell(row=row, column=1, value="示例").font = bold
-    example = ("翠湖花园", "1-1-101", "报修", "电话", "张伟", "13800138000", "厨房水管漏水", "2025-03-01 09:30",
-               "王芳", "工程", "李工", "2025-03-01 15:00", "2025-03-02 10:00", "电话", "满意", "")
-    guide.cell(row=row + 1, column=1, value="表头")
-    guide.cell(row=row + 1, column=2, value="，".join(h for h, *_ in TICKET_COLUMNS))
-    guide.cell(row=row + 2, column=1, value="一行")
-    guide.cell(row=row + 2, column=2, value="，".join(example))
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_template(
+        sheet=TEMPLATE_SHEET, guide_sheet=GUIDE_SHEET, title="历史工单导入模板 说明", columns=TICKET_COLUMNS,
+        required=REQUIRED_COLUMNS, text_columns={"房屋", "联系电话"}, time_columns={"受理时间", "完成时间", "回访时间"},
+        lists={"类型": tickets.TYPES, "渠道": tickets.CHANNELS, "处理部门": tickets.DEPARTMENTS,
+               "回访方式": tickets.REVISIT_METHODS, "回访结果": tickets.REVISIT_RESULTS, "有效投诉": ("是", "否")},
+        widths={"内容": 40, "受理时间": 18, "完成时间": 18, "回访时间": 18, "小区": 16, "联系电话": 15},
+        default_width=11, rules=_GUIDE_RULES, guide_width=100, guide_heading="填写要求（红色列名为必填列）",
+        example=("翠湖花园", "1-1-101", "报修", "电话", "张伟", "13800138000", "厨房水管漏水", "2025-03-01 09:30",
+                 "王芳", "工程", "李工", "2025-03-01 15:00", "2025-03-02 10:00", "电话", "满意", ""),
+    )
