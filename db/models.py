@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -29,7 +30,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from db import search_keys
-from db.types import Hundredths, UTCDateTime, utcnow
+from db.types import Hundredths, Money, Rate, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -132,6 +133,8 @@ class Unit(Versioned, Base):
     last_inspected_on: Mapped[date | None]
     # 楼栋+单元+房号 without separators ("11101"), so "1101" and "1-1-101" both find a unit
     compact_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    # 收费员 responsible for this unit's fees (per-collector figures); one at a time
+    collector_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -365,6 +368,23 @@ class Revisit(Versioned, Base):
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class TicketPhoto(Base):
+    """A photo of the problem or of the finished work, kept in the database (backups and several
+    processes see the same files; no shared disk needed). Never edited; size-capped by the service."""
+
+    __tablename__ = "ticket_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    # MariaDB's plain BLOB stops at 64 KiB
+    data: Mapped[bytes] = mapped_column(LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploader_name: Mapped[str] = mapped_column(String(32), default="")
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)
@@ -391,3 +411,215 @@ def _person_search_keys(_mapper, _connection, person: Person) -> None:
 def _unit_search_keys(_mapper, connection, unit: Unit) -> None:
     code = connection.scalar(select(Building.code).where(Building.id == unit.building_id))
     unit.compact_code = search_keys.compact_code(code or "", unit.unit_no, unit.room_no)
+
+
+# --- fees 收费 ---------------------------------------------------------------------------------------
+
+
+class Setting(Versioned, Base):
+    """Company-wide texts the admin edits (company name on receipts, contact on notices)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), default="")
+
+
+class FeeItem(Versioned, Base):
+    """收费项目. `basis` says how a month's amount is computed; `default_unit_kind` makes every
+    delivered unit of that kind pay it without an exception row (the property fee of its type)."""
+
+    __tablename__ = "fee_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(16))  # 物业服务费 / 停车费 / 水费 / 电费 / 垃圾清运费 / 其他
+    basis: Mapped[str] = mapped_column(String(8))  # 面积 / 固定 / 抄表 / 车位 / 一次性
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    unit_label: Mapped[str] = mapped_column(String(16), default="")
+    default_unit_kind: Mapped[str] = mapped_column(String(8), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UnitFee(Versioned, Base):
+    """An exception for one unit: it also pays an item (收取) or is exempt from a default one (免收)."""
+
+    __tablename__ = "unit_fees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_items.id"), index=True)
+    action: Mapped[str] = mapped_column(String(4))  # 收取 / 免收
+    start_on: Mapped[date]
+    end_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class MeterReading(Versioned, Base):
+    """抄表: usage = current - previous; a replaced meter starts again from its new reading."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("unit_id", "fee_item_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_items.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    previous: Mapped[Decimal] = mapped_column(Hundredths)
+    current: Mapped[Decimal] = mapped_column(Hundredths)
+    usage: Mapped[Decimal] = mapped_column(Hundredths)
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False)
+    read_on: Mapped[date]
+    read_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class BillingRun(Base):
+    __tablename__ = "billing_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    estate_id: Mapped[int | None] = mapped_column(ForeignKey("estates.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_name: Mapped[str] = mapped_column(String(32))
+    bills_created: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Money)
+
+
+class Bill(Versioned, Base):
+    """应收. `paid` and `waived` are kept equal to the sums of live allocations and approved
+    waivers in the same transaction that changes them (fast arrears lists); KPIs as of a moment
+    read the allocations themselves."""
+
+    __tablename__ = "bills"
+    __table_args__ = (UniqueConstraint("fee_item_id", "payer_key", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_items.id"), index=True)
+    # "U<unit id>" or "L<parking lease id>": what the bill is for (unique with item and period)
+    payer_key: Mapped[str] = mapped_column(String(16))
+    # whose account pays it: "U<unit id>", or "L<lease id>" for a lease without a unit
+    household: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    parking_lease_id: Mapped[int | None] = mapped_column(ForeignKey("parking_leases.id"), index=True)
+    payer_name: Mapped[str] = mapped_column(String(64), default="")
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    start_on: Mapped[date]
+    end_on: Mapped[date]
+    quantity: Mapped[Decimal | None] = mapped_column(Hundredths)
+    rate: Mapped[Decimal | None] = mapped_column(Rate)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    waived: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    due_on: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # 未缴 / 部分缴 / 已缴 / 已减免 / 已取消
+    source: Mapped[str] = mapped_column(String(8), default="计费")  # 计费 / 导入 / 手工
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Payment(Versioned, Base):
+    """收款 with its receipt 收据. Posted once, never edited: only the void fields change, once."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(20), unique=True)
+    household: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    payer_name: Mapped[str] = mapped_column(String(64), default="")
+    method: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    credit_added: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    cashier_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    cashier_name: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(8), default="有效", index=True)  # 有效 / 已作废
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str] = mapped_column(String(200), default="")
+    void_approved_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Allocation(Base):
+    """Money meeting a bill: straight from a payment (收款) or from the payer's prepaid credit (预存).
+    `at` is when it met the bill. A void marks it voided; rows are never deleted."""
+
+    __tablename__ = "allocations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    via: Mapped[str] = mapped_column(String(4), default="收款")  # 收款 / 预存
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CreditEntry(Base):
+    """预存 ledger of a household: + money paid beyond what was owed, - credit used by a bill or
+    refunded. The balance is the sum of live entries; each entry names the payment it came from."""
+
+    __tablename__ = "credit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household: Mapped[str] = mapped_column(String(16), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(4))  # 存入 / 抵扣 / 退款
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Approval(Versioned, Base):
+    """A request only a manager may grant: 作废收据 (void a payment), 减免 (waive part of a bill),
+    取消账单 (cancel a bill raised in error). The requester can never approve their own request."""
+
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requester_name: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), default="待审批", index=True)  # 待审批 / 已批准 / 已驳回
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decider_name: Mapped[str] = mapped_column(String(32), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DunningAction(Base):
+    """催缴: one contact with the payer, with the amount owed at that moment."""
+
+    __tablename__ = "dunning_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    method: Mapped[str] = mapped_column(String(8))  # 电话 / 上门 / 张贴通知 / 短信 / 微信
+    outcome: Mapped[str] = mapped_column(String(8))  # 承诺缴费 / 拒缴 / 无人接听 / 已缴
+    promised_on: Mapped[date | None]
+    next_on: Mapped[date | None] = mapped_column(index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    owed: Mapped[Decimal] = mapped_column(Money)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by_name: Mapped[str] = mapped_column(String(32))
+
+
+class Settlement(Base):
+    """日结 of one cashier's day, written once when confirmed; the day is then locked."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("cashier_user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cashier_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    cashier_name: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date]
+    totals_json: Mapped[str] = mapped_column(Text)  # method -> amount, as strings
+    total: Mapped[Decimal] = mapped_column(Money)
+    receipt_count: Mapped[int] = mapped_column(Integer)
+    receipts: Mapped[str] = mapped_column(Text, default="")  # numbers used, in order
+    voided_receipts: Mapped[str] = mapped_column(Text, default="")
+    cash_expected: Mapped[Decimal] = mapped_column(Money)
+    cash_handed: Mapped[Decimal] = mapped_column(Money)
+    discrepancy: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    received_by: Mapped[str] = mapped_column(String(32), default="")
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,11 +22,15 @@ def round_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class Hundredths(TypeDecorator):
-    """Decimal with two places, stored as integer hundredths (money in cents, area in 0.01 m²)."""
+_PLACES_WORDS = {2: "two", 4: "four"}
+
+
+class _FixedPoint(TypeDecorator):
+    """Decimal with `places` fixed decimals, stored as an integer count of 10**-places."""
 
     impl = BigInteger
     cache_ok = True
+    places = 2
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -34,21 +38,35 @@ class Hundredths(TypeDecorator):
         if isinstance(value, float):
             raise TypeError("fixed-point columns refuse float; pass Decimal")
         d = value if isinstance(value, Decimal) else Decimal(value)
-        q = d.quantize(CENT)
+        q = d.quantize(Decimal(1).scaleb(-self.places))
         if q != d:
-            raise ValueError(f"{value} has more than two decimal places")
-        return int(q * 100)
+            raise ValueError(f"{value} has more than {_PLACES_WORDS[self.places]} decimal places")
+        return int(q.scaleb(self.places))
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(int(value)).scaleb(-self.places).quantize(Decimal(1).scaleb(-self.places))
+
+
+class Hundredths(_FixedPoint):
+    """Decimal with two places, stored as integer hundredths (money in cents, area in 0.01 m²)."""
+
+    cache_ok = True
+    places = 2
 
 
 class Money(Hundredths):
     """Money: Decimal in Python, integer cents in the database."""
 
     cache_ok = True
+
+
+class Rate(_FixedPoint):
+    """A unit price with four places (电费 0.5680 元/度), stored as integer ten-thousandths."""
+
+    cache_ok = True
+    places = 4
 
 
 class UTCDateTime(TypeDecorator):

@@ -78,6 +78,16 @@ ACTIONS = {
     "tickets.handle": "处理工单",
     "tickets.rule": "对投诉定性",
     "tickets.import": "导入历史工单",
+    "fees.view": "查看收费和欠费",
+    "fees.collect": "收款和开具收据",
+    "fees.bill": "生成应收账单",
+    "fees.meter": "录入抄表读数",
+    "fees.request": "申请减免、作废或取消账单",
+    "fees.approve": "审批减免、作废和取消账单",
+    "fees.dun": "登记催缴",
+    "fees.settle": "办理日结",
+    "fees.edit": "维护收费项目和房屋收费设置",
+    "fees.import": "导入历史欠费",
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
@@ -91,16 +101,21 @@ _FRONT_DESK = {
     "renovation.manage", "vacancy.inspect", "reference.view", "data.export",
     "tickets.view", "tickets.take", "tickets.handle",
 }
+_FEES_DESK = {"fees.view", "fees.request", "fees.dun"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.MANAGER: frozenset(
-        _FRONT_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import", "audit.view",
-                       "tickets.rule", "tickets.import"}
+        _FRONT_DESK | _FEES_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import",
+                                    "audit.view", "tickets.rule", "tickets.import", "fees.bill", "fees.approve",
+                                    "fees.edit", "fees.import", "fees.meter"}
     ),
-    Role.SERVICE: frozenset(_FRONT_DESK | {"people.reveal", "vip.manage"}),
-    Role.CASHIER: frozenset({"units.view", "reference.view", "tickets.view"}),
-    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle"}),
-    Role.CLERK: frozenset(_FRONT_DESK | {"assets.import"}),
+    Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | {"people.reveal", "vip.manage"}),
+    # a cashier collects and settles their own day; approving a void or waiver is never theirs
+    Role.CASHIER: frozenset(_FEES_DESK | {"units.view", "reference.view", "tickets.view", "fees.collect",
+                                          "fees.settle", "data.export"}),
+    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle",
+                              "fees.meter"}),
+    Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import"}),
 }
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BigInteger, and_, func, or_, select, type_coerce
 
 from db.engine import read_session
-from db.models import Revisit, Ticket
+from db.models import Allocation, Bill, Payment, Revisit, Ticket, Unit
 from db.types import utcnow
 from services.clock import SHANGHAI
 
@@ -196,3 +196,109 @@ def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | Non
 def as_json_values(figures: dict[str, Decimal | int | None]) -> dict[str, str | int | None]:
     """Rates as strings with 4 decimals (or null), counts as integers: the `propdesk kpi --json` form."""
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in figures.items()}
+
+
+# --- fees 收费 (KPI.md "Fees") ------------------------------------------------------------------------
+
+FEE_KPI_KEYS = ("billed", "collected", "collection_rate", "household_rate", "prior_arrears", "arrears_recovered",
+                "arrears_recovery_rate", "prior_years_collected")
+FEE_KPI_LABELS = {
+    "billed": "当期应收", "collected": "当期实收", "collection_rate": "收缴率", "household_rate": "户收费率",
+    "prior_arrears": "历史欠费", "arrears_recovered": "欠费追回", "arrears_recovery_rate": "清缴率",
+    "prior_years_collected": "以往年度收缴金额",
+}
+FEE_TARGETS: dict[str, tuple[Decimal, str]] = {"collection_rate": (Decimal("0.95"), "min")}
+AGING_BUCKETS = (("0–3个月", 0, 3), ("3–6个月", 3, 6), ("6–12个月", 6, 12), ("12个月以上", 12, None))
+
+
+@dataclass(frozen=True)
+class FeeScope:
+    """Which bills a figure looks at: all, or one estate, building or collector's units."""
+
+    estate_id: int | None = None
+    building_id: int | None = None
+    collector_staff_id: int | None = None
+
+    def where(self) -> list:
+        conditions = []
+        if self.estate_id is not None:
+            conditions.append(Unit.estate_id == self.estate_id)
+        if self.building_id is not None:
+            conditions.append(Unit.building_id == self.building_id)
+        if self.collector_staff_id is not None:
+            conditions.append(Unit.collector_staff_id == self.collector_staff_id)
+        return conditions
+
+
+def _cents(column):
+    """The raw integer cents of a Money column, so SQL sums are integer sums (no type round-trips)."""
+    return type_coerce(column, BigInteger)
+
+
+def _bills(scope: FeeScope):
+    """Live bills (not cancelled) within the scope, as a statement the fee figures refine."""
+    stmt = select(Bill.id).where(Bill.status != "已取消")
+    conditions = scope.where()
+    if conditions:
+        stmt = stmt.join(Unit, Unit.id == Bill.unit_id).where(*conditions)
+    return stmt
+
+
+def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
+             scope: FeeScope | None = None) -> dict[str, Decimal | None]:
+    """The fee figures of KPI.md for one month, taken at `as_of` (voided payments and cancelled bills excluded).
+
+    Amounts billed are net of approved waivers 减免: a partly waived bill counts with what is left to pay.
+    """
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    scope = scope or FeeScope()
+    live = _bills(scope)
+    net = _cents(Bill.amount) - _cents(Bill.waived)
+    allocs = (select(Allocation.bill_id, _cents(Allocation.amount).label("cents"), Allocation.at)
+              .join(Payment, Payment.id == Allocation.payment_id)
+              .where(Payment.status != "已作废", Allocation.voided.is_(False))).subquery()
+
+    def paid_by_bill(*when):
+        return (select(allocs.c.bill_id, func.sum(allocs.c.cents).label("paid"))
+                .where(*when).group_by(allocs.c.bill_id).subquery())
+
+    def total(stmt) -> int:
+        return int(s.scalar(stmt) or 0)
+
+    with read_session() as s:
+        per_household = s.execute(select(Bill.household, func.sum(net).label("net"))
+                                  .where(Bill.id.in_(live), Bill.period == p.label)
+                                  .group_by(Bill.household)).all()
+        billed = sum(int(r.net or 0) for r in per_household)
+        households = sum(1 for r in per_household if (r.net or 0) > 0)
+        collected = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                          .where(Bill.id.in_(live), Bill.period == p.label, allocs.c.at <= as_of))
+        by_as_of = paid_by_bill(allocs.c.at <= as_of)
+        owing = total(select(func.count(func.distinct(Bill.household)))
+                      .outerjoin(by_as_of, by_as_of.c.bill_id == Bill.id)
+                      .where(Bill.id.in_(live), Bill.period == p.label,
+                             net - func.coalesce(by_as_of.c.paid, 0) > 0))
+        before = paid_by_bill(allocs.c.at < p.start)
+        prior = total(select(func.sum(net - func.coalesce(before.c.paid, 0)))
+                      .outerjoin(before, before.c.bill_id == Bill.id)
+                      .where(Bill.id.in_(live), Bill.period < p.label))
+        in_period = (allocs.c.at >= p.start, allocs.c.at < p.end, allocs.c.at <= as_of)
+        recovered = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                          .where(Bill.id.in_(live), Bill.period < p.label, *in_period))
+        prior_years = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                            .where(Bill.id.in_(live), Bill.period < f"{p.label[:4]}-01", *in_period))
+    return {
+        "billed": _yuan(billed),
+        "collected": _yuan(collected),
+        "collection_rate": rate(collected, billed),
+        "household_rate": rate(households - owing, households),
+        "prior_arrears": _yuan(prior),
+        "arrears_recovered": _yuan(recovered),
+        "arrears_recovery_rate": rate(recovered, prior),
+        "prior_years_collected": _yuan(prior_years),
+    }
+
+
+def _yuan(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))

@@ -45,7 +45,7 @@ from db.models import (
     Vehicle,
     VipHousehold,
 )
-from services import audit, tickets, workdays
+from services import audit, fees, tickets, workdays
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import local_today
 from services.errors import DomainError
@@ -138,7 +138,7 @@ def init(*, admin_password: str | None) -> str | None:
 
 
 def _seed_reference_rules() -> None:
-    """Rules a new company starts from and then edits: ticket time limits, this and next year's holidays."""
+    """Rules a new company starts from and then edits: ticket time limits, fee items, this and next year's holidays."""
     with unit_of_work() as uow:
         if tickets.seed_categories(uow.session):
             audit.record(uow.session, SYSTEM_ACTOR, "create", "ticket_categories", "-", None,
@@ -146,6 +146,9 @@ def _seed_reference_rules() -> None:
         if tickets.seed_policies(uow.session):
             audit.record(uow.session, SYSTEM_ACTOR, "create", "sla_policies", "-", None,
                          {"policies": [p[0] for p in tickets.DEFAULT_POLICIES]})
+        if fees.seed_items(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "fee_items", "-", None,
+                         {"items": [i[1] for i in fees.DEFAULT_ITEMS]})
         uow.commit()
     year = local_today().year
     workdays.seed_holidays(actor=SYSTEM_ACTOR, years=[year, year + 1])

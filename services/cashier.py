@@ -1,0 +1,489 @@
+"""The cashier counter 收银台: accounts, payments with receipts, approvals (void, waiver, cancel), 日结.
+
+Invariants:
+- a payment and its receipt number (SJ2026-000123: series per calendar year) are written in one
+  transaction; the number comes from a locked counter, so numbers are unique and without gaps;
+- money meets bills oldest first, or the bills the cashier picked; what is beyond the owed amount
+  becomes prepaid credit 预存; no cent appears or vanishes (ledger invariants);
+- a posted payment is never edited or deleted; voiding 作废, waiving 减免 and cancelling a bill 取消账单
+  are requests a manager other than the requester approves; a void keeps the receipt number and
+  takes the payment's money off every bill it reached;
+- a cashier settles only their own day 日结; once settled, that day takes no more payments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import read_session, unit_of_work
+from db.models import (
+    Allocation,
+    Approval,
+    Bill,
+    Building,
+    CreditEntry,
+    Estate,
+    FeeItem,
+    Payment,
+    Settlement,
+    Unit,
+    User,
+)
+from db.types import utcnow
+from services import audit, ledger
+from services.auth import Actor, can, require
+from services.clock import SHANGHAI, local_today, to_local
+from services.counters import advance
+from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.validate import FieldError, parse_hundredths, parse_text
+
+METHODS = ("现金", "微信", "支付宝", "银行转账", "POS")
+RECEIPT_PREFIX = "SJ"
+MAX_PAYMENT = Decimal("10000000.00")
+APPROVAL_KINDS = ("作废收据", "减免", "取消账单")
+
+
+def household_of_unit(unit_id: int) -> str:
+    return f"U{unit_id}"
+
+
+@dataclass(frozen=True)
+class BillLine:
+    id: int
+    item: str
+    period: str
+    amount: Decimal
+    waived: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    due_on: date
+    status: str
+    pending: str  # a request waiting for a manager, if any
+
+
+@dataclass(frozen=True)
+class Account:
+    household: str
+    unit_id: int | None
+    unit_code: str
+    payer_name: str
+    bills: tuple[BillLine, ...]
+    owed: Decimal
+    credit: Decimal
+
+
+def _unit_label(session, unit_id: int) -> str:
+    row = session.execute(select(Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                          .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                          .where(Unit.id == unit_id)).first()
+    if row is None:
+        raise NotFound("没有这套房屋")
+    return f"{row[0]} {row[1]}-{row[2]}-{row[3]}"
+
+
+def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
+    if not bill_ids:
+        return {}
+    rows = session.execute(select(Approval.bill_id, Approval.kind).where(
+        Approval.bill_id.in_(list(bill_ids)), Approval.status == "待审批")).all()
+    return {bid: kind for bid, kind in rows}
+
+
+def account(*, actor: Actor, unit_id: int) -> Account:
+    """Everything a unit owes, by item and month, oldest first, with its prepaid credit."""
+    require(actor, "fees.view")
+    household = household_of_unit(unit_id)
+    with read_session() as s:
+        code = _unit_label(s, unit_id)
+        rows = s.execute(select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Bill.household == household, Bill.status.in_(ledger.OPEN_STATUSES))
+                         .order_by(*ledger.OLDEST_FIRST)).all()
+        pending = _pending_requests(s, [b.id for b, _ in rows])
+        lines = tuple(BillLine(b.id, name, b.period, b.amount, b.waived, b.paid, ledger.outstanding(b), b.due_on,
+                               b.status, pending.get(b.id, "")) for b, name in rows)
+        payer = next((b.payer_name for b, _ in rows if b.payer_name), "")
+        if not payer:
+            payer = s.scalar(select(Bill.payer_name).where(Bill.household == household, Bill.payer_name != "")
+                             .order_by(Bill.id.desc()).limit(1)) or ""
+        credit = ledger.credit_balances(s, [household]).get(household, ledger.ZERO)
+    return Account(household, unit_id, code, payer, lines, sum((b.outstanding for b in lines), ledger.ZERO), credit)
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    item: str
+    period: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payment_id: int
+    version: int
+    receipt_no: str
+    received_at: datetime
+    payer_name: str
+    unit_code: str
+    method: str
+    amount: Decimal
+    credit_added: Decimal
+    lines: tuple[ReceiptLine, ...]
+    cashier: str
+    status: str
+    void_reason: str
+    note: str
+
+
+def parse_amount(raw: object, label: str = "金额") -> Decimal:
+    """A payment amount: a positive number of yuan with at most two decimals."""
+    try:
+        value = parse_hundredths(raw, max_value=MAX_PAYMENT)
+    except FieldError as exc:
+        raise ValidationError({label: str(exc)}) from exc
+    if value <= 0:
+        raise ValidationError({label: "应大于 0"})
+    return value
+
+
+def _settled(session, user_id: int | None, day: date) -> bool:
+    if user_id is None:
+        return False
+    return session.scalar(select(Settlement.id).where(Settlement.cashier_user_id == user_id,
+                                                      Settlement.day == day)) is not None
+
+
+def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bill_ids: Sequence[int] | None = None,
+                 note: str = "") -> Receipt:
+    """Post a payment for a unit with its receipt number; oldest bills first unless bills are picked."""
+    require(actor, "fees.collect")
+    value = parse_amount(amount)
+    errors = {}
+    if method not in METHODS:
+        errors["收款方式"] = "应为以下之一：" + "、".join(METHODS)
+    try:
+        note = parse_text(note, max_len=200)
+    except FieldError as exc:
+        errors["备注"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    household = household_of_unit(unit_id)
+    now = utcnow()
+    with unit_of_work() as uow:
+        s = uow.session
+        _unit_label(s, unit_id)
+        if _settled(s, actor.user_id, to_local(now).date()):
+            raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
+        bills = ledger.open_bills(s, household)
+        if bill_ids is not None:
+            wanted = list(dict.fromkeys(bill_ids))
+            by_id = {b.id: b for b in bills}
+            missing = [i for i in wanted if i not in by_id]
+            if missing:
+                states = dict(s.execute(select(Bill.id, Bill.status).where(Bill.id.in_(missing))).all())
+                if any(states.get(i) == ledger.CANCELLED for i in missing):
+                    raise ValidationError({"账单": "所选账单已取消，不能收款"})
+                raise ValidationError({"账单": "所选账单已结清或不属于这套房屋，请刷新后重选"})
+            bills = [by_id[i] for i in wanted]
+        payer = next((b.payer_name for b in bills if b.payer_name), "")
+        number = advance(s, f"receipt:{RECEIPT_PREFIX}{to_local(now).year}")
+        payment = Payment(receipt_no=f"{RECEIPT_PREFIX}{to_local(now).year}-{number:06d}", household=household,
+                          unit_id=unit_id, payer_name=payer, method=method, amount=value, received_at=now,
+                          cashier_user_id=actor.user_id, cashier_name=actor.display_name, note=note)
+        s.add(payment)
+        s.flush()
+        given = ledger.allocate(s, bills, value, payment_id=payment.id, at=now)
+        credit = value - sum((g for _, g in given), ledger.ZERO)
+        if credit > 0:
+            s.add(CreditEntry(household=household, payment_id=payment.id, amount=credit, at=now, kind="存入"))
+            payment.credit_added = credit
+        s.flush()
+        audit.record(s, actor, "collect", "payments", payment.id, None,
+                     {"receipt_no": payment.receipt_no, "unit_id": unit_id, "amount": value, "method": method,
+                      "bills": {b.id: g for b, g in given}, "credit_added": credit})
+        payment_id = payment.id
+        uow.commit()
+    return receipt(actor=actor, payment_id=payment_id)
+
+
+def receipt(*, actor: Actor, payment_id: int) -> Receipt:
+    """A posted payment as its receipt (for the screen and the PDF), voided or not."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        p = s.get(Payment, payment_id)
+        if p is None:
+            raise NotFound("没有这张收据")
+        rows = s.execute(select(FeeItem.name, Bill.period, Allocation.amount, Allocation.via)
+                         .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Allocation.payment_id == p.id, Allocation.via == "收款")
+                         .order_by(Bill.due_on, Bill.period, Bill.fee_item_id)).all()
+        code = _unit_label(s, p.unit_id) if p.unit_id else p.household
+        return Receipt(p.id, p.version, p.receipt_no, p.received_at, p.payer_name, code, p.method, p.amount,
+                       p.credit_added,
+                       tuple(ReceiptLine(name, period, amount) for name, period, amount, _ in rows),
+                       p.cashier_name, p.status, p.void_reason, p.note)
+
+
+# --- approvals: void 作废, waiver 减免, cancel 取消账单 ---------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    try:
+        text = parse_text(reason, max_len=200)
+    except FieldError as exc:
+        raise ValidationError({"原因": str(exc)}) from exc
+    if not text:
+        raise ValidationError({"原因": "必须写明原因"})
+    return text
+
+
+def _no_pending(session, **target) -> None:
+    key, value = next(iter(target.items()))
+    if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == "待审批")):
+        raise Conflict("已有一项待审批的申请，请等主管处理后再提")
+
+
+def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
+    """Ask a manager to void a receipt (作废); nothing changes until it is approved."""
+    if not (can(actor, "fees.collect") or can(actor, "fees.request")):
+        require(actor, "fees.request")
+    text = _reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        p = s.get(Payment, payment_id)
+        if p is None:
+            raise NotFound("没有这张收据")
+        if p.status == "已作废":
+            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
+        _no_pending(s, payment_id=payment_id)
+        req = Approval(kind="作废收据", payment_id=p.id, amount=p.amount, reason=text, requested_by=actor.user_id,
+                       requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "receipt_no": p.receipt_no, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def request_waiver(*, actor: Actor, bill_id: int, amount: object, reason: str) -> int:
+    """Ask a manager to waive part or all of a bill (减免); never applied by the requester alone."""
+    require(actor, "fees.request")
+    value = parse_amount(amount, "减免金额")
+    text = _reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        bill = s.get(Bill, bill_id)
+        if bill is None:
+            raise NotFound("没有这笔账单")
+        if bill.status not in ledger.OPEN_STATUSES:
+            raise Conflict(f"账单状态为“{bill.status}”，不能减免")
+        if value > ledger.outstanding(bill):
+            raise ValidationError({"减免金额": f"不能超过未缴金额 {ledger.outstanding(bill)}"})
+        _no_pending(s, bill_id=bill_id)
+        req = Approval(kind="减免", bill_id=bill.id, amount=value, reason=text, requested_by=actor.user_id,
+                       requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "bill_id": bill.id, "amount": value, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def request_cancel(*, actor: Actor, bill_id: int, reason: str) -> int:
+    """Ask a manager to cancel a bill raised in error (取消账单); a bill with money on it cannot be cancelled."""
+    require(actor, "fees.request")
+    text = _reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        bill = s.get(Bill, bill_id)
+        if bill is None:
+            raise NotFound("没有这笔账单")
+        if bill.status == ledger.CANCELLED:
+            raise Conflict("账单已取消")
+        if bill.paid > 0:
+            raise Conflict("账单已有收款，请先作废相关收据再取消")
+        _no_pending(s, bill_id=bill_id)
+        req = Approval(kind="取消账单", bill_id=bill.id, amount=bill.amount, reason=text,
+                       requested_by=actor.user_id, requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "bill_id": bill.id, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> None:
+    """A manager grants or refuses a request; granting applies it in the same transaction."""
+    require(actor, "fees.approve")
+    try:
+        note = parse_text(note, max_len=200)
+    except FieldError as exc:
+        raise ValidationError({"审批意见": str(exc)}) from exc
+    now = utcnow()
+    with unit_of_work() as uow:
+        s = uow.session
+        req = s.get(Approval, approval_id, with_for_update=True)
+        if req is None:
+            raise NotFound("没有这项申请")
+        if req.status != "待审批":
+            raise Conflict(f"该申请已{req.status}，不能重复审批")
+        if req.requested_by is not None and req.requested_by == actor.user_id:
+            raise PermissionDenied("审批自己提出的申请（须由另一位主管审批）")
+        after: dict = {"kind": req.kind}
+        if approve:
+            after.update(_apply(s, req, actor, now))
+        req.status = "已批准" if approve else "已驳回"
+        req.decided_by = actor.user_id
+        req.decider_name = actor.display_name
+        req.decided_at = now
+        req.decision_note = note
+        s.flush()
+        audit.record(s, actor, "approve" if approve else "refuse", "approvals", req.id,
+                     {"status": "待审批"}, {"status": req.status, **after, "note": note})
+        uow.commit()
+
+
+def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
+    if req.kind == "作废收据":
+        p = session.get(Payment, req.payment_id, with_for_update=True)
+        if p.status == "已作废":
+            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
+        reversed_amount, bill_ids = ledger.reverse_payment(session, p.id)
+        p.status = "已作废"
+        p.voided_at = now
+        p.void_reason = req.reason
+        p.void_approved_by = actor.display_name
+        return {"receipt_no": p.receipt_no, "reversed": reversed_amount, "bills": bill_ids}
+    bill = session.get(Bill, req.bill_id, with_for_update=True)
+    if req.kind == "减免":
+        if bill.status not in ledger.OPEN_STATUSES or req.amount > ledger.outstanding(bill):
+            raise Conflict(f"账单现未缴 {ledger.outstanding(bill)}，少于申请减免的 {req.amount}，请驳回后重新申请")
+        bill.waived += req.amount
+        ledger.settle_status(bill)
+        return {"bill_id": bill.id, "waived": req.amount}
+    if bill.paid > 0:
+        raise Conflict("账单已有收款，请先作废相关收据再取消")
+    bill.status = ledger.CANCELLED
+    return {"bill_id": bill.id, "cancelled": bill.amount}
+
+
+def list_approvals(*, actor: Actor, status: str = "待审批") -> list[dict]:
+    """Requests for the manager's queue (or the history), newest first."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        rows = s.execute(
+            select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Bill.household)
+            .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
+            .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
+            .where(Approval.status == status if status else True)
+            .order_by(Approval.requested_at.desc()).limit(500)).all()
+        return [{"id": a.id, "kind": a.kind, "receipt_no": no or "", "bill": f"{item} {period}" if item else "",
+                 "amount": a.amount, "reason": a.reason, "requester": a.requester_name,
+                 "requested_at": to_local(a.requested_at), "status": a.status, "decider": a.decider_name,
+                 "requested_by": a.requested_by} for a, no, period, item, _h in rows]
+
+
+# --- daily settlement 日结 ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementSheet:
+    cashier_user_id: int
+    cashier_name: str
+    day: date
+    totals: dict[str, Decimal]  # method -> amount of valid payments
+    total: Decimal
+    receipts: tuple[str, ...]
+    voided_receipts: tuple[str, ...]
+    cash_expected: Decimal
+    confirmed: bool
+    cash_handed: Decimal | None = None
+    discrepancy: Decimal | None = None
+    note: str = ""
+    received_by: str = ""
+    confirmed_at: datetime | None = None
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    return start, start + timedelta(days=1)
+
+
+def settlement_sheet(*, actor: Actor, day: date, cashier_user_id: int | None = None) -> SettlementSheet:
+    """A cashier's day: totals by method, receipts used and voided; the confirmed snapshot once settled."""
+    require(actor, "fees.view")
+    user_id = cashier_user_id if cashier_user_id is not None else actor.user_id
+    if user_id is None:
+        raise ValidationError({"收费员": "请选择收费员"})
+    with read_session() as s:
+        done = s.scalar(select(Settlement).where(Settlement.cashier_user_id == user_id, Settlement.day == day))
+        if done is not None:
+            return SettlementSheet(user_id, done.cashier_name, day,
+                                   {k: Decimal(v) for k, v in json.loads(done.totals_json).items()}, done.total,
+                                   tuple(filter(None, done.receipts.split(","))),
+                                   tuple(filter(None, done.voided_receipts.split(","))), done.cash_expected, True,
+                                   done.cash_handed, done.discrepancy, done.note, done.received_by,
+                                   to_local(done.confirmed_at))
+        name = s.scalar(select(User.display_name).where(User.id == user_id)) or ""
+        start, end = _day_bounds(day)
+        payments = s.execute(select(Payment.receipt_no, Payment.method, Payment.amount, Payment.status)
+                             .where(Payment.cashier_user_id == user_id, Payment.received_at >= start,
+                                    Payment.received_at < end).order_by(Payment.receipt_no)).all()
+    totals = {m: ledger.ZERO for m in METHODS}
+    for p in payments:
+        if p.status != "已作废":
+            totals[p.method] += p.amount
+    return SettlementSheet(user_id, name, day, totals, sum(totals.values(), ledger.ZERO),
+                           tuple(p.receipt_no for p in payments),
+                           tuple(p.receipt_no for p in payments if p.status == "已作废"), totals["现金"], False)
+
+
+def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: str = "", received_by: str = "",
+                       cashier_user_id: int | None = None) -> SettlementSheet:
+    """Lock the actor's own day: the sheet as it stands, cash handed over and any discrepancy explained."""
+    require(actor, "fees.settle")
+    if cashier_user_id is not None and cashier_user_id != actor.user_id:
+        raise PermissionDenied("为其他收费员日结（日结只能由收费员本人办理）")
+    if actor.user_id is None:
+        raise ValidationError({"收费员": "命令行不能日结"})
+    if day > local_today():
+        raise ValidationError({"日期": "不能为将来的日期日结"})
+    try:
+        handed = parse_hundredths(cash_handed, min_value=Decimal(0), max_value=MAX_PAYMENT)
+        note = parse_text(note, max_len=500)
+        received_by = parse_text(received_by, max_len=32)
+    except FieldError as exc:
+        raise ValidationError({"交款现金": str(exc)}) from exc
+    sheet = settlement_sheet(actor=actor, day=day)
+    if sheet.confirmed:
+        raise Conflict(f"{day} 已日结，不能重复日结")
+    discrepancy = handed - sheet.cash_expected
+    if discrepancy != 0 and not note:
+        raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})
+    with unit_of_work() as uow:
+        s = uow.session
+        row = Settlement(cashier_user_id=actor.user_id, cashier_name=actor.display_name, day=day,
+                         totals_json=json.dumps({k: str(v) for k, v in sheet.totals.items()}, ensure_ascii=False),
+                         total=sheet.total, receipt_count=len(sheet.receipts), receipts=",".join(sheet.receipts),
+                         voided_receipts=",".join(sheet.voided_receipts), cash_expected=sheet.cash_expected,
+                         cash_handed=handed, discrepancy=discrepancy, note=note, received_by=received_by,
+                         confirmed_at=utcnow())
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError as exc:  # the unique (cashier, day) row: someone confirmed the same day meanwhile
+            raise Conflict(f"{day} 已日结，不能重复日结") from exc
+        audit.record(s, actor, "settle", "settlements", row.id, None,
+                     {"day": day, "total": sheet.total, "cash_expected": sheet.cash_expected, "cash_handed": handed,
+                      "discrepancy": discrepancy, "receipts": len(sheet.receipts)})
+        uow.commit()
+    return settlement_sheet(actor=actor, day=day)

@@ -1,0 +1,125 @@
+"""The money ledger under bills: allocations of payments and of prepaid credit 预存.
+
+Invariants (helpers only: they work inside the caller's transaction and never commit):
+- for every bill, paid = sum of its live allocations, and 0 <= paid + waived <= amount;
+- a household's credit balance = sum of its live credit entries, never below zero;
+- money is never deleted: a void marks allocations and credit entries voided and takes them off the bills;
+- allocation order is the bill's due date, then period, then item, then id (oldest first).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from db.models import Allocation, Bill, CreditEntry
+
+ZERO = Decimal("0.00")
+OPEN_STATUSES = ("未缴", "部分缴")
+CANCELLED = "已取消"
+OLDEST_FIRST = (Bill.due_on, Bill.period, Bill.fee_item_id, Bill.id)
+
+
+def outstanding(bill: Bill) -> Decimal:
+    return bill.amount - bill.waived - bill.paid
+
+
+def settle_status(bill: Bill) -> None:
+    """Derive the bill's status from its amounts (a cancelled bill stays cancelled)."""
+    if bill.status == CANCELLED:
+        return
+    if outstanding(bill) == 0:
+        bill.status = "已缴" if bill.paid > 0 else "已减免"
+    elif bill.paid > 0 or bill.waived > 0:
+        bill.status = "部分缴"
+    else:
+        bill.status = "未缴"
+
+
+def open_bills(session, household: str, *, lock: bool = True) -> list[Bill]:
+    stmt = (select(Bill).where(Bill.household == household, Bill.status.in_(OPEN_STATUSES))
+            .order_by(*OLDEST_FIRST))
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def allocate(session, bills: Sequence[Bill], amount: Decimal, *, payment_id: int, at: datetime,
+             via: str = "收款") -> list[tuple[Bill, Decimal]]:
+    """Spread `amount` over `bills` in the order given; return what each bill received."""
+    left = amount
+    given: list[tuple[Bill, Decimal]] = []
+    for bill in bills:
+        if left <= 0:
+            break
+        share = min(left, outstanding(bill))
+        if share <= 0:
+            continue
+        session.add(Allocation(bill_id=bill.id, payment_id=payment_id, amount=share, at=at, via=via))
+        bill.paid += share
+        settle_status(bill)
+        left -= share
+        given.append((bill, share))
+    return given
+
+
+def credit_balances(session, households: Iterable[str] | None = None) -> dict[str, Decimal]:
+    stmt = (select(CreditEntry.household, func.sum(CreditEntry.amount))
+            .where(CreditEntry.voided.is_(False)).group_by(CreditEntry.household))
+    if households is not None:
+        stmt = stmt.where(CreditEntry.household.in_(list(households)))
+    return {h: Decimal(v or 0) for h, v in session.execute(stmt).all()}
+
+
+def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
+    """What is left of each payment's credit, oldest payment first."""
+    rows = session.execute(
+        select(CreditEntry.payment_id, func.sum(CreditEntry.amount))
+        .where(CreditEntry.household == household, CreditEntry.voided.is_(False))
+        .group_by(CreditEntry.payment_id).order_by(CreditEntry.payment_id)).all()
+    return [(pid, Decimal(v)) for pid, v in rows if v and Decimal(v) > 0]
+
+
+def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime) -> Decimal:
+    """Pay `bills` (oldest first) from the household's credit, each payment's credit in turn."""
+    used = ZERO
+    for payment_id, available in _credit_by_payment(session, household):
+        for bill, share in allocate(session, bills, available, payment_id=payment_id, at=at, via="预存"):
+            session.add(CreditEntry(household=household, payment_id=payment_id, bill_id=bill.id,
+                                    amount=-share, at=at, kind="抵扣"))
+            used += share
+    return used
+
+
+def apply_credit(session, *, households: Iterable[str], at: datetime) -> Decimal:
+    """Let every household with credit pay its open bills from it (after a billing run)."""
+    wanted = set(households)
+    if not wanted:
+        return ZERO
+    with_credit = [h for h, v in credit_balances(session).items() if v > 0 and h in wanted]
+    used = ZERO
+    for household in sorted(with_credit):
+        used += use_credit(session, household, open_bills(session, household), at=at)
+    return used
+
+
+def reverse_payment(session, payment_id: int) -> tuple[Decimal, list[int]]:
+    """Take a voided payment's money off every bill it reached (directly or through credit)."""
+    allocations = list(session.scalars(select(Allocation).where(Allocation.payment_id == payment_id,
+                                                                Allocation.voided.is_(False))))
+    by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for a in allocations:
+        a.voided = True
+        by_bill[a.bill_id] += a.amount
+    bills = list(session.scalars(select(Bill).where(Bill.id.in_(list(by_bill))).with_for_update())) if by_bill else []
+    for bill in bills:
+        bill.paid -= by_bill[bill.id]
+        settle_status(bill)
+    for entry in session.scalars(select(CreditEntry).where(CreditEntry.payment_id == payment_id,
+                                                           CreditEntry.voided.is_(False))):
+        entry.voided = True
+    return sum(by_bill.values(), ZERO), sorted(by_bill)
