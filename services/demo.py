@@ -40,6 +40,7 @@ from db.models import (
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
+from services.demo_fees import build_fee_demo
 from services.errors import Conflict
 from services.identity import id_check_char
 from services.users import add_user
@@ -200,6 +201,7 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                          password=demo_password, staff_id=staff_ids[username], must_change_password=False)
         passwords[username] = pw
     _demo_tickets(rng)
+    build_fee_demo(rng)
     return passwords
 
 
