@@ -123,6 +123,12 @@ def main() -> int:
         print(f"Excel import (median of {IMPORT_RUNS}, SQLite; target < 15,000 ms)")
         for label, ms in bench_import(tmp):
             print(f"  {label:<60} {ms:8.0f} ms")
+        from bench.billing import RUNS as BILLING_RUNS
+        from bench.billing import bench_billing
+
+        print(f"Billing run at 20,000 units (median of {BILLING_RUNS}, SQLite)")
+        for label, ms in bench_billing(tmp):
+            print(f"  {label:<72} {ms:8.0f} ms" if ms else f"  {label}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"Peak memory of the benchmark process: {peak_mb:.0f} MB")
     return 0

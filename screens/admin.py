@@ -3,11 +3,20 @@ categories, ticket time limits, the holiday calendar)."""
 
 import streamlit as st
 
-from services import tickets, workdays
+from services import fees, tickets, workdays
 from services.auth import ROLE_LABELS, Role
 from services.clock import local_today
 from services.errors import DomainError
-from services.reference import create_reference, estate_options, list_reference, update_reference
+from services.reference import (
+    create_reference,
+    estate_options,
+    list_reference,
+    ticket_category_options,
+    update_reference,
+)
+from services.settings import DEFAULTS as SETTING_KEYS
+from services.settings import get_setting, update_settings
+from services.units import UNIT_KINDS
 from services.users import add_user, list_users, reset_password, staff_options, update_users
 from ui import specs
 from ui.grid import data_grid
@@ -22,9 +31,11 @@ notice = st.session_state.pop("admin:notice", None)
 if notice:
     st.success(notice)
 
-tab_users, tab_estates, tab_buildings, tab_departments, tab_categories, tab_sla, tab_holidays = st.tabs(
+(tab_users, tab_estates, tab_buildings, tab_departments, tab_categories, tab_sla, tab_holidays, tab_fee_items,
+ tab_company) = st.tabs(
     [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments"),
-     t("admin.ticket_categories"), t("admin.sla_policies"), t("admin.holidays")]
+     t("admin.ticket_categories"), t("admin.sla_policies"), t("admin.holidays"), t("admin.fee_items"),
+     t("admin.company")]
 )
 
 with tab_users:
@@ -71,7 +82,9 @@ def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
             values["estate_id"] = st.selectbox(t("admin.estate"), [e[0] for e in estates],
                                                format_func=lambda v: dict(estates)[v])
         for name, label, *choices in fields:
-            if choices:
+            if choices and isinstance(choices[0], dict):  # {stored value: what the admin reads}
+                values[name] = st.selectbox(t(label), list(choices[0]), format_func=choices[0].get)
+            elif choices:
                 values[name] = st.selectbox(t(label), choices[0])
             else:
                 values[name] = st.text_input(t(label), max_chars=200)
@@ -98,8 +111,10 @@ with tab_categories:
                   [("place", "admin.place"), ("problem", "admin.problem")])
 with tab_sla:
     st.caption(t("admin.sla_hint"))
+    categories = {None: t("admin.sla_all_categories"), **ticket_category_options(actor=actor)}
     reference_tab("sla_policies", specs.SLA_POLICIES,
-                  [("ticket_type", "tickets.type", tickets.TYPES), ("unit", "admin.sla_unit", ("小时", "工作日")),
+                  [("ticket_type", "tickets.type", tickets.TYPES), ("category_id", "tickets.category", categories),
+                   ("unit", "admin.sla_unit", ("小时", "工作日")),
                    ("amount", "admin.sla_amount"), ("needs_revisit", "admin.needs_revisit", ("是", "否"))])
 with tab_holidays:
     year = local_today().year
@@ -109,3 +124,21 @@ with tab_holidays:
     st.caption(t("admin.holidays_hint"))
     reference_tab("holidays", specs.HOLIDAYS,
                   [("day", "admin.day"), ("is_workday", "admin.is_workday", ("否", "是")), ("name", "admin.name")])
+with tab_fee_items:
+    st.caption(t("admin.fee_items_hint"))
+    reference_tab("fee_items", specs.FEE_ITEMS,
+                  [("code", "admin.code"), ("name", "admin.name"), ("category", "admin.fee_category", fees.CATEGORIES),
+                   ("basis", "admin.fee_basis", fees.BASES), ("rate", "admin.fee_rate"),
+                   ("unit_label", "admin.fee_unit_label"),
+                   ("default_unit_kind", "admin.fee_default_kind", ("（不默认）", *UNIT_KINDS))])
+with tab_company, st.form("company_settings"):
+    values = {key: st.text_input(t(f"admin.setting_{key}"), value=get_setting(key), max_chars=100)
+              for key in SETTING_KEYS}
+    if st.form_submit_button(t("admin.save"), type="primary"):
+        try:
+            update_settings(actor=actor, values=values)
+        except DomainError as exc:
+            st.error(exc.message)
+        else:
+            flash(t("admin.saved"))
+            st.rerun()

@@ -1,26 +1,34 @@
-"""Reference tables the admin maintains: estates 小区, buildings 楼栋, departments 部门.
+"""Reference tables the admin maintains: estates 小区, buildings 楼栋, departments 部门, ticket categories,
+ticket time limits (SLA) and the holiday calendar.
 
 A reference table is declared once (model, rules, list columns); the same three
 functions list, edit and add any of them. Rows are deactivated, never deleted,
 because units, staff and history point at them.
+
+Time limits: one rule per ticket type and category (category empty: the type's general rule, used
+for tickets of a category without a rule of its own). A new rule's category must exist and be active;
+a second rule for the same type and category is refused (re-enable and edit the existing one instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Department, Estate, Holiday, SlaPolicy, TicketCategory
-from services import audit
+from db.models import Building, Department, Estate, FeeItem, Holiday, SlaPolicy, TicketCategory
+from services import audit, fees
 from services.auth import Actor, require
 from services.editing import RowEdit, apply_edits
 from services.errors import Conflict, NotFound, ValidationError
 from services.listing import ListQuery, PageResult, authorize_list, run_list
+from services.units import UNIT_KINDS
 from services.validate import FieldRule, RecordRules
 
 _CODE = FieldRule(
@@ -46,14 +54,17 @@ class RefTable:
     shown_as: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # stored code -> label, per field
     conflict_fields: tuple[str, ...] = ("code", "name")  # the unique fields a duplicate names
     conflict_hint: str = "编号或名称"
+    joins: tuple[tuple[type, ColumnElement, bool], ...] = ()  # (model, on, outer) the list columns need
+    key_text: Callable[[Any], str] | None = None  # names a row in messages, when key_fields cannot
 
     def row_label(self, row) -> str:
-        return f"{self.label} " + " ".join(str(getattr(row, f)) for f in self.key_fields)
+        key = self.key_text(row) if self.key_text else " ".join(str(getattr(row, f)) for f in self.key_fields)
+        return f"{self.label} {key}"
 
     def base_select(self) -> Select:
         stmt = select(*[c.label(n) for n, c in self.columns.items()])
-        if self.model is Building:
-            stmt = stmt.join(Estate, Estate.id == Building.estate_id)
+        for model, on, outer in self.joins:
+            stmt = stmt.join(model, on, isouter=outer)
         return stmt
 
 
@@ -116,6 +127,7 @@ REF_TABLES: dict[str, RefTable] = {
         },
         search_columns=[Building.code, Building.name, Estate.name],
         equal_filters={"estate_id": Building.estate_id},
+        joins=((Estate, Estate.id == Building.estate_id, False),),
     ),
     "departments": RefTable(
         name="departments",
@@ -150,6 +162,18 @@ _SLA_UNITS = {"小时": "hours", "工作日": "working_days"}
 _SLA_AMOUNT = FieldRule("amount", "时限", "int", required=True, min_value=1, max_value=720)
 _SLA_UNIT = FieldRule("unit", "单位", "choice", required=True, choices=tuple(_SLA_UNITS), stored_as=_SLA_UNITS)
 _REVISIT = FieldRule("needs_revisit", "需要回访", "bool")
+ALL_CATEGORIES = "全部分类"  # how the list shows a type's general rule (no category)
+
+
+def _category_text(place: str, problem: str) -> str:
+    return f"{place} · {problem}"
+
+
+def _sla_key(policy: SlaPolicy) -> str:
+    """'报修 · 电梯 · 困人', or '报修' for the type's general rule."""
+    category = object_session(policy).get(TicketCategory, policy.category_id) if policy.category_id else None
+    return policy.ticket_type if category is None else (
+        f"{policy.ticket_type} · {_category_text(category.place, category.problem)}")
 
 REF_TABLES["ticket_categories"] = RefTable(
     name="ticket_categories",
@@ -182,13 +206,17 @@ REF_TABLES["sla_policies"] = RefTable(
                             "active": _ACTIVE}),
     create_rules=RecordRules({
         "ticket_type": FieldRule("ticket_type", "类型", "choice", required=True, choices=_TICKET_TYPES),
+        "category_id": FieldRule("category_id", "报事分类", "int", min_value=1),
         "unit": _SLA_UNIT, "amount": _SLA_AMOUNT, "needs_revisit": _REVISIT,
     }),
     columns={"id": SlaPolicy.id, "version": SlaPolicy.version, "ticket_type": SlaPolicy.ticket_type,
+             "category": func.coalesce(TicketCategory.place + " · " + TicketCategory.problem, ALL_CATEGORIES),
              "unit": SlaPolicy.unit, "amount": SlaPolicy.amount, "needs_revisit": SlaPolicy.needs_revisit,
              "active": SlaPolicy.active},
-    search_columns=[SlaPolicy.ticket_type],
+    search_columns=[SlaPolicy.ticket_type, TicketCategory.place, TicketCategory.problem],
+    joins=((TicketCategory, TicketCategory.id == SlaPolicy.category_id, True),),
     key_fields=("ticket_type",),
+    key_text=_sla_key,
     sort_field="ticket_type",
     shown_as={"unit": {v: k for k, v in _SLA_UNITS.items()}},
 )
@@ -215,6 +243,40 @@ REF_TABLES["holidays"] = RefTable(
     created_defaults={"source": "手工"},
 )
 
+_NO_DEFAULT = "（不默认）"
+_UNIT_KIND_CHOICES = {_NO_DEFAULT: "", **{k: k for k in UNIT_KINDS}}
+_FEE_RATE = FieldRule("rate", "单价", "rate", required=True, min_value=Decimal(0), max_value=Decimal(1000000))
+_FEE_KIND = FieldRule("default_unit_kind", "默认收取的房屋类型", "choice", choices=tuple(_UNIT_KIND_CHOICES),
+                      stored_as=_UNIT_KIND_CHOICES)
+_FEE_CATEGORY = FieldRule("category", "类别", "choice", required=True, choices=fees.CATEGORIES)
+REF_TABLES["fee_items"] = RefTable(
+    name="fee_items",
+    label="收费项目",
+    model=FeeItem,
+    edit_rules=RecordRules({
+        "name": FieldRule("name", "名称", "text", required=True, max_len=32),
+        "category": _FEE_CATEGORY, "rate": _FEE_RATE,
+        "unit_label": FieldRule("unit_label", "计价单位", "text", max_len=16),
+        "default_unit_kind": _FEE_KIND, "active": _ACTIVE,
+        "note": FieldRule("note", "备注", "text", max_len=200),
+    }),
+    create_rules=RecordRules({
+        "code": _CODE,
+        "name": FieldRule("name", "名称", "text", required=True, max_len=32),
+        "category": _FEE_CATEGORY,
+        "basis": FieldRule("basis", "计费方式", "choice", required=True, choices=fees.BASES),
+        "rate": _FEE_RATE,
+        "unit_label": FieldRule("unit_label", "计价单位", "text", max_len=16),
+        "default_unit_kind": _FEE_KIND,
+    }),
+    columns={"id": FeeItem.id, "version": FeeItem.version, "code": FeeItem.code, "name": FeeItem.name,
+             "category": FeeItem.category, "basis": FeeItem.basis, "rate": FeeItem.rate,
+             "unit_label": FeeItem.unit_label, "default_unit_kind": FeeItem.default_unit_kind,
+             "active": FeeItem.active, "note": FeeItem.note},
+    search_columns=[FeeItem.code, FeeItem.name, FeeItem.category],
+    shown_as={"default_unit_kind": {"": _NO_DEFAULT}},
+)
+
 
 def ticket_category_options(*, actor: Actor) -> dict[int, str]:
     """{id: '部位 · 问题'} of active ticket categories, for the intake form."""
@@ -223,7 +285,7 @@ def ticket_category_options(*, actor: Actor) -> dict[int, str]:
         rows = s.execute(select(TicketCategory.id, TicketCategory.place, TicketCategory.problem)
                          .where(TicketCategory.active.is_(True))
                          .order_by(TicketCategory.place, TicketCategory.problem))
-        return {cid: f"{place} · {problem}" for cid, place, problem in rows}
+        return {cid: _category_text(place, problem) for cid, place, problem in rows}
 
 
 def _table(name: str) -> RefTable:
@@ -272,10 +334,8 @@ def create_reference(*, actor: Actor, table: str, values: Mapping[str, Any]) -> 
         s = uow.session
         if t.model is Building and s.get(Estate, parsed["estate_id"]) is None:
             raise ValidationError({"小区": "不存在"})
-        if t.model is SlaPolicy and s.scalar(select(SlaPolicy.id).where(
-                SlaPolicy.ticket_type == parsed["ticket_type"], SlaPolicy.category_id.is_(None))):
-            # NULL never equals NULL in a unique key, so the general rule of a type is checked here
-            raise Conflict(f"时限规定已存在：{parsed['ticket_type']}（请修改现有规定）")
+        if t.model is SlaPolicy:
+            _check_new_sla(s, parsed)
         row = t.model(**{**t.created_defaults, **parsed})
         s.add(row)
         try:
@@ -286,6 +346,29 @@ def create_reference(*, actor: Actor, table: str, values: Mapping[str, Any]) -> 
         audit.record(s, actor, "create", t.name, row.id, None, parsed)
         uow.commit()
         return row.id
+
+
+def _check_new_sla(session: Session, parsed: Mapping[str, Any]) -> None:
+    """The category of a new time limit exists and is active, and its type and category have no rule yet.
+
+    Checked here, not left to the unique key: NULL never equals NULL there (the general rules), and the
+    message must say which rule already exists and what to do instead.
+    """
+    category_id = parsed.get("category_id")
+    key = parsed["ticket_type"]
+    if category_id is not None:
+        category = session.get(TicketCategory, category_id)
+        if category is None:
+            raise ValidationError({"报事分类": "不存在，请从报事分类中选择"})
+        if not category.active:
+            raise ValidationError({"报事分类": f"“{_category_text(category.place, category.problem)}”已停用"})
+        key = f"{key} · {_category_text(category.place, category.problem)}"
+    same_category = SlaPolicy.category_id.is_(None) if category_id is None else SlaPolicy.category_id == category_id
+    active = session.scalar(select(SlaPolicy.active).where(SlaPolicy.ticket_type == parsed["ticket_type"],
+                                                           same_category))
+    if active is not None:
+        hint = "请修改现有规定" if active else "现有规定已停用，请在表格中重新启用并修改"
+        raise Conflict(f"时限规定已存在：{key}（{hint}）")
 
 
 def estate_options(*, actor: Actor) -> list[tuple[int, str]]:

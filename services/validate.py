@@ -32,8 +32,13 @@ def _is_blank(raw: Any) -> bool:
     return isinstance(raw, str) and raw.strip() == ""
 
 
-def parse_hundredths(raw: Any, *, min_value: Decimal | None = None, max_value: Decimal | None = None) -> Decimal:
-    """'1,234.50', '¥1234.5', Decimal('3') -> Decimal with two places; refuses floats' rounding noise."""
+_PLACES_TEXT = {2: ("两", "1234.50"), 4: ("四", "0.5680")}
+
+
+def parse_fixed(raw: Any, *, places: int = 2, min_value: Decimal | None = None,
+                max_value: Decimal | None = None) -> Decimal:
+    """'1,234.50', '¥1234.5', Decimal('3') -> Decimal with `places` places; refuses floats' rounding noise."""
+    words, example = _PLACES_TEXT[places]
     if isinstance(raw, bool):
         raise FieldError("应为数字")
     if isinstance(raw, Decimal):
@@ -41,20 +46,26 @@ def parse_hundredths(raw: Any, *, min_value: Decimal | None = None, max_value: D
     else:
         text = str(raw).strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
-            raise FieldError("应为数字，最多两位小数，例如 1234.50")
+            raise FieldError(f"应为数字，最多{words}位小数，例如 {example}")
         try:
             value = Decimal(text)
         except InvalidOperation as exc:
-            raise FieldError("应为数字，最多两位小数，例如 1234.50") from exc
+            raise FieldError(f"应为数字，最多{words}位小数，例如 {example}") from exc
     if not value.is_finite():
         raise FieldError("应为数字")
-    if value != value.quantize(Decimal("0.01")):
-        raise FieldError("最多两位小数")
+    quantum = Decimal(1).scaleb(-places)
+    if value != value.quantize(quantum):
+        raise FieldError(f"最多{words}位小数")
     if min_value is not None and value < min_value:
         raise FieldError(f"不能小于 {min_value}")
     if max_value is not None and value > max_value:
         raise FieldError(f"不能大于 {max_value}")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(quantum)
+
+
+def parse_hundredths(raw: Any, *, min_value: Decimal | None = None, max_value: Decimal | None = None) -> Decimal:
+    """Money and areas: a number with at most two decimals."""
+    return parse_fixed(raw, places=2, min_value=min_value, max_value=max_value)
 
 
 def parse_date(raw: Any) -> date:
@@ -115,7 +126,7 @@ class FieldRule:
 
     name: str
     label: str
-    kind: str = "text"  # text | int | hundredths | date | choice | bool
+    kind: str = "text"  # text | int | hundredths | rate | date | choice | bool
     required: bool = False
     max_len: int = 200
     choices: tuple[str, ...] = ()
@@ -142,6 +153,8 @@ class FieldRule:
             return parse_int(raw, min_value=self.min_value, max_value=self.max_value)
         if self.kind == "hundredths":
             return parse_hundredths(raw, min_value=self.min_value, max_value=self.max_value)
+        if self.kind == "rate":
+            return parse_fixed(raw, places=4, min_value=self.min_value, max_value=self.max_value)
         if self.kind == "date":
             return parse_date(raw)
         if self.kind == "bool":

@@ -35,7 +35,7 @@ from ui import fmt
 from ui.i18n import lang, t
 from ui.session import DATA_GENERATION, current_actor, flash
 
-KINDS = ("text", "int", "money", "area", "date", "choice", "bool", "datetime")
+KINDS = ("text", "int", "money", "area", "rate", "date", "choice", "bool", "datetime")
 PAGE_SIZES = (50, 100, 200, MAX_PAGE_SIZE)
 
 
@@ -88,6 +88,8 @@ def _cell_text(value: Any, kind: str) -> Any:
         return ""
     if kind in ("money", "area"):
         return fmt.plain_hundredths(value) if isinstance(value, Decimal) else str(value)
+    if kind == "rate":
+        return format(value, "f") if isinstance(value, Decimal) else str(value)
     if kind == "date":
         return value.isoformat() if isinstance(value, date) else str(value)
     if kind == "datetime":
@@ -117,7 +119,7 @@ def to_export_frame(rows: pd.DataFrame, spec: GridSpec) -> pd.DataFrame:
     out = pd.DataFrame(index=range(len(rows)))
     for col in spec.columns:
         values = list(rows[col.field]) if len(rows) else []
-        if col.kind in ("money", "area", "int", "date"):
+        if col.kind in ("money", "area", "rate", "int", "date"):
             out[t(col.label)] = pd.Series(values, dtype=object)
         else:
             out[t(col.label)] = pd.Series([_cell_text(v, col.kind) for v in values], dtype=object)
@@ -210,7 +212,7 @@ def grid_options(spec: GridSpec, *, editable: bool) -> dict:
             d["width"] = col.width
         if col.pinned:
             d["pinned"] = "left"
-        if col.kind in ("money", "area", "int"):
+        if col.kind in ("money", "area", "rate", "int"):
             d["type"] = "rightAligned"
         if col.kind == "money":
             d["valueFormatter"] = _MONEY_FORMATTER

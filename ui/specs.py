@@ -234,6 +234,8 @@ TICKETS = GridSpec(
         Column("received_at", "tickets.received_at", "datetime", width=140),
         Column("deadline_at", "tickets.deadline_at", "datetime", width=140),
         Column("revisit_due_at", "tickets.revisit_due_at", "datetime", width=140),
+        Column("paid", "tickets.paid", "bool", width=70),
+        Column("cost", "tickets.cost", "money", width=100),
     ),
 )
 
@@ -254,6 +256,7 @@ SLA_POLICIES = GridSpec(
     search_hint="admin.search_reference",
     columns=(
         Column("ticket_type", "tickets.type", width=90),
+        Column("category", "tickets.category", width=160),
         Column("unit", "admin.sla_unit", "choice", editable=True, required=True, options=("小时", "工作日"), width=90),
         Column("amount", "admin.sla_amount", "int", editable=True, required=True, width=90),
         Column("needs_revisit", "admin.needs_revisit", "bool", editable=True, width=100),
@@ -271,5 +274,25 @@ HOLIDAYS = GridSpec(
         Column("is_workday", "admin.is_workday", "bool", editable=True, width=90),
         Column("name", "admin.name", editable=True, width=140),
         Column("source", "admin.source", width=140),
+    ),
+)
+
+
+FEE_ITEMS = GridSpec(
+    name="fee_items",
+    export_sheet="收费项目",
+    search_hint="admin.search_reference",
+    columns=(
+        Column("code", "admin.code", width=80),
+        Column("name", "admin.name", editable=True, required=True, width=170),
+        Column("category", "admin.fee_category", "choice", editable=True, required=True,
+               options=("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他"), width=110),
+        Column("basis", "admin.fee_basis", width=90),
+        Column("rate", "admin.fee_rate", "rate", editable=True, required=True, width=100),
+        Column("unit_label", "admin.fee_unit_label", editable=True, width=120),
+        Column("default_unit_kind", "admin.fee_default_kind", "choice", editable=True,
+               options=("（不默认）", "住宅", "商铺", "车库", "办公"), width=130),
+        Column("active", "admin.active", "bool", editable=True, width=70),
+        Column("note", "admin.note", editable=True, width=160),
     ),
 )
