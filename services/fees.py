@@ -38,9 +38,9 @@ from db.models import (
 from db.types import round_cents, utcnow
 from services import audit, ledger
 from services.auth import Actor, require
-from services.errors import Conflict, ValidationError
+from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.kpi import Period
-from services.validate import FieldError, parse_hundredths
+from services.validate import FieldError, parse_date, parse_hundredths, parse_text
 
 BASES = ("面积", "固定", "抄表", "车位", "一次性")
 CATEGORIES = ("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他")
@@ -381,3 +381,96 @@ def record_readings(*, actor: Actor, period: str, read_on: date, readings: Seque
         uow.commit()
     return written
 
+
+
+# --- per-unit exceptions 房屋收费设置 ------------------------------------------------------------------
+
+UNIT_FEE_ACTIONS = ("收取", "免收")
+
+
+def unit_fees(*, actor: Actor, unit_id: int) -> list[dict]:
+    """A unit's exceptions to the default items, newest first, with what each means for billing."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        rows = s.execute(select(UnitFee, FeeItem.name, FeeItem.basis).join(FeeItem, FeeItem.id == UnitFee.fee_item_id)
+                         .where(UnitFee.unit_id == unit_id).order_by(UnitFee.start_on.desc(), UnitFee.id.desc())).all()
+        return [{"id": f.id, "version": f.version, "item": name, "basis": basis, "action": f.action,
+                 "start_on": f.start_on, "end_on": f.end_on, "note": f.note} for f, name, basis in rows]
+
+
+def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, start_on: object,
+                 end_on: object = None, note: str = "") -> int:
+    """Make a unit also pay an item (收取) or be exempt from a default one (免收) from a day, optionally until a day."""
+    require(actor, "fees.edit")
+    errors: dict[str, str] = {}
+    if action not in UNIT_FEE_ACTIONS:
+        errors["方式"] = "应为 收取 或 免收"
+    dates = {}
+    for label, raw, required in (("开始日期", start_on, True), ("结束日期", end_on, False)):
+        if raw in (None, ""):
+            if required:
+                errors[label] = "必填"
+            dates[label] = None
+            continue
+        try:
+            dates[label] = raw if isinstance(raw, date) else parse_date(raw)
+        except FieldError as exc:
+            errors[label] = str(exc)
+    if dates.get("结束日期") and dates.get("开始日期") and dates["结束日期"] < dates["开始日期"]:
+        errors["结束日期"] = "不能早于开始日期"
+    try:
+        note = parse_text(note, max_len=200)
+    except FieldError as exc:
+        errors["备注"] = str(exc)
+    with unit_of_work() as uow:
+        s = uow.session
+        item = s.get(FeeItem, fee_item_id)
+        if item is None or not item.active:
+            errors["收费项目"] = "不存在或已停用"
+        elif item.basis in ("抄表", "车位"):
+            errors["收费项目"] = f"“{item.name}”按{item.basis}计费，不需要在房屋上设置"
+        elif action == "免收" and not item.default_unit_kind:
+            errors["收费项目"] = f"“{item.name}”不是默认收取的项目，无需免收"
+        if s.get(Unit, unit_id) is None:
+            errors["房屋"] = "不存在"
+        if errors:
+            raise ValidationError(errors)
+        row = UnitFee(unit_id=unit_id, fee_item_id=fee_item_id, action=action, start_on=dates["开始日期"],
+                      end_on=dates["结束日期"], note=note)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "create", "unit_fees", row.id, None,
+                     audit.snapshot(row, ("unit_id", "fee_item_id", "action", "start_on", "end_on", "note")))
+        uow.commit()
+        return row.id
+
+
+def end_unit_fee(*, actor: Actor, unit_fee_id: int, version: int, end_on: object) -> None:
+    """End an exception on a day (kept for history; bills already raised are not touched)."""
+    require(actor, "fees.edit")
+    try:
+        day = end_on if isinstance(end_on, date) else parse_date(end_on)
+    except FieldError as exc:
+        raise ValidationError({"结束日期": str(exc)}) from exc
+    with unit_of_work() as uow:
+        s = uow.session
+        row = s.get(UnitFee, unit_fee_id)
+        if row is None:
+            raise NotFound("没有这条房屋收费设置")
+        if row.version != version:
+            raise StaleEdit()
+        if day < row.start_on:
+            raise ValidationError({"结束日期": "不能早于开始日期"})
+        before = row.end_on
+        row.end_on = day
+        s.flush()
+        audit.record(s, actor, "update", "unit_fees", row.id, {"end_on": before}, {"end_on": day})
+        uow.commit()
+
+
+def fee_item_options(*, actor: Actor) -> list[tuple[int, str, str]]:
+    """(id, name, basis) of active fee items, for pickers."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        return [tuple(r) for r in s.execute(select(FeeItem.id, FeeItem.name, FeeItem.basis)
+                                            .where(FeeItem.active.is_(True)).order_by(FeeItem.code)).all()]
