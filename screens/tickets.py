@@ -21,19 +21,20 @@ from ui import fmt, specs
 from ui.grid import data_grid, picked_row
 from ui.i18n import t
 from ui.session import current_actor, flash
-from ui.ticket_panel import ticket_panel
+from ui.ticket_import import ticket_import_wizard
+from ui.ticket_panel import PHOTO_TYPES, ticket_panel
 
 actor = current_actor()
 st.title(t("tickets.title"))
 counts = board_counts(actor=actor)
-m = st.columns(7)
-m[0].metric(t("tickets.board_today"), counts["today"])
-m[1].metric(t("tickets.board_open"), counts["open"])
-m[2].metric(t("tickets.overdue"), counts["overdue"])
-m[3].metric(t("tickets.due_soon"), counts["due_soon"])
-m[4].metric(t("tickets.board_revisits"), counts["revisits"])
-m[5].metric(t("tickets.revisits_overdue"), counts["revisits_overdue"])
-m[6].metric(t("tickets.board_mine"), counts["mine"])
+# A wrapping row rather than st.columns(7): on a phone columns stack, and seven metrics filled the screen.
+with st.container(horizontal=True, gap="small"):
+    for label, value in ((t("tickets.board_today"), counts["today"]), (t("tickets.board_open"), counts["open"]),
+                         (t("tickets.overdue"), counts["overdue"]), (t("tickets.due_soon"), counts["due_soon"]),
+                         (t("tickets.board_revisits"), counts["revisits"]),
+                         (t("tickets.revisits_overdue"), counts["revisits_overdue"]),
+                         (t("tickets.board_mine"), counts["mine"])):
+        st.metric(label, value, width=104)
 
 names = []
 if can(actor, "tickets.take"):
@@ -41,6 +42,8 @@ if can(actor, "tickets.take"):
 names += [("today", t("tickets.board_today")), ("open", t("tickets.board_open")),
           ("deadline", t("tickets.board_deadline")), ("revisits", t("tickets.board_revisits")),
           ("mine", t("tickets.board_mine")), ("analysis", t("tickets.analysis"))]
+if can(actor, "tickets.import"):
+    names.append(("import", t("tickets.tab_import")))
 tabs = dict(zip([n for n, _ in names], st.tabs([label for _, label in names]), strict=True))
 
 
@@ -86,6 +89,8 @@ def intake() -> None:
                                      value=text.strip() if text.strip().isdigit() and len(text.strip()) == 11
                                      else "", max_chars=20)
         content = st.text_area(t("tickets.content") + " *", max_chars=1000)
+        uploads = st.file_uploader(t("tickets.photos_optional"), accept_multiple_files=True, key="tk:photos",
+                                   type=PHOTO_TYPES, help=t("tickets.photos_help"))
         c1, c2 = st.columns(2)
         now = datetime.now(SHANGHAI)
         day = c1.date_input(t("tickets.received_day"), value=local_today(), format="YYYY-MM-DD")
@@ -103,7 +108,8 @@ def intake() -> None:
                     raise DomainError("房屋：报修和投诉必须选择房屋（先输入电话或房号查找）")
                 if card is None:
                     raise DomainError("房屋：请先输入电话或房号查找并选择房屋")
-                _, number = tickets.take(actor=actor, intake=request)
+                photos = [(f.name, f.getvalue()) for f in uploads or []]
+                _, number = tickets.take(actor=actor, intake=request, photos=photos)
             except DomainError as exc:
                 st.error(exc.message)
             else:
@@ -226,3 +232,6 @@ for name in ("today", "open", "deadline", "revisits", "mine"):
         board(name)
 with tabs["analysis"]:
     analysis()
+if "import" in tabs:
+    with tabs["import"]:
+        ticket_import_wizard(actor)

@@ -64,18 +64,16 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Counter, Estate, Holiday, Revisit, Staff, Ticket, TicketEvent, Unit, User
+from db.models import Building, Estate, Holiday, Revisit, Staff, Ticket, TicketEvent, Unit, User
 from db.types import utcnow
 from services import audit, tickets, workdays
 from services.auth import Actor, require
 from services.clock import SHANGHAI
+from services.counters import advance
 from services.errors import Conflict, ValidationError
 from services.validate import FieldError, parse_text
 from services.workbook import (
@@ -608,15 +606,7 @@ def preview_ticket_import(*, actor: Actor, source: bytes | str | Path | BinaryIO
 
 def _lock_imports(session: Session) -> None:
     """Take (create or advance) the import counter row: a second import waits here until this one ends."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("mysql", "mariadb"):
-        stmt = mysql_insert(Counter).values(name=LOCK_COUNTER, value=1)
-        stmt = stmt.on_duplicate_key_update(value=Counter.value + 1)
-    else:
-        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = upsert(Counter).values(name=LOCK_COUNTER, value=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-    session.execute(stmt)
+    advance(session, LOCK_COUNTER)
 
 
 def _span(rows: Sequence[TicketRow], policies: dict[str, tuple | None]) -> tuple[date, date]:

@@ -45,6 +45,8 @@ TICKET_COLUMNS = {
     "completed_at": Ticket.completed_at,
     "revisit_due_at": _due,
     "reopen_count": Ticket.reopen_count,
+    "paid": Ticket.paid,
+    "cost": Ticket.cost,
 }
 
 
@@ -151,7 +153,7 @@ def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
 
 
 def ticket_detail(*, actor: Actor, ticket_id: int) -> dict:
-    """One ticket as a plain dict (with its unit code), for the detail panel."""
+    """One ticket as a plain dict (with its unit code, 有偿/无偿 `paid` and 费用 `cost`), for the detail panel."""
     require(actor, "tickets.view")
     with read_session() as s:
         row = s.execute(_base().where(Ticket.id == ticket_id)).first()

@@ -9,27 +9,31 @@ Invariants:
   moves old deadlines;
 - every step is one transaction with one TicketEvent (the timeline) and one audit row; which role may
   make which move is the MOVES table, and a move not in it is refused in Chinese;
-- the first responder 首问责任人 is the user who took the ticket and stays so until it is closed.
+- the first responder 首问责任人 is the user who took the ticket and stays so until it is closed;
+- photos (services/ticket_photos) come with the intake or later through `add_photos`, in the same
+  transaction as their timeline entry and audit row; a refused batch writes nothing;
+- 有偿/无偿 and 费用 are set by the 完成 move: cost is money (not negative, two decimals at most), and a
+  cost above zero only for paid work; paid work needs its cost. Without either, 完成 keeps what was there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db.engine import read_session, unit_of_work
-from db.models import Counter, Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
+from db.models import Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
 from db.types import utcnow
-from services import audit, workdays
+from services import audit, ticket_photos, workdays
 from services.auth import Actor, Role, require
 from services.clock import SHANGHAI
+from services.counters import advance
 from services.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
-from services.validate import FieldError, parse_text
+from services.validate import FieldError, parse_hundredths, parse_text
 
 TYPES = ("报修", "投诉", "咨询", "建议", "求助", "表扬")
 PREFIX = {"报修": "BX", "投诉": "TS", "咨询": "ZX", "建议": "JY", "求助": "QZ", "表扬": "BY"}
@@ -58,7 +62,8 @@ MOVES: dict[str, tuple[tuple[str, ...], str | None, frozenset[Role]]] = {
 }
 MOVE_LABELS = {"dispatch": "派单", "accept": "接单", "note": "处理进展", "complete": "完成", "revisit": "回访",
                "close": "关闭", "reopen": "重新处理", "cancel": "撤销", "create": "受理", "rule": "投诉定性",
-               "revisit_due": "待回访"}
+               "revisit_due": "待回访", "photo": "照片"}
+MAX_COST = Decimal("999999.99")
 
 
 @dataclass(frozen=True)
@@ -85,23 +90,9 @@ def _sla(session, ticket_type: str, category_id: int | None) -> SlaPolicy | None
 
 
 def _next_number(session, ticket_type: str, received_at: datetime) -> str:
-    """Create-or-advance the day's counter in one statement (row-locked until commit): no gaps, no duplicates.
-
-    One upsert instead of INSERT-then-SELECT ... FOR UPDATE: on MariaDB a failed INSERT of the existing row
-    leaves a shared lock, and two desks holding it deadlock when both ask for the row lock.
-    """
+    """The day's next number for the type, from its counter (locked until the intake commits)."""
     day = received_at.astimezone(SHANGHAI).strftime("%Y%m%d")
-    name = f"ticket:{PREFIX[ticket_type]}{day}"
-    dialect = session.get_bind().dialect.name
-    if dialect in ("mysql", "mariadb"):
-        stmt = mysql_insert(Counter).values(name=name, value=1)
-        stmt = stmt.on_duplicate_key_update(value=Counter.value + 1)
-    else:
-        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = upsert(Counter).values(name=name, value=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-    session.execute(stmt)
-    value = session.scalar(select(Counter.value).where(Counter.name == name))
+    value = advance(session, f"ticket:{PREFIX[ticket_type]}{day}")
     return f"{PREFIX[ticket_type]}{day}-{value:03d}"
 
 
@@ -138,11 +129,16 @@ def validate_intake(intake: Intake, now: datetime) -> dict[str, str]:
     return errors
 
 
-def take(*, actor: Actor, intake: Intake) -> tuple[int, str]:
-    """受理: register a ticket with its deadline and number; the actor becomes its first responder."""
+def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | None = None) -> tuple[int, str]:
+    """受理: register a ticket with its deadline, number and optional photos; the actor becomes its first responder."""
     require(actor, "tickets.take")
     now = utcnow()
     errors = validate_intake(intake, now)
+    try:
+        files = ticket_photos.check_photos(photos)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        files = []
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:
@@ -171,12 +167,63 @@ def take(*, actor: Actor, intake: Intake) -> tuple[int, str]:
         s.flush()
         late_entry = now - intake.received_at > timedelta(minutes=30)
         note = f"{intake.channel}受理" + (f"（{actor.display_name}于事后补录）" if late_entry else "")
+        if files:
+            note += f"，附照片 {len(files)} 张"
         _event(s, actor, ticket, "create", "", note, at=intake.received_at)
+        photo_ids = ticket_photos.attach(s, actor, ticket.id, files, now)
         audit.record(s, actor, "create", "tickets", ticket.id, None,
                      {"number": ticket.number, "type": ticket.ticket_type, "unit_id": ticket.unit_id,
-                      "received_at": ticket.received_at, "deadline_at": deadline_at})
+                      "received_at": ticket.received_at, "deadline_at": deadline_at}
+                     | ({"photos": _photo_summary(files, photo_ids)} if files else {}))
         uow.commit()
         return ticket.id, ticket.number
+
+
+def _photo_summary(files: Sequence[ticket_photos.PhotoFile], ids: Sequence[int]) -> list[dict]:
+    return [{"id": i, "filename": f.filename, "size": len(f.data)} for f, i in zip(files, ids, strict=True)]
+
+
+def add_photos(*, actor: Actor, ticket_id: int, photos: Sequence[tuple[str, bytes]]) -> list[int]:
+    """添加照片: photos of the problem or the finished work, with a timeline entry; returns the new photos' ids."""
+    require(actor, "tickets.handle")
+    if not photos:
+        raise ValidationError({ticket_photos.FIELD: "请选择要添加的照片"})
+    ticket_photos.check_photos(photos)  # the files themselves, before any lock is taken
+    with unit_of_work() as uow:
+        s = uow.session
+        # Locked: two people adding photos at once cannot together pass the limit per ticket.
+        ticket = s.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise NotFound("工单不存在")
+        starts, _, roles = MOVES["note"]  # photos go where a progress note may go
+        if Role(actor.role) not in roles:
+            raise PermissionDenied("为工单添加照片")
+        if ticket.status not in starts:
+            raise Conflict(f"工单 {ticket.number} 当前为{ticket.status}，不能添加照片")
+        files = ticket_photos.check_photos(photos, already=ticket_photos.count(s, ticket.id))
+        now = utcnow()
+        ids = ticket_photos.attach(s, actor, ticket.id, files, now)
+        _event(s, actor, ticket, "photo", ticket.status,
+               f"添加照片 {len(files)} 张：" + "、".join(f.filename for f in files), at=now)
+        audit.record(s, actor, "photo", "tickets", ticket.id, None, {"photos": _photo_summary(files, ids)})
+        uow.commit()
+        return ids
+
+
+def _paid_and_cost(paid: bool | None, cost: Decimal | str | None) -> tuple[bool, Decimal]:
+    """有偿/无偿 and 费用 of a completion, checked; refusals name 费用."""
+    if cost is None or (isinstance(cost, str) and not cost.strip()):
+        value = Decimal("0.00")
+    else:
+        try:
+            value = parse_hundredths(cost, min_value=Decimal("0"), max_value=MAX_COST)
+        except FieldError as exc:
+            raise ValidationError({"费用": str(exc)}) from exc
+    if not paid and value > 0:
+        raise ValidationError({"费用": "无偿服务不收费用：费用大于 0 时请选择有偿"})
+    if paid and value == 0:
+        raise ValidationError({"费用": "有偿服务请填写大于 0 的费用"})
+    return bool(paid), value
 
 
 def _load(session, ticket_id: int, version: int) -> Ticket:
@@ -200,14 +247,24 @@ def _check_move(actor: Actor, ticket: Ticket, move: str) -> str | None:
 
 
 def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str = "",
-         assignee_id: int | None = None, department: str | None = None, at: datetime | None = None) -> None:
-    """One step of the status machine (派单, 接单, 进展, 完成, 关闭, 重新处理, 撤销) with its timeline entry."""
+         assignee_id: int | None = None, department: str | None = None, at: datetime | None = None,
+         paid: bool | None = None, cost: Decimal | str | None = None) -> None:
+    """One step of the status machine (派单, 接单, 进展, 完成, 关闭, 重新处理, 撤销) with its timeline entry;
+    完成 may state 有偿/无偿 (`paid`) and 费用 (`cost`)."""
     require(actor, "tickets.handle")
     if action not in MOVES or action == "revisit":
         raise ValidationError({"操作": "未知的操作"})
+    charge = None
+    if paid is not None or cost is not None:
+        if action != "complete":
+            raise ValidationError({"费用": "有偿/无偿和费用只在完成时填写"})
+        charge = _paid_and_cost(paid, cost)
     note = (note or "").strip()
+    if charge is not None and charge[0]:  # the timeline says what was charged
+        charged = f"有偿，费用 ¥{charge[1]:,.2f}"
+        note = f"{note}（{charged}）" if note else charged
     if len(note) > 1000:
-        raise ValidationError({"说明": "不能超过 1000 个字符"})
+        raise ValidationError({"说明": "不能超过 1000 个字符" + ("（含费用说明）" if charge else "")})
     if action in ("cancel", "reopen", "note") and not note:
         raise ValidationError({"说明": f"{MOVE_LABELS[action]}必须写明原因或内容"})
     now = utcnow()
@@ -221,6 +278,7 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         if when < ticket.received_at:
             raise ValidationError({"完成时间" if action == "complete" else "时间": "不能早于受理时间"})
         before = ticket.status
+        charged_before: dict = {}
         if action == "dispatch":
             if department is not None and department not in DEPARTMENTS:
                 raise ValidationError({"处理部门": "应为以下之一：" + "、".join(DEPARTMENTS)})
@@ -230,6 +288,9 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
             ticket.completed_at = when
             if ticket.ticket_type == "投诉" and ticket.handled_at is None:
                 ticket.handled_at = when
+            if charge is not None:
+                charged_before = {"paid": ticket.paid, "cost": ticket.cost}
+                ticket.paid, ticket.cost = charge
         if action == "note" and ticket.ticket_type == "投诉" and ticket.handled_at is None:
             ticket.handled_at = when  # the first documented handling reply
         if action == "reopen":
@@ -251,8 +312,10 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
             s.add(Revisit(ticket_id=ticket.id, due_at=_revisit_due(ticket)))
             s.flush()
             _event(s, actor, ticket, "revisit_due", "已完成", "", at=when)
-        audit.record(s, actor, action, "tickets", ticket.id, {"status": before},
-                     {"status": ticket.status, "note": note, "assignee_id": ticket.assignee_id})
+        audit.record(s, actor, action, "tickets", ticket.id,
+                     {"status": before} | charged_before,
+                     {"status": ticket.status, "note": note, "assignee_id": ticket.assignee_id}
+                     | ({"paid": ticket.paid, "cost": ticket.cost} if charge is not None else {}))
         uow.commit()
 
 

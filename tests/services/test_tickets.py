@@ -11,6 +11,7 @@ only; everything that writes numbers, deadlines, events and audit rows runs on a
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -28,6 +30,9 @@ from services import kpi, tickets, workdays
 from services.auth import SYSTEM_ACTOR, Actor, Role
 from services.clock import SHANGHAI
 from services.errors import Conflict, DomainError, PermissionDenied, StaleEdit, ValidationError
+from services.listing import ListQuery
+from services.system import export_table
+from services.ticket_lists import list_tickets, ticket_detail
 from tests.factories import (
     actor_for,
     audit_json,
@@ -940,3 +945,104 @@ def test_a_month_taken_through_the_services_gives_the_hand_computed_ticket_kpis(
     }
     # taken later, October's completion rate counts r5's completion on 11-01
     assert kpi.ticket_kpis(october, as_of=at(11, 2, 9))["repair_completion"] == Decimal("0.7500")
+
+
+# --- 有偿/无偿 and 费用, set by the completion -----------------------------------------------------------
+
+
+def _in_hand(desk: Desk, ticket_type: str = "报修") -> int:
+    ticket_id, _ = _take(desk, ticket_type, at(11, 23, 8))
+    _move(ticket_id, "dispatch", assignee_id=ENGINEER.user_id)
+    _move(ticket_id, "accept", actor=ENGINEER)
+    return ticket_id
+
+
+def test_paid_work_is_recorded_with_its_cost_on_completion(desk):
+    ticket_id = _in_hand(desk)
+    _move(ticket_id, "complete", actor=ENGINEER, note="更换角阀一只", paid=True, cost="¥1,120.5")
+
+    t = _t(ticket_id)
+    assert (t.paid, t.cost) == (True, Decimal("1120.50"))
+    assert _events(ticket_id)[-2].note == "更换角阀一只（有偿，费用 ¥1,120.50）"  # then 待回访
+    complete = _ticket_audits(ticket_id)[-1]
+    assert complete.action == "complete"
+    before, after = audit_json(complete)
+    assert (before["paid"], before["cost"]) == (False, "0.00")
+    assert (after["paid"], after["cost"]) == (True, "1120.50")
+
+    detail = ticket_detail(actor=SERVICE, ticket_id=ticket_id)
+    assert (detail["paid"], detail["cost"]) == (True, Decimal("1120.50"))
+    [row] = list_tickets(actor=SERVICE, query=ListQuery(search=t.number), board="all").rows.to_dict("records")
+    assert (bool(row["paid"]), row["cost"]) == (True, Decimal("1120.50"))
+    exported = pd.read_csv(io.BytesIO(export_table("tickets", "csv")), encoding="utf-8-sig", dtype=str)
+    assert exported.loc[exported["number"] == t.number, ["paid", "cost"]].values.tolist() == [["True", "1120.50"]]
+
+
+def test_free_work_is_recorded_with_no_cost_and_nothing_added_to_the_note(desk):
+    ticket_id = _in_hand(desk)
+    _move(ticket_id, "complete", actor=ENGINEER, note="紧固水龙头", paid=False, cost="0")
+    assert (_t(ticket_id).paid, _t(ticket_id).cost) == (False, Decimal("0.00"))
+    assert _events(ticket_id)[-2].note == "紧固水龙头"
+    other = _in_hand(desk)
+    _move(other, "complete", actor=ENGINEER, paid=False)  # no cost given: free means 0
+    assert (_t(other).paid, _t(other).cost) == (False, Decimal("0.00"))
+
+
+def test_a_paid_completion_without_a_note_says_what_was_charged(desk):
+    ticket_id = _in_hand(desk, "咨询")
+    _move(ticket_id, "complete", actor=ENGINEER, paid=True, cost=Decimal("80"))
+    assert _events(ticket_id)[-1].note == "有偿，费用 ¥80.00"
+
+
+def test_a_completion_that_says_nothing_about_payment_keeps_what_was_recorded(desk):
+    ticket_id = _in_hand(desk)
+    _move(ticket_id, "complete", actor=ENGINEER, paid=True, cost="150")
+    _move(ticket_id, "reopen", note="业主反映仍漏水")
+    _move(ticket_id, "complete", actor=ENGINEER, note="再次维修")  # an older client: no paid, no cost
+    assert (_t(ticket_id).paid, _t(ticket_id).cost) == (True, Decimal("150.00"))
+    _move(ticket_id, "reopen", note="再次反映")
+    _move(ticket_id, "complete", actor=ENGINEER, paid=False, cost="")  # changed to free on the next completion
+    assert (_t(ticket_id).paid, _t(ticket_id).cost) == (False, Decimal("0.00"))
+
+
+BAD_CHARGES = {
+    "negative": (dict(paid=True, cost="-5"), "不能小于 0"),
+    "three decimals": (dict(paid=True, cost="12.345"), "最多两位小数"),
+    "not a number": (dict(paid=True, cost="一百"), "应为数字"),
+    "absurdly large": (dict(paid=True, cost="1000000"), "不能大于 999999.99"),
+    "a cost on free work": (dict(paid=False, cost="30"), "费用大于 0 时请选择有偿"),
+    "a cost without saying paid": (dict(cost="30"), "费用大于 0 时请选择有偿"),
+    "paid work without a cost": (dict(paid=True, cost="0.00"), "有偿服务请填写大于 0 的费用"),
+    "paid work with no cost given": (dict(paid=True), "有偿服务请填写大于 0 的费用"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CHARGES))
+def test_a_bad_charge_is_refused_naming_the_cost_and_writes_nothing(desk, case):
+    kw, message = BAD_CHARGES[case]
+    ticket_id = _in_hand(desk)
+    before = db_state()
+    with pytest.raises(ValidationError) as refused:
+        _move(ticket_id, "complete", actor=ENGINEER, **kw)
+    assert message in refused.value.errors["费用"]
+    assert refused.value.message.startswith("费用：")
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("action", ["accept", "note", "dispatch"])
+def test_payment_is_stated_only_on_completion(desk, action):
+    ticket_id, _ = _take(desk, "报修", at(11, 23, 8))
+    if action == "accept":
+        _move(ticket_id, "dispatch", assignee_id=ENGINEER.user_id)
+    before = db_state()
+    with pytest.raises(ValidationError, match="费用：有偿/无偿和费用只在完成时填写"):
+        _move(ticket_id, action, actor=ENGINEER if action != "dispatch" else SERVICE, note="x", paid=True,
+              cost="10")
+    assert db_state() == before
+
+
+@sqlite_only
+def test_a_role_that_cannot_complete_is_refused_whatever_the_charge(desk):
+    ticket_id = _in_hand(desk)
+    with pytest.raises(PermissionDenied):
+        _move(ticket_id, "complete", actor=actor_for(Role.CASHIER), paid=True, cost="10")

@@ -14,27 +14,14 @@ from db.models import Unit
 from services import imports
 from services.auth import Role
 from services.identity import id_check_char
-from tests.factories import actor_for
+from tests.ui.wizards import XLSX, confirm_button, wizard_app
 
 TEMPLATE = [h for h, _f, _help in imports.TEMPLATE_COLUMNS]
 ID1 = "11010519491231002" + id_check_char("11010519491231002")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _script():
-    import streamlit as st
-
-    from ui.asset_import import import_wizard
-    from ui.session import show_flashes
-
-    show_flashes()
-    import_wizard(st.session_state["actor"])
 
 
 def wizard(role: Role = Role.CLERK) -> AppTest:
-    at = AppTest.from_function(_script, default_timeout=60)
-    at.session_state["actor"] = actor_for(role, f"wizard_{role.value}")
-    return at.run()
+    return wizard_app("ui.asset_import:import_wizard", role)
 
 
 def workbook(rows: list[dict]) -> bytes:
@@ -59,10 +46,6 @@ def row(**over) -> dict:
 def units() -> int:
     with read_session() as s:
         return s.scalar(select(func.count()).select_from(Unit))
-
-
-def confirm_button(at: AppTest):
-    return next(b for b in at.button if b.label == "确认导入")
 
 
 def test_a_clean_file_is_previewed_then_imported_with_a_toast(sqlite_db):
