@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from services import demo, imports, kpi, system, ticket_import, users
+from services import demo, fee_import, fees, imports, kpi, system, ticket_import, users
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
 from services.errors import DomainError
@@ -68,13 +68,33 @@ def _cmd_kpi(args) -> None:
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=SHANGHAI)
     figures = kpi.ticket_kpis(period, as_of=as_of)
+    fee_figures = kpi.fee_kpis(period, as_of=as_of)
     if args.json:
-        print(json.dumps({"period": period.label, **kpi.as_json_values(figures)}, ensure_ascii=False, indent=2))
+        print(json.dumps({"period": period.label, **kpi.as_json_values(figures), **kpi.as_json_values(fee_figures)},
+                         ensure_ascii=False, indent=2))
         return
     print(f"{period.label} 报事指标")
     for key, value in figures.items():
         shown = "—" if value is None else (f"{value * 100:.2f}%" if isinstance(value, Decimal) else str(value))
         print(f"  {kpi.TICKET_KPI_LABELS[key]:<8} {shown}")
+    print(f"{period.label} 收费指标")
+    for key, value in fee_figures.items():
+        if value is None:
+            shown = "—"
+        elif key.endswith("_rate"):
+            shown = f"{value * 100:.2f}%"
+        else:
+            shown = f"¥{value:,.2f}"
+        print(f"  {kpi.FEE_KPI_LABELS[key]:<8} {shown}")
+
+
+def _cmd_bill(args) -> None:
+    estate_id = fee_import.estate_id_by_name(args.estate) if args.estate else None
+    result = fees.run_billing(actor=SYSTEM_ACTOR, period=args.period, estate_id=estate_id)
+    where = f"（{args.estate}）" if args.estate else ""
+    print(f"{result.period}{where} 计费完成：新增应收 {result.created} 张，合计 ¥{result.total:,.2f}"
+          + (f"；预存抵扣 ¥{result.credit_used:,.2f}" if result.credit_used else "")
+          + ("（本期账单已全部存在，未新增）" if result.created == 0 else ""))
 
 
 def _cmd_backup(args) -> None:
@@ -138,6 +158,25 @@ def _cmd_import_tickets(args) -> None:
     print("已导入。" + counts.summary())
 
 
+def _cmd_import_arrears(args) -> None:
+    path = Path(args.file)
+    if not path.is_file():
+        raise DomainError(f"文件不存在：{path}")
+    preview = fee_import.preview_arrears_import(actor=SYSTEM_ACTOR, source=path, estate=args.estate or "")
+    if preview.layout:
+        print(f"格式：{preview.layout_label}（工作表“{preview.sheet}”）")
+    if preview.problems:
+        print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
+        for problem in preview.problems:
+            print(f"  {problem}")
+        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何账单；请改正后重新导入")
+    if args.dry_run:
+        print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
+        return
+    counts = fee_import.commit_arrears_import(actor=SYSTEM_ACTOR, preview=preview)
+    print("已导入。" + counts.summary())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
     sub = p.add_subparsers(dest="command", required=True)
@@ -157,11 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--password", help="不填则随机生成")
     s.set_defaults(func=_cmd_user)
 
-    s = sub.add_parser("kpi", help="某月的管理指标（报事）；--json 输出给程序读取")
+    s = sub.add_parser("kpi", help="某月的管理指标（报事和收费）；--json 输出给程序读取")
     s.add_argument("--period", required=True, help="YYYY-MM")
     s.add_argument("--as-of", help="取数时点（ISO 时间，默认现在；不带时区按北京时间）")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_cmd_kpi)
+
+    s = sub.add_parser("bill", help="生成某月的应收账单（计费）；已生成的不会重复生成")
+    s.add_argument("--period", required=True, help="计费期间 YYYY-MM")
+    s.add_argument("--estate", help="只计这个小区（名称或编码）；不填则所有小区")
+    s.set_defaults(func=_cmd_bill)
 
     s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
     s.add_argument("file")
@@ -182,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("file", help=".xlsx 文件")
     a.add_argument("--dry-run", action="store_true", help="只检查并显示将要导入的工单，不写入")
     a.set_defaults(func=_cmd_import_tickets)
+    a = what.add_parser("arrears", help="导入历史欠费：本系统的欠费导入模板，或 HC小区管理系统 的“房屋费用信息”表；"
+                                        "重复导入不会重复新增")
+    a.add_argument("file", help=".xlsx 文件")
+    a.add_argument("--estate", help="小区名称（HC 房屋费用信息表没有小区列，系统中有多个小区时必填；模板中小区列为空的行也用它）")
+    a.add_argument("--dry-run", action="store_true", help="只检查并显示将要导入的账单，不写入")
+    a.set_defaults(func=_cmd_import_arrears)
 
     s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel（residents = 房屋人员关系，含房屋编号和姓名）")
     s.add_argument("table", choices=list(system.EXPORT_NAMES))

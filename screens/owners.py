@@ -7,6 +7,7 @@ each filtered, sorted and paged in SQL, editable where the role allows.
 
 import streamlit as st
 
+import ui.fees_card  # noqa: F401  (registers the 收费 section of the unit card)
 from services import households, keys, parking, renovation
 from services.auth import can
 from services.errors import DomainError

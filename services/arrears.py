@@ -2,7 +2,8 @@
 
 Invariants:
 - what is owed is read from live bills (amount - waived - paid of bills 未缴/部分缴); nothing here writes money;
-- age is counted from a bill's due date in whole months (0–3, 3–6, 6–12, >12), as of a given day;
+- age is counted from a bill's due date in whole months (0–3, 3–6, 6–12, >12), as of a given day; a bill
+  not yet due is in 0–3, so every grouping of the same day adds up to the same total;
 - every dunning action stores the amount owed at that moment, so the log reads as it was;
 - a unit has one responsible collector 收费员 at a time (units.collector_staff_id).
 """
@@ -94,7 +95,6 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
     columns = [GROUPS[group], "户数", "笔数", "欠费金额", "最早期间"]
     if f.empty:
         return pd.DataFrame(columns=columns)
-    f = f[f["due_on"] <= as_of] if group == "age" else f
     if group == "age":
         f = f.assign(key=[age_bucket(d, as_of) for d in f["due_on"]])
         order = [b[0] for b in AGING_BUCKETS]
@@ -139,7 +139,7 @@ def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int 
         rows.append({"unit_id": int(unit_id), "房屋": f"{g['estate'].iloc[0]} {g['code'].iloc[0]}",
                      "业主": next((p for p in g["payer_name"] if p), ""), "欠费金额": _yuan(g["cents"].sum()),
                      "cents": int(g["cents"].sum()), "月数": g["period"].nunique(), "最早期间": g["period"].min(),
-                     "收费员": g["collector"].iloc[0] or "", "最近催缴": d[0] if d else "",
+                     "收费员": g["collector"].fillna("").iloc[0], "最近催缴": d[0] if d else "",
                      "下次催缴": d[1] if d else None})
     out = pd.DataFrame(rows).sort_values(["cents", "房屋"], ascending=[False, True]).head(limit)
     return out.drop(columns=["cents"]).reset_index(drop=True)

@@ -61,6 +61,14 @@ ACTION_LABELS = {
     "reopen": "重新处理",
     "cancel": "撤销",
     "rule": "投诉定性",
+    "photo": "添加照片",
+    "bill": "计费",
+    "collect": "收款",
+    "request": "提出申请",
+    "approve": "批准",
+    "refuse": "驳回",
+    "settle": "日结",
+    "dun": "催缴",
 }
 
 ENTITY_LABELS = {
@@ -83,6 +91,16 @@ ENTITY_LABELS = {
     "holidays": "节假日",
     "sla_policies": "时限规定",
     "ticket_categories": "报事分类",
+    "fee_items": "收费项目",
+    "unit_fees": "房屋收费设置",
+    "meter_readings": "抄表",
+    "billing_runs": "计费",
+    "bills": "应收账单",
+    "payments": "收款收据",
+    "approvals": "审批",
+    "settlements": "日结",
+    "dunning_actions": "催缴",
+    "settings": "系统设置",
 }
 
 

@@ -113,8 +113,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     # a cashier collects and settles their own day; approving a void or waiver is never theirs
     Role.CASHIER: frozenset(_FEES_DESK | {"units.view", "reference.view", "tickets.view", "fees.collect",
                                           "fees.settle", "data.export"}),
-    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle",
-                              "fees.meter"}),
+    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle"}),
     Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import"}),
 }
 

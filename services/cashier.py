@@ -38,7 +38,7 @@ from db.models import (
 )
 from db.types import utcnow
 from services import audit, ledger
-from services.auth import Actor, can, require
+from services.auth import Actor, Role, can, require, role_can
 from services.clock import SHANGHAI, local_today, to_local
 from services.counters import advance
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -376,20 +376,74 @@ def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
     return {"bill_id": bill.id, "cancelled": bill.amount}
 
 
-def list_approvals(*, actor: Actor, status: str = "待审批") -> list[dict]:
-    """Requests for the manager's queue (or the history), newest first."""
+def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int | None = None) -> list[dict]:
+    """Requests for the manager's queue (or the history, or one requester's own), newest first."""
     require(actor, "fees.view")
     with read_session() as s:
-        rows = s.execute(
-            select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Bill.household)
-            .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
-            .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
-            .where(Approval.status == status if status else True)
-            .order_by(Approval.requested_at.desc()).limit(500)).all()
+        stmt = (select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Payment.unit_id, Bill.unit_id)
+                .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
+                .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
+                .where(Approval.status == status if status else True)
+                .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(500))
+        if requested_by is not None:
+            stmt = stmt.where(Approval.requested_by == requested_by)
+        rows = s.execute(stmt).all()
+        labels = _unit_labels(s, {pu or bu for *_, pu, bu in rows if pu or bu})
         return [{"id": a.id, "kind": a.kind, "receipt_no": no or "", "bill": f"{item} {period}" if item else "",
-                 "amount": a.amount, "reason": a.reason, "requester": a.requester_name,
-                 "requested_at": to_local(a.requested_at), "status": a.status, "decider": a.decider_name,
-                 "requested_by": a.requested_by} for a, no, period, item, _h in rows]
+                 "unit": labels.get(pu or bu, ""), "amount": a.amount, "reason": a.reason,
+                 "requester": a.requester_name, "requested_at": to_local(a.requested_at), "status": a.status,
+                 "decider": a.decider_name, "decision_note": a.decision_note,
+                 "decided_at": to_local(a.decided_at) if a.decided_at else None,
+                 "requested_by": a.requested_by} for a, no, period, item, pu, bu in rows]
+
+
+def _unit_labels(session, unit_ids: set[int]) -> dict[int, str]:
+    """"小区 楼栋-单元-房号" for each unit id, in one query."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                           .where(Unit.id.in_(sorted(unit_ids)))).all()
+    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows}
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    payment_id: int
+    receipt_no: str
+    received_at: datetime
+    amount: Decimal
+    method: str
+    cashier: str
+    status: str
+    void_pending: bool  # a void request waits for a manager
+
+
+def unit_receipts(*, actor: Actor, unit_id: int, limit: int = 20) -> list[ReceiptRow]:
+    """A unit's latest receipts (valid and voided), newest first, for reprint and void requests."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        payments = s.execute(select(Payment.id, Payment.receipt_no, Payment.received_at, Payment.amount,
+                                    Payment.method, Payment.cashier_name, Payment.status)
+                             .where(Payment.unit_id == unit_id)
+                             .order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)).all()
+        ids = [p.id for p in payments]
+        pending = set(s.scalars(select(Approval.payment_id).where(Approval.payment_id.in_(ids),
+                                                                  Approval.status == "待审批"))) if ids else set()
+    return [ReceiptRow(p.id, p.receipt_no, to_local(p.received_at), p.amount, p.method, p.cashier_name, p.status,
+                       p.id in pending) for p in payments]
+
+
+def settlement_cashiers(*, actor: Actor) -> list[tuple[int, str]]:
+    """(user id, name) of everyone whose day a manager may look at: cashiers, and anyone who took a payment."""
+    require(actor, "fees.approve")
+    with read_session() as s:
+        roles = [r.value for r in Role if role_can(r, "fees.collect") and r != Role.ADMIN]
+        takers = select(Payment.cashier_user_id).where(Payment.cashier_user_id.is_not(None)).distinct()
+        rows = s.execute(select(User.id, User.display_name)
+                         .where((User.role.in_(roles) & User.active.is_(True)) | User.id.in_(takers))
+                         .order_by(User.display_name, User.id)).all()
+    return [(uid, name) for uid, name in rows]
 
 
 # --- daily settlement 日结 ---------------------------------------------------------------------------
@@ -457,12 +511,18 @@ def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: st
         raise ValidationError({"收费员": "命令行不能日结"})
     if day > local_today():
         raise ValidationError({"日期": "不能为将来的日期日结"})
-    try:
-        handed = parse_hundredths(cash_handed, min_value=Decimal(0), max_value=MAX_PAYMENT)
-        note = parse_text(note, max_len=500)
-        received_by = parse_text(received_by, max_len=32)
-    except FieldError as exc:
-        raise ValidationError({"交款现金": str(exc)}) from exc
+    errors: dict[str, str] = {}
+    parsed: dict[str, object] = {}
+    for label, parse in (("交款现金", lambda: parse_hundredths(cash_handed, min_value=Decimal(0), max_value=MAX_PAYMENT)),
+                         ("差异说明", lambda: parse_text(note, max_len=500)),
+                         ("接收人", lambda: parse_text(received_by, max_len=32))):
+        try:
+            parsed[label] = parse()
+        except FieldError as exc:
+            errors[label] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
     sheet = settlement_sheet(actor=actor, day=day)
     if sheet.confirmed:
         raise Conflict(f"{day} 已日结，不能重复日结")

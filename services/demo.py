@@ -201,7 +201,8 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                          password=demo_password, staff_id=staff_ids[username], must_change_password=False)
         passwords[username] = pw
     _demo_tickets(rng)
-    build_fee_demo(rng)
+    # the large estate is for benchmarks of lists and searches: a quarter of fees keeps it quick to build
+    build_fee_demo(rng, months=24 if scale == "small" else 3)
     return passwords
 
 

@@ -46,10 +46,10 @@ PROFILES = (("monthly", 68), ("quarterly", 14), ("yearly", 6), ("stopped", 6), (
 ZERO = Decimal("0.00")
 
 
-def _periods(today: date) -> list[str]:
+def _periods(today: date, months: int) -> list[str]:
     first = date(today.year, today.month, 1)
     out = []
-    for n in range(MONTHS - 1, -1, -1):
+    for n in range(months - 1, -1, -1):
         y, m = divmod(first.year * 12 + first.month - 1 - n, 12)
         out.append(f"{y:04d}-{m + 1:02d}")
     return out
@@ -61,10 +61,10 @@ def _moment(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(rng.randrange(8, 17), rng.randrange(60), rng.randrange(60)), SHANGHAI)
 
 
-def build_fee_demo(rng: random.Random) -> None:
-    """Meter readings and exceptions, 24 billing runs, then the payments, approvals, dunning and settlements."""
+def build_fee_demo(rng: random.Random, months: int = MONTHS) -> None:
+    """Meter readings and exceptions, a billing run per month, then payments, approvals, dunning, settlements."""
     today = local_today()
-    periods = _periods(today)
+    periods = _periods(today, months)
     with unit_of_work() as uow:
         s = uow.session
         fees.seed_items(s)

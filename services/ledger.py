@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from db.models import Allocation, Bill, CreditEntry
+from db.models import Allocation, Bill, CreditEntry, Payment
 
 ZERO = Decimal("0.00")
 OPEN_STATUSES = ("未缴", "部分缴")
@@ -76,18 +76,30 @@ def credit_balances(session, households: Iterable[str] | None = None) -> dict[st
 
 
 def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
-    """What is left of each payment's credit, oldest payment first."""
-    rows = session.execute(
-        select(CreditEntry.payment_id, func.sum(CreditEntry.amount))
-        .where(CreditEntry.household == household, CreditEntry.voided.is_(False))
-        .group_by(CreditEntry.payment_id).order_by(CreditEntry.payment_id)).all()
-    return [(pid, Decimal(v)) for pid, v in rows if v and Decimal(v) > 0]
+    """What is left of each still valid payment's credit, oldest payment first.
+
+    The payments are locked first, as a void locks its payment before reversing it, so spending credit and
+    voiding the payment it came from take turns; the entries are then read with a locking read, which sees
+    the latest committed rows on every backend (MariaDB's repeatable read included)."""
+    ids = sorted(set(session.scalars(select(CreditEntry.payment_id).where(
+        CreditEntry.household == household, CreditEntry.voided.is_(False)))))
+    live = list(session.scalars(select(Payment.id).where(Payment.id.in_(ids), Payment.status == "有效")
+                                .order_by(Payment.id).with_for_update())) if ids else []
+    if not live:
+        return []
+    left: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for payment_id, amount in session.execute(select(CreditEntry.payment_id, CreditEntry.amount).where(
+            CreditEntry.household == household, CreditEntry.payment_id.in_(live),
+            CreditEntry.voided.is_(False)).with_for_update()):
+        left[payment_id] += amount
+    return [(pid, left[pid]) for pid in live if left[pid] > 0]
 
 
-def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime) -> Decimal:
+def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime,
+               credit: Sequence[tuple[int, Decimal]] | None = None) -> Decimal:
     """Pay `bills` (oldest first) from the household's credit, each payment's credit in turn."""
     used = ZERO
-    for payment_id, available in _credit_by_payment(session, household):
+    for payment_id, available in (credit if credit is not None else _credit_by_payment(session, household)):
         for bill, share in allocate(session, bills, available, payment_id=payment_id, at=at, via="预存"):
             session.add(CreditEntry(household=household, payment_id=payment_id, bill_id=bill.id,
                                     amount=-share, at=at, kind="抵扣"))
@@ -103,7 +115,9 @@ def apply_credit(session, *, households: Iterable[str], at: datetime) -> Decimal
     with_credit = [h for h, v in credit_balances(session).items() if v > 0 and h in wanted]
     used = ZERO
     for household in sorted(with_credit):
-        used += use_credit(session, household, open_bills(session, household), at=at)
+        credit = _credit_by_payment(session, household)  # payments locked before bills, in a void's order
+        if credit:
+            used += use_credit(session, household, open_bills(session, household), at=at, credit=credit)
     return used
 
 

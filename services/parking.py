@@ -228,9 +228,13 @@ def end_lease(*, actor: Actor, lease_id: int, version: int) -> None:
         if lease.version != version:
             raise StaleEdit()
         lease.status = "已终止"
+        before_end = lease.end_on
+        # billing reads the lease's dates: it is charged up to the day it ended, not to its planned end
+        lease.end_on = min(lease.end_on, max(local_today(), lease.start_on))
         space = s.get(ParkingSpace, lease.space_id)
         space.status = "空闲"
-        audit.record(s, actor, "lease_end", "parking_leases", lease.id, {"status": "有效"}, {"status": "已终止"})
+        audit.record(s, actor, "lease_end", "parking_leases", lease.id, {"status": "有效", "end_on": before_end},
+                     {"status": "已终止", "end_on": lease.end_on})
         if lease.unit_id:
             _note(s, actor, lease.unit_id, "车位", f"车位 {space.number} 租赁终止")
         uow.commit()

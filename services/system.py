@@ -15,36 +15,49 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, type_coerce
 from sqlalchemy.engine import make_url
 
 from db import migrate
 from db.engine import database_url, dispose_all, get_engine, read_session, unit_of_work
 from db.models import (
+    Allocation,
+    Approval,
     AuditEntry,
+    Bill,
+    BillingRun,
     Building,
+    CreditEntry,
     Department,
+    DunningAction,
     Estate,
+    FeeItem,
     Holiday,
     Key,
     KeyLoan,
+    MeterReading,
     ParkingLease,
     ParkingSpace,
+    Payment,
     Person,
     Renovation,
     Revisit,
+    Settlement,
     SlaPolicy,
     Staff,
     Ticket,
     TicketCategory,
     TicketEvent,
+    TicketPhoto,
     Unit,
+    UnitFee,
     UnitNote,
     UnitPerson,
     User,
     Vehicle,
     VipHousehold,
 )
+from db.types import Money
 from services import audit, fees, tickets, workdays
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import local_today
@@ -73,10 +86,21 @@ EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
     "unit_notes": (UnitNote, ()),
     "tickets": (Ticket, ()),
     "ticket_events": (TicketEvent, ()),
+    "ticket_photos": (TicketPhoto, ("data",)),  # which photos a ticket has; the pictures stay in the database
     "revisits": (Revisit, ()),
     "ticket_categories": (TicketCategory, ()),
     "sla_policies": (SlaPolicy, ()),
     "holidays": (Holiday, ()),
+    # fees 收费 (bills, receipts and dunning are views below: with unit code and item name)
+    "fee_items": (FeeItem, ()),
+    "unit_fees": (UnitFee, ()),
+    "meter_readings": (MeterReading, ()),
+    "billing_runs": (BillingRun, ()),
+    "payments": (Payment, ()),
+    "allocations": (Allocation, ()),
+    "credit_entries": (CreditEntry, ()),
+    "approvals": (Approval, ()),
+    "settlements": (Settlement, ()),
 }
 
 
@@ -95,8 +119,53 @@ def _residents() -> Select:
     )
 
 
+def _bills() -> Select:
+    """应收: every bill with its estate, unit code, item and what is still owed (parking bills of a lease without a
+    unit have no unit code)."""
+    return (
+        select(Bill.id, Estate.name.label("estate"), unit_code.label("unit_code"), Bill.household, Bill.payer_name,
+               FeeItem.code.label("item_code"), FeeItem.name.label("item"), Bill.period, Bill.start_on, Bill.end_on,
+               Bill.quantity, Bill.rate, Bill.amount, Bill.paid, Bill.waived,
+               type_coerce(Bill.amount - Bill.paid - Bill.waived, Money()).label("outstanding"), Bill.due_on, Bill.status, Bill.source,
+               Bill.run_id, Bill.created_at, Bill.note)
+        .join(FeeItem, FeeItem.id == Bill.fee_item_id)
+        .outerjoin(Unit, Unit.id == Bill.unit_id)
+        .outerjoin(Building, Building.id == Unit.building_id)
+        .outerjoin(Estate, Estate.id == Unit.estate_id)
+        .order_by(Bill.id)
+    )
+
+
+def _receipts() -> Select:
+    """收据: every payment as its receipt — number, time, payer, unit, method, amount, status (作废 with reason and
+    approver), cashier."""
+    return (
+        select(Payment.receipt_no, Payment.received_at, Payment.payer_name, Estate.name.label("estate"),
+               unit_code.label("unit_code"), Payment.method, Payment.amount, Payment.credit_added, Payment.status,
+               Payment.void_reason, Payment.voided_at, Payment.void_approved_by, Payment.cashier_name, Payment.note)
+        .outerjoin(Unit, Unit.id == Payment.unit_id)
+        .outerjoin(Building, Building.id == Unit.building_id)
+        .outerjoin(Estate, Estate.id == Unit.estate_id)
+        .order_by(Payment.id)
+    )
+
+
+def _dunning() -> Select:
+    """催缴: every dunning action with the unit it was about."""
+    return (
+        select(DunningAction.id, Estate.name.label("estate"), unit_code.label("unit_code"), DunningAction.at,
+               DunningAction.method, DunningAction.outcome, DunningAction.promised_on, DunningAction.next_on,
+               DunningAction.owed, DunningAction.by_name, DunningAction.note)
+        .join(Unit, Unit.id == DunningAction.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Estate, Estate.id == Unit.estate_id)
+        .order_by(DunningAction.id)
+    )
+
+
 # Exports that join several tables, by name -> the query that makes them.
-EXPORT_VIEWS: dict[str, Callable[[], Select]] = {"residents": _residents}
+EXPORT_VIEWS: dict[str, Callable[[], Select]] = {"residents": _residents, "bills": _bills, "receipts": _receipts,
+                                                 "dunning": _dunning}
 EXPORT_NAMES: tuple[str, ...] = (*EXPORT_TABLES, *EXPORT_VIEWS)
 
 

@@ -344,3 +344,152 @@ def ticket_register(rows: Iterable[dict], *, headers: Iterable[str] | None = Non
 
         Path(path).write_bytes(data)
     return data
+
+
+# --- fees helpers for the fee service suites (append only) ----------------------------------------
+
+
+class FeeClock:
+    """"Now" for the fee services; a test moves it with `clock.now = ...` (any timezone-aware moment)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        from datetime import UTC
+
+        return self.now.astimezone(UTC)
+
+
+def pin_fee_clock(monkeypatch, now: datetime) -> FeeClock:
+    """Pin `utcnow` in the fee services (cashier, fees, arrears, kpi) and in services.clock (local_today).
+
+    Payments, allocations, voids, billing runs and dunning rows then carry the moments the test chooses,
+    through the real services (no rows written behind their back).
+    """
+    from services import arrears, cashier, clock, fees, kpi
+
+    c = FeeClock(now)
+    for module in (arrears, cashier, clock, fees, kpi):
+        monkeypatch.setattr(module, "utcnow", c)
+    return c
+
+
+def fee_login(role: Role, username: str, display_name: str | None = None, *, staff_id: int | None = None) -> Actor:
+    """An actor backed by a real user row (so requester/approver and cashier checks see distinct ids)."""
+    name = display_name or f"{role.label}{username}"
+    user_id = make_login(username, name, role=role, staff_id=staff_id)
+    return Actor(user_id=user_id, username=username, display_name=name, role=role, staff_id=staff_id)
+
+
+def seed_fee_items() -> dict[str, int]:
+    """The seed fee catalog (services.fees.DEFAULT_ITEMS); returns item code -> id."""
+    from db.models import FeeItem
+    from services import fees
+
+    with unit_of_work() as uow:
+        fees.seed_items(uow.session)
+        uow.commit()
+    with read_session() as s:
+        return dict(s.execute(select(FeeItem.code, FeeItem.id)).all())
+
+
+def make_unit_fee(unit_id: int, fee_item_id: int, action: str, start_on: date, end_on: date | None = None) -> int:
+    """A per-unit exception (收取 / 免收), written directly (no audit row)."""
+    from db.models import UnitFee
+
+    with unit_of_work() as uow:
+        row = UnitFee(unit_id=unit_id, fee_item_id=fee_item_id, action=action, start_on=start_on, end_on=end_on)
+        uow.session.add(row)
+        uow.session.flush()
+        row_id = row.id
+        uow.commit()
+    return row_id
+
+
+def make_lease(estate_id: int, unit_id: int | None, start_on: date, end_on: date, monthly_fee: str, *,
+               number: str = "B1-001", person: str = "王车主", status: str = "有效") -> int:
+    """A parking space (已租) with one lease to a new person, written directly; returns the lease id."""
+    from db.models import ParkingLease
+
+    space_id = make_space(estate_id, number, status="已租")
+    with unit_of_work() as uow:
+        s = uow.session
+        p = Person(name=person, mobile="13900001111")
+        s.add(p)
+        s.flush()
+        lease = ParkingLease(space_id=space_id, person_id=p.id, unit_id=unit_id, plate="粤B12345", start_on=start_on,
+                             end_on=end_on, monthly_fee=Decimal(monthly_fee), status=status)
+        s.add(lease)
+        s.flush()
+        lease_id = lease.id
+        uow.commit()
+    return lease_id
+
+
+def make_bill(unit_id: int, fee_item_id: int, period: str, amount: str, *, due_on: date | None = None,
+              status: str = "未缴", payer_name: str = "业主甲", source: str = "手工") -> int:
+    """One bill of a unit written directly through the ORM (no audit row): for payment, KPI and arrears tests
+    that need bills of chosen periods and due dates. `due_on` defaults to the period's last day."""
+    import calendar
+
+    from db.models import Bill
+
+    year, month = int(period[:4]), int(period[5:])
+    first = date(year, month, 1)
+    last = first.replace(day=calendar.monthrange(year, month)[1])
+    with unit_of_work() as uow:
+        bill = Bill(fee_item_id=fee_item_id, payer_key=f"U{unit_id}", household=f"U{unit_id}", unit_id=unit_id,
+                    payer_name=payer_name, period=period, start_on=first, end_on=last, amount=Decimal(amount),
+                    paid=Decimal("0.00"), waived=Decimal("0.00"), due_on=due_on or last, status=status,
+                    source=source)
+        uow.session.add(bill)
+        uow.session.flush()
+        bill_id = bill.id
+        uow.commit()
+    return bill_id
+
+
+def bills_of(unit_id: int | None = None) -> list:
+    """Bills (detached), of one unit's household or all, ordered by period, item, id."""
+    from db.models import Bill
+
+    with read_session() as s:
+        stmt = select(Bill).order_by(Bill.period, Bill.fee_item_id, Bill.id)
+        if unit_id is not None:
+            stmt = stmt.where(Bill.household == f"U{unit_id}")
+        rows = list(s.scalars(stmt))
+        s.expunge_all()
+        return rows
+
+
+# --- fee import helpers for the arrears import suites (append only) -------------------------------
+
+
+def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | None = None,
+                     title: str | None = "历史欠费", sheet: str = "历史欠费", path=None) -> bytes:
+    """An arrears workbook: optional title row, then the header row (our template's columns unless given), then
+    one row per dict (missing keys are empty cells) or list (cells as given). Written to `path` too when given."""
+    import io
+
+    import openpyxl
+
+    from services.fee_import import ARREARS_COLUMNS
+
+    headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+    ws.append(headers)
+    for r in rows:
+        ws.append([r.get(h) for h in headers] if isinstance(r, dict) else list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    if path is not None:
+        from pathlib import Path
+
+        Path(path).write_bytes(data)
+    return data

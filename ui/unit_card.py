@@ -21,7 +21,7 @@ from services.households import MOVE_IN_DOCUMENTS, VIP_CATEGORIES, MoveIn, UnitC
 from services.people import reveal, search
 from services.units import PERSON_ROLES
 from ui import fmt
-from ui.i18n import t
+from ui.i18n import CATALOG, t
 from ui.session import flash
 
 SELECTED = "owners:unit_id"
@@ -29,7 +29,7 @@ SELECTED = "owners:unit_id"
 
 @dataclass(frozen=True)
 class CardSection:
-    label: str
+    label: str  # a catalog key (shown in the current language) or plain text
     render: Callable[[Actor, UnitCard], None]
     action: str = "units.view"
 
@@ -124,7 +124,8 @@ def render_card(actor: Actor, card: UnitCard) -> None:
                 (t("card.tab_keys"), _keys), (t("card.tab_renovations"), _renovations),
                 (t("card.tab_timeline"), _timeline)]
     extra = [s for s in _EXTRA_SECTIONS if can(actor, s.action)]
-    tabs = st.tabs([label for label, _ in sections] + [s.label for s in extra])
+    extra_labels = [t(s.label) if s.label in CATALOG else s.label for s in extra]
+    tabs = st.tabs([label for label, _ in sections] + extra_labels)
     for tab, (_, render) in zip(tabs, sections, strict=False):
         with tab:
             render(actor, card)

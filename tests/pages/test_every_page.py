@@ -12,6 +12,7 @@ PAGES = [
     ("screens/home.py", None, "首页"),
     ("screens/owners.py", "units.view", "房屋档案"),
     ("screens/tickets.py", "tickets.view", "报事"),
+    ("screens/fees.py", "fees.view", "收费"),
     ("screens/audit.py", "audit.view", "操作日志"),
     ("screens/admin.py", "users.manage", "系统管理"),
     ("screens/account.py", None, "我的账户"),

@@ -302,7 +302,8 @@ def test_ending_a_lease_frees_the_space_for_a_new_one(lot):
     assert get_row(ParkingLease, lease_id).status == "已终止"
     assert get_row(ParkingSpace, space_id).status == "空闲"
     [row] = audit_rows(action="lease_end")
-    assert audit_json(row) == ({"status": "有效"}, {"status": "已终止"})
+    # a lease that ran out before it was ended keeps its end; one ended early ends today (billing reads it)
+    assert audit_json(row) == ({"status": "有效", "end_on": "2025-12-31"}, {"status": "已终止", "end_on": "2025-12-31"})
     before = db_state()
     with pytest.raises(Conflict):
         parking.end_lease(actor=SERVICE, lease_id=lease_id, version=2)

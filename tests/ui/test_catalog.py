@@ -3,8 +3,10 @@
 import re
 from pathlib import Path
 
+from ui.asset_import import ASSETS
 from ui.i18n import CATALOG
-from ui.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, UNITS, USERS
+from ui.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, UNITS, USERS
+from ui.ticket_import import TICKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_RE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
@@ -14,8 +16,10 @@ def _used_keys() -> set[str]:
     keys = set()
     for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "screens").glob("*.py")]:
         keys |= set(KEY_RE.findall(path.read_text(encoding="utf-8")))
-    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT):
+    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT, SLA_POLICIES):
         keys |= {c.label for c in spec.columns} | {spec.search_hint}
+    for wizard in (ASSETS, TICKETS):  # import wizards name their words as data, like the grid specs
+        keys |= wizard.label_keys
     return keys
 
 

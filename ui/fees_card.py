@@ -1,0 +1,139 @@
+"""The 收费 section of the unit card (open bills, prepaid credit, the dunning log and a 催缴 form),
+and the small table and export pieces the managers' fee tabs share.
+
+Importing this module registers the section with ui.unit_card (screens/owners.py imports it), so the
+card shows it to every role holding fees.view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from services import arrears, cashier
+from services.arrears import DUNNING_METHODS, DUNNING_OUTCOMES, Dunning
+from services.auth import Actor, can
+from services.clock import local_today
+from services.errors import DomainError
+from services.households import UnitCard
+from services.system import frame_to_bytes
+from ui import fmt
+from ui.i18n import t
+from ui.session import flash
+from ui.unit_card import CardSection, register_card_section
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str, ...] = (),
+                rates: tuple[str, ...] = (), numbers: tuple[str, ...] = (), height: int | str = "auto",
+                key: str | None = None) -> None:
+    """A read-only table: columns renamed to the current language; money ¥1,234.50, rates 95.12% and other
+    numbers right-aligned (as text: no float ever touches money)."""
+    if df.empty:
+        st.caption(t("fees.arrears_card_none"))
+        return
+    shown = df[list(labels)].copy()
+    for col in shown.columns:
+        if col in money:
+            shown[col] = [fmt.money(v) if v is not None and v == v else "" for v in shown[col]]
+        elif col in rates:
+            shown[col] = [fmt.rate(v) if v is not None and v == v else "—" for v in shown[col]]
+        else:
+            shown[col] = [_plain(v) for v in shown[col]]
+    right = set(money) | set(rates) | set(numbers)
+    config = {col: st.column_config.TextColumn(label, alignment="right" if col in right else None)
+              for col, label in labels.items()}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, height=height, key=key)
+
+
+def _plain(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return t("grid.yes") if value else t("grid.no")
+    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        return fmt.moment(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def export_button(actor: Actor, frame: pd.DataFrame, *, sheet: str, file_name: str, key: str) -> None:
+    """Offer `frame` (headers already in the reader's language) as an Excel file, through the one exporter
+    (services.system.frame_to_bytes); only for roles that may export."""
+    if not can(actor, "data.export"):
+        return
+    st.download_button(t("grid.export"), data=frame_to_bytes(frame, "xlsx", sheet=sheet), file_name=file_name,
+                       mime=XLSX_MIME, key=key, icon=":material/download:")
+
+
+def dunning_form(actor: Actor, unit_id: int, *, key: str) -> None:
+    """Log one 催缴 contact for a unit (method, outcome, promised date, next date, note)."""
+    if not can(actor, "fees.dun"):
+        return
+    with st.form(f"{key}:dun:{unit_id}", clear_on_submit=True):
+        c1, c2, c3, c4 = st.columns(4)
+        method = c1.selectbox(t("fees.arrears_method"), DUNNING_METHODS, key=f"{key}:method")
+        outcome = c2.selectbox(t("fees.arrears_outcome"), DUNNING_OUTCOMES, key=f"{key}:outcome")
+        promised = c3.date_input(t("fees.arrears_promised_on"), value=None, min_value=local_today(),
+                                 format="YYYY-MM-DD", key=f"{key}:promised")
+        next_on = c4.date_input(t("fees.arrears_next_on"), value=local_today() + timedelta(days=7),
+                                min_value=local_today(), format="YYYY-MM-DD", key=f"{key}:next")
+        note = st.text_input(t("fees.arrears_note"), max_chars=500, key=f"{key}:note")
+        if st.form_submit_button(t("fees.arrears_record"), type="primary"):
+            try:
+                arrears.record_dunning(actor=actor, dunning=Dunning(unit_id=unit_id, method=method, outcome=outcome,
+                                                                    promised_on=promised, next_on=next_on,
+                                                                    note=note))
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                flash(t("fees.arrears_recorded"))
+                st.rerun()
+
+
+def dunning_log_table(actor: Actor, unit_id: int, *, key: str) -> None:
+    log = arrears.dunning_log(actor=actor, unit_id=unit_id)
+    money_table(log, {"时间": t("fees.arrears_at"), "方式": t("fees.arrears_method"),
+                      "结果": t("fees.arrears_outcome"), "当时欠费": t("fees.arrears_owed_then"),
+                      "承诺日期": t("fees.arrears_promised_on"), "下次催缴": t("fees.arrears_next_on"),
+                      "备注": t("fees.arrears_note"), "经办人": t("fees.arrears_by")},
+                money=("当时欠费",), key=key)
+
+
+def fee_section(actor: Actor, card: UnitCard) -> None:
+    """The unit's open bills by item and month, its prepaid credit, and its 催缴 history."""
+    try:
+        account = cashier.account(actor=actor, unit_id=card.id)
+    except DomainError as exc:
+        st.error(exc.message)
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("fees.arrears_card_owed"), fmt.money(account.owed))
+    c2.metric(t("fees.arrears_card_credit"), fmt.money(account.credit))
+    c3.metric(t("fees.arrears_card_bills"), len(account.bills))
+    bills = pd.DataFrame([{"item": b.item, "period": b.period, "amount": b.amount, "waived": b.waived,
+                           "paid": b.paid, "outstanding": b.outstanding, "due_on": b.due_on, "status": b.status,
+                           "pending": b.pending} for b in account.bills],
+                         columns=["item", "period", "amount", "waived", "paid", "outstanding", "due_on", "status",
+                                  "pending"])
+    st.markdown(f"**{t('fees.arrears_card_open_bills')}**")
+    money_table(bills, {"item": t("fees.arrears_card_item"), "period": t("fees.arrears_card_period"),
+                        "amount": t("fees.arrears_card_amount"), "waived": t("fees.arrears_card_waived"),
+                        "paid": t("fees.arrears_card_paid"), "outstanding": t("fees.arrears_card_outstanding"),
+                        "due_on": t("fees.arrears_card_due_on"), "status": t("fees.arrears_card_status"),
+                        "pending": t("fees.arrears_card_pending")},
+                money=("amount", "waived", "paid", "outstanding"), height=min(38 + 35 * max(len(bills), 1), 320),
+                key=f"card:fees:bills:{card.id}")
+    st.markdown(f"**{t('fees.arrears_card_dunning_log')}**")
+    dunning_log_table(actor, card.id, key=f"card:fees:log:{card.id}")
+    if can(actor, "fees.dun") and account.owed > 0:
+        with st.expander(t("fees.arrears_record_title")):
+            dunning_form(actor, card.id, key=f"card:fees:{card.id}")
+
+
+register_card_section(CardSection(label="fees.arrears_card_tab", render=fee_section, action="fees.view"))
