@@ -32,7 +32,7 @@ lint: install
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 unit: install
 	$(BIN)/pytest -q -m "not e2e"

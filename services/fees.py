@@ -286,6 +286,9 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
             report(0.05, "计算应收")
             plan = _plan(s, p, estate_id)
             total = plan.total
+            if not plan.bills:  # billed already: nothing to write, not even a run log
+                report(1.0, "完成")
+                return BillingResult(p.label, 0, total, ledger.ZERO)
             run = BillingRun(period=p.label, estate_id=estate_id, at=utcnow(), by_name=actor.display_name,
                              bills_created=len(plan.bills), total=total)
             s.add(run)
