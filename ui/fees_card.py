@@ -13,7 +13,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from services import arrears, cashier
+from services import arrears, cashier, fees
 from services.arrears import DUNNING_METHODS, DUNNING_OUTCOMES, Dunning
 from services.auth import Actor, can
 from services.clock import local_today
@@ -134,6 +134,53 @@ def fee_section(actor: Actor, card: UnitCard) -> None:
     if can(actor, "fees.dun") and account.owed > 0:
         with st.expander(t("fees.arrears_record_title")):
             dunning_form(actor, card.id, key=f"card:fees:{card.id}")
+    unit_fee_settings(actor, card.id)
+
+
+def unit_fee_settings(actor: Actor, unit_id: int) -> None:
+    """房屋收费设置: what this unit pays beyond (收取) or instead of (免收) the defaults of its kind."""
+    rows = fees.unit_fees(actor=actor, unit_id=unit_id)
+    with st.expander(t("fees.unit_fees_title", count=len(rows))):
+        st.caption(t("fees.unit_fees_hint"))
+        money_table(pd.DataFrame(rows, columns=["item", "action", "start_on", "end_on", "note"]),
+                    {"item": t("fees.arrears_card_item"), "action": t("fees.unit_fees_action"),
+                     "start_on": t("fees.unit_fees_start"), "end_on": t("fees.unit_fees_end"),
+                     "note": t("fees.unit_fees_note")}, key=f"card:unitfees:{unit_id}")
+        if not can(actor, "fees.edit"):
+            return
+        items = {i: name for i, name, basis in fees.fee_item_options(actor=actor) if basis not in ("抄表", "车位")}
+        with st.form(f"card:unitfees:add:{unit_id}", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            item_id = c1.selectbox(t("fees.arrears_card_item"), list(items), format_func=items.get)
+            action = c2.radio(t("fees.unit_fees_action"), fees.UNIT_FEE_ACTIONS, horizontal=True)
+            c3, c4 = st.columns(2)
+            start_on = c3.date_input(t("fees.unit_fees_start"), value=local_today(), format="YYYY-MM-DD")
+            end_on = c4.date_input(t("fees.unit_fees_end"), value=None, format="YYYY-MM-DD")
+            note = st.text_input(t("fees.unit_fees_note"), max_chars=200)
+            if st.form_submit_button(t("fees.unit_fees_add"), type="primary"):
+                try:
+                    fees.add_unit_fee(actor=actor, unit_id=unit_id, fee_item_id=item_id, action=action,
+                                      start_on=start_on, end_on=end_on, note=note)
+                except DomainError as exc:
+                    st.error(exc.message)
+                else:
+                    flash(t("fees.unit_fees_added"))
+                    st.rerun()
+        open_rows = [r for r in rows if r["end_on"] is None]
+        if open_rows:
+            with st.form(f"card:unitfees:end:{unit_id}"):
+                labels = {r["id"]: f"{r['item']} · {r['action']} · {r['start_on']}" for r in open_rows}
+                chosen = st.selectbox(t("fees.unit_fees_which"), list(labels), format_func=labels.get)
+                day = st.date_input(t("fees.unit_fees_end"), value=local_today(), format="YYYY-MM-DD")
+                if st.form_submit_button(t("fees.unit_fees_end_button")):
+                    version = next(r["version"] for r in open_rows if r["id"] == chosen)
+                    try:
+                        fees.end_unit_fee(actor=actor, unit_fee_id=chosen, version=version, end_on=day)
+                    except DomainError as exc:
+                        st.error(exc.message)
+                    else:
+                        flash(t("fees.unit_fees_ended"))
+                        st.rerun()
 
 
 register_card_section(CardSection(label="fees.arrears_card_tab", render=fee_section, action="fees.view"))

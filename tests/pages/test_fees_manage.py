@@ -285,6 +285,30 @@ def test_the_unit_card_shows_the_fees_section(demo_db):
     assert len(bills) > 0 and bills.iloc[0]["outstanding"].startswith("¥")
 
 
+def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_reads_it(fees_db):
+    from services import fees
+
+    owing = arrears.owing_units(actor=SYSTEM_ACTOR)
+    unit_id = int(owing.iloc[0]["unit_id"])
+    before = len(fees.unit_fees(actor=SYSTEM_ACTOR, unit_id=unit_id))
+    at = signed_in("manager").run()
+    at.switch_page("screens/owners.py")
+    at.session_state["owners:unit_id"] = unit_id
+    at.run()
+    _ok(at)
+    form_button = next(b for b in at.button if b.label == "添加设置")
+    form_button.click().run()
+    _ok(at)
+    rows = fees.unit_fees(actor=SYSTEM_ACTOR, unit_id=unit_id)
+    assert len(rows) == before + 1 and rows[0]["action"] == "收取"
+    reader = signed_in("service").run()
+    reader.switch_page("screens/owners.py")
+    reader.session_state["owners:unit_id"] = unit_id
+    reader.run()
+    _ok(reader)
+    assert not [b for b in reader.button if b.label == "添加设置"]
+
+
 def _english_fees_page(**state):
     """/fees in English, drawn once with the given widget state (AppTest formats widget values in the test
     process, where the catalog speaks Chinese, so an English page is never rerun here)."""
