@@ -120,61 +120,46 @@ class _Parser(argparse.ArgumentParser):
         self.exit(1, f"错误：命令参数有误（{message}）。运行 propdesk -h 查看用法。\n")
 
 
-def _cmd_import_assets(args) -> None:
-    path = Path(args.file)
+def _existing_file(name: str) -> Path:
+    path = Path(name)
     if not path.is_file():
         raise DomainError(f"文件不存在：{path}")
-    preview = imports.preview_import(actor=SYSTEM_ACTOR, source=path, estate=args.estate or "")
-    if preview.layout:
-        print(f"格式：{preview.layout_label}（工作表“{preview.sheet}”）")
+    return path
+
+
+def _run_import(preview, commit, *, layout: str, nothing: str, dry_run: bool) -> None:
+    """The shared end of every `propdesk import`: the layout found, the problems or the counts, then commit."""
+    if layout:
+        print(f"格式：{layout}（工作表“{preview.sheet}”）")
     if preview.problems:
         print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
         for problem in preview.problems:
             print(f"  {problem}")
-        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何数据；请改正后重新导入")
-    if args.dry_run:
+        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何{nothing}；请改正后重新导入")
+    if dry_run:
         print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
         return
-    counts = imports.commit_import(actor=SYSTEM_ACTOR, preview=preview)
+    counts = commit(actor=SYSTEM_ACTOR, preview=preview)
     print("已导入。" + counts.summary())
+
+
+def _cmd_import_assets(args) -> None:
+    preview = imports.preview_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file), estate=args.estate or "")
+    _run_import(preview, imports.commit_import, layout=preview.layout_label if preview.layout else "",
+                nothing="数据", dry_run=args.dry_run)
 
 
 def _cmd_import_tickets(args) -> None:
-    path = Path(args.file)
-    if not path.is_file():
-        raise DomainError(f"文件不存在：{path}")
-    preview = ticket_import.preview_ticket_import(actor=SYSTEM_ACTOR, source=path)
-    if preview.sheet:
-        print(f"格式：历史工单登记表（工作表“{preview.sheet}”）")
-    if preview.problems:
-        print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
-        for problem in preview.problems:
-            print(f"  {problem}")
-        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何工单；请改正后重新导入")
-    if args.dry_run:
-        print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
-        return
-    counts = ticket_import.commit_ticket_import(actor=SYSTEM_ACTOR, preview=preview)
-    print("已导入。" + counts.summary())
+    preview = ticket_import.preview_ticket_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file))
+    _run_import(preview, ticket_import.commit_ticket_import, layout="历史工单登记表" if preview.sheet else "",
+                nothing="工单", dry_run=args.dry_run)
 
 
 def _cmd_import_arrears(args) -> None:
-    path = Path(args.file)
-    if not path.is_file():
-        raise DomainError(f"文件不存在：{path}")
-    preview = fee_import.preview_arrears_import(actor=SYSTEM_ACTOR, source=path, estate=args.estate or "")
-    if preview.layout:
-        print(f"格式：{preview.layout_label}（工作表“{preview.sheet}”）")
-    if preview.problems:
-        print(f"发现 {len(preview.problems)} 个问题（行号按 Excel 显示）：")
-        for problem in preview.problems:
-            print(f"  {problem}")
-        raise DomainError(f"文件有 {len(preview.problems)} 个问题，未导入任何账单；请改正后重新导入")
-    if args.dry_run:
-        print("试导入（--dry-run），未写入任何数据。将会：" + preview.counts.summary())
-        return
-    counts = fee_import.commit_arrears_import(actor=SYSTEM_ACTOR, preview=preview)
-    print("已导入。" + counts.summary())
+    preview = fee_import.preview_arrears_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file),
+                                                estate=args.estate or "")
+    _run_import(preview, fee_import.commit_arrears_import, layout=preview.layout_label if preview.layout else "",
+                nothing="账单", dry_run=args.dry_run)
 
 
 def build_parser() -> argparse.ArgumentParser:

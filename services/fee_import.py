@@ -83,6 +83,7 @@ from services.workbook import (
     refusal,
     sheet_rows,
     sorted_problems,
+    split_unit_code,
 )
 from services.workbook import template_bytes as workbook_template
 
@@ -435,19 +436,6 @@ def _parse_row(layout: _Layout, row: int, cells: dict[str, Any], columns: dict[s
 # --- planning against the database ---------------------------------------------------------------
 
 
-def _split_unit(text: str) -> tuple[str, str, str] | None:
-    """'1-1-101', '1栋1单元101室', 'A座-2单元-1502' -> ('1', '1', '101')..., casefolded."""
-    m = re.fullmatch(r"(.+?)(?:号楼|栋|幢|座)-?(.+?)单元-?(.+?)", text)
-    parts = [m[1], m[2], m[3]] if m else text.split("-")
-    if len(parts) != 3 or not all(parts):
-        return None
-    b, u, r = parts
-    b = re.sub(r"(?<=[A-Za-z0-9])(号楼|栋|幢|座)$", "", b)
-    u = re.sub(r"(?<=.)单元$", "", u)
-    r = re.sub(r"(?<=.)[室号房]$", "", r)
-    return b.casefold(), u.casefold(), r.casefold()
-
-
 @dataclass(frozen=True)
 class _UnitInfo:
     id: int
@@ -580,7 +568,7 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
                 plan.problems.append(Problem(r.row, "小区", "必填（系统中有多个小区；也可在导入时统一指定小区）"))
         unit = None
         if estate_id is not None:
-            parts = _split_unit(r.unit)
+            parts = split_unit_code(r.unit)
             unit = units.get((estate_id, parts)) if parts else None
             if unit is None:
                 hint = "" if parts is not None else "（房屋编号应为 楼栋-单元-房号，如 1-1-101）"

@@ -90,6 +90,7 @@ from services.workbook import (
     refusal,
     sheet_rows,
     sorted_problems,
+    split_unit_code,
 )
 from services.workbook import template_bytes as workbook_template
 from services.workdays import WorkCalendar
@@ -424,19 +425,6 @@ def _status(r: TicketRow, needs_revisit: bool) -> str:
     return "待回访"
 
 
-def _split_unit(text: str) -> tuple[str, str, str] | None:
-    """'1-1-101', '1栋1单元101室', 'A座-2单元-1502' -> ('1', '1', '101')..."""
-    m = re.fullmatch(r"(.+?)(?:号楼|栋|幢|座)-?(.+?)单元-?(.+?)", text)
-    parts = [m[1], m[2], m[3]] if m else text.split("-")
-    if len(parts) != 3 or not all(parts):
-        return None
-    b, u, r = parts
-    b = re.sub(r"(?<=[A-Za-z0-9])(号楼|栋|幢|座)$", "", b)
-    u = re.sub(r"(?<=.)单元$", "", u)
-    r = re.sub(r"(?<=.)[室号房]$", "", r)
-    return b.casefold(), u.casefold(), r.casefold()
-
-
 class _People:
     """Users and staff, looked up by username, display name, staff name or 工号 (case-insensitive)."""
 
@@ -523,7 +511,7 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
         unit_id = None
         if r.unit and estate_id is not None:
             unit_id = units_by_code.get((estate_id, r.unit.casefold()))
-            parts = _split_unit(r.unit)
+            parts = split_unit_code(r.unit)
             if unit_id is None and parts is not None:
                 unit_id = units_by_parts.get((estate_id, parts))
             if unit_id is None:

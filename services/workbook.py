@@ -62,6 +62,19 @@ def refusal(problems: Sequence[Problem]) -> ValidationError:
     return ValidationError(errors, row_errors=row_errors)
 
 
+def split_unit_code(text: str) -> tuple[str, str, str] | None:
+    """'1-1-101', '1栋1单元101室', 'A座-2单元-1502' -> ('1', '1', '101')..., casefolded: a unit cell of a register."""
+    m = re.fullmatch(r"(.+?)(?:号楼|栋|幢|座)-?(.+?)单元-?(.+?)", text)
+    parts = [m[1], m[2], m[3]] if m else text.split("-")
+    if len(parts) != 3 or not all(parts):
+        return None
+    b, u, r = parts
+    b = re.sub(r"(?<=[A-Za-z0-9])(号楼|栋|幢|座)$", "", b)
+    u = re.sub(r"(?<=.)单元$", "", u)
+    r = re.sub(r"(?<=.)[室号房]$", "", r)
+    return b.casefold(), u.casefold(), r.casefold()
+
+
 def nfkc(text: str) -> str:
     """Full-width letters, digits and punctuation to half-width; stripped."""
     return unicodedata.normalize("NFKC", text).strip()
