@@ -84,6 +84,9 @@ class Department(Versioned, Base):
 
 
 class Staff(Versioned, Base):
+    """员工. `active` is 在职 / 离职 (left_on says since when); `appraised` says whether the monthly appraisal
+    includes them (the system administrator of a small company usually is not)."""
+
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_no: Mapped[str] = mapped_column(String(16), unique=True)
@@ -91,6 +94,10 @@ class Staff(Versioned, Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     post: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    hired_on: Mapped[date | None]
+    left_on: Mapped[date | None]
+    base_salary: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    appraised: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(Versioned, Base):
@@ -623,3 +630,125 @@ class Settlement(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     received_by: Mapped[str] = mapped_column(String(32), default="")
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- staff and appraisal 员工考核 ------------------------------------------------------------------------
+
+
+class Attendance(Versioned, Base):
+    """考勤: one working day of one staff member. `absent` without a leave type is 旷工 (unexcused);
+    with one (事假, 病假...) it is a day of leave."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("staff_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    late_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    early_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    absent: Mapped[bool] = mapped_column(Boolean, default=False)
+    leave_type: Mapped[str] = mapped_column(String(8), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IncidentType(Versioned, Base):
+    """奖惩项目 the manager edits: what can be recorded against (惩罚) or for (奖励) a staff member."""
+
+    __tablename__ = "incident_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(4))  # 惩罚 / 奖励
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Incident(Versioned, Base):
+    """奖惩记录: one occurrence, on a day, with who recorded it. Withdrawn (撤销) with a reason, never deleted."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    incident_type_id: Mapped[int] = mapped_column(ForeignKey("incident_types.id"), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorder_name: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PostKpi(Versioned, Base):
+    """One KPI of a post's appraisal: which figure (services.appraisal_rules.KPI_CATALOG), whose (本人 or 全中心),
+    its target, weight (whole percent; a post's active weights total 100) and direction."""
+
+    __tablename__ = "post_kpis"
+    __table_args__ = (UniqueConstraint("post", "kpi"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post: Mapped[str] = mapped_column(String(32), index=True)
+    kpi: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(8), default="本人")  # 本人 / 全中心
+    target: Mapped[Decimal] = mapped_column(Rate)
+    weight: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(4))  # 越高越好 / 越低越好
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AppraisalRule(Versioned, Base):
+    """A reward or penalty rule the manager writes without code: when `metric` `op` `threshold` (and, if
+    given, `op2` `threshold2`) holds in the month, the effect applies: money (元 or % of base salary) or
+    points, once or per occurrence (times the metric's count)."""
+
+    __tablename__ = "appraisal_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    post: Mapped[str] = mapped_column(String(32), default="")  # '' = every post
+    metric: Mapped[str] = mapped_column(String(40))  # kpi:<key> / att:<key> / inc:<incident type id>
+    op: Mapped[str] = mapped_column(String(2))
+    threshold: Mapped[Decimal | None] = mapped_column(Rate)
+    use_target: Mapped[bool] = mapped_column(Boolean, default=False)  # compare with the post's KPI target
+    op2: Mapped[str] = mapped_column(String(2), default="")
+    threshold2: Mapped[Decimal | None] = mapped_column(Rate)
+    effect: Mapped[str] = mapped_column(String(4))  # 扣款 / 奖励 / 扣分 / 加分
+    basis: Mapped[str] = mapped_column(String(8), default="元")  # 元 / 基本工资% / 分
+    amount: Mapped[Decimal] = mapped_column(Rate)
+    per_occurrence: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Scorecard(Versioned, Base):
+    """月度考核表 of one staff member: a snapshot (JSON) of every KPI value, incident, attendance figure and
+    rule result used, and the totals. 草稿 -> 已提交 -> 已审批; an approved card is never recomputed."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("staff_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    status: Mapped[str] = mapped_column(String(4), default="草稿", index=True)  # 草稿 / 已提交 / 已审批
+    department: Mapped[str] = mapped_column(String(64), default="")
+    post: Mapped[str] = mapped_column(String(32), default="")
+    base_salary: Mapped[Decimal] = mapped_column(Money)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    kpis_json: Mapped[str] = mapped_column(Text)
+    attendance_json: Mapped[str] = mapped_column(Text)
+    incidents_json: Mapped[str] = mapped_column(Text)
+    rules_json: Mapped[str] = mapped_column(Text)
+    weighted_score: Mapped[Decimal | None] = mapped_column(Hundredths)
+    points: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0.00"))
+    score: Mapped[Decimal | None] = mapped_column(Hundredths)
+    late_count: Mapped[int] = mapped_column(Integer, default=0)
+    lateness_deduction: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    attendance_deduction: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    incident_deduction: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    kpi_deduction: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    reward: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    comments: Mapped[str] = mapped_column(String(1000), default="")
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    built_by: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(32), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str] = mapped_column(String(32), default="")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)

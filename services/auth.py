@@ -88,6 +88,13 @@ ACTIONS = {
     "fees.settle": "办理日结",
     "fees.edit": "维护收费项目和房屋收费设置",
     "fees.import": "导入历史欠费",
+    "appraisal.view": "查看考核表",
+    "appraisal.manage": "编制月度考核（生成考核表、填写评语、提交）",
+    "appraisal.approve": "审批考核表",
+    "appraisal.rules": "维护考核指标、奖惩项目和奖惩规则",
+    "staff.manage": "维护员工档案",
+    "attendance.edit": "录入考勤",
+    "incidents.record": "登记奖惩记录",
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
@@ -102,19 +109,26 @@ _FRONT_DESK = {
     "tickets.view", "tickets.take", "tickets.handle",
 }
 _FEES_DESK = {"fees.view", "fees.request", "fees.dun"}
+# every member of staff reads their own scorecard; managers appraise their department
+_APPRAISER = {"appraisal.view", "appraisal.manage", "appraisal.approve", "appraisal.rules", "staff.manage",
+              "attendance.edit", "incidents.record"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.MANAGER: frozenset(
-        _FRONT_DESK | _FEES_DESK | {"people.reveal", "renovation.approve", "vip.manage", "assets.import",
-                                    "audit.view", "tickets.rule", "tickets.import", "fees.bill", "fees.approve",
-                                    "fees.edit", "fees.import", "fees.meter"}
+        _FRONT_DESK | _FEES_DESK | _APPRAISER | {"people.reveal", "renovation.approve", "vip.manage",
+                                                 "assets.import", "audit.view", "tickets.rule", "tickets.import",
+                                                 "fees.bill", "fees.approve", "fees.edit", "fees.import",
+                                                 "fees.meter"}
     ),
-    Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | {"people.reveal", "vip.manage"}),
+    Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | {"people.reveal", "vip.manage", "appraisal.view"}),
     # a cashier collects and settles their own day; approving a void or waiver is never theirs
     Role.CASHIER: frozenset(_FEES_DESK | {"units.view", "reference.view", "tickets.view", "fees.collect",
-                                          "fees.settle", "data.export"}),
-    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle"}),
-    Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import"}),
+                                          "fees.settle", "data.export", "appraisal.view"}),
+    Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle",
+                              "appraisal.view"}),
+    # the clerk 内勤 keeps the centre's attendance sheet (seeds: 文件、档案、票据、办公用品、考勤)
+    Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import",
+                                                      "appraisal.view", "attendance.edit"}),
 }
 
 

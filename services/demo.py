@@ -40,6 +40,7 @@ from db.models import (
 from services import audit
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
+from services.demo_appraisal import build_appraisal_demo
 from services.demo_fees import build_fee_demo
 from services.errors import Conflict
 from services.identity import id_check_char
@@ -60,7 +61,7 @@ DEMO_USERS = [
     ("sysadmin", "周立新", Role.ADMIN, "KF", "系统管理员"),
     ("manager", "陈静怡", Role.MANAGER, "KF", "客服主管"),
     ("service", "林晓燕", Role.SERVICE, "KF", "客服前台"),
-    ("cashier", "黄丽娟", Role.CASHIER, "CW", "收费员"),
+    ("cashier", "黄丽娟", Role.CASHIER, "KF", "收费员"),  # seeds: 收费员 belong to 客服部
     ("engineer", "赵建国", Role.ENGINEER, "GC", "维修工"),
     ("clerk", "吴佳琪", Role.CLERK, "KF", "内勤"),
 ]
@@ -203,6 +204,8 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
     _demo_tickets(rng)
     # the large estate is for benchmarks of lists and searches: a quarter of fees keeps it quick to build
     build_fee_demo(rng, months=24 if scale == "small" else 3)
+    if scale == "small":  # a year of appraisal needs the year of tickets and fees the small estate has
+        passwords.update(build_appraisal_demo(demo_password=demo_password))
     return passwords
 
 

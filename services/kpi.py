@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import BigInteger, and_, func, or_, select, type_coerce
 
 from db.engine import read_session
-from db.models import Allocation, Bill, Payment, Revisit, Ticket, Unit
+from db.models import Allocation, Bill, FeeItem, Payment, Revisit, Ticket, Unit
 from db.types import utcnow
 from services.clock import SHANGHAI
 
@@ -110,18 +110,45 @@ class RevisitFact:
     result: str
 
 
-def _facts(period: Period) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
+@dataclass(frozen=True)
+class TicketScope:
+    """Whose tickets a figure looks at: all, or one person's (for the appraisal of staff).
+
+    `assignee_ids`: tickets handled by these user accounts (处理人); `first_responder_ids`: tickets these
+    accounts took (首问责任人); `ruling_staff_id`: complaints ruled naming this staff member as responsible.
+    Revisits belong to their ticket. Empty id tuples mean "nobody's", not "everybody's".
+    """
+
+    assignee_ids: tuple[int, ...] | None = None
+    first_responder_ids: tuple[int, ...] | None = None
+    ruling_staff_id: int | None = None
+
+    def where(self) -> list:
+        conditions = []
+        if self.assignee_ids is not None:
+            conditions.append(Ticket.assignee_id.in_(list(self.assignee_ids)))
+        if self.first_responder_ids is not None:
+            conditions.append(Ticket.first_responder_id.in_(list(self.first_responder_ids)))
+        if self.ruling_staff_id is not None:
+            conditions.append(Ticket.ruling_staff_id == self.ruling_staff_id)
+        return conditions
+
+
+def _facts(period: Period, scope: TicketScope | None = None
+           ) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
     """Tickets received or completed in the period and revisits due or done in it (cancelled excluded)."""
     in_p = lambda col: and_(col >= period.start, col < period.end)  # noqa: E731
+    within_scope = (scope or TicketScope()).where()
     with read_session() as s:
         tickets = [TicketFact(*r) for r in s.execute(
             select(Ticket.id, Ticket.number, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
                    Ticket.completed_at, Ticket.handled_at, Ticket.needs_revisit, Ticket.ruling, Ticket.ruled_at)
-            .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at))))]
+            .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at)),
+                   *within_scope))]
         revisits = [RevisitFact(*r) for r in s.execute(
             select(Revisit.ticket_id, Ticket.number, Revisit.due_at, Revisit.done_at, Revisit.result)
             .join(Ticket, Ticket.id == Revisit.ticket_id)
-            .where(Ticket.status != CANCELLED, or_(in_p(Revisit.due_at), in_p(Revisit.done_at))))]
+            .where(Ticket.status != CANCELLED, or_(in_p(Revisit.due_at), in_p(Revisit.done_at)), *within_scope))]
         ids = [t.id for t in tickets]
         done: dict[int, list[datetime]] = {}
         for chunk in range(0, len(ids), 900):
@@ -163,11 +190,12 @@ def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]
     }
 
 
-def ticket_kpis(period: str | Period, *, as_of: datetime | None = None) -> dict[str, Decimal | int | None]:
-    """The ticket figures of KPI.md for one month, taken at `as_of`."""
+def ticket_kpis(period: str | Period, *, as_of: datetime | None = None,
+                scope: TicketScope | None = None) -> dict[str, Decimal | int | None]:
+    """The ticket figures of KPI.md for one month, taken at `as_of` (of everybody's tickets, or a scope's)."""
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
-    tickets, revisits, done = _facts(p)
+    tickets, revisits, done = _facts(p, scope)
     figures: dict[str, Decimal | int | None] = {}
     for key, (subject, in_denominator, in_numerator) in _definitions(p, as_of, done).items():
         rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
@@ -177,11 +205,12 @@ def ticket_kpis(period: str | Period, *, as_of: datetime | None = None) -> dict[
     return {key: figures[key] for key in TICKET_KPI_KEYS}
 
 
-def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None) -> list[dict]:
+def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
+                        scope: TicketScope | None = None) -> list[dict]:
     """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts."""
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
-    tickets, revisits, done = _facts(p)
+    tickets, revisits, done = _facts(p, scope)
     definitions = _definitions(p, as_of, done)
     if key == "effective_complaints":
         key = "effective_complaint_rate"
@@ -302,3 +331,43 @@ def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
 
 def _yuan(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
+                     scope: FeeScope | None = None) -> list[dict]:
+    """The bills or payments behind one fee figure, as fee_kpis counts them.
+
+    收缴率 / 户收费率 / 当期应收 / 当期实收: every live bill of the period in scope, with what was paid on it by
+    `as_of` (`counts`: nothing left to pay). 清缴率 / 欠费追回 / 以往年度收缴金额: every allocation received within
+    the period to a bill of an earlier period (of an earlier year, for 以往年度收缴金额), with its receipt.
+    """
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    live = _bills(scope or FeeScope())
+    with read_session() as s:
+        if key in ("billed", "collected", "collection_rate", "household_rate"):
+            paid = (select(Allocation.bill_id, func.sum(_cents(Allocation.amount)).label("cents"))
+                    .join(Payment, Payment.id == Allocation.payment_id)
+                    .where(Payment.status != "已作废", Allocation.voided.is_(False), Allocation.at <= as_of)
+                    .group_by(Allocation.bill_id).subquery())
+            rows = s.execute(select(Bill.household, Bill.payer_name, FeeItem.name, Bill.period,
+                                    _cents(Bill.amount) - _cents(Bill.waived), func.coalesce(paid.c.cents, 0))
+                             .join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                             .outerjoin(paid, paid.c.bill_id == Bill.id)
+                             .where(Bill.id.in_(live), Bill.period == p.label)
+                             .order_by(Bill.household, Bill.fee_item_id)).all()
+            return [{"household": h, "payer": payer, "item": item, "period": per, "billed": _yuan(net),
+                     "paid": _yuan(got), "counts": net - got <= 0} for h, payer, item, per, net, got in rows]
+        if key not in ("arrears_recovered", "arrears_recovery_rate", "prior_years_collected"):
+            raise KeyError(key)
+        before = f"{p.label[:4]}-01" if key == "prior_years_collected" else p.label
+        rows = s.execute(select(Payment.receipt_no, Allocation.at, Bill.household, Bill.payer_name, FeeItem.name,
+                                Bill.period, _cents(Allocation.amount))
+                         .join(Payment, Payment.id == Allocation.payment_id)
+                         .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Payment.status != "已作废", Allocation.voided.is_(False), Bill.id.in_(live),
+                                Bill.period < before, Allocation.at >= p.start, Allocation.at < p.end,
+                                Allocation.at <= as_of)
+                         .order_by(Allocation.at, Payment.receipt_no)).all()
+    return [{"receipt_no": no, "at": at, "household": h, "payer": payer, "item": item, "period": per,
+             "amount": _yuan(cents), "counts": True} for no, at, h, payer, item, per, cents in rows]

@@ -58,7 +58,7 @@ from db.models import (
     VipHousehold,
 )
 from db.types import Money
-from services import audit, fees, tickets, workdays
+from services import appraisal_rules, audit, fees, tickets, workdays
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import local_today
 from services.errors import DomainError
@@ -218,6 +218,15 @@ def _seed_reference_rules() -> None:
         if fees.seed_items(uow.session):
             audit.record(uow.session, SYSTEM_ACTOR, "create", "fee_items", "-", None,
                          {"items": [i[1] for i in fees.DEFAULT_ITEMS]})
+        if appraisal_rules.seed_incident_types(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "incident_types", "-", None,
+                         {"items": [i[0] for i in appraisal_rules.DEFAULT_INCIDENT_TYPES]})
+        if appraisal_rules.seed_post_kpis(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "post_kpis", "-", None,
+                         {"posts": sorted({k[0] for k in appraisal_rules.DEFAULT_POST_KPIS})})
+        if appraisal_rules.seed_rules(uow.session):
+            audit.record(uow.session, SYSTEM_ACTOR, "create", "appraisal_rules", "-", None,
+                         {"rules": [r[0] for r in appraisal_rules.DEFAULT_RULES]})
         uow.commit()
     year = local_today().year
     workdays.seed_holidays(actor=SYSTEM_ACTOR, years=[year, year + 1])

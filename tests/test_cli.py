@@ -95,7 +95,8 @@ def test_demo_builds_about_800_units_and_skips_on_a_second_run(inited, capsys):
     assert code == 0
     assert "已生成演示小区（small）" in out
     passwords = dict(re.findall(r"^\s+(\S+)\s+密码 (\S+)$", out, flags=re.M))
-    assert set(passwords) == {"sysadmin", "manager", "service", "cashier", "engineer", "clerk"}
+    assert set(passwords) == {"sysadmin", "manager", "service", "cashier", "engineer", "clerk",
+                              "service2", "cashier2", "engineer2", "gcmanager"}
     units = _count(Unit)
     assert 700 <= units <= 900
     assert _count(Person) > units
@@ -106,7 +107,7 @@ def test_demo_builds_about_800_units_and_skips_on_a_second_run(inited, capsys):
     assert code == 0
     assert "跳过" in out
     assert _count(Unit) == units
-    assert _count(User) == 7
+    assert _count(User) == 11  # admin, one per role, and the four of the appraisal year
 
 
 def test_demo_is_deterministic(tmp_path, monkeypatch, capsys):

@@ -47,7 +47,9 @@ def test_backup_and_restore_are_refused_on_server_databases(db):
 
 def test_demo_builds_two_estates_of_about_800_units_with_owners(db):
     passwords = demo.build_demo(scale="small", demo_password="demo-pass-1")
-    assert set(passwords) == {u[0] for u in demo.DEMO_USERS}
+    # one account per role, and the appraisal year's second property manager, cashier, engineer and 工程主管
+    extra = {"service2", "cashier2", "engineer2", "gcmanager"}
+    assert set(passwords) == {u[0] for u in demo.DEMO_USERS} | extra
     with read_session() as s:
         estates = s.scalars(select(Estate.name).order_by(Estate.code)).all()
         unit_count = s.scalar(select(func.count()).select_from(Unit))
@@ -61,11 +63,13 @@ def test_demo_builds_two_estates_of_about_800_units_with_owners(db):
     assert owners == unit_count - unsold  # every sold unit has an owner
     assert people >= owners
     assert too_big == 0
-    assert roles == Counter({r.value: 1 for r in Role} | {Role.ADMIN.value: 1})
+    assert roles == Counter({r.value: 1 for r in Role} | {Role.ADMIN.value: 1}) + Counter(
+        {Role.SERVICE.value: 1, Role.CASHIER.value: 1, Role.ENGINEER.value: 1, Role.MANAGER.value: 1})
     for username, _, role, *_ in demo.DEMO_USERS:
         assert authenticate(username=username, password="demo-pass-1").role == role
-    entries = audit_rows(action="demo")  # the estate, then a year of tickets
-    assert [(e.entity, e.actor_username) for e in entries] == [("database", "system"), ("tickets", "system")]
+    entries = audit_rows(action="demo")  # the estate, then a year of tickets, then the staff
+    assert [(e.entity, e.actor_username) for e in entries] == [("database", "system"), ("tickets", "system"),
+                                                               ("staff", "system")]
 
 
 def test_demo_refuses_a_database_that_already_has_estates(db):
