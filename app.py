@@ -23,6 +23,7 @@ PAGES = [
     ("owners", "screens/owners.py", "nav.owners", ":material/apartment:", "units.view"),
     ("tickets", "screens/tickets.py", "nav.tickets", ":material/support_agent:", "tickets.view"),
     ("fees", "screens/fees.py", "nav.fees", ":material/payments:", "fees.view"),
+    ("appraisal", "screens/appraisal.py", "nav.appraisal", ":material/workspace_premium:", "appraisal.view"),
     ("audit", "screens/audit.py", "nav.audit", ":material/history:", "audit.view"),
     ("admin", "screens/admin.py", "nav.admin", ":material/admin_panel_settings:", "users.manage"),
     ("account", "screens/account.py", "nav.account", ":material/person:", None),

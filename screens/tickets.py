@@ -1,6 +1,5 @@
 """报事 (/tickets): take a call in seconds, work the boards, revisit, and read the month's figures."""
 
-import io
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from services.errors import DomainError
 from services.households import unit_card
 from services.people import search
 from services.reference import ticket_category_options
+from services.system import excel_workbook
 from services.ticket_lists import board_counts, list_tickets, month_counts, unit_open_tickets
 from ui import fmt, specs
 from ui.grid import data_grid, picked_row
@@ -217,11 +217,7 @@ def month_workbook(period: kpi.Period, as_of: datetime) -> bytes:
                       ("channel", t("tickets.channel")), ("building", t("units.building"))):
         sheets[title] = month_counts(actor=actor, period=period, by=by).rename(
             columns={"key": title, "count": t("tickets.count")})
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return buffer.getvalue()
+    return excel_workbook(sheets)
 
 
 if "take" in tabs:

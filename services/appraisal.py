@@ -67,6 +67,7 @@ from services.staff import (
     staff_infos,
     staff_scope,
 )
+from services.system import excel_workbook
 from services.validate import FieldError, parse_text
 from services.workdays import WorkCalendar
 
@@ -666,7 +667,7 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
             return attendance_days(s, card.staff_id, p)
     if key == "incidents":
         with read_session() as s:
-            return pd.DataFrame(incidents_of(s, card.staff_id, p))
+            return pd.DataFrame(incidents_of(s, card.staff_id, p), dtype=object)
     line = next((x for x in card.kpis if x.key == key), None)
     kpi_def = KPI_CATALOG.get(key)
     if kpi_def is None:
@@ -677,10 +678,11 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
     whose: object = "all" if scope == CENTRE else card.staff_id
     if kpi_def.source == "fee":
         fee_scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=card.staff_id)
-        return pd.DataFrame(kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope))
+        return pd.DataFrame(kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope), dtype=object)
     figure = "effective_complaints" if kpi_def.source == "ruled" else kpi_def.figure
+    # object columns: a time not reached (not completed yet) stays None, never NaT
     return pd.DataFrame(kpi.ticket_kpi_evidence(p, figure, as_of=card.as_of,
-                                                scope=figures.ticket_scope(kpi_def.source, whose)))
+                                                scope=figures.ticket_scope(kpi_def.source, whose)), dtype=object)
 
 
 def kpi_trend(*, actor: Actor, staff_id: int, months: Sequence[str]) -> pd.DataFrame:
@@ -740,3 +742,31 @@ def appraise(*, actor: Actor, period: str) -> list[dict[str, Any]]:
              "kpi_deduction": money(c.kpi_deduction), "reward": money(c.reward),
              "weighted_score": None if c.weighted_score is None else money(c.weighted_score),
              "points": money(c.points), "score": None if c.score is None else money(c.score)} for c in cards]
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+EXPORT_HEADERS = {"rank": "排名", "staff_no": "工号", "name": "姓名", "department": "部门", "post": "岗位",
+                  "status": "状态", "score": "总分", "weighted_score": "加权得分", "points": "加减分",
+                  "late_count": "迟到次数", "lateness_deduction": "迟到扣款", "attendance_deduction": "考勤扣款",
+                  "incident_deduction": "奖惩扣款", "kpi_deduction": "指标扣款", "reward": "奖励", "net": "合计",
+                  "missing": "待补"}
+
+
+def month_workbook(*, actor: Actor, period: str) -> bytes:
+    """The month as an Excel workbook: 月度考核 (one row per person, as month_view) and 规则明细 (every rule
+    result with its explanation, and every KPI line). Money and scores stay numbers."""
+    require(actor, "data.export")
+    frame = month_view(actor=actor, period=period)
+    summary = frame[list(EXPORT_HEADERS)].rename(columns=EXPORT_HEADERS)
+    details, lines = [], []
+    for card_id in [i for i in frame["card_id"] if i is not None]:
+        card = scorecard(actor=actor, card_id=int(card_id))
+        details += [{"工号": card.staff_no, "姓名": card.name, "规则": r.rule, "指标": r.metric,
+                     "结果": "适用" if r.triggered else "不适用", "金额": r.money, "分": r.points,
+                     "说明": r.explanation} for r in card.rules]
+        lines += [{"工号": card.staff_no, "姓名": card.name, "考核指标": x.label, "范围": x.scope,
+                   "实际": x.shown_value, "目标": x.shown_target, "权重": x.weight,
+                   "达成": None if x.achievement is None else f"{x.achievement * 100:.2f}%",
+                   "得分": x.score} for x in card.kpis]
+    return excel_workbook({"月度考核": summary, "考核指标": pd.DataFrame(lines), "规则明细": pd.DataFrame(details)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -316,14 +316,24 @@ def frame_to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "Sheet1") -> byte
     Timestamps keep their UTC offset as text (Excel has no time zones); text that Excel
     would read as a formula (= + - @) is prefixed with an apostrophe.
     """
+    if fmt == "csv":
+        return _safe(df, fmt).to_csv(index=False).encode("utf-8-sig")
+    if fmt == "xlsx":
+        return excel_workbook({sheet: df})
+    raise DomainError(f"不支持的格式：{fmt}（可选 csv 或 xlsx）")
+
+
+def excel_workbook(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """XLSX bytes of several frames, one sheet each (names cut to Excel's 31 characters), safe as frame_to_bytes."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            _safe(frame, "xlsx").to_excel(writer, index=False, sheet_name=name[:31])
+    return buf.getvalue()
+
+
+def _safe(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         out[col] = pd.Series([_export_cell(v, fmt) for v in out[col]], dtype=object, index=out.index)
-    if fmt == "csv":
-        return out.to_csv(index=False).encode("utf-8-sig")
-    if fmt == "xlsx":
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-            out.to_excel(writer, index=False, sheet_name=sheet[:31])
-        return buf.getvalue()
-    raise DomainError(f"不支持的格式：{fmt}（可选 csv 或 xlsx）")
+    return out

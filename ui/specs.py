@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.parking import SPACE_KINDS, SPACE_STATUSES
+from services.staff import LEAVE_TYPES, NO_LEAVE, POSTS
 from services.units import UNIT_KINDS, UNIT_STATUSES
 from services.users import ROLE_CHOICES
 from ui.grid import Column, GridSpec
@@ -294,5 +295,43 @@ FEE_ITEMS = GridSpec(
                options=("（不默认）", "住宅", "商铺", "车库", "办公"), width=130),
         Column("active", "admin.active", "bool", editable=True, width=70),
         Column("note", "admin.note", editable=True, width=160),
+    ),
+)
+
+STAFF = GridSpec(
+    name="staff",
+    search_hint="appraisal.staff_search",
+    export_sheet="员工档案",
+    default_sort="staff_no",
+    columns=(
+        Column("staff_no", "appraisal.staff_no", width=90, pinned=True),
+        Column("name", "appraisal.name", editable=True, required=True, width=100),
+        Column("department", "appraisal.department", "choice", editable=True, required=True, width=110),
+        Column("post", "appraisal.post", "choice", editable=True, required=True, options=POSTS, width=110),
+        Column("hired_on", "appraisal.hired_on", "date", editable=True, required=True, width=120),
+        Column("left_on", "appraisal.left_on", "date", editable=True, width=120),
+        Column("base_salary", "appraisal.base_salary", "money", editable=True, required=True, width=120),
+        Column("active", "appraisal.active", "bool", editable=True, width=80),
+        Column("appraised", "appraisal.appraised", "bool", editable=True, width=90),
+        Column("account", "appraisal.account", width=110, sortable=False),
+    ),
+)
+
+ATTENDANCE = GridSpec(
+    name="attendance",
+    search_hint="appraisal.attendance_search",
+    export_sheet="考勤",
+    default_sort="day",
+    columns=(
+        Column("day", "appraisal.day", "date", width=110, pinned=True),
+        Column("staff_no", "appraisal.staff_no", width=90),
+        Column("name", "appraisal.name", width=90),
+        Column("department", "appraisal.department", width=100, sortable=False),
+        Column("late_minutes", "appraisal.late_minutes", "int", editable=True, width=110),
+        Column("early_minutes", "appraisal.early_minutes", "int", editable=True, width=110),
+        Column("absent", "appraisal.absent", "bool", editable=True, width=80),
+        Column("leave_type", "appraisal.leave_type", "choice", editable=True, options=(NO_LEAVE, *LEAVE_TYPES),
+               width=100),
+        Column("note", "appraisal.note", editable=True, width=200, sortable=False),
     ),
 )

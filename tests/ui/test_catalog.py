@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ui.asset_import import ASSETS
 from ui.i18n import CATALOG
-from ui.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, UNITS, USERS
+from ui.specs import ATTENDANCE, AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, STAFF, UNITS, USERS
 from ui.ticket_import import TICKETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +16,7 @@ def _used_keys() -> set[str]:
     keys = set()
     for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "screens").glob("*.py")]:
         keys |= set(KEY_RE.findall(path.read_text(encoding="utf-8")))
-    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT, SLA_POLICIES):
+    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT, SLA_POLICIES, STAFF, ATTENDANCE):
         keys |= {c.label for c in spec.columns} | {spec.search_hint}
     for wizard in (ASSETS, TICKETS):  # import wizards name their words as data, like the grid specs
         keys |= wizard.label_keys
