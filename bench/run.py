@@ -50,7 +50,7 @@ def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
     floor = median_ms(lambda: AppTest.from_file(str(trivial), default_timeout=60).run())
 
     rows = [("floor: trivial script", floor, 1.0)]
-    for script in ("home", "owners", "tickets", "audit", "admin", "account"):
+    for script in ("home", "owners", "tickets", "fees", "appraisal", "audit", "admin", "account"):
         def run_page(script=script):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
             at.session_state["actor"] = actor
@@ -61,6 +61,34 @@ def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
         run_page()  # warm imports
         ms = median_ms(run_page)
         rows.append((f"/{'' if script == 'home' else script}", ms, ms / floor))
+    return rows
+
+
+def bench_appraisal(tmp: Path) -> list[tuple[str, float, float]]:
+    """Building a month's scorecards on the demo estate (bench_pages built it): every KPI of every person
+    through services/kpi.py, then the month table. Floor: a one-row primary-key query on the same database."""
+    from db.engine import read_session
+    from db.models import Staff
+    from services import appraisal
+    from services.auth import SYSTEM_ACTOR
+    from services.fee_reports import month_labels
+
+    _use_db(f"sqlite:///{tmp / 'small.db'}")
+
+    def floor_query():
+        with read_session() as s:
+            s.get(Staff, 1)
+
+    floor = median_ms(floor_query, runs=9)
+    current, last = month_labels(count=2)
+    appraisal.build_drafts(actor=SYSTEM_ACTOR, period=current)  # creates; the runs below recompute drafts
+    with read_session() as s:
+        people = s.query(Staff).filter(Staff.appraised.is_(True)).count()
+    rows = [("floor: one-row query", floor, 1.0)]
+    ms = median_ms(lambda: appraisal.build_drafts(actor=SYSTEM_ACTOR, period=current), runs=3)
+    rows.append((f"recompute the running month's drafts ({people} staff)", ms, ms / floor))
+    ms = median_ms(lambda: appraisal.month_view(actor=SYSTEM_ACTOR, period=last))
+    rows.append(("month table of an approved month", ms, ms / floor))
     return rows
 
 
@@ -114,6 +142,9 @@ def main() -> int:
         print("Pages, server-side (AppTest, median of 5, demo estate ~800 units)")
         for label, ms, ratio in bench_pages(tmp):
             print(f"  {label:<48} {ms:8.1f} ms  x{ratio:5.1f}")
+        print("Appraisal on the demo estate (SQLite)")
+        for label, ms, ratio in bench_appraisal(tmp):
+            print(f"  {label:<60} {ms:8.1f} ms  x{ratio:7.1f}")
         print("Unit lists at scale (median of 7, SQLite)")
         for label, ms, ratio in bench_lists(tmp):
             print(f"  {label:<60} {ms:8.1f} ms  x{ratio:7.1f}")

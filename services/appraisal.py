@@ -649,7 +649,7 @@ def reopen(*, actor: Actor, card_id: int, version: int, reason: str) -> None:
         row.submitted_at = None
         row.submitted_by = ""
         s.flush()
-        audit.record(s, actor, "reopen", "scorecards", row.id, before,
+        audit.record(s, actor, "reopen_scorecard", "scorecards", row.id, before,
                      {"状态": DRAFT, "原因": text, "第几次重新打开": row.reopen_count})
         uow.commit()
 

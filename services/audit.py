@@ -69,6 +69,11 @@ ACTION_LABELS = {
     "refuse": "驳回",
     "settle": "日结",
     "dun": "催缴",
+    "build": "生成考核表",
+    "submit": "提交",
+    "return": "退回",
+    "withdraw": "撤销记录",
+    "reopen_scorecard": "重新打开考核表",
 }
 
 ENTITY_LABELS = {
@@ -101,6 +106,12 @@ ENTITY_LABELS = {
     "settlements": "日结",
     "dunning_actions": "催缴",
     "settings": "系统设置",
+    "attendance": "考勤",
+    "incidents": "奖惩记录",
+    "incident_types": "奖惩项目",
+    "post_kpis": "岗位考核指标",
+    "appraisal_rules": "奖惩规则",
+    "scorecards": "考核表",
 }
 
 

@@ -264,6 +264,11 @@ def _scorecards(rng: random.Random, months: list[str], ids: dict[str, int], extr
             appraisal.submit(actor=admin, card_id=card_id, version=version + 1)
             approver = manager if department == "客服部" and staff_id != manager.staff_id else admin
             appraisal.approve(actor=approver, card_id=card_id, version=version + 2)
+        with unit_of_work() as uow:  # as it happened: built on the 3rd, submitted that afternoon, approved next day
+            uow.session.execute(update(Scorecard).where(Scorecard.period == month, Scorecard.status == "已审批")
+                                .values(submitted_at=period.last_instant + timedelta(days=3, hours=6),
+                                        approved_at=period.last_instant + timedelta(days=4, hours=10)))
+            uow.commit()
 
 
 def _comment(rng: random.Random, card: appraisal.ScorecardView) -> str:
