@@ -240,6 +240,7 @@ def compute_cards(infos: Sequence[StaffInfo], period: kpi.Period, as_of: datetim
         rules = active_rules_in(s)
         post_kpis = {post: post_kpis_in(s, post) for post in {i.post for i in infos}}
         attendance = attendance_figures(s, ids, period)
+        days = {i.id: attendance_days(s, i.id, period) for i in infos}
         counts = incident_counts(s, ids, period)
         incident_rows = {i.id: [d for d in incidents_of(s, i.id, period) if not d["withdrawn"]] for i in infos}
     cards = {}
@@ -247,7 +248,8 @@ def compute_cards(infos: Sequence[StaffInfo], period: kpi.Period, as_of: datetim
         lines = tuple(_kpi_line(row, figures.value(KPI_CATALOG[row.kpi], row.scope, info.id)) for row in post_kpis[
             info.post])
         att = attendance.get(info.id, AttendanceFigures())
-        att_dict = {**att.as_dict(), "working_days": _working_days(calendar, info, first, last) if first <= last else 0}
+        att_dict = {**att.as_dict(), "working_days": _working_days(calendar, info, first, last) if first <= last else 0,
+                    "days": [_day_snapshot(d) for d in days[info.id].to_dict("records")]}
         results = []
         for rule in rules:
             if rule.post not in ("", info.post):
@@ -281,6 +283,11 @@ def _metric_value(metric: Metric, code: str, info: StaffInfo, lines: Sequence[Kp
     if line is not None:
         return line.value, line.target
     return figures.value(KPI_CATALOG[key], "本人", info.id), None
+
+
+def _day_snapshot(d: dict) -> dict:
+    return {**d, "day": d["day"].isoformat(), "absent": bool(d["absent"]), "late_minutes": int(d["late_minutes"]),
+            "early_minutes": int(d["early_minutes"])}
 
 
 def _incident_snapshot(d: dict) -> dict:
@@ -658,16 +665,17 @@ def reopen(*, actor: Actor, card_id: int, version: int, reason: str) -> None:
 
 
 def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
-    """What stands behind one line of a card, taken at the card's moment: the tickets or revisits behind a
-    ticket KPI, the bills or payments behind a fee KPI, the attendance days, or the incidents."""
+    """What stands behind one line of a card: the attendance days and incidents as the card recorded them; the
+    tickets or revisits behind a ticket KPI and the bills or payments behind a fee KPI, listed as of the card's
+    moment (a record back-dated after approval would show here, never in the card's frozen figures)."""
     card = scorecard(actor=actor, card_id=card_id)
     p = kpi.Period.parse(card.period)
-    if key == "attendance":
-        with read_session() as s:
-            return attendance_days(s, card.staff_id, p)
+    if key == "attendance":  # the days as the card was built (later edits do not move an approved card)
+        return pd.DataFrame(card.attendance.get("days", []),
+                            columns=["day", "late_minutes", "early_minutes", "absent", "leave_type", "note"],
+                            dtype=object)
     if key == "incidents":
-        with read_session() as s:
-            return pd.DataFrame(incidents_of(s, card.staff_id, p), dtype=object)
+        return pd.DataFrame(list(card.incidents), columns=["day", "type", "kind", "note", "recorded_by"], dtype=object)
     line = next((x for x in card.kpis if x.key == key), None)
     kpi_def = KPI_CATALOG.get(key)
     if kpi_def is None:

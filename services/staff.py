@@ -468,8 +468,16 @@ class AttendanceFigures:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def _within_employment() -> list:
+    """Attendance days inside the person's employment: a 离职日期 entered after the month's sheet was generated
+    leaves rows after it, and those days are not the person's working days any more."""
+    return [or_(Staff.hired_on.is_(None), Attendance.day >= Staff.hired_on),
+            or_(Staff.left_on.is_(None), Attendance.day <= Staff.left_on)]
+
+
 def attendance_figures(session, staff_ids: Sequence[int], period: Period) -> dict[int, AttendanceFigures]:
-    """Each person's attendance figures of the month, in one query (inside the caller's session)."""
+    """Each person's attendance figures of the month within their employment, in one query (inside the
+    caller's session)."""
     first, last = _month_days(period)
     if not staff_ids:
         return {}
@@ -481,8 +489,9 @@ def attendance_figures(session, staff_ids: Sequence[int], period: Period) -> dic
         func.sum(case((early, 1), else_=0)), func.sum(Attendance.early_minutes),
         func.sum(case((and_(Attendance.absent.is_(True), Attendance.leave_type == ""), 1), else_=0)),
         func.sum(case((Attendance.leave_type != "", 1), else_=0)),
-    ).where(Attendance.staff_id.in_(list(staff_ids)), Attendance.day >= first, Attendance.day <= last)
-        .group_by(Attendance.staff_id)).all()
+    ).join(Staff, Staff.id == Attendance.staff_id)
+        .where(Attendance.staff_id.in_(list(staff_ids)), Attendance.day >= first, Attendance.day <= last,
+               *_within_employment()).group_by(Attendance.staff_id)).all()
     return {r[0]: AttendanceFigures(*(int(v or 0) for v in r[1:])) for r in rows}
 
 
@@ -490,8 +499,9 @@ def attendance_days(session, staff_id: int, period: Period, *, exceptions_only: 
     """The days behind a person's attendance figures (late, early, absent or on leave)."""
     first, last = _month_days(period)
     stmt = select(Attendance.day, Attendance.late_minutes, Attendance.early_minutes, Attendance.absent,
-                  Attendance.leave_type, Attendance.note).where(
-        Attendance.staff_id == staff_id, Attendance.day >= first, Attendance.day <= last).order_by(Attendance.day)
+                  Attendance.leave_type, Attendance.note).join(Staff, Staff.id == Attendance.staff_id).where(
+        Attendance.staff_id == staff_id, Attendance.day >= first, Attendance.day <= last,
+        *_within_employment()).order_by(Attendance.day)
     if exceptions_only:
         stmt = stmt.where(or_(Attendance.late_minutes > 0, Attendance.early_minutes > 0,
                               Attendance.absent.is_(True), Attendance.leave_type != ""))
