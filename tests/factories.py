@@ -493,3 +493,43 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
 
         Path(path).write_bytes(data)
     return data
+
+
+# --- two transactions at once (concurrency suites; append only) ------------------------------------
+
+import contextlib  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+
+def run_both(fn_a: Callable[[], object], fn_b: Callable[[], object], *, timeout: float = 60) -> list[object]:
+    """Run two calls in threads at once; return each result or the exception it raised."""
+    results: list[object] = [None, None]
+
+    def run(i, fn):
+        try:
+            results[i] = fn()
+        except BaseException as exc:  # returned to the test, which says what it expected
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate((fn_a, fn_b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
+def meet_after(monkeypatch, module, name: str, *, wait: float = 2) -> None:
+    """Make `module.name` wait (up to `wait` s) for the other thread after it returns: both transactions are then
+    past that point at once. Where a lock already serialises them the barrier times out and each goes in turn."""
+    barrier = threading.Barrier(2, timeout=wait)
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        result = real(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(module, name, held)

@@ -13,7 +13,6 @@ bills) serialise what must be serialised. Whatever the interleaving:
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import defaultdict
@@ -29,7 +28,16 @@ from services import cashier, ledger
 from services.auth import Role
 from services.clock import SHANGHAI
 from services.errors import Conflict
-from tests.factories import bulk_units, fee_login, make_bill, make_estate, pin_fee_clock, seed_fee_items
+from tests.factories import (
+    bulk_units,
+    fee_login,
+    make_bill,
+    make_estate,
+    meet_after,
+    pin_fee_clock,
+    run_both,
+    seed_fee_items,
+)
 
 D = Decimal
 CASHIERS = 10
@@ -126,39 +134,6 @@ def test_ten_cashiers_taking_a_hundred_payments_each_at_once(db, monkeypatch):
 # --- two desks at the same moment ------------------------------------------------------------------------
 
 
-def _both(fn_a, fn_b) -> list[object]:
-    """Run two calls in threads; return each result or the exception it raised."""
-    results: list[object] = [None, None]
-
-    def run(i, fn):
-        try:
-            results[i] = fn()
-        except BaseException as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate((fn_a, fn_b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
-def _meet_after(monkeypatch, module, name: str) -> None:
-    """Make `module.name` wait (up to 2 s) for the other thread after it returns: both transactions are then
-    past that point at once. Where a lock already serialises them the barrier times out and each goes in turn."""
-    barrier = threading.Barrier(2, timeout=2)
-    real = getattr(module, name)
-
-    def held(*args, **kwargs):
-        result = real(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait()
-        return result
-
-    monkeypatch.setattr(module, name, held)
-
-
 def test_two_billing_runs_of_one_period_at_once_bill_it_once(db, monkeypatch):
     from services import fees
 
@@ -167,9 +142,9 @@ def test_two_billing_runs_of_one_period_at_once_bill_it_once(db, monkeypatch):
     estate_id, [b1] = make_estate()
     bulk_units(estate_id, b1, 5)
     clerk = fee_login(Role.CLERK, "clerk")
-    _meet_after(monkeypatch, fees, "_plan")  # both have planned the same 5 bills before either writes
-    results = _both(lambda: fees.run_billing(actor=clerk, period="2026-11"),
-                    lambda: fees.run_billing(actor=clerk, period="2026-11"))
+    meet_after(monkeypatch, fees, "_plan")  # both have planned the same 5 bills before either writes
+    results = run_both(lambda: fees.run_billing(actor=clerk, period="2026-11"),
+                       lambda: fees.run_billing(actor=clerk, period="2026-11"))
     done = [r for r in results if isinstance(r, fees.BillingResult)]
     assert all(isinstance(r, (fees.BillingResult, Conflict)) for r in results), results
     # one run made the 5 bills (5 x 196.90 = 984.50); the other made none or was refused
@@ -189,8 +164,8 @@ def test_two_managers_approving_one_void_at_once_reverse_it_once(db, monkeypatch
     boss1, boss2 = fee_login(Role.MANAGER, "boss1"), fee_login(Role.MANAGER, "boss2")
     r = cashier.take_payment(actor=cash, unit_id=unit, amount="150.00", method="现金")
     req = cashier.request_void(actor=cash, payment_id=r.payment_id, reason="收错")
-    results = _both(lambda: cashier.decide(actor=boss1, approval_id=req, approve=True),
-                    lambda: cashier.decide(actor=boss2, approval_id=req, approve=True))
+    results = run_both(lambda: cashier.decide(actor=boss1, approval_id=req, approve=True),
+                       lambda: cashier.decide(actor=boss2, approval_id=req, approve=True))
     assert sorted(type(x).__name__ for x in results) == ["Conflict", "NoneType"], results
     with read_session() as s:
         b = s.get(Bill, bill)
@@ -205,8 +180,8 @@ def test_two_cashiers_paying_one_picked_bill_at_once_never_overpay_it(db, monkey
     [unit] = bulk_units(estate_id, b1, 1)
     bill = make_bill(unit, items["WY-ZZ"], "2026-10", "100.00")
     a, b = fee_login(Role.CASHIER, "cash_a"), fee_login(Role.CASHIER, "cash_b")
-    _meet_after(monkeypatch, cashier, "_unit_label")  # both reach the bill lock together
-    results = _both(
+    meet_after(monkeypatch, cashier, "_unit_label")  # both reach the bill lock together
+    results = run_both(
         lambda: cashier.take_payment(actor=a, unit_id=unit, amount="100.00", method="现金", bill_ids=[bill]),
         lambda: cashier.take_payment(actor=b, unit_id=unit, amount="100.00", method="微信", bill_ids=[bill]))
     assert sorted(type(x).__name__ for x in results) == ["Receipt", "ValidationError"], results
