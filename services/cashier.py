@@ -8,7 +8,9 @@ Invariants:
 - a posted payment is never edited or deleted; voiding 作废, waiving 减免 and cancelling a bill 取消账单
   are requests a manager other than the requester approves; a void keeps the receipt number and
   takes the payment's money off every bill it reached;
-- a cashier settles only their own day 日结; once settled, that day takes no more payments.
+- a cashier settles only their own day 日结; once settled, that day takes no more payments. A payment and the
+  confirmation of its day take turns on the cashier-day lock (`_lock_cashier_day`), and the confirmed sheet is
+  read inside the confirming transaction, so no payment of a settled day is missing from its sheet.
 """
 
 from __future__ import annotations
@@ -159,6 +161,16 @@ def _settled(session, user_id: int | None, day: date) -> bool:
                                                       Settlement.day == day)) is not None
 
 
+def _lock_cashier_day(session, user_id: int, day: date) -> None:
+    """Take the row lock of one cashier's day (a counter row, created on first use) until the transaction ends.
+
+    Every write that counts in a 日结 sheet (a payment, a refund paid out) and the confirmation of that sheet take
+    it first, before any other read, so they take turns: a payment either lands before the sheet is read inside the
+    confirming transaction (and is on it), or after the day is locked (and is refused). On MariaDB the snapshot of
+    the transaction is then taken after the lock, so it sees every write that went before."""
+    advance(session, f"settle-day:{user_id}:{day.isoformat()}", 0)
+
+
 def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bill_ids: Sequence[int] | None = None,
                  note: str = "") -> Receipt:
     """Post a payment for a unit with its receipt number; oldest bills first unless bills are picked."""
@@ -177,9 +189,12 @@ def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bil
     now = utcnow()
     with unit_of_work() as uow:
         s = uow.session
+        today = to_local(now).date()
+        if actor.user_id is not None:
+            _lock_cashier_day(s, actor.user_id, today)
+            if _settled(s, actor.user_id, today):
+                raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
         _unit_label(s, unit_id)
-        if _settled(s, actor.user_id, to_local(now).date()):
-            raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
         bills = ledger.open_bills(s, household)
         if bill_ids is not None:
             wanted = list(dict.fromkeys(bill_ids))
@@ -479,19 +494,24 @@ def settlement_sheet(*, actor: Actor, day: date, cashier_user_id: int | None = N
     if user_id is None:
         raise ValidationError({"收费员": "请选择收费员"})
     with read_session() as s:
-        done = s.scalar(select(Settlement).where(Settlement.cashier_user_id == user_id, Settlement.day == day))
-        if done is not None:
-            return SettlementSheet(user_id, done.cashier_name, day,
-                                   {k: Decimal(v) for k, v in json.loads(done.totals_json).items()}, done.total,
-                                   tuple(filter(None, done.receipts.split(","))),
-                                   tuple(filter(None, done.voided_receipts.split(","))), done.cash_expected, True,
-                                   done.cash_handed, done.discrepancy, done.note, done.received_by,
-                                   to_local(done.confirmed_at))
-        name = s.scalar(select(User.display_name).where(User.id == user_id)) or ""
-        start, end = _day_bounds(day)
-        payments = s.execute(select(Payment.receipt_no, Payment.method, Payment.amount, Payment.status)
-                             .where(Payment.cashier_user_id == user_id, Payment.received_at >= start,
-                                    Payment.received_at < end).order_by(Payment.receipt_no)).all()
+        return _day_sheet(s, user_id, day)
+
+
+def _day_sheet(session, user_id: int, day: date) -> SettlementSheet:
+    """The sheet of one cashier's day as the session sees it: the confirmed snapshot, or the live figures."""
+    done = session.scalar(select(Settlement).where(Settlement.cashier_user_id == user_id, Settlement.day == day))
+    if done is not None:
+        return SettlementSheet(user_id, done.cashier_name, day,
+                               {k: Decimal(v) for k, v in json.loads(done.totals_json).items()}, done.total,
+                               tuple(filter(None, done.receipts.split(","))),
+                               tuple(filter(None, done.voided_receipts.split(","))), done.cash_expected, True,
+                               done.cash_handed, done.discrepancy, done.note, done.received_by,
+                               to_local(done.confirmed_at))
+    name = session.scalar(select(User.display_name).where(User.id == user_id)) or ""
+    start, end = _day_bounds(day)
+    payments = session.execute(select(Payment.receipt_no, Payment.method, Payment.amount, Payment.status)
+                               .where(Payment.cashier_user_id == user_id, Payment.received_at >= start,
+                                      Payment.received_at < end).order_by(Payment.receipt_no)).all()
     totals = {m: ledger.ZERO for m in METHODS}
     for p in payments:
         if p.status != "已作废":
@@ -523,14 +543,15 @@ def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: st
     if errors:
         raise ValidationError(errors)
     handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
-    sheet = settlement_sheet(actor=actor, day=day)
-    if sheet.confirmed:
-        raise Conflict(f"{day} 已日结，不能重复日结")
-    discrepancy = handed - sheet.cash_expected
-    if discrepancy != 0 and not note:
-        raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})
     with unit_of_work() as uow:
         s = uow.session
+        _lock_cashier_day(s, actor.user_id, day)  # first: payments of this day wait, or have committed
+        sheet = _day_sheet(s, actor.user_id, day)
+        if sheet.confirmed:
+            raise Conflict(f"{day} 已日结，不能重复日结")
+        discrepancy = handed - sheet.cash_expected
+        if discrepancy != 0 and not note:
+            raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})
         row = Settlement(cashier_user_id=actor.user_id, cashier_name=actor.display_name, day=day,
                          totals_json=json.dumps({k: str(v) for k, v in sheet.totals.items()}, ensure_ascii=False),
                          total=sheet.total, receipt_count=len(sheet.receipts), receipts=",".join(sheet.receipts),
