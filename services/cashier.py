@@ -1,5 +1,9 @@
 """The cashier counter 收银台: accounts, payments with receipts, approvals (void, waiver, cancel), 日结.
 
+An account 户 is a unit's ("U<unit id>") or, for a parking lease without a unit, the lease's own ("L<lease id>");
+every function taking `unit_id` also takes `household` instead. A lease account's receipts name the parking space
+and plate where a unit's name the unit.
+
 Invariants:
 - a payment and its receipt number (SJ2026-000123: series per calendar year) are written in one
   transaction; the number comes from a locked counter, so numbers are unique and without gaps;
@@ -33,7 +37,10 @@ from db.models import (
     CreditEntry,
     Estate,
     FeeItem,
+    ParkingLease,
+    ParkingSpace,
     Payment,
+    Person,
     Settlement,
     Unit,
     User,
@@ -53,7 +60,60 @@ APPROVAL_KINDS = ("作废收据", "减免", "取消账单")
 
 
 def household_of_unit(unit_id: int) -> str:
-    return f"U{unit_id}"
+    return ledger.unit_household(unit_id)
+
+
+def _household_key(unit_id: int | None, household: str | None) -> str:
+    """The account a call is about: `household` ("U<unit id>" / "L<lease id>"), or the unit's account."""
+    if (unit_id is None) == (household is None):
+        raise ValidationError({"户号": "请指定房屋或车位租约（二者选一）"})
+    if household is None:
+        return household_of_unit(unit_id)
+    kind, number = ledger.parse_household(household)
+    return f"{kind}{number}"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who an account belongs to: a unit, or a parking lease without a unit."""
+
+    household: str
+    label: str  # "翠湖花园 1-1-101", or "翠湖花园 B1-021（粤B12345）" for a lease
+    place: str  # 房屋 / 车位 (how documents name the label)
+    unit_id: int | None
+    lease_id: int | None
+    payer_name: str = ""  # a lease's lessee
+
+
+def _holder(session, household: str) -> Holder:
+    kind, number = ledger.parse_household(household)
+    if kind == ledger.UNIT:
+        return Holder(household, _unit_label(session, number), "房屋", number, None)
+    row = session.execute(select(Estate.name, ParkingSpace.number, ParkingLease.plate, Person.name,
+                                 ParkingLease.unit_id)
+                          .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+                          .join(Estate, Estate.id == ParkingSpace.estate_id)
+                          .join(Person, Person.id == ParkingLease.person_id)
+                          .where(ParkingLease.id == number)).first()
+    if row is None:
+        raise NotFound("没有这份车位租约")
+    estate, space, plate, person, unit_id = row
+    return Holder(household, f"{estate} {space}" + (f"（{plate}）" if plate else ""), "车位", unit_id, number,
+                  person)
+
+
+def _holder_labels(session, households: set[str]) -> dict[str, str]:
+    """The label of each account ("小区 楼栋-单元-房号", or "小区 车位号（车牌）"), in two queries."""
+    units = {int(h[1:]) for h in households if h and h[0] == ledger.UNIT and h[1:].isdigit()}
+    leases = {int(h[1:]) for h in households if h and h[0] == ledger.LEASE and h[1:].isdigit()}
+    labels = {household_of_unit(uid): label for uid, label in _unit_labels(session, units).items()}
+    if leases:
+        for lease_id, estate, space, plate in session.execute(
+                select(ParkingLease.id, Estate.name, ParkingSpace.number, ParkingLease.plate)
+                .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+                .join(Estate, Estate.id == ParkingSpace.estate_id).where(ParkingLease.id.in_(sorted(leases)))):
+            labels[ledger.lease_household(lease_id)] = f"{estate} {space}" + (f"（{plate}）" if plate else "")
+    return labels
 
 
 @dataclass(frozen=True)
@@ -74,11 +134,13 @@ class BillLine:
 class Account:
     household: str
     unit_id: int | None
-    unit_code: str
+    unit_code: str  # the holder's label: the unit code, or the parking space and plate of a lease
     payer_name: str
     bills: tuple[BillLine, ...]
     owed: Decimal
     credit: Decimal
+    lease_id: int | None = None  # set for the account of a parking lease without a unit
+    place: str = "房屋"  # 房屋 / 车位
 
 
 def _unit_label(session, unit_id: int) -> str:
@@ -98,12 +160,13 @@ def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
     return {bid: kind for bid, kind in rows}
 
 
-def account(*, actor: Actor, unit_id: int) -> Account:
-    """Everything a unit owes, by item and month, oldest first, with its prepaid credit."""
+def account(*, actor: Actor, unit_id: int | None = None, household: str | None = None) -> Account:
+    """Everything an account owes, by item and month, oldest first, with its prepaid credit: a unit's account
+    (`unit_id`, or household "U<id>"), or the account "L<id>" of a parking lease without a unit."""
     require(actor, "fees.view")
-    household = household_of_unit(unit_id)
+    household = _household_key(unit_id, household)
     with read_session() as s:
-        code = _unit_label(s, unit_id)
+        holder = _holder(s, household)
         rows = s.execute(select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
                          .where(Bill.household == household, Bill.status.in_(ledger.OPEN_STATUSES))
                          .order_by(*ledger.OLDEST_FIRST)).all()
@@ -113,9 +176,10 @@ def account(*, actor: Actor, unit_id: int) -> Account:
         payer = next((b.payer_name for b, _ in rows if b.payer_name), "")
         if not payer:
             payer = s.scalar(select(Bill.payer_name).where(Bill.household == household, Bill.payer_name != "")
-                             .order_by(Bill.id.desc()).limit(1)) or ""
+                             .order_by(Bill.id.desc()).limit(1)) or holder.payer_name
         credit = ledger.credit_balances(s, [household]).get(household, ledger.ZERO)
-    return Account(household, unit_id, code, payer, lines, sum((b.outstanding for b in lines), ledger.ZERO), credit)
+    return Account(household, holder.unit_id if holder.lease_id is None else None, holder.label, payer, lines,
+                   sum((b.outstanding for b in lines), ledger.ZERO), credit, holder.lease_id, holder.place)
 
 
 @dataclass(frozen=True)
@@ -141,6 +205,7 @@ class Receipt:
     status: str
     void_reason: str
     note: str
+    place: str = "房屋"  # what unit_code names: 房屋, or 车位 for a lease account
 
 
 def parse_amount(raw: object, label: str = "金额") -> Decimal:
@@ -171,10 +236,11 @@ def _lock_cashier_day(session, user_id: int, day: date) -> None:
     advance(session, f"settle-day:{user_id}:{day.isoformat()}", 0)
 
 
-def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bill_ids: Sequence[int] | None = None,
-                 note: str = "") -> Receipt:
-    """Post a payment for a unit with its receipt number; oldest bills first unless bills are picked."""
+def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | None = None, amount: object,
+                 method: str, bill_ids: Sequence[int] | None = None, note: str = "") -> Receipt:
+    """Post a payment for a unit (or a lease account) with its receipt number; oldest bills first unless picked."""
     require(actor, "fees.collect")
+    household = _household_key(unit_id, household)
     value = parse_amount(amount)
     errors = {}
     if method not in METHODS:
@@ -185,7 +251,6 @@ def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bil
         errors["备注"] = str(exc)
     if errors:
         raise ValidationError(errors)
-    household = household_of_unit(unit_id)
     now = utcnow()
     with unit_of_work() as uow:
         s = uow.session
@@ -194,7 +259,7 @@ def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bil
             _lock_cashier_day(s, actor.user_id, today)
             if _settled(s, actor.user_id, today):
                 raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
-        _unit_label(s, unit_id)
+        holder = _holder(s, household)
         bills = ledger.open_bills(s, household)
         if bill_ids is not None:
             wanted = list(dict.fromkeys(bill_ids))
@@ -204,12 +269,13 @@ def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bil
                 states = dict(s.execute(select(Bill.id, Bill.status).where(Bill.id.in_(missing))).all())
                 if any(states.get(i) == ledger.CANCELLED for i in missing):
                     raise ValidationError({"账单": "所选账单已取消，不能收款"})
-                raise ValidationError({"账单": "所选账单已结清或不属于这套房屋，请刷新后重选"})
+                whose = "这套房屋" if holder.lease_id is None else "这份车位租约"
+                raise ValidationError({"账单": f"所选账单已结清或不属于{whose}，请刷新后重选"})
             bills = [by_id[i] for i in wanted]
-        payer = next((b.payer_name for b in bills if b.payer_name), "")
+        payer = next((b.payer_name for b in bills if b.payer_name), "") or holder.payer_name
         number = advance(s, f"receipt:{RECEIPT_PREFIX}{to_local(now).year}")
         payment = Payment(receipt_no=f"{RECEIPT_PREFIX}{to_local(now).year}-{number:06d}", household=household,
-                          unit_id=unit_id, payer_name=payer, method=method, amount=value, received_at=now,
+                          unit_id=holder.unit_id if holder.lease_id is None else None, payer_name=payer, method=method, amount=value, received_at=now,
                           cashier_user_id=actor.user_id, cashier_name=actor.display_name, note=note)
         s.add(payment)
         s.flush()
@@ -220,7 +286,7 @@ def take_payment(*, actor: Actor, unit_id: int, amount: object, method: str, bil
             payment.credit_added = credit
         s.flush()
         audit.record(s, actor, "collect", "payments", payment.id, None,
-                     {"receipt_no": payment.receipt_no, "unit_id": unit_id, "amount": value, "method": method,
+                     {"receipt_no": payment.receipt_no, "household": household, "amount": value, "method": method,
                       "bills": {b.id: g for b, g in given}, "credit_added": credit})
         payment_id = payment.id
         uow.commit()
@@ -238,11 +304,11 @@ def receipt(*, actor: Actor, payment_id: int) -> Receipt:
                          .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
                          .where(Allocation.payment_id == p.id, Allocation.via == "收款")
                          .order_by(Bill.due_on, Bill.period, Bill.fee_item_id)).all()
-        code = _unit_label(s, p.unit_id) if p.unit_id else p.household
-        return Receipt(p.id, p.version, p.receipt_no, p.received_at, p.payer_name, code, p.method, p.amount,
+        holder = _holder(s, p.household)
+        return Receipt(p.id, p.version, p.receipt_no, p.received_at, p.payer_name, holder.label, p.method, p.amount,
                        p.credit_added,
                        tuple(ReceiptLine(name, period, amount) for name, period, amount, _ in rows),
-                       p.cashier_name, p.status, p.void_reason, p.note)
+                       p.cashier_name, p.status, p.void_reason, p.note, holder.place)
 
 
 # --- approvals: void 作废, waiver 减免, cancel 取消账单 ---------------------------------------------------
@@ -395,7 +461,7 @@ def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int
     """Requests for the manager's queue (or the history, or one requester's own), newest first."""
     require(actor, "fees.view")
     with read_session() as s:
-        stmt = (select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Payment.unit_id, Bill.unit_id)
+        stmt = (select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Payment.household, Bill.household)
                 .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
                 .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
                 .where(Approval.status == status if status else True)
@@ -403,13 +469,13 @@ def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int
         if requested_by is not None:
             stmt = stmt.where(Approval.requested_by == requested_by)
         rows = s.execute(stmt).all()
-        labels = _unit_labels(s, {pu or bu for *_, pu, bu in rows if pu or bu})
+        labels = _holder_labels(s, {ph or bh for *_, ph, bh in rows if ph or bh})
         return [{"id": a.id, "kind": a.kind, "receipt_no": no or "", "bill": f"{item} {period}" if item else "",
-                 "unit": labels.get(pu or bu, ""), "amount": a.amount, "reason": a.reason,
+                 "unit": labels.get(ph or bh, ""), "amount": a.amount, "reason": a.reason,
                  "requester": a.requester_name, "requested_at": to_local(a.requested_at), "status": a.status,
                  "decider": a.decider_name, "decision_note": a.decision_note,
                  "decided_at": to_local(a.decided_at) if a.decided_at else None,
-                 "requested_by": a.requested_by} for a, no, period, item, pu, bu in rows]
+                 "requested_by": a.requested_by} for a, no, period, item, ph, bh in rows]
 
 
 def _unit_labels(session, unit_ids: set[int]) -> dict[int, str]:
@@ -434,13 +500,15 @@ class ReceiptRow:
     void_pending: bool  # a void request waits for a manager
 
 
-def unit_receipts(*, actor: Actor, unit_id: int, limit: int = 20) -> list[ReceiptRow]:
-    """A unit's latest receipts (valid and voided), newest first, for reprint and void requests."""
+def unit_receipts(*, actor: Actor, unit_id: int | None = None, household: str | None = None,
+                  limit: int = 20) -> list[ReceiptRow]:
+    """An account's latest receipts (valid and voided), newest first, for reprint and void requests."""
     require(actor, "fees.view")
+    household = _household_key(unit_id, household)
     with read_session() as s:
         payments = s.execute(select(Payment.id, Payment.receipt_no, Payment.received_at, Payment.amount,
                                     Payment.method, Payment.cashier_name, Payment.status)
-                             .where(Payment.unit_id == unit_id)
+                             .where(Payment.household == household)
                              .order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)).all()
         ids = [p.id for p in payments]
         pending = set(s.scalars(select(Approval.payment_id).where(Approval.payment_id.in_(ids),

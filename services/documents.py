@@ -154,7 +154,7 @@ class ReceiptDoc:
     receipt_no: str
     issued_at: datetime  # aware; printed in Asia/Shanghai
     payer: str
-    unit_code: str  # e.g. "翠苑 1-1-101"
+    unit_code: str  # e.g. "翠苑 1-1-101", or "翠苑 B1-021（粤B12345）" for a parking lease without a unit
     lines: tuple[ReceiptLine, ...]
     credit_added: Decimal  # part of the money kept as 预存
     credit_used: Decimal  # 预存 spent on these lines
@@ -163,6 +163,7 @@ class ReceiptDoc:
     cashier: str
     voided: bool = False
     void_reason: str = ""
+    place: str = "房屋"  # the word before unit_code: 房屋, or 车位 for a lease account
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -527,7 +528,7 @@ def _receipt_header(pdf: FPDF, doc: ReceiptDoc, issued: datetime) -> None:
     _cell(pdf, _R_W - _R_M - 52, 17, 12, 7, "No.", size=10, color=_RED, align="R")
     _cell(pdf, _R_W - _R_M - 40, 17, 40, 7, doc.receipt_no, size=12, bold=True, color=_RED, align="L")
     _cell(pdf, _R_M, 29, 80, 6.5, f"交款人：{doc.payer}", size=10, min_size=8)
-    _cell(pdf, _R_M + 80, 29, 56, 6.5, f"房屋：{doc.unit_code}", size=10, min_size=8)
+    _cell(pdf, _R_M + 80, 29, 56, 6.5, f"{doc.place}：{doc.unit_code}", size=10, min_size=8)
     _cell(pdf, _R_W - _R_M - 50, 29, 50, 6.5, f"收款时间：{issued:%Y-%m-%d %H:%M}", size=10, align="R")
 
 

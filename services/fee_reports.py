@@ -191,14 +191,13 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
     require(actor, "fees.view")
     p = _period(period)
     as_of = as_of or default_as_of(p)
-    in_estate = [Unit.estate_id == estate_id] if estate_id is not None else []
     live_allocs = (select(Allocation.bill_id, Allocation.via, Allocation.at, _cents(Allocation.amount).label("cents"))
                    .join(Payment, Payment.id == Allocation.payment_id)
                    .where(Payment.status != VOIDED, Allocation.voided.is_(False))).subquery()
     with read_session() as s:
         def bills(*columns):
             stmt = select(*columns).where(Bill.period == p.label, Bill.status != CANCELLED)
-            return stmt.join(Unit, Unit.id == Bill.unit_id).where(*in_estate) if estate_id is not None else stmt
+            return stmt.where(_bill_in(s, estate_id)) if estate_id is not None else stmt
 
         billed = {i: (a, w) for i, a, w in s.execute(
             bills(Bill.fee_item_id, func.sum(_cents(Bill.amount)), func.sum(_cents(Bill.waived)))
@@ -218,13 +217,13 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                          .join(live_allocs, live_allocs.c.bill_id == Bill.id)
                          .where(live_allocs.c.via == "收款", live_allocs.c.at >= p.start, live_allocs.c.at < p.end))
         if estate_id is not None:
-            received_stmt = received_stmt.join(Unit, Unit.id == Bill.unit_id).where(*in_estate)
+            received_stmt = received_stmt.where(_bill_in(s, estate_id))
         received_by_item = dict(s.execute(received_stmt.group_by(Bill.fee_item_id)).all())
         names = dict(s.execute(select(FeeItem.id, FeeItem.name)).all())
 
         def payments(*columns):
             stmt = select(*columns)
-            return stmt.join(Unit, Unit.id == Payment.unit_id).where(*in_estate) if estate_id is not None else stmt
+            return stmt.where(_payment_in(s, estate_id)) if estate_id is not None else stmt
 
         received = s.scalar(payments(func.sum(_cents(Payment.amount)))
                             .where(Payment.status != VOIDED, Payment.received_at >= p.start,
@@ -232,7 +231,7 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
         credit = (select(func.sum(_cents(CreditEntry.amount))).join(Payment, Payment.id == CreditEntry.payment_id)
                   .where(CreditEntry.voided.is_(False)))
         if estate_id is not None:
-            credit = credit.join(Unit, Unit.id == Payment.unit_id).where(*in_estate)
+            credit = credit.where(_payment_in(s, estate_id))
         opening = s.scalar(credit.where(CreditEntry.at < p.start))
         added = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.amount > 0))
         used = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.amount < 0))
@@ -250,6 +249,15 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
     return Reconciliation(p.label, as_of, pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS)),
                           _yuan(received), _yuan(opening_c), _yuan(added_c), _yuan(used_c),
                           _yuan(opening_c + added_c - used_c))
+
+
+def _bill_in(session, estate_id: int):
+    """The estate's bills: its units', and those of the leases without a unit of its parking spaces."""
+    return kpi.in_estate(session, estate_id, unit_id=Bill.unit_id, household=Bill.household)
+
+
+def _payment_in(session, estate_id: int):
+    return kpi.in_estate(session, estate_id, unit_id=Payment.unit_id, household=Payment.household)
 
 
 # --- collection-rate report 收缴率 ---------------------------------------------------------------------

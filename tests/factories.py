@@ -408,7 +408,7 @@ def make_unit_fee(unit_id: int, fee_item_id: int, action: str, start_on: date, e
 
 
 def make_lease(estate_id: int, unit_id: int | None, start_on: date, end_on: date, monthly_fee: str, *,
-               number: str = "B1-001", person: str = "王车主", status: str = "有效") -> int:
+               number: str = "B1-001", person: str = "王车主", status: str = "有效", plate: str = "粤B12345") -> int:
     """A parking space (已租) with one lease to a new person, written directly; returns the lease id."""
     from db.models import ParkingLease
 
@@ -418,7 +418,7 @@ def make_lease(estate_id: int, unit_id: int | None, start_on: date, end_on: date
         p = Person(name=person, mobile="13900001111")
         s.add(p)
         s.flush()
-        lease = ParkingLease(space_id=space_id, person_id=p.id, unit_id=unit_id, plate="粤B12345", start_on=start_on,
+        lease = ParkingLease(space_id=space_id, person_id=p.id, unit_id=unit_id, plate=plate, start_on=start_on,
                              end_on=end_on, monthly_fee=Decimal(monthly_fee), status=status)
         s.add(lease)
         s.flush()

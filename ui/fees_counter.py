@@ -89,7 +89,7 @@ def receipt_doc(r: Receipt, company: str) -> documents.ReceiptDoc:
         company=company, receipt_no=r.receipt_no, issued_at=r.received_at, payer=r.payer_name,
         unit_code=r.unit_code, lines=tuple(documents.ReceiptLine(x.item, x.period, x.amount) for x in r.lines),
         credit_added=r.credit_added, credit_used=Decimal("0.00"), total=r.amount, method=r.method,
-        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason,
+        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason, place=r.place,
     )
 
 

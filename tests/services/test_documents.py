@@ -305,6 +305,14 @@ def test_receipt_pdf_shows_company_number_lines_total_capitals_and_cashier(cjk_f
     assert "预存" not in page
 
 
+def test_a_lease_receipt_names_the_parking_space_instead_of_a_unit(cjk_font):
+    (page,) = _pages(receipt_pdf(_receipt(place="车位", unit_code="翠苑 B1-021（粤B12345）")))
+    assert "车位：翠苑B1-021（粤B12345）" in page
+    assert "房屋：" not in page
+    (unit_page,) = _pages(receipt_pdf(_receipt()))
+    assert "房屋：翠苑1-1-101" in unit_page
+
+
 def test_receipt_pdf_prints_the_time_in_shanghai(cjk_font):
     late = _receipt(issued_at=datetime(2026, 12, 31, 17, 59, tzinfo=UTC))
     (page,) = _pages(receipt_pdf(late))
