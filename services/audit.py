@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "approve": "批准",
     "refuse": "驳回",
     "settle": "日结",
+    "refund_payout": "退款付款",
     "dun": "催缴",
 }
 
@@ -97,6 +98,7 @@ ENTITY_LABELS = {
     "billing_runs": "计费",
     "bills": "应收账单",
     "payments": "收款收据",
+    "refunds": "退款单",
     "approvals": "审批",
     "settlements": "日结",
     "dunning_actions": "催缴",

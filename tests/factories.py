@@ -362,15 +362,15 @@ class FeeClock:
 
 
 def pin_fee_clock(monkeypatch, now: datetime) -> FeeClock:
-    """Pin `utcnow` in the fee services (cashier, fees, arrears, kpi) and in services.clock (local_today).
+    """Pin `utcnow` in the fee services (cashier, refunds, fees, arrears, kpi) and in services.clock (local_today).
 
     Payments, allocations, voids, billing runs and dunning rows then carry the moments the test chooses,
     through the real services (no rows written behind their back).
     """
-    from services import arrears, cashier, clock, fees, kpi
+    from services import arrears, cashier, clock, fees, kpi, refunds
 
     c = FeeClock(now)
-    for module in (arrears, cashier, clock, fees, kpi):
+    for module in (arrears, cashier, clock, fees, kpi, refunds):
         monkeypatch.setattr(module, "utcnow", c)
     return c
 

@@ -264,7 +264,7 @@ def test_a_payment_taken_while_its_day_is_being_settled_is_on_the_locked_sheet_o
     cashier.take_payment(actor=cash, unit_id=unit, amount="100.00", method="现金")
 
     held, other_done = threading.Event(), threading.Event()
-    hook = "_day_sheet" if first == "settlement" else "_settled"
+    hook = "_day_sheet" if first == "settlement" else "day_settled"
     real = getattr(cashier, hook)
 
     def hold(*args, **kwargs):
