@@ -196,6 +196,7 @@ class RefundRow:
     approver: str
     paid_by: str
     paid_at: datetime | None
+    decided_at: datetime | None = None  # when the request was granted or refused
 
 
 def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str | None = None,
@@ -210,7 +211,8 @@ def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str 
         return [RefundRow(a.id, r.id if r else None, r.refund_no if r else "", a.amount, a.method or "",
                           a.payee_name or "", a.reason, r.status if r else a.status, a.requester_name,
                           to_local(a.requested_at), a.decider_name, r.paid_by_name if r else "",
-                          to_local(r.paid_at) if r and r.paid_at else None) for a, r in rows]
+                          to_local(r.paid_at) if r and r.paid_at else None,
+                          to_local(a.decided_at) if a.decided_at else None) for a, r in rows]
 
 
 def pending_household_refund(session, household: str) -> int | None:
