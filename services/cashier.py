@@ -647,24 +647,27 @@ def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: st
         raise ValidationError({"收费员": "命令行不能日结"})
     if day > local_today():
         raise ValidationError({"日期": "不能为将来的日期日结"})
-    errors: dict[str, str] = {}
-    parsed: dict[str, object] = {}
-    for label, parse in (("交款现金", lambda: parse_hundredths(cash_handed, min_value=Decimal(0), max_value=MAX_PAYMENT)),
-                         ("差异说明", lambda: parse_text(note, max_len=500)),
-                         ("接收人", lambda: parse_text(received_by, max_len=32))):
-        try:
-            parsed[label] = parse()
-        except FieldError as exc:
-            errors[label] = str(exc)
-    if errors:
-        raise ValidationError(errors)
-    handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
     with unit_of_work() as uow:
         s = uow.session
         lock_cashier_day(s, actor.user_id, day)  # first: payments of this day wait, or have committed
         sheet = _day_sheet(s, actor.user_id, day)
         if sheet.confirmed:
             raise Conflict(f"{day} 已日结，不能重复日结")
+        # cash handed over is never negative, except when the day's cash refunds exceed its cash receipts: then the
+        # clerk makes the cashier's float whole again: a negative amount, down to the (negative) cash expected
+        floor = min(Decimal("0.00"), sheet.cash_expected)
+        errors: dict[str, str] = {}
+        parsed: dict[str, object] = {}
+        for label, parse in (("交款现金", lambda: parse_hundredths(cash_handed, min_value=floor, max_value=MAX_PAYMENT)),
+                             ("差异说明", lambda: parse_text(note, max_len=500)),
+                             ("接收人", lambda: parse_text(received_by, max_len=32))):
+            try:
+                parsed[label] = parse()
+            except FieldError as exc:
+                errors[label] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+        handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
         discrepancy = handed - sheet.cash_expected
         if discrepancy != 0 and not note:
             raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})

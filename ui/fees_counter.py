@@ -272,8 +272,9 @@ def _bills(actor: Actor, acct: Account) -> None:
     labels = {"item": t("fees.counter_item"), "period": t("fees.counter_period"),
               "amount": t("fees.counter_amount"), "waived": t("fees.counter_waived"),
               "paid": t("fees.counter_paid"), "outstanding": t("fees.counter_outstanding"),
-              "due_on": t("fees.counter_due_on"), "status": t("fees.counter_status"),
-              "pending": t("fees.counter_pending")}
+              "due_on": t("fees.counter_due_on"), "status": t("fees.counter_status")}
+    if any(b.pending for b in acct.bills):  # the column only when a request waits
+        labels["pending"] = t("fees.counter_pending")
     money_table(df, labels, money=("amount", "waived", "paid", "outstanding"), total_row=True,
                 height=min(38 + 35 * len(df), 420), key=f"fees:counter:bills:{acct.household}:{_generation()}")
     if not can(actor, "fees.request"):
@@ -309,7 +310,7 @@ def _payment_form(acct: Account) -> None:
         raw = c2.text_input(t("fees.counter_amount_input"), value=prefill, max_chars=14,
                             key=f"fees:counter:amount:{acct.household}:{gen}:{','.join(map(str, picked))}",
                             help=t("fees.counter_amount_help"))
-        c3, c4, c5 = st.columns([3, 2, 1], vertical_alignment="bottom")
+        c3, c4, c5 = st.columns([4, 3, 2], vertical_alignment="bottom")
         method = c3.radio(t("fees.counter_method"), cashier.METHODS, horizontal=True, key="fees:counter:method")
         note = c4.text_input(t("fees.counter_note"), max_chars=200, key=f"fees:counter:note:{acct.household}:{gen}")
         take = c5.button(t("fees.counter_take_button"), type="primary", key="fees:counter:take", width="stretch",
@@ -402,8 +403,7 @@ def _refunds(actor: Actor, acct: Account, rows: list[refunds.RefundRow]) -> None
     money_table(df, {"refund_no": t("fees.refund_no"), "status": t("fees.counter_status"),
                      "amount": t("fees.refund_amount"), "method": t("fees.refund_method"),
                      "payee": t("fees.refund_payee"), "requester": t("fees.approval_requester"),
-                     "at": t("fees.approval_at"), "approver": t("fees.approval_decider"),
-                     "paid_by": t("fees.refund_paid_by"), "paid_at": t("fees.refund_paid_at")},
+                     "approver": t("fees.approval_decider"), "paid_at": t("fees.refund_paid_at")},
                 money=("amount",), height=min(38 + 35 * len(df), 250),
                 key=f"fees:counter:refunds:{acct.household}:{_generation()}")
     granted = {r.refund_id: r for r in rows if r.refund_id is not None}
@@ -690,11 +690,14 @@ def _settle_form(actor: Actor, sheet: SettlementSheet) -> None:
                              max_chars=14, key=f"fees:settle:cash:{day}:{gen}")
         received_by = c2.text_input(t("fees.settle_received_by"), max_chars=32, key=f"fees:settle:by:{day}:{gen}",
                                     placeholder=t("fees.settle_received_by_placeholder"))
+        if sheet.cash_expected < 0:
+            st.caption(t("fees.settle_negative_cash", amount=fmt.money(-sheet.cash_expected)))
         note = st.text_area(t("fees.settle_note"), max_chars=500, key=f"fees:settle:note:{day}:{gen}",
                             placeholder=t("fees.settle_note_placeholder"), height=80)
         if st.button(t("fees.settle_button"), type="primary", key="fees:settle:go", icon=":material/lock:"):
             try:
-                handed = parse_hundredths(cash, min_value=Decimal(0), max_value=cashier.MAX_PAYMENT)
+                handed = parse_hundredths(cash, min_value=min(Decimal(0), sheet.cash_expected),
+                                          max_value=cashier.MAX_PAYMENT)
             except FieldError as exc:
                 st.error(f"{t('fees.settle_cash_handed')}：{exc}")
                 return

@@ -797,6 +797,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "fees.settle_confirm": ("确认日结", "Confirm settlement"),
     "fees.settle_done": ("{day} 已日结", "{day} settled"),
     "fees.settle_refunds_total": ("退款合计", "Refunded"),
+    "fees.settle_negative_cash": ("当日现金退款多于现金收款：应交现金为负，由内勤从备用金补给收费员 {amount}（实交现金填负数）。",
+                                  "Cash refunds exceeded cash received today: the clerk gives {amount} back to the "
+                                  "cashier's float (enter the cash handed over as a negative amount)."),
     "fees.settle_refunds_help": ("当日付出的退款单 {n} 张", "{n} refund voucher(s) paid out that day"),
     "fees.settle_cash_expected_help": ("现金收款 − 现金退款", "Cash received − cash refunded"),
     "fees.settle_received": ("收款", "Received"),

@@ -382,6 +382,29 @@ def test_a_refund_granted_on_a_settled_day_is_paid_out_on_the_next(desk):
         ("TK2026-000001",), D("50.00"), D("0.00"), D("0.00"))
 
 
+def test_a_day_refunding_more_cash_than_it_took_hands_a_negative_amount_over(desk):
+    d = desk
+    r = _grant(d, "50.00")
+    refunds.pay_out(actor=d.cash2, refund_id=r.refund_id)  # 收费员乙 took no money today
+    sheet = cashier.settlement_sheet(actor=d.cash2, day=date(2026, 11, 23))
+    # 0.00 cash received - 50.00 cash refunded = -50.00: the clerk gives 50.00 back to the float
+    assert (sheet.total, sheet.refund_total, sheet.cash_expected) == (D("0.00"), D("50.00"), D("-50.00"))
+    before = db_state()
+    with pytest.raises(ValidationError) as e:
+        cashier.confirm_settlement(actor=d.cash2, day=date(2026, 11, 23), cash_handed="-50.01")
+    assert e.value.errors == {"交款现金": "不能小于 -50.00"}
+    with pytest.raises(ValidationError) as e:
+        cashier.confirm_settlement(actor=d.cash2, day=date(2026, 11, 23), cash_handed="0")
+    assert e.value.errors == {"差异说明": "交款现金与应交现金相差 50.00，请写明原因"}
+    assert db_state() == before
+    done = cashier.confirm_settlement(actor=d.cash2, day=date(2026, 11, 23), cash_handed="-50.00")
+    assert (done.confirmed, done.cash_handed, done.discrepancy) == (True, D("-50.00"), D("0.00"))
+    # a day without refunds still takes no negative cash
+    with pytest.raises(ValidationError) as e:
+        cashier.confirm_settlement(actor=d.cash1, day=date(2026, 11, 23), cash_handed="-0.01")
+    assert e.value.errors == {"交款现金": "不能小于 0.00"}
+
+
 # --- reports and exports ------------------------------------------------------------------------------------
 
 
