@@ -570,11 +570,14 @@ class CreditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(4))  # 存入 / 抵扣 / 退款
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 退款: the refund document that paid this part of the payment's credit back (never voided)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), index=True)
 
 
 class Approval(Versioned, Base):
     """A request only a manager may grant: 作废收据 (void a payment), 减免 (waive part of a bill),
-    取消账单 (cancel a bill raised in error). The requester can never approve their own request."""
+    取消账单 (cancel a bill raised in error), 退款 (pay prepaid credit back). The requester can never approve
+    their own request."""
 
     __tablename__ = "approvals"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -591,6 +594,36 @@ class Approval(Versioned, Base):
     decider_name: Mapped[str] = mapped_column(String(32), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(String(200), default="")
+    # 退款 only: the account whose credit is paid back, how, and to whom
+    household: Mapped[str | None] = mapped_column(String(16), index=True)
+    method: Mapped[str | None] = mapped_column(String(8))
+    payee_name: Mapped[str | None] = mapped_column(String(64))
+
+
+class Refund(Versioned, Base):
+    """退款单: prepaid credit 预存 paid back, posted when a manager grants the request (number, amount and the credit
+    it takes are fixed then), and paid out 付款 by a cashier, whose 日结 of that day counts it. Never edited or
+    deleted; only the payout fields are filled, once."""
+
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_no: Mapped[str] = mapped_column(String(20), unique=True)  # TK2026-000001, one series per year
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"), unique=True)
+    household: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    payee_name: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    method: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requester_name: Mapped[str] = mapped_column(String(32))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approver_name: Mapped[str] = mapped_column(String(32))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(8), default="待付款", index=True)  # 待付款 / 已付款
+    paid_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    paid_by_name: Mapped[str] = mapped_column(String(32), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class DunningAction(Base):
@@ -630,6 +663,9 @@ class Settlement(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     received_by: Mapped[str] = mapped_column(String(32), default="")
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # refunds paid out that day: {"numbers": [...], "totals": {method: amount}, "total": amount} as strings;
+    # NULL for days settled before refunds existed. cash_expected is net of the cash refunds.
+    refunds_json: Mapped[str | None] = mapped_column(Text)
 
 
 # --- staff and appraisal 员工考核 ------------------------------------------------------------------------

@@ -5,7 +5,10 @@ Invariants:
 - age is counted from a bill's due date in whole months (0–3, 3–6, 6–12, >12), as of a given day; a bill
   not yet due is in 0–3, so every grouping of the same day adds up to the same total;
 - every dunning action stores the amount owed at that moment, so the log reads as it was;
-- a unit has one responsible collector 收费员 at a time (units.collector_staff_id).
+- a unit has one responsible collector 收费员 at a time (units.collector_staff_id);
+- the bills of a parking lease without a unit count in the estate of its space (by estate, by age and in the
+  totals), under 车位（无房屋） by building and （未指定） by collector; the owing-units list and dunning are
+  about units only.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import BigInteger, and_, func, select, type_coerce
+from sqlalchemy.orm import aliased
 
 from db.engine import read_session, unit_of_work
-from db.models import Bill, Building, DunningAction, Estate, FeeItem, Staff, Unit
+from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
 from db.types import utcnow
 from services import audit, ledger
 from services.auth import Actor, require
@@ -31,6 +35,7 @@ from services.validate import FieldError, parse_date, parse_text
 DUNNING_METHODS = ("电话", "上门", "张贴通知", "短信", "微信")
 DUNNING_OUTCOMES = ("承诺缴费", "拒缴", "无人接听", "已缴")
 GROUPS = {"estate": "小区", "building": "楼栋", "collector": "收费员", "age": "账龄"}
+NO_BUILDING = "车位（无房屋）"  # the bills of parking leases without a unit, by building
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -56,18 +61,25 @@ def _owing_cents():
 
 def _open_bills_frame(session, *, estate_id: int | None = None, building_id: int | None = None,
                       unit_id: int | None = None) -> pd.DataFrame:
+    """Open bills with what they owe (integer cents), their unit, estate, building and collector. The bills of a
+    parking lease without a unit (account "L<lease id>") belong to the estate of the lease's space and to no
+    building or collector; their code is the space number."""
+    lease_space = aliased(ParkingSpace)
+    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
+    code = func.coalesce(Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, "车位 " + lease_space.number)
     stmt = (select(Bill.id.label("bill_id"), Bill.unit_id, Bill.household, Bill.period, Bill.due_on,
                    _owing_cents().label("cents"), FeeItem.name.label("item"), Bill.payer_name,
-                   Unit.estate_id, Estate.name.label("estate"), Building.id.label("building_id"),
-                   Building.name.label("building"),
-                   (Building.code + "-" + Unit.unit_no + "-" + Unit.room_no).label("code"),
+                   estate_of.label("estate_id"), Estate.name.label("estate"), Building.id.label("building_id"),
+                   Building.name.label("building"), code.label("code"),
                    Unit.collector_staff_id, Staff.name.label("collector"))
             .join(FeeItem, FeeItem.id == Bill.fee_item_id)
             .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-            .outerjoin(Estate, Estate.id == Unit.estate_id).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
+            .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
+            .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
+            .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
             .where(Bill.status.in_(ledger.OPEN_STATUSES)))
     if estate_id is not None:
-        stmt = stmt.where(Unit.estate_id == estate_id)
+        stmt = stmt.where(estate_of == estate_id)
     if building_id is not None:
         stmt = stmt.where(Unit.building_id == building_id)
     if unit_id is not None:
@@ -99,7 +111,7 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
         f = f.assign(key=[age_bucket(d, as_of) for d in f["due_on"]])
         order = [b[0] for b in AGING_BUCKETS]
     elif group == "building":
-        f = f.assign(key=(f["estate"].fillna("") + " " + f["building"].fillna("（无房屋）")).str.strip())
+        f = f.assign(key=(f["estate"].fillna("") + " " + f["building"].fillna(NO_BUILDING)).str.strip())
         order = None
     elif group == "collector":
         f = f.assign(key=f["collector"].fillna("（未指定）"))

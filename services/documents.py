@@ -1,4 +1,4 @@
-"""Printed documents of the fees module: receipts 收款收据 and dunning notices 催缴通知单.
+"""Printed documents of the fees module: receipts 收款收据, refund vouchers 退款单 and dunning notices 催缴通知单.
 
 Pure functions from frozen dataclasses to PDF bytes; no database access, no Streamlit.
 The fees services build a `ReceiptDoc` / `DunningNotice` from their records and hand
@@ -18,7 +18,8 @@ Invariants:
   PDF). Only the font lookup is cached (per process, immutable); documents never are.
   No font -> DomainError telling the admin to install fonts-noto-cjk.
 - The same document gives the same bytes (the PDF creation date is the document's own
-  date), so a reprint is identical to the first print.
+  date), so a reprint is identical to the first print. A refund voucher printed before its money
+  is paid out leaves the cashier and the payout time as blank lines to fill in by hand.
 - A receipt (A5 landscape) whose lines do not fit one page continues on further pages
   with the header repeated; the total is on the last page. A notice (A4) is one page per
   unit: its rows shrink, then runs of consecutive months of one item are merged into one
@@ -45,11 +46,13 @@ __all__ = [
     "NoticeLine",
     "ReceiptDoc",
     "ReceiptLine",
+    "RefundDoc",
     "amount_in_words",
     "cjk_font",
     "dunning_notices_pdf",
     "format_money",
     "receipt_pdf",
+    "refund_pdf",
 ]
 
 # ---------------------------------------------------------------- amounts in capitals
@@ -154,7 +157,7 @@ class ReceiptDoc:
     receipt_no: str
     issued_at: datetime  # aware; printed in Asia/Shanghai
     payer: str
-    unit_code: str  # e.g. "翠苑 1-1-101"
+    unit_code: str  # e.g. "翠苑 1-1-101", or "翠苑 B1-021（粤B12345）" for a parking lease without a unit
     lines: tuple[ReceiptLine, ...]
     credit_added: Decimal  # part of the money kept as 预存
     credit_used: Decimal  # 预存 spent on these lines
@@ -163,6 +166,7 @@ class ReceiptDoc:
     cashier: str
     voided: bool = False
     void_reason: str = ""
+    place: str = "房屋"  # the word before unit_code: 房屋, or 车位 for a lease account
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -179,6 +183,36 @@ class ReceiptDoc:
             )
         if self.voided and not self.void_reason.strip():
             raise ValueError(f"收据 {self.receipt_no} 已作废但没有作废原因")
+
+
+@dataclass(frozen=True)
+class RefundDoc:
+    """One refund voucher 退款单 as printed: prepaid credit paid back to `payee`."""
+
+    company: str
+    refund_no: str
+    approved_at: datetime  # aware; when the manager granted it (the document's date)
+    payee: str  # 领款人
+    unit_code: str  # the account: "翠苑 1-1-101", or "翠苑 B1-021（粤B12345）"
+    amount: Decimal
+    method: str  # how the money goes back: 现金 / 微信 / 支付宝 / 银行转账 / POS
+    reason: str
+    requester: str
+    approver: str
+    cashier: str = ""  # who paid it out; "" while not yet paid out
+    paid_at: datetime | None = None
+    place: str = "房屋"  # 房屋 / 车位
+
+    def __post_init__(self) -> None:
+        for label, moment in (("开单时间", self.approved_at), ("付款时间", self.paid_at)):
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise ValueError(f"退款单 {self.refund_no}：{label}应带时区（UTC 存储，上海时间打印）")
+        if _check_money(self.amount, "退款金额") <= 0:
+            raise ValueError(f"退款单 {self.refund_no}：退款金额应大于 0（{self.amount}）")
+        if not self.payee.strip():
+            raise ValueError(f"退款单 {self.refund_no}：没有领款人")
+        if bool(self.cashier) != (self.paid_at is not None):
+            raise ValueError(f"退款单 {self.refund_no}：付款人和付款时间应同时填写")
 
 
 @dataclass(frozen=True)
@@ -527,7 +561,7 @@ def _receipt_header(pdf: FPDF, doc: ReceiptDoc, issued: datetime) -> None:
     _cell(pdf, _R_W - _R_M - 52, 17, 12, 7, "No.", size=10, color=_RED, align="R")
     _cell(pdf, _R_W - _R_M - 40, 17, 40, 7, doc.receipt_no, size=12, bold=True, color=_RED, align="L")
     _cell(pdf, _R_M, 29, 80, 6.5, f"交款人：{doc.payer}", size=10, min_size=8)
-    _cell(pdf, _R_M + 80, 29, 56, 6.5, f"房屋：{doc.unit_code}", size=10, min_size=8)
+    _cell(pdf, _R_M + 80, 29, 56, 6.5, f"{doc.place}：{doc.unit_code}", size=10, min_size=8)
     _cell(pdf, _R_W - _R_M - 50, 29, 50, 6.5, f"收款时间：{issued:%Y-%m-%d %H:%M}", size=10, align="R")
 
 
@@ -552,6 +586,86 @@ def _void_stamp(pdf: FPDF, cx: float, cy: float) -> None:
         _font(pdf, 64, bold=True, color=_RED)
         text = "作 废"
         pdf.text(cx - _width(pdf, text) / 2, cy + 11, text)
+
+
+# ---------------------------------------------------------------- refund voucher
+
+_T_COLS = (
+    _Col("序号", 12, "C"),
+    _Col("项目", 46, "L"),
+    _Col("退款原因", 84, "L"),
+    _Col("金额（元）", 44, "R"),
+)
+
+
+def refund_pdf(doc: RefundDoc) -> bytes:
+    """The refund voucher 退款单 as an A5-landscape PDF, in the receipt's style, with a signature line for the payee."""
+    approved = doc.approved_at.astimezone(SHANGHAI)
+    pdf = _new_pdf(landscape_a5=True, title=f"退款单 {doc.refund_no}", created_at=doc.approved_at)
+    pdf.add_page()
+    width = _R_W - 2 * _R_M
+    _cell(pdf, _R_M + 30, 8, width - 60, 7, doc.company, size=12.5, bold=True, align="C")
+    title = "退 款 单"
+    _font(pdf, 20, bold=True)
+    title_w = _width(pdf, title)
+    _cell(pdf, _R_M, 15, width, 10, title, size=20, bold=True, align="C")
+    _double_rule(pdf, _R_W / 2 - title_w / 2 - 6, _R_W / 2 + title_w / 2 + 6, 25.6)
+    _cell(pdf, _R_W - _R_M - 52, 17, 12, 7, "No.", size=10, color=_RED, align="R")
+    _cell(pdf, _R_W - _R_M - 40, 17, 40, 7, doc.refund_no, size=12, bold=True, color=_RED, align="L")
+    _cell(pdf, _R_M, 29, 70, 6.5, f"领款人：{doc.payee}", size=10, min_size=8)
+    _cell(pdf, _R_M + 70, 29, 66, 6.5, f"{doc.place}：{doc.unit_code}", size=10, min_size=8)
+    _cell(pdf, _R_W - _R_M - 50, 29, 50, 6.5, f"开单时间：{approved:%Y-%m-%d %H:%M}", size=10, align="R")
+    y = _table_header(pdf, _R_M, _R_TABLE_TOP, _T_COLS, _R_HEAD_H, 10)
+    y = _refund_row(pdf, y, doc)
+    y = _total_row(pdf, _R_M, y, _T_COLS, "退款金额（大写）：", doc.amount, _R_TOTAL_H, 10.5)
+    _outline(pdf, _R_M, _R_TABLE_TOP, width, y)
+    y += 3
+    _cell(pdf, _R_M, y, 60, 7, f"退款方式：{doc.method}", size=10)
+    _cell(pdf, _R_M + 62, y, 60, 7, f"申请人：{doc.requester}", size=10)
+    _cell(pdf, _R_M + 124, y, 62, 7, f"审批人：{doc.approver}", size=10)
+    y += 8
+    pdf.set_draw_color(*_RULE)
+    pdf.set_line_width(0.2)
+    if doc.cashier:
+        paid = doc.paid_at.astimezone(SHANGHAI)
+        _cell(pdf, _R_M, y, 60, 7, f"付款人：{doc.cashier}", size=10)
+        _cell(pdf, _R_M + 62, y, 60, 7, f"付款时间：{paid:%Y-%m-%d %H:%M}", size=10)
+    else:
+        _cell(pdf, _R_M, y, 18, 7, "付款人：", size=10)
+        pdf.line(_R_M + 17, y + 5.6, _R_M + 56, y + 5.6)
+        _cell(pdf, _R_M + 62, y, 22, 7, "付款时间：", size=10)
+        pdf.line(_R_M + 83, y + 5.6, _R_M + 120, y + 5.6)
+    _cell(pdf, _R_W - _R_M - 62, y, 30, 7, "领款人签字：", size=10)
+    pdf.line(_R_W - _R_M - 32, y + 5.6, _R_W - _R_M, y + 5.6)
+    _cell(pdf, _R_W - _R_M - 62, y + 12, 62, 7, "退款单位（盖章）", size=10, color=_GREY)
+    _cell(pdf, _R_M, _R_H - 10, 160, 5, "本单为退还预存款的凭证，领款人签字后生效；涂改无效。", size=8, color=_GREY)
+    return bytes(pdf.output())
+
+
+def _refund_row(pdf: FPDF, y: float, doc: RefundDoc) -> float:
+    """The one line of a refund: its reason wrapped in its cell (up to 200 characters fit), never cut."""
+    reason_w = _T_COLS[2].width
+    size, leading = 9.5, 4.6
+    _font(pdf, size)
+    lines = _wrap(pdf, doc.reason, reason_w - 2 * pdf.c_margin)
+    while len(lines) > 6 and size > 7:
+        size, leading = size - 0.5, leading - 0.25
+        _font(pdf, size)
+        lines = _wrap(pdf, doc.reason, reason_w - 2 * pdf.c_margin)
+    h = max(_R_ROW_H + 3, leading * len(lines) + 3)
+    x = _R_M
+    pdf.set_draw_color(*_RULE)
+    pdf.set_line_width(0.2)
+    for col, text in zip(_T_COLS, ("1", "预存款退款", None, format_money(doc.amount)), strict=True):
+        pdf.rect(x, y, col.width, h)
+        if text is None:
+            top = y + (h - leading * len(lines)) / 2
+            for n, line in enumerate(lines):
+                _cell(pdf, x, top + n * leading, col.width, leading, line, size=size)
+        else:
+            _cell(pdf, x, y, col.width, h, text, size=10, align=col.align)
+        x += col.width
+    return y + h
 
 
 # ---------------------------------------------------------------- dunning notices

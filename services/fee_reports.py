@@ -7,7 +7,9 @@ Invariants:
 - the 对账单 of a period P, taken at `as_of` (default: the end of P, or now while P is running), agrees
   with services.kpi.fee_kpis: 应收 − 减免 is 当期应收 and 实收 is 当期实收; and it balances by item:
   应收 = 减免 + 实收 + 欠费; the money received in P is 本月收款 (allocated to bills) + 预存存入;
-  closing credit = opening + 存入 − 使用. Voided payments and cancelled bills never count (as in KPI.md);
+  closing credit = opening + 存入 − 使用 − 退款 (refunds 退款 paid credit back; granted in P). Voided payments and
+  cancelled bills never count (as in KPI.md); an estate's figures include the parking leases without a unit
+  whose space is in it (services.kpi.in_estate);
 - collection-rate figures come only from services.kpi.fee_kpis (never recomputed here).
 """
 
@@ -48,6 +50,7 @@ from services.kpi import FEE_KPI_KEYS, FEE_KPI_LABELS, FeeScope, Period
 ZERO = Decimal("0.00")
 CANCELLED = "已取消"
 VOIDED = "已作废"
+REFUND = "退款"  # the kind of the credit entries a refund takes
 METER_KIND = "商铺"  # every shop reads its water and electricity meters
 TOTAL = "合计"
 REPORT_GROUPS = {"month": "月份", "estate": "小区", "building": "楼栋", "collector": "收费员"}
@@ -176,7 +179,8 @@ class Reconciliation:
     received: Decimal  # valid payments received in the month
     opening_credit: Decimal
     credit_added: Decimal
-    credit_used: Decimal
+    credit_used: Decimal  # spent by bills 抵扣
+    credit_refunded: Decimal  # paid back 退款
     closing_credit: Decimal
 
 
@@ -191,14 +195,13 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
     require(actor, "fees.view")
     p = _period(period)
     as_of = as_of or default_as_of(p)
-    in_estate = [Unit.estate_id == estate_id] if estate_id is not None else []
     live_allocs = (select(Allocation.bill_id, Allocation.via, Allocation.at, _cents(Allocation.amount).label("cents"))
                    .join(Payment, Payment.id == Allocation.payment_id)
                    .where(Payment.status != VOIDED, Allocation.voided.is_(False))).subquery()
     with read_session() as s:
         def bills(*columns):
             stmt = select(*columns).where(Bill.period == p.label, Bill.status != CANCELLED)
-            return stmt.join(Unit, Unit.id == Bill.unit_id).where(*in_estate) if estate_id is not None else stmt
+            return stmt.where(_bill_in(s, estate_id)) if estate_id is not None else stmt
 
         billed = {i: (a, w) for i, a, w in s.execute(
             bills(Bill.fee_item_id, func.sum(_cents(Bill.amount)), func.sum(_cents(Bill.waived)))
@@ -218,13 +221,13 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                          .join(live_allocs, live_allocs.c.bill_id == Bill.id)
                          .where(live_allocs.c.via == "收款", live_allocs.c.at >= p.start, live_allocs.c.at < p.end))
         if estate_id is not None:
-            received_stmt = received_stmt.join(Unit, Unit.id == Bill.unit_id).where(*in_estate)
+            received_stmt = received_stmt.where(_bill_in(s, estate_id))
         received_by_item = dict(s.execute(received_stmt.group_by(Bill.fee_item_id)).all())
         names = dict(s.execute(select(FeeItem.id, FeeItem.name)).all())
 
         def payments(*columns):
             stmt = select(*columns)
-            return stmt.join(Unit, Unit.id == Payment.unit_id).where(*in_estate) if estate_id is not None else stmt
+            return stmt.where(_payment_in(s, estate_id)) if estate_id is not None else stmt
 
         received = s.scalar(payments(func.sum(_cents(Payment.amount)))
                             .where(Payment.status != VOIDED, Payment.received_at >= p.start,
@@ -232,10 +235,12 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
         credit = (select(func.sum(_cents(CreditEntry.amount))).join(Payment, Payment.id == CreditEntry.payment_id)
                   .where(CreditEntry.voided.is_(False)))
         if estate_id is not None:
-            credit = credit.join(Unit, Unit.id == Payment.unit_id).where(*in_estate)
+            credit = credit.where(_payment_in(s, estate_id))
         opening = s.scalar(credit.where(CreditEntry.at < p.start))
         added = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.amount > 0))
-        used = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.amount < 0))
+        used = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.amount < 0,
+                                     CreditEntry.kind != REFUND))
+        refunded = s.scalar(credit.where(CreditEntry.at >= p.start, CreditEntry.at < p.end, CreditEntry.kind == REFUND))
     rows = []
     totals = [0] * 6
     for item_id in sorted(set(billed) | set(paid) | set(received_by_item)):
@@ -246,10 +251,19 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
         totals = [a + b for a, b in zip(totals, figures, strict=True)]
         rows.append([names.get(item_id, str(item_id)), *map(_yuan, figures)])
     rows.append([TOTAL, *map(_yuan, totals)])
-    opening_c, added_c, used_c = int(opening or 0), int(added or 0), -int(used or 0)
+    opening_c, added_c, used_c, refunded_c = int(opening or 0), int(added or 0), -int(used or 0), -int(refunded or 0)
     return Reconciliation(p.label, as_of, pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS)),
-                          _yuan(received), _yuan(opening_c), _yuan(added_c), _yuan(used_c),
-                          _yuan(opening_c + added_c - used_c))
+                          _yuan(received), _yuan(opening_c), _yuan(added_c), _yuan(used_c), _yuan(refunded_c),
+                          _yuan(opening_c + added_c - used_c - refunded_c))
+
+
+def _bill_in(session, estate_id: int):
+    """The estate's bills: its units', and those of the leases without a unit of its parking spaces."""
+    return kpi.in_estate(session, estate_id, unit_id=Bill.unit_id, household=Bill.household)
+
+
+def _payment_in(session, estate_id: int):
+    return kpi.in_estate(session, estate_id, unit_id=Payment.unit_id, household=Payment.household)
 
 
 # --- collection-rate report 收缴率 ---------------------------------------------------------------------
@@ -305,7 +319,8 @@ def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id
 
 
 def settlements(*, actor: Actor, date_from: date, date_to: date) -> pd.DataFrame:
-    """Confirmed 日结 of all cashiers between two days, newest first, totals by method as columns."""
+    """Confirmed 日结 of all cashiers between two days, newest first, totals by method as columns, refunds paid
+    out (total and numbers) and the cash expected net of cash refunds."""
     require(actor, "fees.view")
     if date_from > date_to:
         raise ValidationError({"日期": "开始日期不能晚于结束日期"})
@@ -315,14 +330,18 @@ def settlements(*, actor: Actor, date_from: date, date_to: date) -> pd.DataFrame
         out = []
         for r in rows:
             totals = json.loads(r.totals_json)
+            refunds = json.loads(r.refunds_json) if r.refunds_json else {}
             out.append({"日期": r.day, "收费员": r.cashier_name,
                         **{m: Decimal(totals.get(m, "0.00")) for m in METHODS},
-                        "收款合计": r.total, "收据张数": r.receipt_count, "应交现金": r.cash_expected,
+                        "收款合计": r.total, "收据张数": r.receipt_count,
+                        "退款合计": Decimal(refunds.get("total", "0.00")),
+                        "退款单": "、".join(refunds.get("numbers", ())), "应交现金": r.cash_expected,
                         "实交现金": r.cash_handed, "差异": r.discrepancy, "差异说明": r.note,
                         "接收人": r.received_by, "作废收据": r.voided_receipts.replace(",", "、"),
                         "收据号": _receipt_range(r.receipts), "确认时间": to_local(r.confirmed_at)})
-    return pd.DataFrame(out, columns=["日期", "收费员", *METHODS, "收款合计", "收据张数", "应交现金", "实交现金",
-                                      "差异", "差异说明", "接收人", "作废收据", "收据号", "确认时间"])
+    return pd.DataFrame(out, columns=["日期", "收费员", *METHODS, "收款合计", "收据张数", "退款合计", "退款单",
+                                      "应交现金", "实交现金", "差异", "差异说明", "接收人", "作废收据", "收据号",
+                                      "确认时间"])
 
 
 def _receipt_range(numbers: str) -> str:

@@ -7,7 +7,9 @@ Invariants:
   creates nothing; a run is one transaction — killed halfway it leaves no partial period;
 - every delivered unit pays the default items of its kind (物业服务费 by type) from its 交房日期; a unit
   still 未售 is billed to the developer 开发商; per-unit exceptions add an item (收取) or exempt from one
-  (免收) for a span of days; parking leases pay their monthly fee for the days they cover;
+  (免收) for a span of days; parking leases pay their monthly fee for the days they cover, to the account of
+  their unit, or to their own account "L<lease id>" when they have none (an estate's run bills those leases
+  through their space's estate);
 - prepaid credit 预存 is used automatically, oldest bill first, by the bills a run creates.
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from db.engine import read_session, unit_of_work
@@ -30,6 +32,7 @@ from db.models import (
     FeeItem,
     MeterReading,
     ParkingLease,
+    ParkingSpace,
     Person,
     Unit,
     UnitFee,
@@ -232,7 +235,11 @@ def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
 
     parking = next((i for i in items.values() if i.basis == "车位"), None)
     if parking is not None:
-        lease_filter = [or_(ParkingLease.unit_id.in_(select(Unit.id).where(*unit_filter)))] if estate_id else []
+        # a run for one estate bills its units' leases, and the leases without a unit of its parking spaces
+        lease_filter = [or_(ParkingLease.unit_id.in_(select(Unit.id).where(*unit_filter)),
+                            and_(ParkingLease.unit_id.is_(None), ParkingLease.space_id.in_(
+                                select(ParkingSpace.id).where(ParkingSpace.estate_id == estate_id))))] \
+            if estate_id else []
         leases = session.execute(
             select(ParkingLease.id, ParkingLease.unit_id, ParkingLease.start_on, ParkingLease.end_on,
                    ParkingLease.monthly_fee, Person.name)

@@ -18,9 +18,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import BigInteger, and_, func, or_, select, type_coerce
 
 from db.engine import read_session
-from db.models import Allocation, Bill, FeeItem, Payment, Revisit, Ticket, Unit
+from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Payment, Revisit, Ticket, Unit
 from db.types import utcnow
 from services.clock import SHANGHAI
+from services.ledger import LEASE
 
 RATE_PLACES = Decimal("0.0001")
 COMPLAINT_HANDLING = timedelta(hours=24)
@@ -242,13 +243,18 @@ AGING_BUCKETS = (("0–3个月", 0, 3), ("3–6个月", 3, 6), ("6–12个月", 
 
 @dataclass(frozen=True)
 class FeeScope:
-    """Which bills a figure looks at: all, or one estate, building or collector's units."""
+    """Which bills a figure looks at: all, or one estate, building or collector's units.
+
+    An estate holds its units' bills and the bills of the parking leases without a unit whose space is in the
+    estate (those leases are their own accounts "L<lease id>"). A building or a collector is responsible for
+    units only, so their figures leave such lease bills out (a lease with a unit counts with its unit)."""
 
     estate_id: int | None = None
     building_id: int | None = None
     collector_staff_id: int | None = None
 
     def where(self) -> list:
+        """Conditions on Unit (joined to the bills) for the building and collector scopes, and the estate with them."""
         conditions = []
         if self.estate_id is not None:
             conditions.append(Unit.estate_id == self.estate_id)
@@ -258,18 +264,39 @@ class FeeScope:
             conditions.append(Unit.collector_staff_id == self.collector_staff_id)
         return conditions
 
+    @property
+    def units_only(self) -> bool:
+        return self.building_id is not None or self.collector_staff_id is not None
+
+
+def lease_households(session, estate_id: int) -> list[str]:
+    """The accounts "L<lease id>" of the parking leases without a unit whose space is in the estate (a short list,
+    read first: building the keys in SQL would mix collations on MariaDB)."""
+    return [f"{LEASE}{i}" for i in session.scalars(
+        select(ParkingLease.id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+        .where(ParkingSpace.estate_id == estate_id, ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))]
+
+
+def in_estate(session, estate_id: int, *, unit_id, household):
+    """A condition: the row (a bill, payment, credit entry) belongs to the estate, through its unit or, for a lease
+    account without a unit, through the lease's parking space. `unit_id` and `household` are the row's columns."""
+    units = unit_id.in_(select(Unit.id).where(Unit.estate_id == estate_id))
+    leases = lease_households(session, estate_id)
+    return or_(units, household.in_(leases)) if leases else units
+
 
 def _cents(column):
     """The raw integer cents of a Money column, so SQL sums are integer sums (no type round-trips)."""
     return type_coerce(column, BigInteger)
 
 
-def _bills(scope: FeeScope):
+def _bills(session, scope: FeeScope):
     """Live bills (not cancelled) within the scope, as a statement the fee figures refine."""
     stmt = select(Bill.id).where(Bill.status != "已取消")
-    conditions = scope.where()
-    if conditions:
-        stmt = stmt.join(Unit, Unit.id == Bill.unit_id).where(*conditions)
+    if scope.units_only:
+        return stmt.join(Unit, Unit.id == Bill.unit_id).where(*scope.where())
+    if scope.estate_id is not None:
+        return stmt.where(in_estate(session, scope.estate_id, unit_id=Bill.unit_id, household=Bill.household))
     return stmt
 
 
@@ -282,7 +309,6 @@ def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
     scope = scope or FeeScope()
-    live = _bills(scope)
     net = _cents(Bill.amount) - _cents(Bill.waived)
     allocs = (select(Allocation.bill_id, _cents(Allocation.amount).label("cents"), Allocation.at)
               .join(Payment, Payment.id == Allocation.payment_id)
@@ -296,6 +322,7 @@ def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
         return int(s.scalar(stmt) or 0)
 
     with read_session() as s:
+        live = _bills(s, scope)
         per_household = s.execute(select(Bill.household, func.sum(net).label("net"))
                                   .where(Bill.id.in_(live), Bill.period == p.label)
                                   .group_by(Bill.household)).all()
@@ -343,8 +370,8 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
     """
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
-    live = _bills(scope or FeeScope())
     with read_session() as s:
+        live = _bills(s, scope or FeeScope())
         if key in ("billed", "collected", "collection_rate", "household_rate"):
             paid = (select(Allocation.bill_id, func.sum(_cents(Allocation.amount)).label("cents"))
                     .join(Payment, Payment.id == Allocation.payment_id)

@@ -4,7 +4,11 @@ Invariants (helpers only: they work inside the caller's transaction and never co
 - for every bill, paid = sum of its live allocations, and 0 <= paid + waived <= amount;
 - a household's credit balance = sum of its live credit entries, never below zero;
 - money is never deleted: a void marks allocations and credit entries voided and takes them off the bills;
-- allocation order is the bill's due date, then period, then item, then id (oldest first).
+- a refund 退款 takes credit back out with negative entries of kind 退款 (never voided: a payment whose credit
+  was refunded cannot be voided), from each still valid payment's remaining credit, oldest payment first;
+- allocation order is the bill's due date, then period, then item, then id (oldest first);
+- an account 户 is keyed by a household string: "U<unit id>" for a unit, "L<lease id>" for a parking lease without
+  a unit (a lease with a unit bills to the unit's account).
 """
 
 from __future__ import annotations
@@ -17,11 +21,31 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from db.models import Allocation, Bill, CreditEntry, Payment
+from services.errors import ValidationError
 
 ZERO = Decimal("0.00")
 OPEN_STATUSES = ("未缴", "部分缴")
 CANCELLED = "已取消"
 OLDEST_FIRST = (Bill.due_on, Bill.period, Bill.fee_item_id, Bill.id)
+
+
+UNIT, LEASE = "U", "L"
+
+
+def unit_household(unit_id: int) -> str:
+    return f"{UNIT}{unit_id}"
+
+
+def lease_household(lease_id: int) -> str:
+    return f"{LEASE}{lease_id}"
+
+
+def parse_household(key: object) -> tuple[str, int]:
+    """"U12" -> ("U", 12), "L7" -> ("L", 7); anything else is refused naming the field."""
+    text = str(key or "").strip().upper()
+    if len(text) < 2 or text[0] not in (UNIT, LEASE) or not text[1:].isdigit() or int(text[1:]) <= 0:
+        raise ValidationError({"户号": f"应为 U<房屋编号> 或 L<车位租约编号>（收到 {key!r}）"})
+    return text[0], int(text[1:])
 
 
 def outstanding(bill: Bill) -> Decimal:
@@ -72,7 +96,7 @@ def credit_balances(session, households: Iterable[str] | None = None) -> dict[st
             .where(CreditEntry.voided.is_(False)).group_by(CreditEntry.household))
     if households is not None:
         stmt = stmt.where(CreditEntry.household.in_(list(households)))
-    return {h: Decimal(v or 0) for h, v in session.execute(stmt).all()}
+    return {h: ZERO if v is None else Decimal(v).quantize(ZERO) for h, v in session.execute(stmt).all()}
 
 
 def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
@@ -93,6 +117,31 @@ def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
             CreditEntry.voided.is_(False)).with_for_update()):
         left[payment_id] += amount
     return [(pid, left[pid]) for pid in live if left[pid] > 0]
+
+
+def credit_left(session, household: str) -> list[tuple[int, Decimal]]:
+    """(payment id, credit left) of a household, oldest payment first, the payments locked (see
+    `_credit_by_payment`): what a refund may take, read under the locks a billing run and a void also take."""
+    return _credit_by_payment(session, household)
+
+
+def refund_credit(session, household: str, credit: Sequence[tuple[int, Decimal]], amount: Decimal, *,
+                  at: datetime, refund_id: int) -> list[tuple[int, Decimal]]:
+    """Take `amount` out of `credit` (from `credit_left`), oldest payment first, as negative 退款 entries of the
+    refund; return what each payment gave. The caller has checked that the credit covers the amount."""
+    left = amount
+    taken: list[tuple[int, Decimal]] = []
+    for payment_id, available in credit:
+        if left <= 0:
+            break
+        share = min(left, available)
+        session.add(CreditEntry(household=household, payment_id=payment_id, amount=-share, at=at, kind="退款",
+                                refund_id=refund_id))
+        taken.append((payment_id, share))
+        left -= share
+    if left > 0:
+        raise ValueError(f"credit of {household} short by {left} for refund {refund_id}")  # a caller's bug
+    return taken
 
 
 def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
 from db.engine import read_session, unit_of_work
-from db.models import Estate, ParkingLease, ParkingSpace, Person, Unit, UnitPerson, Vehicle
+from db.models import Building, Estate, ParkingLease, ParkingSpace, Person, Unit, UnitPerson, Vehicle
 from services import audit
 from services.auth import Actor, require
 from services.clock import local_today
@@ -25,6 +26,8 @@ from services.editing import RowEdit, apply_edits
 from services.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.households import _note
 from services.listing import ListQuery, PageResult, authorize_list, run_list
+from services.people import SEARCH_LIMIT, search_terms
+from services.privacy import mask_mobile
 from services.validate import FieldError, FieldRule, RecordRules, parse_hundredths
 
 SPACE_KINDS = ("产权", "租赁")
@@ -269,6 +272,58 @@ def list_leases(*, actor: Actor, query: ListQuery, expiring_within_days: int | N
         return run_list(s, stmt, LEASE_COLUMNS, query,
                         search_columns=[ParkingSpace.number, Person.name, ParkingLease.plate],
                         equal_filters={"status": ParkingLease.status}, default_sort=("end_on", False))
+
+
+@dataclass(frozen=True)
+class LeaseHit:
+    """A parking lease found by the counter's search, with the account its bills go to."""
+
+    lease_id: int
+    household: str  # "L<lease id>" for a lease without a unit, else its unit's "U<unit id>"
+    estate: str
+    space: str
+    plate: str
+    person: str  # "王车主 139****1111"
+    status: str
+    start_on: date
+    end_on: date
+    unit_code: str  # "1-1-101", or "" for a lease without a unit
+    matched: str  # 车牌号 / 车位号 / what matched the lessee (姓名, 手机尾号...)
+
+
+def search_leases(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[LeaseHit]:
+    """Find parking leases by plate (粤B12345, or part of it), space number (B1-001) or the lessee, read as the one
+    search box reads a person (name, pinyin initials, mobile or its last four digits, ID number); current leases
+    first, then the latest."""
+    require(actor, "units.view")
+    terms = search_terms(text)
+    if terms is None:
+        return []
+    q = terms.text.upper()
+    plate = q.replace(" ", "").replace("·", "")
+    conds = [*terms.person_conds, ParkingSpace.number == q]
+    if len(plate) >= 3 and plate.isalnum():
+        conds.append(ParkingLease.plate.contains(plate, autoescape=True))
+    with read_session() as s:
+        rows = s.execute(
+            select(ParkingLease.id, ParkingLease.unit_id, Estate.name, ParkingSpace.number, ParkingLease.plate,
+                   Person.name, Person.mobile, ParkingLease.status, ParkingLease.start_on, ParkingLease.end_on,
+                   Building.code, Unit.unit_no, Unit.room_no)
+            .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+            .join(Estate, Estate.id == ParkingSpace.estate_id)
+            .join(Person, Person.id == ParkingLease.person_id)
+            .outerjoin(Unit, Unit.id == ParkingLease.unit_id).outerjoin(Building, Building.id == Unit.building_id)
+            .where(or_(*conds))
+            .order_by((ParkingLease.status == "有效").desc(), ParkingLease.end_on.desc(), ParkingLease.id.desc())
+            .limit(limit)).all()
+    hits = []
+    for (lease_id, unit_id, estate, number, lease_plate, name, mobile, status, start_on, end_on, b_code, unit_no,
+         room_no) in rows:
+        matched = "车位号" if number == q else ("车牌号" if plate and plate in (lease_plate or "") else terms.matched)
+        hits.append(LeaseHit(lease_id, f"U{unit_id}" if unit_id else f"L{lease_id}", estate, number,
+                             lease_plate or "", f"{name} {mask_mobile(mobile)}".strip(), status, start_on, end_on,
+                             f"{b_code}-{unit_no}-{room_no}" if unit_id else "", matched))
+    return hits
 
 
 def unit_people_options(*, actor: Actor, unit_id: int) -> list[tuple[int, str]]:

@@ -72,12 +72,22 @@ def _unit_code(b_code, unit_no, room_no) -> str:
     return f"{b_code}-{unit_no}-{room_no}"
 
 
-def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
-    """Find units by code (1-1-101, 11101, 101), person name, pinyin initials, phone (or last 4), ID number."""
-    require(actor, "units.view")
+@dataclass(frozen=True)
+class SearchTerms:
+    """What one search text asks for: conditions on units and on people, and the word for what matched."""
+
+    text: str
+    unit_conds: tuple
+    person_conds: tuple
+    matched: str
+
+
+def search_terms(text: str) -> SearchTerms | None:
+    """Read a search text the way the one search box does (None for an empty text); the parking-lease search
+    (services.parking.search_leases) reuses the person conditions, so a lessee is found the same way."""
     q = _normalise(text)
     if not q:
-        return []
+        return None
     q = q[:40]
     unit_conds = []
     person_conds = []
@@ -111,6 +121,16 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
         person_conds.append(_prefix(Person.name, q))
         unit_conds.append(Unit.room_no == q)
         matched = "姓名"
+    return SearchTerms(q, tuple(unit_conds), tuple(person_conds), matched)
+
+
+def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+    """Find units by code (1-1-101, 11101, 101), person name, pinyin initials, phone (or last 4), ID number."""
+    require(actor, "units.view")
+    terms = search_terms(text)
+    if terms is None:
+        return []
+    unit_conds, person_conds, matched = terms.unit_conds, terms.person_conds, terms.matched
 
     hits: dict[int, SearchHit] = {}
     with read_session() as s:

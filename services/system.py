@@ -40,6 +40,7 @@ from db.models import (
     ParkingSpace,
     Payment,
     Person,
+    Refund,
     Renovation,
     Revisit,
     Settlement,
@@ -100,6 +101,7 @@ EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
     "allocations": (Allocation, ()),
     "credit_entries": (CreditEntry, ()),
     "approvals": (Approval, ()),
+    "refunds": (Refund, ()),  # 退款单: number, account, payee, amount, method, reason, approver, payout
     "settlements": (Settlement, ()),
 }
 

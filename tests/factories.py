@@ -362,15 +362,15 @@ class FeeClock:
 
 
 def pin_fee_clock(monkeypatch, now: datetime) -> FeeClock:
-    """Pin `utcnow` in the fee services (cashier, fees, arrears, kpi) and in services.clock (local_today).
+    """Pin `utcnow` in the fee services (cashier, refunds, fees, arrears, kpi) and in services.clock (local_today).
 
     Payments, allocations, voids, billing runs and dunning rows then carry the moments the test chooses,
     through the real services (no rows written behind their back).
     """
-    from services import arrears, cashier, clock, fees, kpi
+    from services import arrears, cashier, clock, fees, kpi, refunds
 
     c = FeeClock(now)
-    for module in (arrears, cashier, clock, fees, kpi):
+    for module in (arrears, cashier, clock, fees, kpi, refunds):
         monkeypatch.setattr(module, "utcnow", c)
     return c
 
@@ -408,7 +408,7 @@ def make_unit_fee(unit_id: int, fee_item_id: int, action: str, start_on: date, e
 
 
 def make_lease(estate_id: int, unit_id: int | None, start_on: date, end_on: date, monthly_fee: str, *,
-               number: str = "B1-001", person: str = "王车主", status: str = "有效") -> int:
+               number: str = "B1-001", person: str = "王车主", status: str = "有效", plate: str = "粤B12345") -> int:
     """A parking space (已租) with one lease to a new person, written directly; returns the lease id."""
     from db.models import ParkingLease
 
@@ -418,7 +418,7 @@ def make_lease(estate_id: int, unit_id: int | None, start_on: date, end_on: date
         p = Person(name=person, mobile="13900001111")
         s.add(p)
         s.flush()
-        lease = ParkingLease(space_id=space_id, person_id=p.id, unit_id=unit_id, plate="粤B12345", start_on=start_on,
+        lease = ParkingLease(space_id=space_id, person_id=p.id, unit_id=unit_id, plate=plate, start_on=start_on,
                              end_on=end_on, monthly_fee=Decimal(monthly_fee), status=status)
         s.add(lease)
         s.flush()
@@ -493,3 +493,43 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
 
         Path(path).write_bytes(data)
     return data
+
+
+# --- two transactions at once (concurrency suites; append only) ------------------------------------
+
+import contextlib  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+
+def run_both(fn_a: Callable[[], object], fn_b: Callable[[], object], *, timeout: float = 60) -> list[object]:
+    """Run two calls in threads at once; return each result or the exception it raised."""
+    results: list[object] = [None, None]
+
+    def run(i, fn):
+        try:
+            results[i] = fn()
+        except BaseException as exc:  # returned to the test, which says what it expected
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate((fn_a, fn_b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
+def meet_after(monkeypatch, module, name: str, *, wait: float = 2) -> None:
+    """Make `module.name` wait (up to `wait` s) for the other thread after it returns: both transactions are then
+    past that point at once. Where a lock already serialises them the barrier times out and each goes in turn."""
+    barrier = threading.Barrier(2, timeout=wait)
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        result = real(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(module, name, held)

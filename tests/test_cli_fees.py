@@ -290,3 +290,24 @@ def test_an_unsold_unit_is_billed_to_the_developer_in_the_export(cli_db, capsys,
     assert run(capsys, "export", "bills", "--format", "csv", "-o", str(target))[0] == 0
     frame = read(target, "csv")
     assert frame.set_index("unit_code")["payer_name"].to_dict() == {"1-1-101": "张伟", "1-1-102": "", "1-1-103": "开发商"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_refunds_export_lists_every_refund_voucher(month, capsys, tmp_path, fmt):
+    from services import refunds
+
+    desk = fee_login(Role.CASHIER, "cashier3", "收费员丙")
+    cashier.take_payment(actor=desk, unit_id=month[1], amount="30.00", method="现金")  # 1-1-102 owes nothing: credit
+    req = refunds.request_refund(actor=desk, unit_id=month[1], amount="20.00", method="现金", payee="李四",
+                                 reason="多缴退还")
+    cashier.decide(actor=fee_login(Role.MANAGER, "boss3", "主管丙"), approval_id=req, approve=True)
+    target = tmp_path / f"refunds.{fmt}"
+    code, out, _err = run(capsys, "export", "refunds", "--format", fmt, "-o", str(target))
+    assert code == 0 and "已导出 refunds" in out
+    frame = read(target, fmt)
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert (row["household"], row["payee_name"], money(row["amount"]), row["method"], row["status"]) == (
+        f"U{month[1]}", "李四", Decimal("20.00"), "现金", "待付款")
+    assert re.fullmatch(r"TK\d{4}-000001", row["refund_no"])
+    assert (row["requester_name"], row["approver_name"], row["reason"]) == ("收费员丙", "主管丙", "多缴退还")

@@ -26,9 +26,9 @@ from services.settings import get_setting
 from services.staff import scope_hint
 from ui import fmt
 from ui.appraisal_charts import trend_chart
-from ui.fees_card import money_table
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_COLORS = {DRAFT: "gray", SUBMITTED: "orange", APPROVED: "green", NOT_BUILT: "red"}

@@ -22,10 +22,10 @@ from services.reference import department_options
 from services.staff import POSTS, NewIncident, NewStaff
 from ui import specs
 from ui.appraisal_cards import month_picker
-from ui.fees_card import money_table
 from ui.grid import data_grid
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 
 
 def _act(call, done: str) -> bool:

@@ -35,9 +35,9 @@ from services.appraisal_rules import (
 from services.auth import Actor, can
 from services.errors import DomainError
 from services.staff import INCIDENT_KINDS, POSTS
-from ui.fees_card import money_table
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 
 ALL_POSTS = ""
 

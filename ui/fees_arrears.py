@@ -26,9 +26,10 @@ from services.fee_reports import building_units, collector_options
 from services.reference import building_options, estate_options
 from services.settings import get_setting
 from ui import fmt
-from ui.fees_card import dunning_form, dunning_log_table, export_button, money_table
+from ui.fees_card import dunning_form, dunning_log_table, export_button
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 
 PDF = "fees:arrears:pdf"  # (building id, pay-by day, today, count, bytes) of the notices made last
 GROUPS = ("building", "collector", "age", "estate")

@@ -24,9 +24,9 @@ from services.fee_reports import billing_runs, meter_sheet, month_labels
 from services.fees import BillingPlan, Reading, preview_billing, record_readings, run_billing
 from services.reference import building_options, estate_options
 from ui import fmt
-from ui.fees_card import money_table
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 
 PLAN = "fees:bill:plan"  # (period, estate id, BillingPlan) of the preview on screen
 RESULT = "fees:bill:result"  # the last run's result, shown once after the rerun

@@ -1,5 +1,5 @@
-"""The 收费 section of the unit card (open bills, prepaid credit, the dunning log and a 催缴 form),
-and the small table and export pieces the managers' fee tabs share.
+"""The 收费 section of the unit card (open bills, prepaid credit, recent receipts and refunds, the dunning log and a
+催缴 form), and the export button the managers' fee tabs share.
 
 Importing this module registers the section with ui.unit_card (screens/owners.py imports it), so the
 card shows it to every role holding fees.view.
@@ -7,13 +7,12 @@ card shows it to every role holding fees.view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from services import arrears, cashier, fees
+from services import arrears, cashier, fees, refunds
 from services.arrears import DUNNING_METHODS, DUNNING_OUTCOMES, Dunning
 from services.auth import Actor, can
 from services.clock import local_today
@@ -23,43 +22,10 @@ from services.system import frame_to_bytes
 from ui import fmt
 from ui.i18n import t
 from ui.session import flash
+from ui.tables import money_table
 from ui.unit_card import CardSection, register_card_section
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str, ...] = (),
-                rates: tuple[str, ...] = (), numbers: tuple[str, ...] = (), height: int | str = "auto",
-                key: str | None = None) -> None:
-    """A read-only table: columns renamed to the current language; money ¥1,234.50, rates 95.12% and other
-    numbers right-aligned (as text: no float ever touches money)."""
-    if df.empty:
-        st.caption(t("fees.arrears_card_none"))
-        return
-    shown = df[list(labels)].copy()
-    for col in shown.columns:
-        if col in money:
-            shown[col] = [fmt.money(v) if v is not None and v == v else "" for v in shown[col]]
-        elif col in rates:
-            shown[col] = [fmt.rate(v) if v is not None and v == v else "—" for v in shown[col]]
-        else:
-            shown[col] = [_plain(v) for v in shown[col]]
-    right = set(money) | set(rates) | set(numbers)
-    config = {col: st.column_config.TextColumn(label, alignment="right" if col in right else None)
-              for col, label in labels.items()}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, height=height, key=key)
-
-
-def _plain(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, bool):
-        return t("grid.yes") if value else t("grid.no")
-    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
-        return fmt.moment(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def export_button(actor: Actor, frame: pd.DataFrame, *, sheet: str, file_name: str, key: str) -> None:
@@ -129,12 +95,31 @@ def fee_section(actor: Actor, card: UnitCard) -> None:
                         "pending": t("fees.arrears_card_pending")},
                 money=("amount", "waived", "paid", "outstanding"), height=min(38 + 35 * max(len(bills), 1), 320),
                 key=f"card:fees:bills:{card.id}")
+    _history(actor, account)
     st.markdown(f"**{t('fees.arrears_card_dunning_log')}**")
     dunning_log_table(actor, card.id, key=f"card:fees:log:{card.id}")
     if can(actor, "fees.dun") and account.owed > 0:
         with st.expander(t("fees.arrears_record_title")):
             dunning_form(actor, card.id, key=f"card:fees:{card.id}")
     unit_fee_settings(actor, card.id)
+
+
+def _history(actor: Actor, account: cashier.Account) -> None:
+    """The account's latest receipts 收据 and refund vouchers 退款单, newest first (they explain its credit)."""
+    receipts = cashier.unit_receipts(actor=actor, household=account.household, limit=10)
+    paid_back = [r for r in refunds.account_refunds(actor=actor, household=account.household, limit=10)
+                 if r.refund_id is not None]
+    rows = [{"at": r.received_at, "doc": r.receipt_no, "kind": t("fees.card_receipt"), "amount": r.amount,
+             "method": r.method, "status": r.status} for r in receipts]
+    rows += [{"at": r.decided_at, "doc": r.refund_no, "kind": t("fees.card_refund"), "amount": -r.amount,
+              "method": r.method, "status": r.status} for r in paid_back]
+    rows.sort(key=lambda r: r["at"], reverse=True)
+    st.markdown(f"**{t('fees.card_history')}**")
+    money_table(pd.DataFrame(rows, columns=["at", "doc", "kind", "amount", "method", "status"]),
+                {"at": t("fees.card_at"), "doc": t("fees.card_doc"), "kind": t("fees.card_doc_kind"),
+                 "amount": t("fees.counter_amount"), "method": t("fees.counter_method"),
+                 "status": t("fees.arrears_card_status")}, money=("amount",),
+                height=min(38 + 35 * max(len(rows), 1), 320), key=f"card:fees:history:{account.household}")
 
 
 def unit_fee_settings(actor: Actor, unit_id: int) -> None:

@@ -2,7 +2,14 @@
 
 Decisions (the screens follow them; tests/pages/test_fees_counter.py checks them):
 - The counter finds the unit with the /owners search box itself (`ui.unit_card.search_box`), so the
-  unit in hand is the same on both pages.
+  unit in hand is the same on both pages. Below the units the same box lists parking leases found by plate,
+  space number or lessee (services.parking.search_leases): a lease without a unit opens its own account
+  "L<lease id>", a lease with a unit opens the unit.
+- The bills table takes the whole width (every column from 收费项目 to 状态 visible at 1400 px); the payment
+  form sits below it.
+- Refunds 退款: when the account has prepaid credit, 申请退款 opens a request dialog; the account's refund requests
+  are listed with their state; a granted one prints as a 退款单 PDF (reprintable), and the cashier confirms the
+  payout 确认付款 in a dialog once the payee has the money and signed.
 - Every money write goes through a confirmation dialog. The open dialog is kept in
   `st.session_state` (a draft), not in the click that opened it: the dialog is drawn again on every
   run until it is confirmed, cancelled or dismissed, so a rerun never loses what the cashier typed.
@@ -21,22 +28,26 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from services import cashier, documents
+from services import cashier, documents, parking, refunds
 from services.auth import Actor, can
 from services.cashier import Account, Receipt, SettlementSheet
 from services.clock import local_today
 from services.errors import DomainError
+from services.refunds import RefundView
 from services.settings import get_setting
 from services.validate import FieldError, parse_hundredths
 from ui import fmt
 from ui.i18n import t
 from ui.session import DATA_GENERATION, flash
+from ui.tables import money_table
 from ui.unit_card import SELECTED, search_box
 
 DRAFT = "fees:counter:draft"  # the payment waiting for confirmation
-LAST = "fees:counter:last"  # (unit id, payment id) of the receipt just issued
-REQUEST = "fees:counter:request"  # the request dialog open: (kind, target id)
-PDFS = "fees:counter:pdfs"  # (payment id, version) -> PDF bytes, this session only
+LAST = "fees:counter:last"  # (household, payment id) of the receipt just issued
+REQUEST = "fees:counter:request"  # the request dialog open: (household, kind, target id)
+PAYOUT = "fees:counter:payout_draft"  # (household, refund id) whose payout waits for confirmation
+ACCOUNT = "fees:counter:account"  # a lease account "L<id>" picked from the lease hits (else the unit in SELECTED)
+PDFS = "fees:counter:pdfs"  # (document, id, version, status) -> PDF bytes, this session only
 SETTLE_DRAFT = "fees:settle:draft"
 PDF_CACHE_SIZE = 6
 
@@ -57,29 +68,6 @@ def _closer(*keys: str) -> Callable[[], None]:
     return close
 
 
-def _money_column(label: str) -> st.column_config.TextColumn:
-    return st.column_config.TextColumn(label, alignment="right")
-
-
-TOTAL_ROW_STYLE = "font-weight: 600; background-color: #f3f6fb"
-
-
-def _table(df: pd.DataFrame, labels: dict[str, str], money: tuple[str, ...] = (), *, total_row: bool = False,
-           **kwargs) -> None:
-    """A read-only table: columns renamed to the current language, money right-aligned as ¥1,234.50;
-    with `total_row` the last row (合计) stands out."""
-    shown = df[list(labels)].copy()
-    for col in money:
-        shown[col] = [fmt.money(v) for v in shown[col]]
-    shown.columns = [labels[col] for col in labels]
-    config = {labels[col]: _money_column(labels[col]) for col in money}
-    data = shown
-    if total_row and len(shown):
-        last = shown.index[-1]
-        data = shown.style.apply(lambda row: [TOTAL_ROW_STYLE if row.name == last else ""] * len(row), axis=1)
-    st.dataframe(data, hide_index=True, width="stretch", column_config=config, **kwargs)
-
-
 # --- receipts as PDF -------------------------------------------------------------------------------
 
 
@@ -89,19 +77,36 @@ def receipt_doc(r: Receipt, company: str) -> documents.ReceiptDoc:
         company=company, receipt_no=r.receipt_no, issued_at=r.received_at, payer=r.payer_name,
         unit_code=r.unit_code, lines=tuple(documents.ReceiptLine(x.item, x.period, x.amount) for x in r.lines),
         credit_added=r.credit_added, credit_used=Decimal("0.00"), total=r.amount, method=r.method,
-        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason,
+        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason, place=r.place,
     )
+
+
+def refund_doc(r: RefundView, company: str) -> documents.RefundDoc:
+    """The printed form of a 退款单 (before payout the cashier and time are blank lines to fill in by hand)."""
+    return documents.RefundDoc(
+        company=company, refund_no=r.refund_no, approved_at=r.approved_at, payee=r.payee, unit_code=r.unit_code,
+        amount=r.amount, method=r.method, reason=r.reason, requester=r.requester, approver=r.approver,
+        cashier=r.paid_by if r.paid_at else "", paid_at=r.paid_at, place=r.place,
+    )
+
+
+def _cached_pdf(key: tuple, make: Callable[[], bytes]) -> bytes:
+    cache: dict = st.session_state.setdefault(PDFS, {})
+    if key not in cache:
+        while len(cache) >= PDF_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
+
+
+def _company() -> str:
+    return get_setting("company_name", "物业服务中心")
 
 
 def _receipt_pdf(actor: Actor, payment_id: int) -> tuple[Receipt, bytes]:
     r = cashier.receipt(actor=actor, payment_id=payment_id)
-    cache: dict = st.session_state.setdefault(PDFS, {})
-    key = (r.payment_id, r.version, r.status)
-    if key not in cache:
-        while len(cache) >= PDF_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = documents.receipt_pdf(receipt_doc(r, get_setting("company_name", "物业服务中心")))
-    return r, cache[key]
+    return r, _cached_pdf(("receipt", r.payment_id, r.version, r.status),
+                          lambda: documents.receipt_pdf(receipt_doc(r, _company())))
 
 
 def _download(actor: Actor, payment_id: int, *, key: str, primary: bool = False) -> None:
@@ -122,7 +127,7 @@ def _download(actor: Actor, payment_id: int, *, key: str, primary: bool = False)
 
 @dataclass(frozen=True)
 class PaymentDraft:
-    unit_id: int
+    household: str
     unit_code: str
     payer: str
     amount: Decimal
@@ -133,45 +138,86 @@ class PaymentDraft:
     note: str
 
 
-def counter_tab(actor: Actor) -> None:
-    """Find a unit, see what it owes, take a payment with its receipt, reprint or ask for a void."""
-    search_box(actor)
+def _household() -> str | None:
+    """The account in hand: a lease account picked from the lease hits, else the unit picked in the search."""
+    picked = st.session_state.get(ACCOUNT)
+    if picked:
+        return picked
     unit_id = st.session_state.get(SELECTED)
-    if unit_id is None:
+    return cashier.household_of_unit(unit_id) if unit_id is not None else None
+
+
+def _lease_hits(actor: Actor, text: str) -> Callable[[], None] | None:
+    """What draws the parking leases the search text finds (by plate, space or lessee), or None."""
+    try:
+        hits = parking.search_leases(actor=actor, text=text)
+    except DomainError:
+        return None
+    if not hits:
+        return None
+
+    def draw() -> None:
+        st.caption(t("fees.counter_leases_found", n=len(hits)))
+        for h in hits:
+            whose = t("fees.counter_lease_of_unit", code=h.unit_code) if h.unit_code else t("fees.counter_lease_own")
+            label = (f"{t('fees.counter_space')} {h.estate} · **{h.space}** · {h.plate or '—'} · {h.person} · "
+                     f"{h.status}（{fmt.day(h.start_on)} – {fmt.day(h.end_on)}） · {whose}")
+            if st.button(label, key=f"fees:counter:lease:{h.lease_id}", width="stretch", icon=":material/garage:"):
+                if h.household.startswith("U"):
+                    st.session_state[SELECTED] = int(h.household[1:])
+                    st.session_state.pop(ACCOUNT, None)
+                else:
+                    st.session_state[ACCOUNT] = h.household
+                st.rerun()
+    return draw
+
+
+def counter_tab(actor: Actor) -> None:
+    """Find a unit (or a parking lease), see what it owes, take a payment with its receipt, reprint, ask for a
+    void, waiver, cancellation or refund, and pay granted refunds out."""
+    search_box(actor, on_pick=_closer(ACCOUNT), more=lambda text: _lease_hits(actor, text))
+    household = _household()
+    if household is None:
         if not str(st.session_state.get("owners:search", "")).strip():
             st.caption(t("fees.counter_pick_unit"))
         return
     try:
-        acct = cashier.account(actor=actor, unit_id=unit_id)
+        acct = cashier.account(actor=actor, household=household)
+        refund_rows = refunds.account_refunds(actor=actor, household=household)
     except DomainError as exc:
         st.error(exc.message)
         return
     st.divider()
-    _account_header(acct)
+    _account_header(actor, acct, refund_rows)
     last = st.session_state.get(LAST)
-    if last and last[0] == unit_id:
+    if last and last[0] == household:
         _last_receipt(actor, last[1])
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        _bills(actor, acct)
-    with right:
-        if can(actor, "fees.collect"):
-            _payment_form(acct)
+    _bills(actor, acct)
+    if can(actor, "fees.collect"):
+        _payment_form(acct)
     _receipts(actor, acct)
+    _refunds(actor, acct, refund_rows)
     draft = st.session_state.get(DRAFT)
-    if isinstance(draft, PaymentDraft) and draft.unit_id == unit_id:
+    if isinstance(draft, PaymentDraft) and draft.household == household:
         st.dialog(t("fees.counter_confirm_title"), width="medium", dismissible=True,
                   on_dismiss=_closer(DRAFT))(_confirm_payment)(actor, draft)
     request = st.session_state.get(REQUEST)
-    if request and request[0] == unit_id:
+    if request and request[0] == household:
         _kind, _target = request[1], request[2]
         titles = {"void": t("fees.counter_void_title"), "waive": t("fees.counter_waive_title"),
-                  "cancel": t("fees.counter_cancel_title")}
+                  "cancel": t("fees.counter_cancel_title"), "refund": t("fees.refund_title")}
         st.dialog(titles[_kind], on_dismiss=_closer(REQUEST))(_request_dialog)(actor, acct, _kind, _target)
+    payout = st.session_state.get(PAYOUT)
+    if payout and payout[0] == household:
+        st.dialog(t("fees.refund_payout_title"), on_dismiss=_closer(PAYOUT))(_confirm_payout)(actor, payout[1])
 
 
-def _account_header(acct: Account) -> None:
-    st.subheader(acct.unit_code)
+def _may_request(actor: Actor) -> bool:
+    return can(actor, "fees.collect") or can(actor, "fees.request")
+
+
+def _account_header(actor: Actor, acct: Account, refund_rows: list[refunds.RefundRow]) -> None:
+    st.subheader(acct.unit_code if acct.lease_id is None else t("fees.counter_lease_title", label=acct.unit_code))
     if acct.payer_name:
         st.caption(t("fees.counter_payer", name=acct.payer_name))
     c = st.columns(4)
@@ -181,6 +227,13 @@ def _account_header(acct: Account) -> None:
     months = sorted({b.period for b in acct.bills})
     c[3].metric(t("fees.counter_months"), f"{months[0]} – {months[-1]}" if len(months) > 1
                 else (months[0] if months else "—"))
+    if acct.credit > 0 and _may_request(actor):
+        waiting = any(r.status == "待审批" for r in refund_rows)
+        if c[1].button(t("fees.refund_request"), key="fees:counter:refund", disabled=waiting,
+                       icon=":material/currency_exchange:",
+                       help=t("fees.refund_waiting") if waiting else t("fees.refund_request_help")):
+            st.session_state[REQUEST] = (acct.household, "refund", 0)
+            st.rerun()
 
 
 def _last_receipt(actor: Actor, payment_id: int) -> None:
@@ -210,33 +263,33 @@ def _bills(actor: Actor, acct: Account) -> None:
         st.info(t("fees.counter_no_bills"), icon=":material/task_alt:")
         return
     df = pd.DataFrame([{"item": b.item, "period": b.period, "amount": b.amount, "waived": b.waived,
-                        "paid": b.paid, "outstanding": b.outstanding, "status": b.status,
+                        "paid": b.paid, "outstanding": b.outstanding, "due_on": b.due_on, "status": b.status,
                         "pending": b.pending} for b in acct.bills])
     total = {"item": t("fees.counter_total"), "period": "", "amount": sum(df["amount"], Decimal(0)),
              "waived": sum(df["waived"], Decimal(0)), "paid": sum(df["paid"], Decimal(0)),
-             "outstanding": acct.owed, "status": "", "pending": ""}
+             "outstanding": acct.owed, "due_on": None, "status": "", "pending": ""}
     df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
     labels = {"item": t("fees.counter_item"), "period": t("fees.counter_period"),
               "amount": t("fees.counter_amount"), "waived": t("fees.counter_waived"),
               "paid": t("fees.counter_paid"), "outstanding": t("fees.counter_outstanding"),
-              "status": t("fees.counter_status")}
-    if any(b.pending for b in acct.bills):  # the column only when a request waits (the table stays narrow)
+              "due_on": t("fees.counter_due_on"), "status": t("fees.counter_status")}
+    if any(b.pending for b in acct.bills):  # the column only when a request waits
         labels["pending"] = t("fees.counter_pending")
-    _table(df, labels, money=("amount", "waived", "paid", "outstanding"), total_row=True,
-           height=min(38 + 35 * len(df), 420))
+    money_table(df, labels, money=("amount", "waived", "paid", "outstanding"), total_row=True,
+                height=min(38 + 35 * len(df), 420), key=f"fees:counter:bills:{acct.household}:{_generation()}")
     if not can(actor, "fees.request"):
         return
     options = {b.id: b for b in acct.bills}
     c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="bottom")
     bill_id = c1.selectbox(t("fees.counter_request_bill"), list(options),
-                           format_func=lambda i: _bill_label(options[i]), key=f"fees:counter:reqbill:{acct.unit_id}")
+                           format_func=lambda i: _bill_label(options[i]), key=f"fees:counter:reqbill:{acct.household}")
     busy = bool(options[bill_id].pending) if bill_id in options else True
     if c2.button(t("fees.counter_waive"), key="fees:counter:waive", disabled=busy, width="stretch"):
-        st.session_state[REQUEST] = (acct.unit_id, "waive", bill_id)
+        st.session_state[REQUEST] = (acct.household, "waive", bill_id)
         st.rerun()
     if c3.button(t("fees.counter_cancel_bill"), key="fees:counter:cancel", width="stretch",
                  disabled=busy or options[bill_id].paid > 0):
-        st.session_state[REQUEST] = (acct.unit_id, "cancel", bill_id)
+        st.session_state[REQUEST] = (acct.household, "cancel", bill_id)
         st.rerun()
     if busy:
         st.caption(t("fees.counter_request_busy", kind=options[bill_id].pending))
@@ -247,21 +300,24 @@ def _payment_form(acct: Account) -> None:
         st.markdown(f"**{t('fees.counter_take')}**")
         options = {b.id: b for b in acct.bills}
         gen = _generation()
-        picked = st.multiselect(t("fees.counter_pick_bills"), list(options),
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        picked = c1.multiselect(t("fees.counter_pick_bills"), list(options),
                                 format_func=lambda i: _bill_label(options[i]),
-                                key=f"fees:counter:bills:{acct.unit_id}:{gen}",
+                                key=f"fees:counter:bills:{acct.household}:{gen}",
                                 placeholder=t("fees.counter_pick_bills_placeholder"))
         target = sum((options[i].outstanding for i in picked), Decimal(0)) if picked else acct.owed
         prefill = fmt.plain_hundredths(target) if target > 0 else ""
-        raw = st.text_input(t("fees.counter_amount_input"), value=prefill, max_chars=14,
-                            key=f"fees:counter:amount:{acct.unit_id}:{gen}:{','.join(map(str, picked))}",
+        raw = c2.text_input(t("fees.counter_amount_input"), value=prefill, max_chars=14,
+                            key=f"fees:counter:amount:{acct.household}:{gen}:{','.join(map(str, picked))}",
                             help=t("fees.counter_amount_help"))
-        method = st.radio(t("fees.counter_method"), cashier.METHODS, horizontal=True, key="fees:counter:method")
-        note = st.text_input(t("fees.counter_note"), max_chars=200, key=f"fees:counter:note:{acct.unit_id}:{gen}")
+        c3, c4, c5 = st.columns([4, 3, 2], vertical_alignment="bottom")
+        method = c3.radio(t("fees.counter_method"), cashier.METHODS, horizontal=True, key="fees:counter:method")
+        note = c4.text_input(t("fees.counter_note"), max_chars=200, key=f"fees:counter:note:{acct.household}:{gen}")
+        take = c5.button(t("fees.counter_take_button"), type="primary", key="fees:counter:take", width="stretch",
+                         icon=":material/point_of_sale:")
         if not acct.bills:
             st.caption(t("fees.counter_prepay_hint"))
-        if st.button(t("fees.counter_take_button"), type="primary", key="fees:counter:take", width="stretch",
-                     icon=":material/point_of_sale:"):
+        if take:
             try:
                 amount = cashier.parse_amount(raw, t("fees.counter_amount_input"))
             except DomainError as exc:
@@ -269,7 +325,7 @@ def _payment_form(acct: Account) -> None:
                 return
             bills_text = "、".join(f"{options[i].item} {options[i].period}" for i in picked) if picked \
                 else t("fees.counter_oldest_first")
-            st.session_state[DRAFT] = PaymentDraft(acct.unit_id, acct.unit_code, acct.payer_name, amount, method,
+            st.session_state[DRAFT] = PaymentDraft(acct.household, acct.unit_code, acct.payer_name, amount, method,
                                                    tuple(picked) if picked else None, bills_text, target, note)
             st.rerun()
 
@@ -294,18 +350,18 @@ def _confirm_payment(actor: Actor, d: PaymentDraft) -> None:
         st.rerun()
     if confirm:
         try:
-            r = cashier.take_payment(actor=actor, unit_id=d.unit_id, amount=d.amount, method=d.method,
+            r = cashier.take_payment(actor=actor, household=d.household, amount=d.amount, method=d.method,
                                      bill_ids=list(d.bill_ids) if d.bill_ids is not None else None, note=d.note)
         except DomainError as exc:
             st.error(exc.message)
             return
         st.session_state.pop(DRAFT, None)
-        st.session_state[LAST] = (d.unit_id, r.payment_id)
+        st.session_state[LAST] = (d.household, r.payment_id)
         _done(t("fees.counter_taken", no=r.receipt_no, amount=fmt.money(r.amount)))
 
 
 def _receipts(actor: Actor, acct: Account) -> None:
-    rows = cashier.unit_receipts(actor=actor, unit_id=acct.unit_id)
+    rows = cashier.unit_receipts(actor=actor, household=acct.household)
     st.markdown(f"**{t('fees.counter_receipts')}**")
     if not rows:
         st.caption(t("fees.counter_no_receipts"))
@@ -314,34 +370,118 @@ def _receipts(actor: Actor, acct: Account) -> None:
     def state(r: cashier.ReceiptRow) -> str:
         return t("fees.counter_void_pending") if r.void_pending else r.status
 
-    df = pd.DataFrame([{"receipt_no": r.receipt_no, "at": fmt.moment(r.received_at), "amount": r.amount,
+    df = pd.DataFrame([{"receipt_no": r.receipt_no, "at": r.received_at, "amount": r.amount,
                         "method": r.method, "cashier": r.cashier, "status": state(r)} for r in rows])
-    _table(df, {"receipt_no": t("fees.counter_receipt_no"), "at": t("fees.counter_received_at"),
-                "amount": t("fees.counter_amount"), "method": t("fees.counter_method"),
-                "cashier": t("fees.counter_cashier"), "status": t("fees.counter_status")}, money=("amount",),
-           height=min(38 + 35 * len(df), 300))
+    money_table(df, {"receipt_no": t("fees.counter_receipt_no"), "at": t("fees.counter_received_at"),
+                     "amount": t("fees.counter_amount"), "method": t("fees.counter_method"),
+                     "cashier": t("fees.counter_cashier"), "status": t("fees.counter_status")}, money=("amount",),
+                height=min(38 + 35 * len(df), 300), key=f"fees:counter:receipts:{acct.household}:{_generation()}")
     by_id = {r.payment_id: r for r in rows}
     c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
     pid = c1.selectbox(t("fees.counter_pick_receipt"), list(by_id),
                        format_func=lambda i: f"{by_id[i].receipt_no} · {fmt.money(by_id[i].amount)} · "
-                                             f"{state(by_id[i])}", key=f"fees:counter:receipt:{acct.unit_id}:{_generation()}")
+                                             f"{state(by_id[i])}",
+                       key=f"fees:counter:receipt:{acct.household}:{_generation()}")
     with c2:
         _download(actor, pid, key=f"fees:counter:pdf:{pid}")
     chosen = by_id[pid]
     can_void = chosen.status != "已作废" and not chosen.void_pending
-    if (can(actor, "fees.collect") or can(actor, "fees.request")) and c3.button(
-            t("fees.counter_request_void"), key="fees:counter:void", disabled=not can_void, width="stretch"):
-        st.session_state[REQUEST] = (acct.unit_id, "void", pid)
+    if _may_request(actor) and c3.button(t("fees.counter_request_void"), key="fees:counter:void",
+                                         disabled=not can_void, width="stretch"):
+        st.session_state[REQUEST] = (acct.household, "void", pid)
         st.rerun()
+
+
+def _refunds(actor: Actor, acct: Account, rows: list[refunds.RefundRow]) -> None:
+    """The account's refund requests and 退款单: state, PDF, payout."""
+    if not rows:
+        return
+    st.markdown(f"**{t('fees.refund_list')}**")
+    df = pd.DataFrame([{"refund_no": r.refund_no or "—", "status": r.status, "amount": r.amount, "method": r.method,
+                        "payee": r.payee, "requester": r.requester, "at": r.requested_at, "approver": r.approver,
+                        "paid_by": r.paid_by, "paid_at": r.paid_at} for r in rows])
+    money_table(df, {"refund_no": t("fees.refund_no"), "status": t("fees.counter_status"),
+                     "amount": t("fees.refund_amount"), "method": t("fees.refund_method"),
+                     "payee": t("fees.refund_payee"), "requester": t("fees.approval_requester"),
+                     "approver": t("fees.approval_decider"), "paid_at": t("fees.refund_paid_at")},
+                money=("amount",), height=min(38 + 35 * len(df), 250),
+                key=f"fees:counter:refunds:{acct.household}:{_generation()}")
+    granted = {r.refund_id: r for r in rows if r.refund_id is not None}
+    if not granted:
+        return
+    c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
+    rid = c1.selectbox(t("fees.refund_pick"), list(granted),
+                       format_func=lambda i: f"{granted[i].refund_no} · {fmt.money(granted[i].amount)} · "
+                                             f"{granted[i].status}",
+                       key=f"fees:counter:refund_pick:{acct.household}:{_generation()}")
+    with c2:
+        _refund_download(actor, rid, key=f"fees:counter:refund_pdf:{rid}")
+    if can(actor, "fees.collect") and c3.button(t("fees.refund_payout"), key="fees:counter:payout",
+                                                disabled=granted[rid].status != refunds.TO_PAY, width="stretch",
+                                                type="primary" if granted[rid].status == refunds.TO_PAY
+                                                else "secondary"):
+        st.session_state[PAYOUT] = (acct.household, rid)
+        st.rerun()
+    if granted[rid].status == refunds.TO_PAY:
+        st.caption(t("fees.refund_to_pay_hint"))
+
+
+def _refund_download(actor: Actor, refund_id: int, *, key: str) -> None:
+    try:
+        r = refunds.refund(actor=actor, refund_id=refund_id)
+        pdf = _cached_pdf(("refund", r.refund_id, r.version, r.status),
+                          lambda: documents.refund_pdf(refund_doc(r, _company())))
+    except DomainError as exc:  # e.g. the CJK font is missing on the server
+        st.error(exc.message)
+        return
+    st.download_button(t("fees.refund_download"), pdf, file_name=f"{r.refund_no}.pdf", mime="application/pdf",
+                       key=key, on_click="ignore", icon=":material/receipt_long:", width="stretch")
+
+
+def _confirm_payout(actor: Actor, refund_id: int) -> None:
+    try:
+        r = refunds.refund(actor=actor, refund_id=refund_id)
+    except DomainError as exc:
+        st.error(exc.message)
+        return
+    st.markdown(t("fees.refund_payout_what", no=r.refund_no, amount=fmt.money(r.amount), method=r.method,
+                  payee=r.payee))
+    st.markdown(t("fees.counter_in_words", words=documents.amount_in_words(r.amount)))
+    st.caption(t("fees.refund_payout_effect"))
+    c1, c2 = st.columns(2)
+    confirm = c1.button(t("fees.refund_payout_confirm"), type="primary", key="fees:counter:payout_confirm",
+                        width="stretch")
+    if c2.button(t("fees.counter_back"), key="fees:counter:payout_back", width="stretch"):
+        st.session_state.pop(PAYOUT, None)
+        st.rerun()
+    if confirm:
+        try:
+            refunds.pay_out(actor=actor, refund_id=refund_id)
+        except DomainError as exc:
+            st.error(exc.message)
+            return
+        st.session_state.pop(PAYOUT, None)
+        _done(t("fees.refund_paid", no=r.refund_no, amount=fmt.money(r.amount)))
 
 
 def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None:
     amount: object = None
+    method = payee = ""
     if kind == "void":
         r = cashier.receipt(actor=actor, payment_id=target)
         st.markdown(t("fees.counter_void_what", no=r.receipt_no, amount=fmt.money(r.amount), method=r.method,
                       at=fmt.moment(r.received_at)))
         st.caption(t("fees.counter_void_effect"))
+    elif kind == "refund":
+        st.markdown(t("fees.refund_what", account=acct.unit_code, credit=fmt.money(acct.credit)))
+        c1, c2 = st.columns(2)
+        amount = c1.text_input(t("fees.refund_amount_input"), value=fmt.plain_hundredths(acct.credit), max_chars=14,
+                               key=f"fees:counter:refund_amount:{acct.household}")
+        payee = c2.text_input(t("fees.refund_payee"), value=acct.payer_name, max_chars=64,
+                              key=f"fees:counter:refund_payee:{acct.household}")
+        method = st.radio(t("fees.refund_method"), cashier.METHODS, horizontal=True,
+                          key=f"fees:counter:refund_method:{acct.household}")
+        st.caption(t("fees.refund_effect"))
     else:
         bill = next((b for b in acct.bills if b.id == target), None)
         if bill is None:
@@ -353,7 +493,8 @@ def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None
             amount = st.text_input(t("fees.counter_waive_amount"), value=fmt.plain_hundredths(bill.outstanding),
                                    max_chars=14, key=f"fees:counter:waive_amount:{target}")
     reason = st.text_area(t("fees.counter_reason"), max_chars=200, key=f"fees:counter:reason:{kind}:{target}",
-                          placeholder=t("fees.counter_reason_placeholder"))
+                          placeholder=t("fees.refund_reason_placeholder") if kind == "refund"
+                          else t("fees.counter_reason_placeholder"))
     st.caption(t("fees.counter_needs_manager"))
     c1, c2 = st.columns(2)
     submit = c1.button(t("fees.counter_submit_request"), type="primary", key="fees:counter:submit_request",
@@ -367,6 +508,9 @@ def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None
                 cashier.request_void(actor=actor, payment_id=target, reason=reason)
             elif kind == "waive":
                 cashier.request_waiver(actor=actor, bill_id=target, amount=amount, reason=reason)
+            elif kind == "refund":
+                refunds.request_refund(actor=actor, household=acct.household, amount=amount, method=method,
+                                       payee=payee, reason=reason)
             else:
                 cashier.request_cancel(actor=actor, bill_id=target, reason=reason)
         except DomainError as exc:
@@ -381,11 +525,12 @@ def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None
 
 def _what(a: dict) -> str:
     target = a["receipt_no"] or a["bill"]
-    return " · ".join(x for x in (a["kind"], target, a["unit"], fmt.money(a["amount"])) if x)
+    extra = (a["method"], t("fees.refund_payee_shown", payee=a["payee"])) if a["kind"] == "退款" else ()
+    return " · ".join(x for x in (a["kind"], target, a["unit"], fmt.money(a["amount"]), *extra) if x)
 
 
 def approvals_tab(actor: Actor) -> None:
-    """A manager's queue of void, waiver and cancel requests; everyone's own requests and their state."""
+    """A manager's queue of void, waiver, cancel and refund requests; everyone's own requests and their state."""
     if can(actor, "fees.approve"):
         pending = cashier.list_approvals(actor=actor, status="待审批")
         st.subheader(t("fees.approval_queue", n=len(pending)))
@@ -427,8 +572,8 @@ def _approvals_table(rows: list[dict], *, decided: bool) -> None:
     if not rows:
         st.caption(t("fees.approval_empty"))
         return
-    df = pd.DataFrame([{**a, "target": a["receipt_no"] or a["bill"], "at": fmt.moment(a["requested_at"]),
-                        "decided": fmt.moment(a["decided_at"])} for a in rows])
+    df = pd.DataFrame([{**a, "target": a["receipt_no"] or a["bill"], "at": a["requested_at"],
+                        "decided": a["decided_at"]} for a in rows])
     labels = {"kind": t("fees.approval_kind"), "target": t("fees.approval_target"), "unit": t("fees.approval_unit"),
               "amount": t("fees.approval_amount"), "reason": t("fees.approval_reason"),
               "requester": t("fees.approval_requester"), "at": t("fees.approval_at"),
@@ -436,7 +581,7 @@ def _approvals_table(rows: list[dict], *, decided: bool) -> None:
     if decided:
         labels |= {"decider": t("fees.approval_decider"), "decision_note": t("fees.approval_note"),
                    "decided": t("fees.approval_decided_at")}
-    _table(df, labels, money=("amount",))
+    money_table(df, labels, money=("amount",))
 
 
 # --- 日结 -------------------------------------------------------------------------------------------
@@ -489,24 +634,35 @@ def _sheet(sheet: SettlementSheet) -> None:
         else f":orange-badge[{t('fees.settle_open')}]"
     st.markdown(f"#### {t('fees.settle_heading', name=sheet.cashier_name, day=sheet.day.isoformat())} {badge}")
     valid = len(sheet.receipts) - len(sheet.voided_receipts)
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric(t("fees.settle_total"), fmt.money(sheet.total))
-    c[1].metric(t("fees.settle_cash_expected"), fmt.money(sheet.cash_expected))
-    c[2].metric(t("fees.settle_receipts"), str(len(sheet.receipts)),
+    c[1].metric(t("fees.settle_refunds_total"), fmt.money(sheet.refund_total),
+                help=t("fees.settle_refunds_help", n=len(sheet.refunds)))
+    c[2].metric(t("fees.settle_cash_expected"), fmt.money(sheet.cash_expected),
+                help=t("fees.settle_cash_expected_help"))
+    c[3].metric(t("fees.settle_receipts"), str(len(sheet.receipts)),
                 help=t("fees.settle_receipts_help", valid=valid, voided=len(sheet.voided_receipts)))
-    c[3].metric(t("fees.settle_voided"), str(len(sheet.voided_receipts)))
+    c[4].metric(t("fees.settle_voided"), str(len(sheet.voided_receipts)))
     left, right = st.columns([2, 3], gap="large")
     with left:
-        df = pd.DataFrame([{"method": m, "amount": v} for m, v in sheet.totals.items()]
-                          + [{"method": t("fees.counter_total"), "amount": sheet.total}])
-        _table(df, {"method": t("fees.counter_method"), "amount": t("fees.counter_amount")}, money=("amount",),
-               total_row=True)
+        refunded = sheet.refund_totals or {}
+        df = pd.DataFrame([{"method": m, "amount": v, "refunded": refunded.get(m, Decimal("0.00"))}
+                           for m, v in sheet.totals.items()]
+                          + [{"method": t("fees.counter_total"), "amount": sheet.total,
+                              "refunded": sheet.refund_total}])
+        money_table(df, {"method": t("fees.counter_method"), "amount": t("fees.settle_received"),
+                         "refunded": t("fees.settle_refunded")}, money=("amount", "refunded"), total_row=True,
+                    key=f"fees:settle:methods:{sheet.cashier_user_id}:{sheet.day}:{sheet.confirmed}")
     with right:
         st.markdown(t("fees.settle_range", range=_receipt_range(sheet.receipts), n=len(sheet.receipts)))
         st.markdown(t("fees.settle_voided_list", numbers="、".join(sheet.voided_receipts) or "—"))
-        if not sheet.receipts:
+        st.markdown(t("fees.settle_refund_list", numbers="、".join(sheet.refunds) or "—"))
+        if sheet.refund_totals.get("现金"):
+            st.caption(t("fees.settle_cash_net", received=fmt.money(sheet.totals.get("现金", Decimal("0.00"))),
+                         refunded=fmt.money(sheet.refund_totals["现金"]), expected=fmt.money(sheet.cash_expected)))
+        if not sheet.receipts and not sheet.refunds:
             st.caption(t("fees.settle_no_payments"))
-        else:
+        elif sheet.receipts:
             with st.expander(t("fees.settle_receipt_list", n=len(sheet.receipts))):
                 voided = set(sheet.voided_receipts)
                 st.text("\n".join(f"{no}（{t('fees.settle_void_mark')}）" if no in voided else no
@@ -534,11 +690,14 @@ def _settle_form(actor: Actor, sheet: SettlementSheet) -> None:
                              max_chars=14, key=f"fees:settle:cash:{day}:{gen}")
         received_by = c2.text_input(t("fees.settle_received_by"), max_chars=32, key=f"fees:settle:by:{day}:{gen}",
                                     placeholder=t("fees.settle_received_by_placeholder"))
+        if sheet.cash_expected < 0:
+            st.caption(t("fees.settle_negative_cash", amount=fmt.money(-sheet.cash_expected)))
         note = st.text_area(t("fees.settle_note"), max_chars=500, key=f"fees:settle:note:{day}:{gen}",
                             placeholder=t("fees.settle_note_placeholder"), height=80)
         if st.button(t("fees.settle_button"), type="primary", key="fees:settle:go", icon=":material/lock:"):
             try:
-                handed = parse_hundredths(cash, min_value=Decimal(0), max_value=cashier.MAX_PAYMENT)
+                handed = parse_hundredths(cash, min_value=min(Decimal(0), sheet.cash_expected),
+                                          max_value=cashier.MAX_PAYMENT)
             except FieldError as exc:
                 st.error(f"{t('fees.settle_cash_handed')}：{exc}")
                 return

@@ -26,8 +26,9 @@ from services.errors import DomainError
 from services.kpi import FEE_KPI_KEYS, FEE_KPI_LABELS, FEE_TARGETS
 from services.reference import estate_options
 from ui import fmt
-from ui.fees_card import export_button, money_table
+from ui.fees_card import export_button
 from ui.i18n import t
+from ui.tables import money_table
 
 KINDS = ("reconciliation", "collection", "settlements")
 GROUPS = ("month", "estate", "building", "collector")
@@ -81,6 +82,7 @@ def _reconciliation(actor: Actor) -> None:
         {"what": t("fees.report_opening_credit"), "amount": rec.opening_credit},
         {"what": t("fees.report_credit_added"), "amount": rec.credit_added},
         {"what": t("fees.report_credit_used"), "amount": rec.credit_used},
+        {"what": t("fees.report_credit_refunded"), "amount": rec.credit_refunded},
         {"what": t("fees.report_closing_credit"), "amount": rec.closing_credit},
     ])
     c1, _ = st.columns([1, 1])
@@ -194,16 +196,18 @@ def _settlements(actor: Actor) -> None:
                               key="fees:report:set:from")
     date_to = c2.date_input(t("fees.report_to"), value=today, format="YYYY-MM-DD", key="fees:report:set:to")
     frame = fee_reports.settlements(actor=actor, date_from=date_from, date_to=date_to)
-    labels = {c: c for c in ("日期", "收费员", *METHODS, "收款合计", "收据张数", "应交现金", "实交现金", "差异",
-                             "差异说明", "接收人", "收据号", "作废收据", "确认时间")}
+    labels = {c: c for c in ("日期", "收费员", *METHODS, "收款合计", "收据张数", "退款合计", "退款单", "应交现金",
+                             "实交现金", "差异", "差异说明", "接收人", "收据号", "作废收据", "确认时间")}
     labels.update({"日期": t("fees.report_day"), "收费员": t("fees.report_cashier"),
                    "收款合计": t("fees.report_total"), "收据张数": t("fees.report_receipts"),
+                   "退款合计": t("fees.report_refund_total"), "退款单": t("fees.report_refund_numbers"),
                    "应交现金": t("fees.report_cash_expected"), "实交现金": t("fees.report_cash_handed"),
                    "差异": t("fees.report_discrepancy"), "差异说明": t("fees.report_note"),
                    "接收人": t("fees.report_received_by"), "收据号": t("fees.report_receipt_numbers"),
                    "作废收据": t("fees.report_voided"), "确认时间": t("fees.report_confirmed_at")})
     st.markdown(t("fees.report_settlements_count", n=len(frame)))
-    money_table(frame, labels, money=(*METHODS, "收款合计", "应交现金", "实交现金", "差异"), numbers=("收据张数",),
+    money_table(frame, labels, money=(*METHODS, "收款合计", "退款合计", "应交现金", "实交现金", "差异"),
+                numbers=("收据张数",),
                 height=420, key="fees:report:set:table")
     if not frame.empty:
         export_button(actor, frame.rename(columns=labels), sheet="日结单", file_name=f"日结单-{date_from}-{date_to}.xlsx",

@@ -48,4 +48,4 @@ def flash(message: str) -> None:
 
 def show_flashes() -> None:
     for message in st.session_state.pop(FLASH_KEY, []):
-        st.toast(message, icon="✅")
+        st.toast(message, icon=":material/check_circle:")  # the emoji needs a font servers often lack

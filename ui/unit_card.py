@@ -60,7 +60,10 @@ def _attempt(fn: Callable[[], object], success: str) -> None:
 # --- search ---------------------------------------------------------------------------------------
 
 
-def search_box(actor: Actor) -> None:
+def search_box(actor: Actor, *, on_pick: Callable[[], None] | None = None,
+               more: Callable[[str], Callable[[], None] | None] | None = None) -> None:
+    """The one search box: units and people. A page may add hits of its own below the units (`more(text)` returns
+    what draws them, or None when it found nothing) and learn when a unit is picked (`on_pick`)."""
     text = st.text_input(
         t("card.search"), key="owners:search", live=True, max_chars=40,
         placeholder=t("card.search_placeholder"),
@@ -68,17 +71,23 @@ def search_box(actor: Actor) -> None:
     if not text.strip():
         return
     hits = search(actor=actor, text=text)
-    if not hits:
+    draw_more = more(text) if more is not None else None
+    if not hits and draw_more is None:
         st.caption(t("card.not_found"))
         return
-    matched = hits[0].matched
-    st.caption(t("card.found", n=len(hits), by=_matched_words().get(matched, matched)))
-    box = st.container(height=min(60 + 48 * len(hits), 300), border=False)
-    for hit in hits:
-        label = f"{hit.estate} · **{hit.code}** · {hit.status}" + (f" · {hit.person}" if hit.person else "")
-        if box.button(label, key=f"owners:hit:{hit.unit_id}", width="stretch"):
-            st.session_state[SELECTED] = hit.unit_id
-            st.rerun()
+    if hits:
+        matched = hits[0].matched
+        st.caption(t("card.found", n=len(hits), by=_matched_words().get(matched, matched)))
+        box = st.container(height=min(60 + 48 * len(hits), 300), border=False)
+        for hit in hits:
+            label = f"{hit.estate} · **{hit.code}** · {hit.status}" + (f" · {hit.person}" if hit.person else "")
+            if box.button(label, key=f"owners:hit:{hit.unit_id}", width="stretch"):
+                st.session_state[SELECTED] = hit.unit_id
+                if on_pick is not None:
+                    on_pick()
+                st.rerun()
+    if draw_more is not None:
+        draw_more()
 
 
 def _matched_words() -> dict[str, str]:

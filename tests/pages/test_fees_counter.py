@@ -14,27 +14,36 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from db import migrate
 from db.engine import get_engine
-from services import cashier, fees
+from db.models import Unit
+from services import cashier, fees, refunds
 from services.auth import Actor, Role
 from services.clock import local_today
-from services.documents import receipt_pdf
+from services.documents import receipt_pdf, refund_pdf
 from services.errors import PermissionDenied
 from tests import factories
 from tests.pages.conftest import APP_TIMEOUT
-from ui.fees_counter import receipt_doc
+from ui.fees_counter import receipt_doc, refund_doc
 
-BILL = Decimal("196.90")  # 89.50 ㎡ x 2.2000 元/㎡·月, a full month
+BILL = Decimal("196.90")
+
+
+def fmt_money(value: Decimal) -> str:
+    from ui import fmt
+
+    return fmt.money(value)  # 89.50 ㎡ x 2.2000 元/㎡·月, a full month
 OWED = BILL * 2
 
 
@@ -47,6 +56,7 @@ class Data:
     cashier3: Actor
     manager: Actor
     manager2: Actor
+    lease: int  # space B1-001 leased to 王车主 (粤B12345) without a unit: 300.00 a month, its own account
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +68,8 @@ def data(tmp_path_factory) -> Data:
         migrate.upgrade(url)
         factories.seed_fee_items()
         ids = factories.make_units(8)
+        estate_id = factories.get_row(Unit, ids[0]).estate_id
+        lease = factories.make_lease(estate_id, None, date(2026, 1, 1), date(2027, 12, 31), "300.00")
         clerk = factories.fee_login(Role.CLERK, "clerk1", "内勤甲")
         for period in ("2026-09", "2026-10"):
             fees.run_billing(actor=clerk, period=period)
@@ -66,7 +78,7 @@ def data(tmp_path_factory) -> Data:
                  factories.fee_login(Role.CASHIER, "cashier2", "收费员乙"),
                  factories.fee_login(Role.CASHIER, "cashier3", "收费员丙"),
                  factories.fee_login(Role.MANAGER, "manager1", "主管甲"),
-                 factories.fee_login(Role.MANAGER, "manager2", "主管乙"))
+                 factories.fee_login(Role.MANAGER, "manager2", "主管乙"), lease)
     finally:
         if old is None:
             os.environ.pop("DATABASE_URL", None)
@@ -116,6 +128,12 @@ def _counter(actor: Actor, code: str) -> AppTest:
     return at
 
 
+def _shown(table) -> pd.DataFrame:
+    """A table as the reader sees it: its columns under their headings (ui.tables sets them as column config)."""
+    config = json.loads(table.proto.columns or "{}")
+    return table.value.rename(columns={col: c["label"] for col, c in config.items() if c.get("label")})
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -159,7 +177,7 @@ def test_the_counter_finds_the_unit_with_the_owners_search_and_shows_what_it_owe
     assert any(h.value == "测试小区 1-1-101" for h in at.subheader)
     assert _metrics(at) == {"欠费合计": "¥393.80", "预存余额": "¥0.00", "未缴账单（笔）": "2",
                             "欠费月份": "2026-09 – 2026-10"}
-    bills = at.dataframe[0].value
+    bills = _shown(at.dataframe[0])
     assert list(bills["月份"]) == ["2026-09", "2026-10", ""]  # oldest first, then the total row
     assert list(bills["未缴"]) == ["¥196.90", "¥196.90", "¥393.80"]
     assert list(bills["收费项目"]) == ["物业服务费（住宅）", "物业服务费（住宅）", "合计"]
@@ -187,7 +205,7 @@ def test_a_payment_is_confirmed_in_a_dialog_then_issued_with_its_receipt(db):
     assert [b.label for b in at.get("download_button")][:1] == ["下载收据 PDF"]
     assert _metrics(at)["欠费合计"] == "¥0.00"
     assert "这户没有未缴账单。" in _texts(at)
-    receipts = at.dataframe[-1].value
+    receipts = _shown(at.dataframe[-1])
     assert list(receipts["收据号"]) == [row.receipt_no] and list(receipts["金额"]) == ["¥393.80"]
 
 
@@ -242,13 +260,13 @@ def test_void_requested_at_the_counter_and_approved_by_a_manager_puts_the_bills_
     _run(at, "fees:counter:submit_request")
     assert _dialog_titles(at) == []
     assert "申请已提交，等待主管审批" in [t.value for t in at.toast]
-    assert list(at.dataframe[-1].value["状态"]) == ["作废待审批"]
+    assert list(_shown(at.dataframe[-1])["状态"]) == ["作废待审批"]
     assert at.button(key="fees:counter:void").disabled
 
     mine = _tab(db.cashier, "approvals_tab")
     assert not [b for b in mine.button if b.label == "批准"]  # a cashier only sees their own requests
-    requests = mine.dataframe[0].value
-    assert (requests["收据/账单"][0], requests["状态"][0], requests["房屋"][0]) == \
+    requests = _shown(mine.dataframe[0])
+    assert (requests["收据/账单/退款单"][0], requests["状态"][0], requests["房屋/车位"][0]) == \
         (row.receipt_no, "待审批", "测试小区 1-1-105")
 
     boss = _tab(db.manager, "approvals_tab")
@@ -262,10 +280,10 @@ def test_void_requested_at_the_counter_and_approved_by_a_manager_puts_the_bills_
 
     again = _counter(db.cashier, "1-1-105")
     assert _metrics(again)["欠费合计"] == "¥393.80"  # owed again
-    assert list(again.dataframe[-1].value["状态"]) == ["已作废"]
+    assert list(_shown(again.dataframe[-1])["状态"]) == ["已作废"]
     assert "重打收据（作废）" in [b.label for b in again.get("download_button")]
     assert again.button(key="fees:counter:void").disabled
-    decided = _tab(db.cashier, "approvals_tab").dataframe[0].value
+    decided = _shown(_tab(db.cashier, "approvals_tab").dataframe[0])
     assert (decided["状态"][0], decided["审批人"][0], decided["审批意见"][0]) == ("已批准", "主管甲", "同意作废，已核对微信流水")
 
 
@@ -286,7 +304,7 @@ def test_a_manager_cannot_approve_their_own_request_and_sees_why(db):
 def test_a_waiver_is_requested_per_bill_and_waits_for_a_manager(db):
     at = _counter(db.cashier, "1-1-107")
     bill = cashier.account(actor=db.cashier, unit_id=db.units["1-1-107"]).bills[0]
-    at.selectbox(key=f"fees:counter:reqbill:{db.units['1-1-107']}").set_value(bill.id).run()
+    at.selectbox(key=f"fees:counter:reqbill:U{db.units['1-1-107']}").set_value(bill.id).run()
     _run(at, "fees:counter:waive")
     assert _dialog_titles(at) == ["申请减免"]
     waive = at.text_input(key=f"fees:counter:waive_amount:{bill.id}")
@@ -295,9 +313,101 @@ def test_a_waiver_is_requested_per_bill_and_waits_for_a_manager(db):
     at.text_area(key=f"fees:counter:reason:waive:{bill.id}").input("空置房减半（经理会议决定）")
     _run(at, "fees:counter:submit_request")
     assert "申请已提交，等待主管审批" in [t.value for t in at.toast]
-    assert list(at.dataframe[0].value["待审批"])[:1] == ["减免"]
+    assert list(_shown(at.dataframe[0])["待审批"])[:1] == ["减免"]
     assert at.button(key="fees:counter:waive").disabled and at.button(key="fees:counter:cancel").disabled
     assert _metrics(at)["欠费合计"] == "¥393.80"  # nothing changes before approval
+
+
+# --- lease accounts and refunds ---------------------------------------------------------------------
+
+
+def test_a_lease_without_a_unit_is_found_by_its_plate_and_paid_at_the_counter(db):
+    at = _tab(db.cashier, "counter_tab")
+    at.text_input(key="owners:search").input("粤B12345").run()
+    assert "没有找到" not in _texts(at)
+    assert "找到 1 份车位租约（按车牌、车位号或承租人）：" in _texts(at)
+    hit = at.button(key=f"fees:counter:lease:{db.lease}")
+    assert "**B1-001** · 粤B12345 · 王车主 139****1111 · 有效" in hit.label and "无房屋，单独立户" in hit.label
+    hit.click().run()
+    assert not at.exception, at.exception
+    assert any(h.value == "车位租约 测试小区 B1-001（粤B12345）" for h in at.subheader)
+    # two months of 300.00 (billed 2026-09 and 2026-10)
+    assert {"欠费合计": "¥600.00", "预存余额": "¥0.00", "未缴账单（笔）": "2"}.items() <= _metrics(at).items()
+    bills = _shown(at.dataframe[0])
+    assert list(bills["收费项目"]) == ["停车费", "停车费", "合计"]
+    assert list(bills["未缴"]) == ["¥300.00", "¥300.00", "¥600.00"]
+    _pay(at, "600.00", "POS")
+    [row] = cashier.unit_receipts(actor=db.cashier, household=f"L{db.lease}")
+    assert (row.amount, row.method) == (Decimal("600.00"), "POS")
+    assert _metrics(at)["欠费合计"] == "¥0.00"
+    assert any(h.value == "车位租约 测试小区 B1-001（粤B12345）" for h in at.subheader)  # still this account
+    text = _pdf_text(receipt_pdf(receipt_doc(cashier.receipt(actor=db.cashier, payment_id=row.payment_id), "测试物业")))
+    assert "车位：测试小区B1-001（粤B12345）" in text and "停车费" in text and "陆佰元整" in text
+    # picking a unit in the same box goes back to the unit
+    at.text_input(key="owners:search").input("1-1-101").run()
+    next(b for b in at.button if b.key and b.key.startswith("owners:hit:")).click().run()
+    assert any(h.value == "测试小区 1-1-101" for h in at.subheader)
+
+
+def test_a_refund_is_asked_for_at_the_counter_granted_by_a_manager_printed_and_paid_out(db):
+    unit = db.units["1-1-106"]
+    cashier.take_payment(actor=db.cashier2, unit_id=unit, amount="500.00", method="现金")  # 106.20 credit
+    at = _counter(db.cashier2, "1-1-106")
+    assert _metrics(at)["预存余额"] == "¥106.20"
+    _run(at, "fees:counter:refund")
+    assert _dialog_titles(at) == ["申请退款"]
+    assert at.text_input(key=f"fees:counter:refund_amount:U{unit}").value == "106.20"  # the whole credit
+    at.text_input(key=f"fees:counter:refund_amount:U{unit}").input("100.00")
+    at.text_input(key=f"fees:counter:refund_payee:U{unit}").input("业主王五")
+    _run(at, "fees:counter:submit_request")  # no reason: refused, the dialog stays
+    assert any("原因：必须写明原因" in e.value for e in at.error) and _dialog_titles(at) == ["申请退款"]
+    at.text_area(key="fees:counter:reason:refund:0").input("房屋已出售，退还预存款")
+    _run(at, "fees:counter:submit_request")
+    assert _dialog_titles(at) == [] and "申请已提交，等待主管审批" in [t.value for t in at.toast]
+    assert at.button(key="fees:counter:refund").disabled  # one refund waits per account
+    listed = _shown(at.dataframe[-1])
+    assert (listed["退款单号"][0], listed["状态"][0], listed["退款金额"][0], listed["领款人"][0]) == (
+        "—", "待审批", "¥100.00", "业主王五")
+    assert _metrics(at)["预存余额"] == "¥106.20"  # nothing moves before the approval
+
+    boss = _tab(db.manager, "approvals_tab")
+    [request] = [a for a in cashier.list_approvals(actor=db.manager) if a["kind"] == "退款"]
+    assert "**退款 · 测试小区 1-1-106 · ¥100.00 · 现金 · 领款人 业主王五**" in _texts(boss)
+    assert "原因：房屋已出售，退还预存款 · 申请人 收费员乙" in _texts(boss)
+    _run(boss, f"fees:approval:ok:{request['id']}")
+    assert "已批准" in [t.value for t in boss.toast]
+
+    again = _counter(db.cashier2, "1-1-106")
+    [row] = refunds.account_refunds(actor=db.cashier2, unit_id=unit)
+    assert row.refund_no.startswith("TK") and row.status == "待付款"
+    assert _metrics(again)["预存余额"] == "¥6.20"  # 106.20 - 100.00
+    listed = _shown(again.dataframe[-1])
+    assert (listed["退款单号"][0], listed["状态"][0], listed["审批人"][0]) == (row.refund_no, "待付款", "主管甲")
+    assert "下载退款单 PDF" in [b.label for b in again.get("download_button")]
+    doc = refund_doc(refunds.refund(actor=db.cashier2, refund_id=row.refund_id), "测试物业服务中心")
+    text = _pdf_text(refund_pdf(doc))
+    for expected in (row.refund_no, "退款单", "领款人：业主王五", "房屋：测试小区1-1-106", "¥100.00", "壹佰元整",
+                     "退款方式：现金", "审批人：主管甲", "房屋已出售，退还预存款", "领款人签字"):
+        assert expected in text, expected
+
+    _run(again, "fees:counter:payout")
+    assert _dialog_titles(again) == ["确认退款付款"]
+    assert "大写：**壹佰元整**" in _texts(again)
+    _run(again, "fees:counter:payout_confirm")
+    assert f"退款单 {row.refund_no} 已付款 ¥100.00" in [t.value for t in again.toast]
+    assert again.button(key="fees:counter:payout").disabled
+    paid = refunds.refund(actor=db.cashier2, refund_id=row.refund_id)
+    assert (paid.status, paid.paid_by) == ("已付款", "收费员乙")
+    assert "付款人：收费员乙" in _pdf_text(refund_pdf(refund_doc(paid, "测试物业服务中心")))
+
+    day = _tab(db.cashier2, "settlement_tab")
+    sheet = cashier.settlement_sheet(actor=db.cashier2, day=local_today())
+    assert row.refund_no in sheet.refunds
+    assert {"退款合计": fmt_money(sheet.refund_total), "应交现金": fmt_money(sheet.cash_expected)}.items() \
+        <= _metrics(day).items()
+    assert f"退款单：{'、'.join(sheet.refunds)}" in _texts(day)
+    methods = _shown(day.dataframe[0])
+    assert dict(zip(methods["收款方式"], methods["退款"], strict=True))["现金"] == fmt_money(sheet.refund_totals["现金"])
 
 
 # --- 日结 -------------------------------------------------------------------------------------------
@@ -311,8 +421,8 @@ def test_the_cashier_settles_their_own_day_and_the_sheet_locks(db):
     assert not [s for s in at.selectbox if s.label == "收费员"]  # a cashier sees only their own day
     assert {"收款合计": "¥150.50", "应交现金": "¥100.00", "收据张数": "2", "作废张数": "0"}.items() \
         <= _metrics(at).items()
-    by_method = at.dataframe[0].value
-    assert dict(zip(by_method["收款方式"], by_method["金额"], strict=True)) == {
+    by_method = _shown(at.dataframe[0])
+    assert dict(zip(by_method["收款方式"], by_method["收款"], strict=True)) == {
         "现金": "¥100.00", "微信": "¥50.50", "支付宝": "¥0.00", "银行转账": "¥0.00", "POS": "¥0.00", "合计": "¥150.50"}
     assert f"收据号：{first.receipt_no} – {second.receipt_no}（共 2 张）" in _texts(at)
     assert "未日结" in _texts(at)
@@ -397,7 +507,7 @@ def test_the_counter_speaks_english_when_switched(db):
     at.text_input(key="owners:search").input("1-1-101").run()
     next(b for b in at.button if b.key and b.key.startswith("owners:hit:")).click().run()
     assert {"Total owed", "Prepaid credit", "Open bills", "Months owed"} <= set(_metrics(at))
-    assert {"Fee item", "Outstanding"} <= set(at.dataframe[0].value.columns)
+    assert {"Fee item", "Outstanding"} <= set(_shown(at.dataframe[0]).columns)
     assert at.button(key="fees:counter:take").label == "Take payment and issue receipt…"
     settle = _tab(db.cashier, "settlement_tab", lang="en")
     assert {"Total received", "Cash expected"} <= set(_metrics(settle))

@@ -285,6 +285,37 @@ def test_the_unit_card_shows_the_fees_section(demo_db):
     assert len(bills) > 0 and bills.iloc[0]["outstanding"].startswith("¥")
 
 
+def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fees_db):
+    from sqlalchemy import select
+
+    from db.engine import read_session
+    from db.models import User
+    from services import cashier, ledger, refunds
+    from services.auth import actor_of
+
+    with read_session() as s:
+        people = {u.username: actor_of(u) for u in s.scalars(select(User))}
+        household, credit = next((h, v) for h, v in sorted(ledger.credit_balances(s).items())
+                                 if h.startswith("U") and v >= 10)
+    unit_id = int(household[1:])
+    req = refunds.request_refund(actor=people["cashier"], unit_id=unit_id, amount="10.00", method="微信",
+                                 payee="业主", reason="多缴退还")
+    cashier.decide(actor=people["manager"], approval_id=req, approve=True)
+    [granted] = refunds.account_refunds(actor=SYSTEM_ACTOR, unit_id=unit_id)
+    latest = cashier.unit_receipts(actor=SYSTEM_ACTOR, unit_id=unit_id)[0]
+    at = signed_in("service").run()
+    at.switch_page("screens/owners.py")
+    at.session_state["owners:unit_id"] = unit_id
+    at.run()
+    _ok(at)
+    assert {m.label: m.value for m in at.metric}["预存余额"] == f"¥{credit - 10:,.2f}"
+    history = next(d.value for d in at.dataframe if "doc" in d.value.columns)
+    # the refund, granted just now, comes first; then the receipts, newest first
+    assert (history.iloc[0]["doc"], history.iloc[0]["kind"], history.iloc[0]["amount"], history.iloc[0]["status"]) == (
+        granted.refund_no, "退款", "-¥10.00", "待付款")
+    assert history.iloc[1]["doc"] == latest.receipt_no and history.iloc[1]["kind"] == "收款"
+
+
 def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_reads_it(fees_db):
     from services import fees
 

@@ -24,10 +24,12 @@ from services.documents import (
     NoticeLine,
     ReceiptDoc,
     ReceiptLine,
+    RefundDoc,
     amount_in_words,
     dunning_notices_pdf,
     format_money,
     receipt_pdf,
+    refund_pdf,
 )
 from services.errors import DomainError
 
@@ -303,6 +305,59 @@ def test_receipt_pdf_shows_company_number_lines_total_capitals_and_cashier(cjk_f
         assert expected in page, expected
     assert "作废" not in page
     assert "预存" not in page
+
+
+def test_a_lease_receipt_names_the_parking_space_instead_of_a_unit(cjk_font):
+    (page,) = _pages(receipt_pdf(_receipt(place="车位", unit_code="翠苑 B1-021（粤B12345）")))
+    assert "车位：翠苑B1-021（粤B12345）" in page
+    assert "房屋：" not in page
+    (unit_page,) = _pages(receipt_pdf(_receipt()))
+    assert "房屋：翠苑1-1-101" in unit_page
+
+
+def _refund(**overrides) -> RefundDoc:
+    fields = dict(company="杭州翠苑物业服务有限公司", refund_no="TK2026-000007", approved_at=SHANGHAI_NOON_UTC,
+                  payee="王小明", unit_code="翠苑 1-1-101", amount=D("1004.05"), method="现金",
+                  reason="房屋已出售，退还剩余预存款", requester="李收银", approver="陈主管")
+    fields.update(overrides)
+    return RefundDoc(**fields)
+
+
+def test_refund_voucher_shows_number_payee_unit_amount_in_capitals_method_reason_and_signature(cjk_font):
+    (page,) = _pages(refund_pdf(_refund()))
+    for expected in ("杭州翠苑物业服务有限公司", "退款单", "TK2026-000007", "领款人：王小明", "房屋：翠苑1-1-101",
+                     "开单时间：2026-11-0514:32", "预存款退款", "房屋已出售，退还剩余预存款", "1,004.05",
+                     "¥1,004.05", "壹仟零肆元零伍分", "退款方式：现金", "申请人：李收银", "审批人：陈主管",
+                     "领款人签字", "付款人：", "付款时间："):
+        assert expected in page, expected
+    paid = _refund(cashier="李收银", paid_at=datetime(2026, 11, 5, 8, 0, tzinfo=UTC), place="车位",
+                   unit_code="翠苑 B1-021（粤B12345）")
+    (page,) = _pages(refund_pdf(paid))
+    assert "付款人：李收银" in page and "付款时间：2026-11-0516:00" in page
+    assert "车位：翠苑B1-021（粤B12345）" in page
+    assert refund_pdf(paid) == refund_pdf(paid)  # a reprint is the same document
+
+
+def test_a_long_refund_reason_is_wrapped_not_cut(cjk_font):
+    reason = "业主出国定居，房屋已出售给新业主并办理交接，" * 8
+    (page,) = _pages(refund_pdf(_refund(reason=reason)))
+    assert reason in page
+    assert "…" not in page
+
+
+def test_a_refund_voucher_refuses_wrong_figures():
+    with pytest.raises(ValueError, match="大于 0"):
+        _refund(amount=D("0"))
+    with pytest.raises(ValueError, match="两位小数"):
+        _refund(amount=D("1.005"))
+    with pytest.raises(TypeError):
+        _refund(amount=1.5)
+    with pytest.raises(ValueError, match="时区"):
+        _refund(approved_at=datetime(2026, 11, 5, 14, 32))
+    with pytest.raises(ValueError, match="同时填写"):
+        _refund(cashier="李收银")
+    with pytest.raises(ValueError, match="领款人"):
+        _refund(payee=" ")
 
 
 def test_receipt_pdf_prints_the_time_in_shanghai(cjk_font):

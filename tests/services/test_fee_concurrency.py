@@ -13,7 +13,6 @@ bills) serialise what must be serialised. Whatever the interleaving:
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import defaultdict
@@ -29,7 +28,16 @@ from services import cashier, ledger
 from services.auth import Role
 from services.clock import SHANGHAI
 from services.errors import Conflict
-from tests.factories import bulk_units, fee_login, make_bill, make_estate, pin_fee_clock, seed_fee_items
+from tests.factories import (
+    bulk_units,
+    fee_login,
+    make_bill,
+    make_estate,
+    meet_after,
+    pin_fee_clock,
+    run_both,
+    seed_fee_items,
+)
 
 D = Decimal
 CASHIERS = 10
@@ -126,39 +134,6 @@ def test_ten_cashiers_taking_a_hundred_payments_each_at_once(db, monkeypatch):
 # --- two desks at the same moment ------------------------------------------------------------------------
 
 
-def _both(fn_a, fn_b) -> list[object]:
-    """Run two calls in threads; return each result or the exception it raised."""
-    results: list[object] = [None, None]
-
-    def run(i, fn):
-        try:
-            results[i] = fn()
-        except BaseException as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate((fn_a, fn_b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
-def _meet_after(monkeypatch, module, name: str) -> None:
-    """Make `module.name` wait (up to 2 s) for the other thread after it returns: both transactions are then
-    past that point at once. Where a lock already serialises them the barrier times out and each goes in turn."""
-    barrier = threading.Barrier(2, timeout=2)
-    real = getattr(module, name)
-
-    def held(*args, **kwargs):
-        result = real(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait()
-        return result
-
-    monkeypatch.setattr(module, name, held)
-
-
 def test_two_billing_runs_of_one_period_at_once_bill_it_once(db, monkeypatch):
     from services import fees
 
@@ -167,9 +142,9 @@ def test_two_billing_runs_of_one_period_at_once_bill_it_once(db, monkeypatch):
     estate_id, [b1] = make_estate()
     bulk_units(estate_id, b1, 5)
     clerk = fee_login(Role.CLERK, "clerk")
-    _meet_after(monkeypatch, fees, "_plan")  # both have planned the same 5 bills before either writes
-    results = _both(lambda: fees.run_billing(actor=clerk, period="2026-11"),
-                    lambda: fees.run_billing(actor=clerk, period="2026-11"))
+    meet_after(monkeypatch, fees, "_plan")  # both have planned the same 5 bills before either writes
+    results = run_both(lambda: fees.run_billing(actor=clerk, period="2026-11"),
+                       lambda: fees.run_billing(actor=clerk, period="2026-11"))
     done = [r for r in results if isinstance(r, fees.BillingResult)]
     assert all(isinstance(r, (fees.BillingResult, Conflict)) for r in results), results
     # one run made the 5 bills (5 x 196.90 = 984.50); the other made none or was refused
@@ -189,8 +164,8 @@ def test_two_managers_approving_one_void_at_once_reverse_it_once(db, monkeypatch
     boss1, boss2 = fee_login(Role.MANAGER, "boss1"), fee_login(Role.MANAGER, "boss2")
     r = cashier.take_payment(actor=cash, unit_id=unit, amount="150.00", method="现金")
     req = cashier.request_void(actor=cash, payment_id=r.payment_id, reason="收错")
-    results = _both(lambda: cashier.decide(actor=boss1, approval_id=req, approve=True),
-                    lambda: cashier.decide(actor=boss2, approval_id=req, approve=True))
+    results = run_both(lambda: cashier.decide(actor=boss1, approval_id=req, approve=True),
+                       lambda: cashier.decide(actor=boss2, approval_id=req, approve=True))
     assert sorted(type(x).__name__ for x in results) == ["Conflict", "NoneType"], results
     with read_session() as s:
         b = s.get(Bill, bill)
@@ -205,8 +180,8 @@ def test_two_cashiers_paying_one_picked_bill_at_once_never_overpay_it(db, monkey
     [unit] = bulk_units(estate_id, b1, 1)
     bill = make_bill(unit, items["WY-ZZ"], "2026-10", "100.00")
     a, b = fee_login(Role.CASHIER, "cash_a"), fee_login(Role.CASHIER, "cash_b")
-    _meet_after(monkeypatch, cashier, "_unit_label")  # both reach the bill lock together
-    results = _both(
+    meet_after(monkeypatch, cashier, "_unit_label")  # both reach the bill lock together
+    results = run_both(
         lambda: cashier.take_payment(actor=a, unit_id=unit, amount="100.00", method="现金", bill_ids=[bill]),
         lambda: cashier.take_payment(actor=b, unit_id=unit, amount="100.00", method="微信", bill_ids=[bill]))
     assert sorted(type(x).__name__ for x in results) == ["Receipt", "ValidationError"], results
@@ -273,3 +248,55 @@ def _result(fn):
         return fn()
     except BaseException as exc:
         return exc
+
+
+@pytest.mark.parametrize("first", ["settlement", "payment"])
+def test_a_payment_taken_while_its_day_is_being_settled_is_on_the_locked_sheet_or_refused(db, monkeypatch, first):
+    """The cashier confirms the day in one tab while taking a payment in another. One of the two is held at its
+    dangerous point (the settlement has read the sheet / the payment has found the day open) until the other has
+    finished or 3 s have passed. Whatever the order, no payment of a settled day may be missing from its sheet.
+    Found by this suite: the settlement used to read the sheet before it locked the day."""
+    pin_fee_clock(monkeypatch, datetime(2026, 11, 23, 10, tzinfo=SHANGHAI))
+    seed_fee_items()
+    estate_id, [b1] = make_estate()
+    [unit] = bulk_units(estate_id, b1, 1)
+    cash = fee_login(Role.CASHIER, "cash")
+    cashier.take_payment(actor=cash, unit_id=unit, amount="100.00", method="现金")
+
+    held, other_done = threading.Event(), threading.Event()
+    hook = "_day_sheet" if first == "settlement" else "day_settled"
+    real = getattr(cashier, hook)
+
+    def hold(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if threading.current_thread().name == "first":
+            held.set()
+            other_done.wait(3)  # with the day locked the other one waits for us: this times out
+        return result
+
+    monkeypatch.setattr(cashier, hook, hold)
+    settle = lambda: cashier.confirm_settlement(actor=cash, day=date(2026, 11, 23), cash_handed="100.00",  # noqa: E731
+                                                note="两个窗口同时操作")
+    pay = lambda: cashier.take_payment(actor=cash, unit_id=unit, amount="30.00", method="现金")  # noqa: E731
+    results: dict[str, object] = {}
+    one = threading.Thread(name="first", target=lambda: results.update(
+        first=_result(settle if first == "settlement" else pay)))
+    one.start()
+    assert held.wait(20)
+    results["second"] = _result(pay if first == "settlement" else settle)
+    other_done.set()
+    one.join(30)
+    settled, paid = ((results["first"], results["second"]) if first == "settlement"
+                     else (results["second"], results["first"]))
+    assert isinstance(settled, cashier.SettlementSheet), settled
+    sheet = cashier.settlement_sheet(actor=cash, day=date(2026, 11, 23))
+    with read_session() as s:
+        taken = sorted(s.scalars(select(Payment.receipt_no)))
+    if first == "settlement":  # the payment came too late: refused, nothing written
+        assert isinstance(paid, Conflict) and "今日已日结" in paid.message, paid
+        assert (taken, sheet.receipts, sheet.total) == (["SJ2026-000001"], ("SJ2026-000001",), D("100.00"))
+    else:  # the payment got in first: the settlement waited for it and counts it (100.00 + 30.00)
+        assert isinstance(paid, cashier.Receipt), paid
+        assert (taken, sheet.receipts, sheet.total) == (["SJ2026-000001", "SJ2026-000002"],
+                                                        ("SJ2026-000001", "SJ2026-000002"), D("130.00"))
+        assert sheet.cash_expected == D("130.00") and sheet.discrepancy == D("-30.00")
