@@ -94,13 +94,16 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
 def grant(session, req: Approval, actor: Actor, now: datetime) -> dict:
     """Post the 退款单 of a granted request and take its credit (inside `cashier.decide`'s transaction)."""
     holder = cashier.account_holder(session, req.household)
+    year = to_local(now).year
+    # The series' counter row first: grants queue on it before they lock any credit, so two grants of different
+    # accounts never hold gap locks on the credit ledger in opposite orders (a MariaDB deadlock). A refusal
+    # below rolls the number back with everything else.
+    number = advance(session, f"refund:{PREFIX}{year}")
     credit = ledger.credit_left(session, req.household)
     available = sum((left for _, left in credit), ledger.ZERO)
     if req.amount > available:
         raise Conflict(f"该户预存余额现为 {available}，不足申请退款的 {req.amount}（申请后预存已被账单抵扣或作废），"
                        f"不能批准；请驳回后按现有余额重新申请")
-    year = to_local(now).year
-    number = advance(session, f"refund:{PREFIX}{year}")
     refund = Refund(refund_no=f"{PREFIX}{year}-{number:06d}", approval_id=req.id, household=req.household,
                     unit_id=holder.unit_id if holder.lease_id is None else None, payee_name=req.payee_name or "",
                     amount=req.amount, method=req.method or "", reason=req.reason, requested_by=req.requested_by,
