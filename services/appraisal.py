@@ -56,6 +56,7 @@ from services.appraisal_rules import (
 )
 from services.auth import Actor, can, require
 from services.clock import to_local
+from services.counters import advance
 from services.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.staff import (
     AttendanceFigures,
@@ -346,22 +347,25 @@ def build_drafts(*, actor: Actor, period: str, staff_ids: Sequence[int] | None =
     kept = len(infos) - len(todo)
     with unit_of_work() as uow:
         s = uow.session
-        for info in todo:
-            row = s.scalar(select(Scorecard).where(Scorecard.staff_id == info.id, Scorecard.period == p.label)
-                           .with_for_update())
-            if row is not None and row.status != DRAFT:  # submitted meanwhile
-                kept += 1
-                continue
-            if row is None:
-                row = Scorecard(staff_id=info.id, period=p.label, status=DRAFT, comments="")
-                s.add(row)
-                created += 1
-            else:
-                refreshed += 1
-            _write(row, cards[info.id], as_of, actor, now)
+        # Serialises builds of one month: a second build waits here until the first commits, then finds its
+        # cards (and refreshes the drafts) instead of inserting them again.
+        advance(s, f"appraisal:{p.label}")
         try:
+            for info in todo:
+                row = s.scalar(select(Scorecard).where(Scorecard.staff_id == info.id, Scorecard.period == p.label)
+                               .with_for_update())
+                if row is not None and row.status != DRAFT:  # submitted meanwhile
+                    kept += 1
+                    continue
+                if row is None:
+                    row = Scorecard(staff_id=info.id, period=p.label, status=DRAFT, comments="")
+                    s.add(row)
+                    created += 1
+                else:
+                    refreshed += 1
+                _write(row, cards[info.id], as_of, actor, now)
             s.flush()
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # the autoflush of the next card's query raises it too
             raise Conflict("另一位同事正在生成同月的考核表，请稍后重试") from exc
         if created or refreshed:
             audit.record(s, actor, "build", "scorecards", p.label, None,
