@@ -271,16 +271,19 @@ def _kpi_line(row: PostKpiRow, value: Decimal | int | None) -> KpiLine:
 
 def _metric_value(metric: Metric, code: str, info: StaffInfo, lines: Sequence[KpiLine], att: AttendanceFigures,
                   counts: dict[int, int], figures: _Figures) -> tuple[Decimal | int | None, Decimal | None]:
-    """The value a rule reads, and the post's target when the metric is one of the post's KPIs."""
+    """The value a rule reads, and the post's target when the metric is one of the post's KPIs.
+
+    A rule reads the person's own figure (the catalog's 本人), also when the post is scored on the whole
+    centre's (全中心): a 客服主管 is fined for the effective complaints naming him, not for everybody's."""
     kind, key = code.split(":", 1)
     if kind == "att":
         return getattr(att, key), None
     if kind == "inc":
         return counts.get(int(key), 0), None
     line = next((x for x in lines if x.key == key), None)
-    if line is not None:
+    if line is not None and line.scope != CENTRE:
         return line.value, line.target
-    return figures.value(KPI_CATALOG[key], "本人", info.id), None
+    return figures.value(KPI_CATALOG[key], "本人", info.id), None if line is None else line.target
 
 
 def _incident_snapshot(d: dict) -> dict:
