@@ -21,11 +21,12 @@ from services import appraisal_rules, staff, workdays
 from services.auth import SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
 from services.editing import RowEdit
-from services.errors import ValidationError
+from services.errors import Conflict, StaleEdit, ValidationError
 from services.staff import NewIncident, SheetResult
 from tests.factories import (
     actor_for,
     attendance_row,
+    audit_rows,
     count_rows,
     db_state,
     make_department,
@@ -182,3 +183,25 @@ def test_an_incident_of_a_retired_type_is_refused_and_the_last_working_day_is_ac
     assert count_rows(Incident) == 0
     assert staff.record_incident(actor=ADMIN, incident=NewIncident(people.gone, people.types["仪容不整"],
                                                                    date(2026, 3, 10)))
+
+
+def test_an_incident_is_withdrawn_with_a_reason_and_kept_marked(people):
+    """撤销 needs a reason; the record stays, listed as 已撤销 with the reason, audited; a second withdrawal is a
+    Conflict, and withdrawing with a version other than the one read is StaleEdit."""
+    incident_id = staff.record_incident(actor=ADMIN, incident=NewIncident(people.wang, people.types["仪容不整"],
+                                                                          date(2026, 3, 5), note="未佩戴工牌"))
+    with pytest.raises(ValidationError) as refused:
+        staff.withdraw_incident(actor=ADMIN, incident_id=incident_id, version=1, reason=" ")
+    assert refused.value.errors == {"撤销原因": "必须写明原因"}
+    staff.withdraw_incident(actor=ADMIN, incident_id=incident_id, version=1, reason="登记错人")
+    listed = staff.list_incidents(actor=ADMIN, period=P)
+    assert listed[["name", "type", "status", "withdrawn_reason"]].values.tolist() == [
+        ["王芳", "仪容不整", "已撤销", "登记错人"]]
+    with pytest.raises(Conflict, match="这条奖惩记录已撤销"):
+        staff.withdraw_incident(actor=ADMIN, incident_id=incident_id, version=2, reason="再撤")
+    other = staff.record_incident(actor=ADMIN, incident=NewIncident(people.wang, people.types["仪容不整"],
+                                                                    date(2026, 3, 6)))
+    with pytest.raises(StaleEdit):
+        staff.withdraw_incident(actor=ADMIN, incident_id=other, version=2, reason="版本不对")
+    assert [e.action for e in audit_rows(entity="incidents")] == ["create", "withdraw", "create"]
+    assert count_rows(Incident) == 2

@@ -164,6 +164,8 @@ def test_a_service_clerk_sees_only_her_own_card_and_only_once_submitted(centre):
         appraisal.approve(actor=c.svc, card_id=own.id, version=_version(own.id))
     with pytest.raises(PermissionDenied):
         staff.record_incident(actor=c.svc, incident=NewIncident(c.wang, c.types["业主表扬"], MARCH_9))
+    with pytest.raises(PermissionDenied, match="录入考勤"):
+        staff.generate_month_sheet(actor=c.svc, period=P)
 
 
 def test_a_manager_sees_builds_and_appraises_only_his_departments_cards(centre):
