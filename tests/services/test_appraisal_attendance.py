@@ -216,7 +216,7 @@ def test_an_incident_is_withdrawn_with_a_reason_and_kept_marked(people):
                    "rows outside the employment, against services/staff's invariant; the card then counts them "
                    "(here 2 days of 旷工 after she left). Refuse the date, drop the rows, or count only days within "
                    "employment: a design choice for the lead, as no service deletes attendance rows today.")
-def test_a_leaving_date_entered_after_the_sheet_leaves_no_attendance_day_after_it(people, monkeypatch):
+def test_a_leaving_date_entered_after_the_sheet_leaves_no_attendance_day_after_it(people):
     """The sheet was generated on 03-20 for 王芳; she stopped coming and the clerk marked 03-11 and 03-12 缺勤
     (no 假别). On 03-31 HR records that she left on 03-10. Her March card should count 7 working days and no
     旷工, not 2 days of 旷工 (4,000.00 x 5% x 2 = 400.00) after she had left."""

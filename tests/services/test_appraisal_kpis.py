@@ -196,19 +196,15 @@ def test_a_repairman_is_measured_on_the_repairs_assigned_to_him_and_the_engineer
     assert (zhao.weighted_score, zhao.score) == (None, None)
     assert "没有可计分的考核指标（岗位“维修工”未设置指标，或各指标本月均无数据）" in zhao.missing
 
-
-def test_the_evidence_behind_a_repairmans_figure_is_his_tickets_only(tickets_month):
-    """李工's 报修及时率 stands on T1 (counts) and T2 (late); 刘工's T4 is not among them. His 满意率（处理）
-    stands on the two revisits; 何主管's (全中心) 报修及时率 on T1, T2 and T4."""
-    m = tickets_month
-    li = card_of(m.li, P)
+    # the evidence: 李工's 报修及时率 stands on T1 (counts) and T2 (late), not on 刘工's T4; his 满意率（处理）
+    # on the two revisits; 何主管's (全中心) 报修及时率 on T1, T2 and T4
     rows = appraisal.evidence(actor=ADMIN, card_id=li.id, key="repair_timeliness")
     assert sorted(zip(rows["received_at"].map(lambda t: t.astimezone(SHANGHAI).day), rows["counts"],
                       strict=True)) == [(2, True), (5, False)]
     revisits = appraisal.evidence(actor=ADMIN, card_id=li.id, key="handled_satisfaction")
     assert sorted(revisits["result"]) == ["不满意", "满意"]
-    he = appraisal.evidence(actor=ADMIN, card_id=card_of(m.he, P).id, key="repair_timeliness")
-    assert sorted(he["counts"].tolist()) == [False, False, True]
+    centre_rows = appraisal.evidence(actor=ADMIN, card_id=he.id, key="repair_timeliness")
+    assert sorted(centre_rows["counts"].tolist()) == [False, False, True]
 
 
 def test_a_front_desk_clerk_is_measured_on_the_tickets_she_took_and_the_complaints_naming_her(tickets_month):

@@ -139,7 +139,7 @@ def test_an_edited_rule_changes_the_next_draft_but_not_an_approved_card_until_it
     assert (rebuilt.incident_deduction, rebuilt.comments, rebuilt.status) == (D("80.00"), "本月表现良好", DRAFT)
 
 
-def test_an_approved_card_does_not_change_when_attendance_incidents_or_payments_come_later(office, monkeypatch):
+def test_an_approved_card_does_not_change_when_attendance_incidents_or_payments_come_later(office):
     """Two 收费员 (胡收 base 4,000.00 for U1, 林收 base 5,000.00 for U2), a March bill of 1,000.00 each. Cards
     built on 03-20 10:00 (as_of = then): nothing paid, 收缴率 0 -> weighted 0.00, 扣 5 分 -> -5.00 each. 胡收's is
     approved. Then, later in March: both units pay 1,000.00 (03-25), both are late on 03-23 and get 3 仪容不整.
