@@ -56,6 +56,7 @@ from services.appraisal_rules import (
 )
 from services.auth import Actor, can, require
 from services.clock import to_local
+from services.counters import advance
 from services.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.staff import (
     AttendanceFigures,
@@ -273,16 +274,19 @@ def _kpi_line(row: PostKpiRow, value: Decimal | int | None) -> KpiLine:
 
 def _metric_value(metric: Metric, code: str, info: StaffInfo, lines: Sequence[KpiLine], att: AttendanceFigures,
                   counts: dict[int, int], figures: _Figures) -> tuple[Decimal | int | None, Decimal | None]:
-    """The value a rule reads, and the post's target when the metric is one of the post's KPIs."""
+    """The value a rule reads, and the post's target when the metric is one of the post's KPIs.
+
+    A rule reads the person's own figure (the catalog's 本人), also when the post is scored on the whole
+    centre's (全中心): a 客服主管 is fined for the effective complaints naming him, not for everybody's."""
     kind, key = code.split(":", 1)
     if kind == "att":
         return getattr(att, key), None
     if kind == "inc":
         return counts.get(int(key), 0), None
     line = next((x for x in lines if x.key == key), None)
-    if line is not None:
+    if line is not None and line.scope != CENTRE:
         return line.value, line.target
-    return figures.value(KPI_CATALOG[key], "本人", info.id), None
+    return figures.value(KPI_CATALOG[key], "本人", info.id), None if line is None else line.target
 
 
 def _day_snapshot(d: dict) -> dict:
@@ -354,22 +358,25 @@ def build_drafts(*, actor: Actor, period: str, staff_ids: Sequence[int] | None =
     kept = len(infos) - len(todo)
     with unit_of_work() as uow:
         s = uow.session
-        for info in todo:
-            row = s.scalar(select(Scorecard).where(Scorecard.staff_id == info.id, Scorecard.period == p.label)
-                           .with_for_update())
-            if row is not None and row.status != DRAFT:  # submitted meanwhile
-                kept += 1
-                continue
-            if row is None:
-                row = Scorecard(staff_id=info.id, period=p.label, status=DRAFT, comments="")
-                s.add(row)
-                created += 1
-            else:
-                refreshed += 1
-            _write(row, cards[info.id], as_of, actor, now)
+        # Serialises builds of one month: a second build waits here until the first commits, then finds its
+        # cards (and refreshes the drafts) instead of inserting them again.
+        advance(s, f"appraisal:{p.label}")
         try:
+            for info in todo:
+                row = s.scalar(select(Scorecard).where(Scorecard.staff_id == info.id, Scorecard.period == p.label)
+                               .with_for_update())
+                if row is not None and row.status != DRAFT:  # submitted meanwhile
+                    kept += 1
+                    continue
+                if row is None:
+                    row = Scorecard(staff_id=info.id, period=p.label, status=DRAFT, comments="")
+                    s.add(row)
+                    created += 1
+                else:
+                    refreshed += 1
+                _write(row, cards[info.id], as_of, actor, now)
             s.flush()
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # the autoflush of the next card's query raises it too
             raise Conflict("另一位同事正在生成同月的考核表，请稍后重试") from exc
         if created or refreshed:
             audit.record(s, actor, "build", "scorecards", p.label, None,
@@ -670,12 +677,11 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
     moment (a record back-dated after approval would show here, never in the card's frozen figures)."""
     card = scorecard(actor=actor, card_id=card_id)
     p = kpi.Period.parse(card.period)
-    if key == "attendance":  # the days as the card was built (later edits do not move an approved card)
-        return pd.DataFrame(card.attendance.get("days", []),
-                            columns=["day", "late_minutes", "early_minutes", "absent", "leave_type", "note"],
-                            dtype=object)
-    if key == "incidents":
-        return pd.DataFrame(list(card.incidents), columns=["day", "type", "kind", "note", "recorded_by"], dtype=object)
+    if key in ("attendance", "incidents"):  # as the card was built: later edits do not move an approved card
+        rows = card.attendance.get("days", []) if key == "attendance" else card.incidents
+        columns = (["day", "late_minutes", "early_minutes", "absent", "leave_type", "note"] if key == "attendance"
+                   else ["day", "type", "kind", "note", "recorded_by"])
+        return pd.DataFrame([{**d, "day": date.fromisoformat(d["day"])} for d in rows], columns=columns, dtype=object)
     line = next((x for x in card.kpis if x.key == key), None)
     kpi_def = KPI_CATALOG.get(key)
     if kpi_def is None:

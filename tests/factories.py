@@ -533,3 +533,111 @@ def meet_after(monkeypatch, module, name: str, *, wait: float = 2) -> None:
         return result
 
     monkeypatch.setattr(module, name, held)
+
+
+# --- appraisal helpers for the appraisal suites (append only) ------------------------------------
+
+
+def seed_appraisal() -> dict[str, int]:
+    """The seed incident types, KPI catalog per post and reward/penalty rules, in one transaction as
+    `propdesk init` writes them; returns incident type name -> id."""
+    from db.models import IncidentType
+    from services import appraisal_rules
+
+    with unit_of_work() as uow:
+        s = uow.session
+        appraisal_rules.seed_incident_types(s)
+        appraisal_rules.seed_post_kpis(s)
+        appraisal_rules.seed_rules(s)
+        uow.commit()
+    with read_session() as s:
+        return dict(s.execute(select(IncidentType.name, IncidentType.id)).all())
+
+
+def make_department(code: str, name: str) -> int:
+    """A department, written directly (no audit row)."""
+    from db.models import Department
+
+    with unit_of_work() as uow:
+        row = Department(code=code, name=name)
+        uow.session.add(row)
+        uow.session.flush()
+        row_id = row.id
+        uow.commit()
+    return row_id
+
+
+def make_member(staff_no: str, name: str, post: str, *, department_id: int | None = None,
+                hired_on: date = date(2020, 1, 1), left_on: date | None = None, base_salary: str = "4000.00",
+                appraised: bool = True) -> int:
+    """A member of staff with a post, department, employment and base salary, written directly (no audit row);
+    in service unless `left_on` is given."""
+    from db.models import Staff
+
+    with unit_of_work() as uow:
+        row = Staff(staff_no=staff_no, name=name, post=post, department_id=department_id, hired_on=hired_on,
+                    left_on=left_on, base_salary=Decimal(base_salary), appraised=appraised, active=left_on is None)
+        uow.session.add(row)
+        uow.session.flush()
+        row_id = row.id
+        uow.commit()
+    return row_id
+
+
+def pin_appraisal_clock(monkeypatch, now: datetime) -> FeeClock:
+    """Pin `utcnow` wherever the appraisal's facts are stamped: the fee services (`pin_fee_clock`), tickets
+    (intake window, rulings), staff (incident days must not be in the future) and appraisal (build, approve)."""
+    from services import appraisal, staff, tickets
+
+    c = pin_fee_clock(monkeypatch, now)
+    for module in (appraisal, staff, tickets):
+        monkeypatch.setattr(module, "utcnow", c)
+    return c
+
+
+def month_sheet(period: str, *, today: date | None = None) -> None:
+    """The month's attendance sheet for everybody in service, as the clerk generates it (a row per working day)."""
+    from services import staff
+
+    staff.generate_month_sheet(actor=actor_for(Role.CLERK, "sheet_clerk"), period=period, today=today)
+
+
+def attendance_row(staff_id: int, day: date):
+    """One attendance day of a person (detached), or None."""
+    from db.models import Attendance
+
+    with read_session() as s:
+        row = s.scalar(select(Attendance).where(Attendance.staff_id == staff_id, Attendance.day == day))
+        s.expunge_all()
+        return row
+
+
+def mark_attendance(staff_id: int, changes: dict, *, actor: Actor | None = None) -> int:
+    """Grid edits of a person's sheet through `staff.update_attendance` (the clerk's by default):
+    {day: {"late_minutes": 5}, day2: {"absent": True, "leave_type": "病假"}}; returns rows changed."""
+    from services import staff
+    from services.editing import RowEdit
+
+    edits = []
+    for day, fields in changes.items():
+        row = attendance_row(staff_id, day)
+        edits.append(RowEdit(row.id, row.version, fields))
+    return staff.update_attendance(actor=actor or actor_for(Role.CLERK, "sheet_clerk"), edits=edits)
+
+
+def card_of(staff_id: int, period: str, *, actor: Actor | None = None):
+    """The person's scorecard of the month as `actor` (the command line's admin by default) reads it."""
+    from db.models import Scorecard
+    from services import appraisal
+
+    with read_session() as s:
+        card_id = s.scalar(select(Scorecard.id).where(Scorecard.staff_id == staff_id, Scorecard.period == period))
+    assert card_id is not None, f"no scorecard of staff {staff_id} for {period}"
+    return appraisal.scorecard(actor=actor or actor_for(Role.ADMIN, "card_reader"), card_id=card_id)
+
+
+def rule_result(card, rule_name: str):
+    """The result of one rule on a card (triggered or not), or None when the rule did not apply to it."""
+    found = [r for r in card.rules if r.rule == rule_name]
+    assert len(found) <= 1, found
+    return found[0] if found else None
