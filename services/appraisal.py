@@ -175,7 +175,10 @@ class _Figures:
             key = ("ticket", "all") if whose == "all" else (kpi_def.source, whose)
         if key not in self.cache:
             self.cache[key] = self._compute(kpi_def.source, whose)
-        return self.cache[key].get(kpi_def.figure)
+        figures = self.cache[key]
+        if kpi_def.figure == "prior_years_collected" and not figures.get("prior_arrears"):
+            return None  # nothing was owed from before the month: no data, not a zero (it would cost the weight)
+        return figures.get(kpi_def.figure)
 
     def _compute(self, source: str, whose: object) -> dict:
         if source == "fee":

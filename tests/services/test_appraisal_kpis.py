@@ -288,11 +288,10 @@ def fees_month(db, monkeypatch) -> Fees:
 
 
 def test_a_collector_is_measured_on_his_own_units_and_the_supervisor_on_the_whole_centre(fees_month):
-    """徐收 (U1): 收缴率 1,000 / 1,000 = 100% (x 50); 户收费率 1/1 (x 15); 以往年度收缴金额 0.00 against 2,000
-      -> achievement 0 (x 20); 清缴率: no prior arrears, no data, left out; weighted (50 + 15 + 0) / 85 x 100
-      = 76.47; 收缴率达标奖励 500.00.
-    叶收 (U2): 收缴率 500 / 1,000 = 50%, 0.5 / 0.95 = 0.5263 (x 50); 户收费率 0/1 = 0; 以往年度 0 -> 0;
-      weighted 26.315 / 85 x 100 = 30.958 -> 30.96; 收缴率未达标 -5 -> 25.96.
+    """徐收 (U1): 收缴率 1,000 / 1,000 = 100% (x 50); 户收费率 1/1 (x 15); 清缴率 and 以往年度收缴金额: nothing was
+      owed from before the month, no data, left out; weighted (50 + 15) / 65 x 100 = 100.00; 收缴率达标奖励 500.00.
+    叶收 (U2): 收缴率 500 / 1,000 = 50%, 0.5 / 0.95 = 0.5263 (x 50); 户收费率 0/1 = 0; 以往年度 no data;
+      weighted 26.315 / 65 x 100 = 40.485 -> 40.48; 收缴率未达标 -5 -> 35.48.
     钱内勤 (内勤: 收缴率 and 户收费率 本人, no units): no data at all -> no weighted score.
     邓主管 (收缴率 全中心, every unit including U3 which nobody collects for): 2,500 / 3,000 = 0.8333,
       0.8333 / 0.95 = 0.8772 (x 30); 有效投诉 0 -> 1 (x 15); the ticket KPIs have no data; weighted
@@ -302,11 +301,11 @@ def test_a_collector_is_measured_on_his_own_units_and_the_supervisor_on_the_whol
     assert _lines(xu) == {"collection_rate": (D("1.0000"), D("1.0000")),
                           "household_rate": (D("1.0000"), D("1.0000")),
                           "arrears_recovery_rate": (None, None),
-                          "prior_years_collected": (D("0.00"), D("0.0000"))}
-    assert (xu.weighted_score, xu.reward, xu.score) == (D("76.47"), D("500.00"), D("76.47"))
+                          "prior_years_collected": (None, None)}
+    assert (xu.weighted_score, xu.reward, xu.score) == (D("100.00"), D("500.00"), D("100.00"))
     ye = card_of(f.ye, P)
     assert _lines(ye)["collection_rate"] == (D("0.5000"), D("0.5263"))
-    assert (ye.weighted_score, ye.points, ye.score, ye.reward) == (D("30.96"), D("-5.00"), D("25.96"), D("0.00"))
+    assert (ye.weighted_score, ye.points, ye.score, ye.reward) == (D("40.48"), D("-5.00"), D("35.48"), D("0.00"))
     qian = card_of(f.qian, P)
     assert _lines(qian) == {"collection_rate": (None, None), "household_rate": (None, None)}
     assert (qian.weighted_score, qian.score) == (None, None)

@@ -144,7 +144,8 @@ def test_an_approved_card_does_not_change_when_attendance_incidents_or_payments_
     built on 03-20 10:00 (as_of = then): nothing paid, 收缴率 0 -> weighted 0.00, 扣 5 分 -> -5.00 each. 胡收's is
     approved. Then, later in March: both units pay 1,000.00 (03-25), both are late on 03-23 and get 3 仪容不整.
     The build on 04-02 keeps 胡收's card byte for byte. 林收's draft follows: 收缴率 100% -> 奖励 500.00;
-    weighted (1 x 50 + 户收费率 1 x 15 + 以往年度 0 x 20) / 85 x 100 = 76.47 (清缴率 no data); 1 late ->
+    weighted (1 x 50 + 户收费率 1 x 15) / 65 x 100 = 100.00 (清缴率 and 以往年度 no data: nothing owed from before
+    March); 1 late ->
     5,000.00 x 1% = 50.00; 仪容不整 50.00; net 500.00 - 100.00 = 400.00."""
     clock, types, kf, _, _ = office
     wy = seed_fee_items()["WY-ZZ"]
@@ -180,7 +181,7 @@ def test_an_approved_card_does_not_change_when_attendance_incidents_or_payments_
     n = card_of(lin, P)
     assert (n.reward, n.lateness_deduction, n.incident_deduction, n.net) == (D("500.00"), D("50.00"), D("50.00"),
                                                                              D("400.00"))
-    assert (n.weighted_score, n.points, n.score) == (D("76.47"), D("0.00"), D("76.47"))
+    assert (n.weighted_score, n.points, n.score) == (D("100.00"), D("0.00"), D("100.00"))
     assert (n.attendance["working_days"], n.attendance["recorded_days"]) == (22, 22)
 
 
