@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,7 +30,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from services.errors import ValidationError
 from services.identity import check_landline, check_mobile
-from services.validate import FieldError
+from services.validate import FieldError, parse_hundredths
 
 Progress = Callable[[float, str], None]
 
@@ -302,6 +303,18 @@ def parse_date(value: Any, epoch: datetime) -> date:
                 raise FieldError(f"日期超出范围：{text}")
             return day
     raise FieldError(DATE_HINT)
+
+
+def parse_money(value: Any, *, min_value: Decimal | None = None, max_value: Decimal | None = None) -> Decimal:
+    """Money as people write it: '1,234.50', '¥1234.50', '1234.5元', or 1234.5 in a number cell; at most two
+    decimals, exact to the cent (a number cell is read as Excel shows it, never through float arithmetic)."""
+    if isinstance(value, bool | datetime | date) or (isinstance(value, float) and value != value):
+        raise FieldError("应为金额数字，例如 1234.50")
+    text = re.sub(r"元$", "", nfkc(plain(value)).replace(" ", ""))
+    try:
+        return parse_hundredths(text, min_value=min_value, max_value=max_value)
+    except FieldError as exc:
+        raise FieldError(f"{exc}（收到 {plain(value)}）") from None
 
 
 def parse_mobile(value: Any) -> str:
