@@ -321,29 +321,10 @@ def ticket_register(rows: Iterable[dict], *, headers: Iterable[str] | None = Non
                     title: str | None = "2025年报事登记表", sheet: str = "历史工单", path=None) -> bytes:
     """A ticket register workbook: optional title row, then the header row (the template's columns unless given),
     then one row per dict (missing keys are empty cells). Written to `path` too when given."""
-    import io
-
-    import openpyxl
-
     from services.ticket_import import TICKET_COLUMNS
 
     headers = list(headers) if headers is not None else [h for h, *_ in TICKET_COLUMNS]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    if title:
-        ws.append([title])
-    ws.append(headers)
-    for r in rows:
-        ws.append([r.get(h) for h in headers])
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = buf.getvalue()
-    if path is not None:
-        from pathlib import Path
-
-        Path(path).write_bytes(data)
-    return data
+    return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
 
 
 # --- fees helpers for the fee service suites (append only) ----------------------------------------
@@ -470,13 +451,24 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
                      title: str | None = "历史欠费", sheet: str = "历史欠费", path=None) -> bytes:
     """An arrears workbook: optional title row, then the header row (our template's columns unless given), then
     one row per dict (missing keys are empty cells) or list (cells as given). Written to `path` too when given."""
+    from services.fee_import import ARREARS_COLUMNS
+
+    headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
+    return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
+
+
+# --- workbooks and departments for the import suites (append only) ---------------------------------
+
+
+def sheet_workbook(rows: Iterable[dict | list], *, headers: Iterable[str], title: str | None = None,
+                   sheet: str = "Sheet", path=None) -> bytes:
+    """A one-sheet workbook: optional title row, the header row, then one row per dict (missing keys are empty
+    cells) or list (cells as given). Written to `path` too when given."""
     import io
 
     import openpyxl
 
-    from services.fee_import import ARREARS_COLUMNS
-
-    headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
+    headers = list(headers)
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheet
@@ -493,3 +485,16 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
 
         Path(path).write_bytes(data)
     return data
+
+
+def make_department(name: str, code: str | None = None) -> int:
+    """An active department, written directly (no audit row); returns its id."""
+    from db.models import Department
+
+    with unit_of_work() as uow:
+        department = Department(code=code or name[:16], name=name)
+        uow.session.add(department)
+        uow.session.flush()
+        department_id = department.id
+        uow.commit()
+    return department_id
