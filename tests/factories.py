@@ -498,3 +498,43 @@ def make_department(name: str, code: str | None = None) -> int:
         department_id = department.id
         uow.commit()
     return department_id
+
+
+def second_waits_on_lock(monkeypatch, module, name: str, calls) -> tuple[list[object], bool]:
+    """Run calls[0] in a thread until it has called `module.name` (a lock taken in its transaction) and hold it
+    there; start calls[1], check it is still waiting 0.3 s later, then let the first go on. Returns (each call's
+    result or exception, whether the second was waiting). For the 'two imports at once' tests."""
+    import threading
+    import time
+
+    locked, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+    holders: list[int] = []
+
+    def held(*args, **kwargs):
+        value = real(*args, **kwargs)
+        if not holders:
+            holders.append(1)
+            locked.set()
+            release.wait(5)
+        return value
+
+    monkeypatch.setattr(module, name, held)
+    results: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:  # reported by the caller's asserts
+            results[i] = exc
+
+    first, second = threading.Thread(target=run, args=(0,)), threading.Thread(target=run, args=(1,))
+    first.start()
+    assert locked.wait(10), results
+    second.start()
+    time.sleep(0.3)
+    second_was_waiting = second.is_alive()
+    release.set()
+    first.join(30)
+    second.join(30)
+    return results, second_was_waiting
