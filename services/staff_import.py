@@ -465,6 +465,9 @@ def _write(session: Session, actor: Actor, plan: _Plan, kind: _Kind) -> None:
     rows = [{**values, **kind.defaults, "version": 1} for values in plan.new]
     for n in range(0, len(rows), _CHUNK):
         session.execute(insert(kind.model), rows[n:n + _CHUNK])
+    ids = [record_id for record_id, _values in plan.changed]
+    for n in range(0, len(ids), _CHUNK):  # into the session in chunks, so that get() below does not query
+        session.scalars(select(kind.model).where(kind.model.id.in_(ids[n:n + _CHUNK]))).all()
     for record_id, values in plan.changed:
         record = session.get(kind.model, record_id)
         for name, value in values.items():
