@@ -11,11 +11,23 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from services import demo, fee_import, fees, imports, kpi, system, ticket_import, users
+from services import (
+    appraisal,
+    demo,
+    fee_import,
+    fees,
+    imports,
+    kpi,
+    staff_import,
+    system,
+    ticket_import,
+    users,
+)
 from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
 from services.clock import SHANGHAI
 from services.errors import DomainError
@@ -86,6 +98,42 @@ def _cmd_kpi(args) -> None:
         else:
             shown = f"¥{value:,.2f}"
         print(f"  {kpi.FEE_KPI_LABELS[key]:<8} {shown}")
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _print_table(headers: list[str], rows: list[list[str]], *, right: set[int]) -> None:
+    """A plain-text table with aligned columns (those in `right` aligned right)."""
+    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    for r in [headers, *rows]:
+        cells = [(" " * (w - _width(c)) + c) if i in right else (c + " " * (w - _width(c)))
+                 for i, (c, w) in enumerate(zip(map(str, r), widths, strict=True))]
+        print("  ".join(cells).rstrip())
+
+
+def _yuan(text: str) -> str:
+    return f"¥{Decimal(text):,.2f}"
+
+
+def _cmd_appraise(args) -> None:
+    cards = appraisal.appraise(actor=SYSTEM_ACTOR, period=args.period)
+    if args.json:
+        print(json.dumps(cards, ensure_ascii=False, indent=2))
+        return
+    period = kpi.Period.parse(args.period).label
+    if not cards:
+        print(f"{period} 没有需要考核的员工（参与考核、当月在职）。")
+        return
+    print(f"{period} 月度考核：共 {len(cards)} 人（草稿已按当前数据重算；已提交、已审批的不变）")
+    _print_table(
+        ["工号", "姓名", "岗位", "状态", "迟到", "考勤扣款", "奖惩扣款", "奖励", "总分"],
+        [[c["staff_no"], c["name"], c["post"], c["status"], str(c["late_count"]), _yuan(c["attendance_deduction"]),
+          _yuan(c["incident_deduction"]), _yuan(c["reward"]), c["score"] if c["score"] is not None else "—"]
+         for c in cards],
+        right={4, 5, 6, 7, 8})
 
 
 def _cmd_bill(args) -> None:
@@ -162,6 +210,18 @@ def _cmd_import_arrears(args) -> None:
                 nothing="账单", dry_run=args.dry_run)
 
 
+def _cmd_import_staff(args) -> None:
+    preview = staff_import.preview_staff_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file))
+    _run_import(preview, staff_import.commit_staff_import, layout="员工档案" if preview.sheet else "",
+                nothing="员工", dry_run=args.dry_run)
+
+
+def _cmd_import_attendance(args) -> None:
+    preview = staff_import.preview_attendance_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file))
+    _run_import(preview, staff_import.commit_attendance_import, layout="考勤表" if preview.sheet else "",
+                nothing="考勤", dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="propdesk", description="PropDesk 物业服务中心控制台 命令行")
     sub = p.add_subparsers(dest="command", required=True)
@@ -192,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--estate", help="只计这个小区（名称或编码）；不填则所有小区")
     s.set_defaults(func=_cmd_bill)
 
+    s = sub.add_parser("appraise", help="生成某月的考核表草稿（已提交、已审批的不变）并列出每人的迟到、扣款、奖励和总分；"
+                                        "--json 输出给程序读取")
+    s.add_argument("--period", required=True, help="考核月份 YYYY-MM")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_cmd_appraise)
+
     s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
     s.add_argument("file")
     s.set_defaults(func=_cmd_backup)
@@ -217,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--estate", help="小区名称（HC 房屋费用信息表没有小区列，系统中有多个小区时必填；模板中小区列为空的行也用它）")
     a.add_argument("--dry-run", action="store_true", help="只检查并显示将要导入的账单，不写入")
     a.set_defaults(func=_cmd_import_arrears)
+
+    a = what.add_parser("staff", help="导入员工档案（工号、姓名、部门、岗位、入职日期、基本工资）；已有工号更新，重复导入不产生变化")
+    a.add_argument("file", help=".xlsx 文件")
+    a.add_argument("--dry-run", action="store_true", help="只检查并显示将要新增和修改的员工，不写入")
+    a.set_defaults(func=_cmd_import_staff)
+    a = what.add_parser("attendance", help="导入考勤（工号、姓名、日期、迟到分钟、早退分钟、缺勤、假别）；"
+                                           "已有的日期更新，重复导入不产生变化")
+    a.add_argument("file", help=".xlsx 文件")
+    a.add_argument("--dry-run", action="store_true", help="只检查并显示将要新增和修改的考勤，不写入")
+    a.set_defaults(func=_cmd_import_attendance)
 
     s = sub.add_parser("export", help="导出一张表为 CSV 或 Excel（residents = 房屋人员关系，含房屋编号和姓名）")
     s.add_argument("table", choices=list(system.EXPORT_NAMES))

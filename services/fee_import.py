@@ -69,7 +69,7 @@ from services.auth import Actor, require
 from services.clock import local_today
 from services.counters import advance
 from services.errors import Conflict, NotFound, ValidationError
-from services.validate import FieldError, parse_hundredths, parse_text
+from services.validate import FieldError, parse_text
 from services.workbook import (
     Problem,
     Progress,
@@ -79,6 +79,7 @@ from services.workbook import (
     load,
     nfkc,
     parse_date,
+    parse_money,
     plain,
     refusal,
     sheet_rows,
@@ -244,14 +245,7 @@ def _find_header(rows: Sequence[tuple]) -> tuple[_Layout, int, dict[str, int]] |
 
 def parse_amount(value: Any) -> Decimal:
     """An amount owed: > 0, at most 2 decimals, ≤ 10,000,000.00; '1,234.50', '¥1234.50', '1234.5元', 1234.5."""
-    if isinstance(value, bool | datetime | date) or (isinstance(value, float) and value != value):
-        raise FieldError("应为金额数字，例如 1234.50")
-    text = nfkc(plain(value)).replace(" ", "")
-    text = re.sub(r"元$", "", text)
-    try:
-        amount = parse_hundredths(text)
-    except FieldError as exc:
-        raise FieldError(f"{exc}（收到 {plain(value)}）") from None
+    amount = parse_money(value)
     if amount <= 0:
         raise FieldError(f"应大于 0（收到 {plain(value)}）")
     if amount > MAX_AMOUNT:

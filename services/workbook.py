@@ -1,6 +1,8 @@
 """Reading messy Excel workbooks: cells as people fill them in, problems by Excel row and column.
 
-Shared by the asset import (services/imports.py) and the ticket import (services/ticket_import.py).
+Shared by the asset import (services/imports.py), the ticket import (services/ticket_import.py), the arrears
+import (services/fee_import.py) and the staff and attendance imports (services/staff_import.py, which read their
+exactly named columns with `read_table` and `RowCells`).
 
 Invariants:
 - a Problem names the Excel row as Excel shows it (1-based, counting title and header rows; None for
@@ -20,6 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from services.errors import ValidationError
 from services.identity import check_landline, check_mobile
-from services.validate import FieldError
+from services.validate import FieldError, parse_hundredths
 
 Progress = Callable[[float, str], None]
 
@@ -259,6 +262,104 @@ def fast_sheet_rows(wb, ws) -> list[tuple] | None:
     return [tuple(rows.get(n, ())) for n in range(1, last + 1)]
 
 
+# --- a sheet with an exact header row ------------------------------------------------------------
+
+_HEADER_SCAN_ROWS = 20
+
+
+def exact_header(value: Any) -> str:
+    """A header cell as written, for an exact comparison: full-width to half-width, no spaces, no required-mark *."""
+    return re.sub(r"[\s*]", "", nfkc(str(value))) if value is not None else ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """The data under a sheet's header row: (Excel row, {header: cell}) for each row with anything in it."""
+
+    sheet: str
+    header_row: int  # as Excel shows it
+    epoch: datetime  # for Excel day numbers
+    rows: tuple[tuple[int, dict[str, Any]], ...]
+
+
+def read_table(source: bytes | str | Path | BinaryIO, *, headers: Sequence[str], sheet: str, template: str,
+               guide_sheet: str = "说明") -> tuple[Table | None, list[Problem]]:
+    """Find the header row and read the rows under it, for an import whose columns are named exactly.
+
+    The header row is the first of a sheet's first 20 rows holding headers[0] and at least two more of `headers`
+    (spaces and a * mark tolerated, no other spellings); `sheet` is looked at first, `guide_sheet` never. Columns
+    may stand in any order; other columns are ignored. No such row anywhere: one whole-file problem naming the
+    headers. A header missing or written twice: a problem on the header row. Problems mean no Table.
+    """
+    try:
+        wb = load(source)
+    except ValidationError as exc:
+        return None, [Problem(None, "文件", exc.errors["文件"])]
+    wanted = set(headers)
+    found = None
+    try:
+        epoch = wb.epoch
+        names = [n for n in (sheet,) if n in wb.sheetnames] + [n for n in wb.sheetnames if n not in (sheet, guide_sheet)]
+        for name in names:
+            rows = sheet_rows(wb, wb[name])
+            for index, raw in enumerate(rows[:_HEADER_SCAN_ROWS]):
+                cells = [exact_header(v) for v in raw]
+                if headers[0] in cells and len(wanted.intersection(cells)) >= min(3, len(headers)):
+                    found = (name, rows, index, cells)
+                    break
+            if found:
+                break
+    except ValidationError as exc:  # a damaged sheet
+        return None, [Problem(None, "文件", exc.errors["文件"])]
+    finally:
+        wb.close()
+    listed = "、".join(headers)
+    if found is None:
+        return None, [Problem(None, "表头", f"没有找到表头。表头应为：{listed}（请使用{template}）")]
+    name, rows, index, cells = found
+    header_row = index + 1
+    problems = [Problem(header_row, h, f"缺少此列（表头应为：{listed}）") for h in headers if h not in cells]
+    problems += [Problem(header_row, h, "表头中有两列同名") for h in headers if cells.count(h) > 1]
+    if problems:
+        return None, problems
+    positions = {h: cells.index(h) for h in headers}
+    data = []
+    for offset, raw in enumerate(rows[index + 1:]):
+        values = {h: raw[col] if col < len(raw) else None for h, col in positions.items()}
+        if not all(blank(v) for v in values.values()):
+            data.append((header_row + offset + 1, values))
+    return Table(name, header_row, epoch, tuple(data)), []
+
+
+class RowCells:
+    """One data row's cells by header; each reader notes its problem under the row and the column."""
+
+    def __init__(self, row: int, cells: dict[str, Any], problems: list[Problem]):
+        self.row, self.cells, self.problems = row, cells, problems
+        self._before = len(problems)
+
+    @property
+    def ok(self) -> bool:
+        """No problem noted for this row so far."""
+        return len(self.problems) == self._before
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(Problem(self.row, column, message))
+
+    def take(self, column: str, parse: Callable[[Any], Any], *, required: bool = False, default: Any = None) -> Any:
+        """The cell read by `parse`; `default` when blank (a problem when required) or unreadable."""
+        value = self.cells.get(column)
+        if blank(value):
+            if required:
+                self.problem(column, "必填")
+            return default
+        try:
+            return parse(value)
+        except FieldError as exc:
+            self.problem(column, str(exc))
+            return default
+
+
 DATE_PATTERNS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
     re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
@@ -302,6 +403,18 @@ def parse_date(value: Any, epoch: datetime) -> date:
                 raise FieldError(f"日期超出范围：{text}")
             return day
     raise FieldError(DATE_HINT)
+
+
+def parse_money(value: Any, *, min_value: Decimal | None = None, max_value: Decimal | None = None) -> Decimal:
+    """Money as people write it: '1,234.50', '¥1234.50', '1234.5元', or 1234.5 in a number cell; at most two
+    decimals, exact to the cent (a number cell is read as Excel shows it, never through float arithmetic)."""
+    if isinstance(value, bool | datetime | date) or (isinstance(value, float) and value != value):
+        raise FieldError("应为金额数字，例如 1234.50")
+    text = re.sub(r"元$", "", nfkc(plain(value)).replace(" ", ""))
+    try:
+        return parse_hundredths(text, min_value=min_value, max_value=max_value)
+    except FieldError as exc:
+        raise FieldError(f"{exc}（收到 {plain(value)}）") from None
 
 
 def parse_mobile(value: Any) -> str:

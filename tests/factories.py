@@ -321,29 +321,10 @@ def ticket_register(rows: Iterable[dict], *, headers: Iterable[str] | None = Non
                     title: str | None = "2025年报事登记表", sheet: str = "历史工单", path=None) -> bytes:
     """A ticket register workbook: optional title row, then the header row (the template's columns unless given),
     then one row per dict (missing keys are empty cells). Written to `path` too when given."""
-    import io
-
-    import openpyxl
-
     from services.ticket_import import TICKET_COLUMNS
 
     headers = list(headers) if headers is not None else [h for h, *_ in TICKET_COLUMNS]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    if title:
-        ws.append([title])
-    ws.append(headers)
-    for r in rows:
-        ws.append([r.get(h) for h in headers])
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = buf.getvalue()
-    if path is not None:
-        from pathlib import Path
-
-        Path(path).write_bytes(data)
-    return data
+    return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
 
 
 # --- fees helpers for the fee service suites (append only) ----------------------------------------
@@ -470,13 +451,24 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
                      title: str | None = "历史欠费", sheet: str = "历史欠费", path=None) -> bytes:
     """An arrears workbook: optional title row, then the header row (our template's columns unless given), then
     one row per dict (missing keys are empty cells) or list (cells as given). Written to `path` too when given."""
+    from services.fee_import import ARREARS_COLUMNS
+
+    headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
+    return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
+
+
+# --- workbooks and departments for the import suites (append only) ---------------------------------
+
+
+def sheet_workbook(rows: Iterable[dict | list], *, headers: Iterable[str], title: str | None = None,
+                   sheet: str = "Sheet", path=None) -> bytes:
+    """A one-sheet workbook: optional title row, the header row, then one row per dict (missing keys are empty
+    cells) or list (cells as given). Written to `path` too when given."""
     import io
 
     import openpyxl
 
-    from services.fee_import import ARREARS_COLUMNS
-
-    headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
+    headers = list(headers)
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheet
@@ -641,3 +633,43 @@ def rule_result(card, rule_name: str):
     found = [r for r in card.rules if r.rule == rule_name]
     assert len(found) <= 1, found
     return found[0] if found else None
+
+
+def second_waits_on_lock(monkeypatch, module, name: str, calls) -> tuple[list[object], bool]:
+    """Run calls[0] in a thread until it has called `module.name` (a lock taken in its transaction) and hold it
+    there; start calls[1], check it is still waiting 0.3 s later, then let the first go on. Returns (each call's
+    result or exception, whether the second was waiting). For the 'two imports at once' tests."""
+    import threading
+    import time
+
+    locked, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+    holders: list[int] = []
+
+    def held(*args, **kwargs):
+        value = real(*args, **kwargs)
+        if not holders:
+            holders.append(1)
+            locked.set()
+            release.wait(5)
+        return value
+
+    monkeypatch.setattr(module, name, held)
+    results: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:  # reported by the caller's asserts
+            results[i] = exc
+
+    first, second = threading.Thread(target=run, args=(0,)), threading.Thread(target=run, args=(1,))
+    first.start()
+    assert locked.wait(10), results
+    second.start()
+    time.sleep(0.3)
+    second_was_waiting = second.is_alive()
+    release.set()
+    first.join(30)
+    second.join(30)
+    return results, second_was_waiting

@@ -15,6 +15,7 @@ from db.models import AuditEntry, Person, Unit, User
 from services import system
 from services.auth import authenticate
 from services.errors import AuthError
+from tests.cli_support import run
 from tests.factories import fast_password_hashing, user_row
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -29,13 +30,6 @@ def cli_db(tmp_path, monkeypatch) -> str:
     fast_password_hashing(monkeypatch)
     yield url
     get_engine(url).dispose()
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(capsys, *argv: str) -> str:

@@ -12,15 +12,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-import cli
-from db.engine import get_engine, read_session
+from db.engine import read_session
 from db.models import AuditEntry, Bill, Unit
 from services import arrears, cashier
 from services.auth import Role
+from tests.cli_support import cli_database, run
 from tests.factories import (
     arrears_workbook,
     bills_of,
-    fast_password_hashing,
     fee_login,
     force_columns,
     make_estate,
@@ -35,25 +34,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def cli_db(tmp_path, monkeypatch) -> list[int]:
     """`propdesk init` (fee catalog) and estate 测试小区 with 1-1-101..103 (住宅, 89.50 ㎡, delivered 2024-01-15);
     张伟 owns 1-1-101. Returns the unit ids."""
-    url = f"sqlite:///{tmp_path / 'data' / 'propdesk.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("PROPDESK_ADMIN_PASSWORD", raising=False)
-    fast_password_hashing(monkeypatch)
-    assert cli.main(["init"]) == 0
-    units = make_units(3)
-    make_resident(units[0], "张伟")
-    yield units
-    get_engine(url).dispose()
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as exc:  # a usage mistake: argparse exits after printing its one line
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+    with cli_database(tmp_path, monkeypatch):
+        units = make_units(3)
+        make_resident(units[0], "张伟")
+        yield units
 
 
 def bill_count() -> int:

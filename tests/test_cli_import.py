@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-import cli
-from db.engine import get_engine, read_session
+from db.engine import read_session
 from db.models import AuditEntry, Key, ParkingSpace, Person, Unit, UnitPerson
 from services import imports
 from services.identity import id_check_char
-from tests.factories import fast_password_hashing
+from tests.cli_support import cli_database, run
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TEMPLATE = [h for h, _f, _help in imports.TEMPLATE_COLUMNS]
@@ -24,21 +23,9 @@ ID1 = "11010519491231002" + id_check_char("11010519491231002")
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch, capsys) -> str:
-    url = f"sqlite:///{tmp_path / 'data' / 'propdesk.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("PROPDESK_ADMIN_PASSWORD", raising=False)
-    fast_password_hashing(monkeypatch)
-    assert cli.main(["init"]) == 0
-    yield url
-    get_engine(url).dispose()
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+def cli_db(tmp_path, monkeypatch) -> str:
+    with cli_database(tmp_path, monkeypatch) as url:
+        yield url
 
 
 def count(model) -> int:

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 import cli
-from db.engine import get_engine, read_session
+from db.engine import read_session
 from db.models import AuditEntry, Ticket
-from tests.factories import fast_password_hashing, make_units, ticket_register
+from tests.cli_support import cli_database, run
+from tests.factories import make_units, ticket_register
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -18,21 +19,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 @pytest.fixture
 def cli_db(tmp_path, monkeypatch) -> str:
     """`propdesk init` (SLA policies, this and next year's holidays) and estate 测试小区 with 1-1-101..103."""
-    url = f"sqlite:///{tmp_path / 'data' / 'propdesk.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("PROPDESK_ADMIN_PASSWORD", raising=False)
-    fast_password_hashing(monkeypatch)
-    assert cli.main(["init"]) == 0
-    make_units(3)
-    yield url
-    get_engine(url).dispose()
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    with cli_database(tmp_path, monkeypatch) as url:
+        make_units(3)
+        yield url
 
 
 def tickets() -> int:

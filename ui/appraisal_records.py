@@ -25,6 +25,7 @@ from ui.appraisal_cards import month_picker
 from ui.grid import data_grid
 from ui.i18n import t
 from ui.session import flash
+from ui.staff_import import attendance_import_wizard, staff_import_wizard
 from ui.tables import money_table
 
 
@@ -61,6 +62,8 @@ def attendance_tab(actor: Actor) -> None:
               save=lambda edits: staff.update_attendance(actor=actor, edits=edits),
               filters={"staff_id": who} if who else {})
     st.caption(t("appraisal.attendance_hint"))
+    with st.expander(t("appraisal.import_attendance")):
+        attendance_import_wizard(actor)
 
 
 def incidents_tab(actor: Actor) -> None:
@@ -112,6 +115,8 @@ def staff_tab(actor: Actor) -> None:
               save=lambda edits: staff.update_staff(actor=actor, edits=edits))
     if not can(actor, "staff.manage"):
         return
+    with st.expander(t("appraisal.import_staff")):
+        staff_import_wizard(actor)
     with st.expander(t("appraisal.add_staff")), st.form("ap:add_staff", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         staff_no = c1.text_input(t("appraisal.staff_no"), max_chars=16)

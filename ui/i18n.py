@@ -635,6 +635,39 @@ CATALOG: dict[str, tuple[str, str]] = {
     "fees.report_receipt_numbers": ("收据号", "Receipt numbers"),
     "fees.report_voided": ("作废收据", "Voided receipts"),
     "fees.report_confirmed_at": ("确认时间", "Confirmed at"),
+    # the staff and attendance imports of the appraisal page (ui/staff_import.py; shared steps: import.* above)
+    "staff_import.title": ("导入员工档案", "Import staff records"),
+    "staff_import.intro": ("表头须为 工号、姓名、部门、岗位、入职日期、基本工资（与模板一致）。系统中已有的工号更新该员工，新工号新增员工"
+                           "（在职、参与考核）；部门须已在系统中。先预览：列出每个问题所在的行号和列名；只要有一个问题就不会写入"
+                           "任何数据。同一文件再导入一次不会产生变化。",
+                           "Headers must be 工号, 姓名, 部门, 岗位, 入职日期, 基本工资 (as in the template). A known staff "
+                           "number updates that person, a new one adds a person (in service, appraised); the department "
+                           "must exist. You see a preview first, with every problem by row and column; if there is any "
+                           "problem nothing is written. Importing the same file again changes nothing."),
+    "staff_import.no_permission": ("当前角色不能导入员工档案。", "Your role cannot import staff records."),
+    "staff_import.nothing": ("文件与系统中的员工档案完全一致，无需导入。",
+                             "The file matches the staff records exactly; nothing to import."),
+    "staff_import.sheet": ("工作表“{sheet}”，共 {rows} 行数据", "Sheet “{sheet}”, {rows} rows"),
+    "staff_import.new": ("新增员工", "New staff"),
+    "staff_import.changed": ("修改员工", "Changed staff"),
+    "staff_import.unchanged": ("不变", "Unchanged"),
+    "attendance_import.title": ("导入考勤", "Import attendance"),
+    "attendance_import.intro": ("表头须为 工号、姓名、日期、迟到分钟、早退分钟、缺勤、假别（与模板一致）。每人每天一行，姓名须与工号"
+                                "一致，日期须在任职期间内；已有的日期按文件更新，没有的新增。先预览：列出每个问题所在的行号和列名；"
+                                "只要有一个问题就不会写入任何数据。同一文件再导入一次不会产生变化。",
+                                "Headers must be 工号, 姓名, 日期, 迟到分钟, 早退分钟, 缺勤, 假别 (as in the template). One row "
+                                "per person and day; the name must match the staff number and the day must lie within "
+                                "the employment; days already recorded are updated, others added. You see a preview "
+                                "first, with every problem by row and column; if there is any problem nothing is "
+                                "written. Importing the same file again changes nothing."),
+    "attendance_import.no_permission": ("当前角色不能导入考勤。", "Your role cannot import attendance."),
+    "attendance_import.nothing": ("文件与系统中的考勤完全一致，无需导入。",
+                                  "The file matches the attendance records exactly; nothing to import."),
+    "attendance_import.sheet": ("工作表“{sheet}”，共 {rows} 行数据", "Sheet “{sheet}”, {rows} rows"),
+    "attendance_import.span": ("涉及 {people} 人，{first} 至 {last}", "{people} people, {first} to {last}"),
+    "attendance_import.new": ("新增考勤（天）", "New days"),
+    "attendance_import.changed": ("修改考勤（天）", "Changed days"),
+    "attendance_import.unchanged": ("不变（天）", "Unchanged days"),
     # the arrears import (ui/fees_import.py; the shared steps use the import.* words above)
     "fee_import.title": ("导入历史欠费", "Import past arrears"),
     "fee_import.intro": ("导入启用本系统之前的欠费账单，让收银台、欠费催缴和收缴率从第一天起就完整。支持本系统的欠费导入模板"
@@ -1179,6 +1212,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "appraisal.appraised": ("参与考核", "Appraised"),
     "appraisal.account": ("登录账户", "Account"),
     "appraisal.add_staff": ("新增员工", "Add a member of staff"),
+    "appraisal.import_staff": ("从 Excel 导入员工档案", "Import staff from Excel"),
+    "appraisal.import_attendance": ("从 Excel 导入考勤表", "Import an attendance sheet from Excel"),
     "appraisal.add": ("添加", "Add"),
     "appraisal.staff_added": ("已添加员工 {name}", "Added {name}"),
     "appraisal.setup_kpis": ("岗位考核指标", "KPIs per post"),

@@ -39,6 +39,7 @@ from tests.factories import (
     make_units,
     roles_with,
     roles_without,
+    second_waits_on_lock,
     seed_ticket_policies,
     ticket_register,
 )
@@ -524,40 +525,12 @@ def test_two_imports_of_one_file_at_once_create_its_tickets_once(db, desk, monke
     """The second import waits on the locked import counter, then finds the first one's tickets and skips them."""
     if db.startswith("sqlite"):
         pytest.skip("SQLite serialises writers; no interleaving")
-    import threading
-    import time
-
     data = ticket_register([repair(), repair(房屋="1-1-102", 受理时间="2025-03-01 08:00")])
     previews = [preview(data), preview(data)]
-    locked, release = threading.Event(), threading.Event()
-    real = ticket_import._lock_imports
-    holders: list[int] = []
-
-    def held(session) -> None:
-        real(session)
-        if not holders:
-            holders.append(1)
-            locked.set()
-            release.wait(5)
-
-    monkeypatch.setattr(ticket_import, "_lock_imports", held)
-    results: list[object] = [None, None]
-
-    def run(i: int) -> None:
-        try:
-            results[i] = ticket_import.commit_ticket_import(actor=MANAGER, preview=previews[i])
-        except BaseException as exc:  # reported below
-            results[i] = exc
-
-    first, second = threading.Thread(target=run, args=(0,)), threading.Thread(target=run, args=(1,))
-    first.start()
-    assert locked.wait(10)
-    second.start()
-    time.sleep(0.3)
-    second_was_waiting = second.is_alive()
-    release.set()
-    first.join(30)
-    second.join(30)
+    results, second_was_waiting = second_waits_on_lock(
+        monkeypatch, ticket_import, "_lock_imports",
+        [lambda: ticket_import.commit_ticket_import(actor=MANAGER, preview=previews[0]),
+         lambda: ticket_import.commit_ticket_import(actor=MANAGER, preview=previews[1])])
     assert second_was_waiting, results
     assert [(r.new, r.existing) for r in results] == [(2, 0), (0, 2)], results
     assert count_rows(Ticket) == 2

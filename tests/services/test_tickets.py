@@ -14,7 +14,6 @@ import contextlib
 import io
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +48,7 @@ from tests.factories import (
     make_user,
     roles_with,
     roles_without,
+    second_waits_on_lock,
     seed_ticket_policies,
     sqlite_only,
 )
@@ -787,38 +787,9 @@ def _assert_consecutive(results: list[object], numbers: list[str]) -> None:
 
 def _second_desk_while_the_first_holds_the_counter(desk: Desk, monkeypatch) -> list[object]:
     """Desk 甲 advances the day's counter and keeps its transaction open; desk 乙 starts meanwhile and must wait."""
-    locked, release = threading.Event(), threading.Event()
-    real = tickets._next_number
-    holders: list[str] = []
-
-    def held(*args, **kwargs):
-        number = real(*args, **kwargs)
-        if not holders:
-            holders.append(number)
-            locked.set()
-            release.wait(5)
-        return number
-
-    monkeypatch.setattr(tickets, "_next_number", held)
-    results: list[object] = [None, None]
-
-    def run(i, fn):
-        try:
-            results[i] = fn()
-        except BaseException as exc:
-            results[i] = exc
-
-    first = threading.Thread(target=run, args=(0, lambda: _take(desk, "报修", at(11, 23, 9), caller_name="甲")))
-    second = threading.Thread(target=run, args=(1, lambda: _take(desk, "报修", at(11, 23, 9, 1), caller_name="乙",
-                                                                 unit=desk.unit2_id)))
-    first.start()
-    assert locked.wait(10)
-    second.start()
-    time.sleep(0.3)
-    second_was_waiting = second.is_alive()
-    release.set()
-    first.join(30)
-    second.join(30)
+    results, second_was_waiting = second_waits_on_lock(monkeypatch, tickets, "_next_number", [
+        lambda: _take(desk, "报修", at(11, 23, 9), caller_name="甲"),
+        lambda: _take(desk, "报修", at(11, 23, 9, 1), caller_name="乙", unit=desk.unit2_id)])
     assert second_was_waiting, results  # the counter row lock made 乙 queue behind 甲
     return results
 

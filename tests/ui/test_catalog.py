@@ -3,9 +3,11 @@
 import re
 from pathlib import Path
 
+from ui import specs
 from ui.asset_import import ASSETS
 from ui.i18n import CATALOG
-from ui.specs import ATTENDANCE, AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, STAFF, UNITS, USERS
+from ui.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, UNITS, USERS
+from ui.staff_import import ATTENDANCE, STAFF
 from ui.ticket_import import TICKETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,9 +18,9 @@ def _used_keys() -> set[str]:
     keys = set()
     for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py"), *(ROOT / "screens").glob("*.py")]:
         keys |= set(KEY_RE.findall(path.read_text(encoding="utf-8")))
-    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT, SLA_POLICIES, STAFF, ATTENDANCE):
+    for spec in (UNITS, USERS, ESTATES, BUILDINGS, DEPARTMENTS, AUDIT, SLA_POLICIES, specs.STAFF, specs.ATTENDANCE):
         keys |= {c.label for c in spec.columns} | {spec.search_hint}
-    for wizard in (ASSETS, TICKETS):  # import wizards name their words as data, like the grid specs
+    for wizard in (ASSETS, TICKETS, STAFF, ATTENDANCE):  # import wizards name their words as data, like the grid specs
         keys |= wizard.label_keys
     return keys
 
