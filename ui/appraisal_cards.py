@@ -20,6 +20,7 @@ from services.appraisal import APPROVED, DRAFT, NOT_BUILT, SUBMITTED, ScorecardV
 from services.appraisal_pdf import scorecard_pdf
 from services.appraisal_rules import KPI_CATALOG
 from services.auth import Actor, can
+from services.documents import cjk_font
 from services.errors import DomainError
 from services.fee_reports import month_labels
 from services.settings import get_setting
@@ -288,12 +289,15 @@ def _moves(actor: Actor, card: ScorecardView) -> None:
 
 
 def _pdf(card: ScorecardView) -> None:
+    """The PDF is drawn when the button is clicked (drawing one takes seconds; every rerun would pay for it)."""
     try:
-        data = scorecard_pdf(card, company=get_setting("company_name", "物业服务中心"))
-    except DomainError as exc:  # the CJK font is missing on the server
+        cjk_font()  # the CJK font is missing on the server: say so here rather than fail on the click
+    except DomainError as exc:
         st.error(exc.message)
         return
-    st.download_button(t("appraisal.pdf"), data, file_name=f"考核表-{card.period}-{card.staff_no}.pdf",
+    company = get_setting("company_name", "物业服务中心")
+    st.download_button(t("appraisal.pdf"), data=lambda: scorecard_pdf(card, company=company),
+                       file_name=f"考核表-{card.period}-{card.staff_no}.pdf",
                        mime="application/pdf", icon=":material/picture_as_pdf:", key=f"ap:pdf:{card.id}",
                        on_click="ignore")
 
