@@ -13,6 +13,7 @@ PAGES = [
     ("screens/owners.py", "units.view", "房屋档案"),
     ("screens/tickets.py", "tickets.view", "报事"),
     ("screens/fees.py", "fees.view", "收费"),
+    ("screens/appraisal.py", "appraisal.view", "员工考核"),
     ("screens/audit.py", "audit.view", "操作日志"),
     ("screens/admin.py", "users.manage", "系统管理"),
     ("screens/account.py", None, "我的账户"),
