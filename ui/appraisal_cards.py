@@ -38,7 +38,7 @@ STATUS_COLORS = {DRAFT: "gray", SUBMITTED: "orange", APPROVED: "green", NOT_BUIL
 def month_picker(key: str) -> str:
     """The appraisal month: the last 13 months, the last complete one first."""
     months = month_labels(count=13)
-    return st.selectbox(t("appraisal.month"), months, index=1, key=key)
+    return st.selectbox(t("appraisal.month"), months, index=1, key=key, width=240)
 
 
 def month_tab(actor: Actor) -> None:
@@ -146,7 +146,7 @@ def scorecard_panel(actor: Actor, card_id: int, *, key: str = "ap", read_only: b
         st.markdown(f"**{t('appraisal.incidents')}**")
         if card.incidents:
             for d in card.incidents:
-                st.markdown(f"- {d['day']} · {d['type']}（{d['kind']}）{d['note']}")
+                st.markdown(f"- {d['day']} · {d['type']}（{d['kind']}）" + (f"：{d['note']}" if d["note"] else ""))
         else:
             st.caption(t("appraisal.no_incidents"))
     _comments(actor, card, read_only)
@@ -263,12 +263,12 @@ def _moves(actor: Actor, card: ScorecardView, read_only: bool) -> None:
     if read_only or not can(actor, "appraisal.manage"):
         return
     if card.status == DRAFT:
-        c1, c2, _ = st.columns([1, 1.3, 3])
-        if c1.button(t("appraisal.submit"), type="primary", key=f"ap:submit:{card.id}",
-                     disabled=bool(card.missing), help="；".join(card.missing) or None):
+        row = st.container(horizontal=True)  # the two buttons side by side, whatever the width
+        if row.button(t("appraisal.submit"), type="primary", key=f"ap:submit:{card.id}",
+                      disabled=bool(card.missing), help="；".join(card.missing) or None):
             _act(lambda: appraisal.submit(actor=actor, card_id=card.id, version=card.version),
                  t("appraisal.submitted", name=card.name))
-        if c2.button(t("appraisal.rebuild_one"), key=f"ap:rebuild:{card.id}", help=t("appraisal.rebuild_help")):
+        if row.button(t("appraisal.rebuild_one"), key=f"ap:rebuild:{card.id}", help=t("appraisal.rebuild_help")):
             _act(lambda: appraisal.build_drafts(actor=actor, period=card.period, staff_ids=[card.staff_id]),
                  t("appraisal.rebuilt", name=card.name))
     elif card.status == SUBMITTED:
