@@ -20,6 +20,7 @@ from services.appraisal import APPROVED, DRAFT, NOT_BUILT, SUBMITTED, ScorecardV
 from services.appraisal_pdf import scorecard_pdf
 from services.appraisal_rules import KPI_CATALOG
 from services.auth import Actor, can
+from services.documents import cjk_font
 from services.errors import DomainError
 from services.fee_reports import month_labels
 from services.settings import get_setting
@@ -37,7 +38,7 @@ STATUS_COLORS = {DRAFT: "gray", SUBMITTED: "orange", APPROVED: "green", NOT_BUIL
 def month_picker(key: str) -> str:
     """The appraisal month: the last 13 months, the last complete one first."""
     months = month_labels(count=13)
-    return st.selectbox(t("appraisal.month"), months, index=1, key=key)
+    return st.selectbox(t("appraisal.month"), months, index=1, key=key, width=240)
 
 
 def month_tab(actor: Actor) -> None:
@@ -110,8 +111,11 @@ def _month_table(frame: pd.DataFrame) -> None:
 # --- one scorecard -------------------------------------------------------------------------------------
 
 
-def scorecard_panel(actor: Actor, card_id: int) -> None:
-    """One scorecard: figures, evidence, rules in words, comments, moves and the PDF."""
+def scorecard_panel(actor: Actor, card_id: int, *, key: str = "ap", read_only: bool = False) -> None:
+    """One scorecard: figures, evidence, rules in words, comments, moves and the PDF.
+
+    `key` prefixes the panel's widget keys: the same card may be open in 月度考核 and in 我的考核 at once
+    (a manager's own card). `read_only` leaves out the comment form and the moves (我的考核 is for reading)."""
     try:
         card = appraisal.scorecard(actor=actor, card_id=card_id)
     except DomainError as exc:
@@ -129,8 +133,8 @@ def scorecard_panel(actor: Actor, card_id: int) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.markdown(f"**{t('appraisal.kpis')}**")
-        _kpi_table(card)
-        _evidence(actor, card)
+        _kpi_table(card, key)
+        _evidence(actor, card, key)
     with right:
         st.markdown(f"**{t('appraisal.rules_applied')}**")
         _rule_results(card)
@@ -142,12 +146,12 @@ def scorecard_panel(actor: Actor, card_id: int) -> None:
         st.markdown(f"**{t('appraisal.incidents')}**")
         if card.incidents:
             for d in card.incidents:
-                st.markdown(f"- {d['day']} · {d['type']}（{d['kind']}）{d['note']}")
+                st.markdown(f"- {d['day']} · {d['type']}（{d['kind']}）" + (f"：{d['note']}" if d["note"] else ""))
         else:
             st.caption(t("appraisal.no_incidents"))
-    _comments(actor, card)
-    _moves(actor, card)
-    _pdf(card)
+    _comments(actor, card, read_only)
+    _moves(actor, card, read_only)
+    _pdf(card, key)
 
 
 def _card_figures(card: ScorecardView) -> None:
@@ -163,7 +167,7 @@ def _card_figures(card: ScorecardView) -> None:
     cols[5].metric(t("appraisal.net"), fmt.money(card.net))
 
 
-def _kpi_table(card: ScorecardView) -> None:
+def _kpi_table(card: ScorecardView, key: str) -> None:
     if not card.kpis:
         st.info(t("appraisal.no_kpis", post=card.post))
         return
@@ -173,7 +177,7 @@ def _kpi_table(card: ScorecardView) -> None:
     money_table(frame, {"label": t("appraisal.kpi"), "scope": t("appraisal.scope"), "value": t("appraisal.value"),
                         "target": t("appraisal.target"), "weight": t("appraisal.weight"),
                         "achievement": t("appraisal.achievement"), "score": t("appraisal.kpi_score")},
-                rates=("achievement",), numbers=("value", "target", "weight", "score"), key=f"ap:kpis:{card.id}")
+                rates=("achievement",), numbers=("value", "target", "weight", "score"), key=f"{key}:kpis:{card.id}")
     st.caption(t("appraisal.score_rule"))
 
 
@@ -192,12 +196,12 @@ EVIDENCE_COLUMNS = {
 }
 
 
-def _evidence(actor: Actor, card: ScorecardView) -> None:
+def _evidence(actor: Actor, card: ScorecardView, prefix: str) -> None:
     with st.expander(t("appraisal.evidence")):
         options = {x.key: x.label for x in card.kpis}
         options |= {"attendance": t("appraisal.attendance"), "incidents": t("appraisal.incidents")}
         key = st.selectbox(t("appraisal.evidence_of"), list(options), format_func=options.get,
-                           key=f"ap:evidence:{card.id}")
+                           key=f"{prefix}:evidence:{card.id}")
         try:
             frame = appraisal.evidence(actor=actor, card_id=card.id, key=key)
         except DomainError as exc:
@@ -213,7 +217,7 @@ def _evidence(actor: Actor, card: ScorecardView) -> None:
             st.caption(t("appraisal.evidence_hint", source=KPI_CATALOG[key].help))
         money_table(frame, labels, money=money, numbers=tuple(c for c in ("late_minutes", "early_minutes")
                                                               if c in frame.columns),
-                    height=min(38 + 35 * len(frame), 420), key=f"ap:evidence_table:{card.id}:{key}")
+                    height=min(38 + 35 * len(frame), 420), key=f"{prefix}:evidence_table:{card.id}:{key}")
 
 
 def _rule_results(card: ScorecardView) -> None:
@@ -230,9 +234,9 @@ def _rule_results(card: ScorecardView) -> None:
                 st.markdown(f"- {r.rule}：{r.explanation}")
 
 
-def _comments(actor: Actor, card: ScorecardView) -> None:
+def _comments(actor: Actor, card: ScorecardView, read_only: bool) -> None:
     st.markdown(f"**{t('appraisal.comments')}**")
-    if not (can(actor, "appraisal.manage") and card.status == DRAFT):
+    if read_only or not (can(actor, "appraisal.manage") and card.status == DRAFT):
         st.write(card.comments or t("appraisal.no_comments"))
         return
     with st.form(f"ap:comments:{card.id}:{card.version}", border=False):
@@ -253,16 +257,18 @@ def _act(call, done: str) -> None:
         st.rerun()
 
 
-def _moves(actor: Actor, card: ScorecardView) -> None:
-    if not can(actor, "appraisal.manage"):
+def _moves(actor: Actor, card: ScorecardView, read_only: bool) -> None:
+    if card.status == APPROVED:
+        st.caption(t("appraisal.approved_by", who=card.approved_by, at=fmt.moment(card.approved_at)))
+    if read_only or not can(actor, "appraisal.manage"):
         return
     if card.status == DRAFT:
-        c1, c2, _ = st.columns([1, 1.3, 3])
-        if c1.button(t("appraisal.submit"), type="primary", key=f"ap:submit:{card.id}",
-                     disabled=bool(card.missing), help="；".join(card.missing) or None):
+        row = st.container(horizontal=True)  # the two buttons side by side, whatever the width
+        if row.button(t("appraisal.submit"), type="primary", key=f"ap:submit:{card.id}",
+                      disabled=bool(card.missing), help="；".join(card.missing) or None):
             _act(lambda: appraisal.submit(actor=actor, card_id=card.id, version=card.version),
                  t("appraisal.submitted", name=card.name))
-        if c2.button(t("appraisal.rebuild_one"), key=f"ap:rebuild:{card.id}", help=t("appraisal.rebuild_help")):
+        if row.button(t("appraisal.rebuild_one"), key=f"ap:rebuild:{card.id}", help=t("appraisal.rebuild_help")):
             _act(lambda: appraisal.build_drafts(actor=actor, period=card.period, staff_ids=[card.staff_id]),
                  t("appraisal.rebuilt", name=card.name))
     elif card.status == SUBMITTED:
@@ -276,25 +282,26 @@ def _moves(actor: Actor, card: ScorecardView) -> None:
             if st.form_submit_button(t("appraisal.return")):
                 _act(lambda: appraisal.return_to_draft(actor=actor, card_id=card.id, version=card.version,
                                                        reason=reason), t("appraisal.returned", name=card.name))
-    elif card.status == APPROVED:
-        st.caption(t("appraisal.approved_by", who=card.approved_by, at=fmt.moment(card.approved_at)))
-        if can(actor, "appraisal.approve"):
-            with st.expander(t("appraisal.reopen")), st.form(f"ap:reopen:{card.id}:{card.version}", border=False):
-                st.caption(t("appraisal.reopen_help"))
-                reason = st.text_input(t("appraisal.reason"), max_chars=200)
-                if st.form_submit_button(t("appraisal.reopen")):
-                    _act(lambda: appraisal.reopen(actor=actor, card_id=card.id, version=card.version, reason=reason),
-                         t("appraisal.reopened", name=card.name))
+    elif card.status == APPROVED and can(actor, "appraisal.approve"):
+        with st.expander(t("appraisal.reopen")), st.form(f"ap:reopen:{card.id}:{card.version}", border=False):
+            st.caption(t("appraisal.reopen_help"))
+            reason = st.text_input(t("appraisal.reason"), max_chars=200)
+            if st.form_submit_button(t("appraisal.reopen")):
+                _act(lambda: appraisal.reopen(actor=actor, card_id=card.id, version=card.version, reason=reason),
+                     t("appraisal.reopened", name=card.name))
 
 
-def _pdf(card: ScorecardView) -> None:
+def _pdf(card: ScorecardView, key: str) -> None:
+    """The PDF is drawn when the button is clicked (drawing one takes seconds; every rerun would pay for it)."""
     try:
-        data = scorecard_pdf(card, company=get_setting("company_name", "物业服务中心"))
-    except DomainError as exc:  # the CJK font is missing on the server
+        cjk_font()  # the CJK font is missing on the server: say so here rather than fail on the click
+    except DomainError as exc:
         st.error(exc.message)
         return
-    st.download_button(t("appraisal.pdf"), data, file_name=f"考核表-{card.period}-{card.staff_no}.pdf",
-                       mime="application/pdf", icon=":material/picture_as_pdf:", key=f"ap:pdf:{card.id}",
+    company = get_setting("company_name", "物业服务中心")
+    st.download_button(t("appraisal.pdf"), data=lambda: scorecard_pdf(card, company=company),
+                       file_name=f"考核表-{card.period}-{card.staff_no}.pdf",
+                       mime="application/pdf", icon=":material/picture_as_pdf:", key=f"{key}:pdf:{card.id}",
                        on_click="ignore")
 
 
@@ -312,7 +319,7 @@ def mine_tab(actor: Actor) -> None:
         return
     labels = {card_id: f"{period} · {status}" for card_id, period, status in cards}
     card_id = st.selectbox(t("appraisal.month"), list(labels), format_func=labels.get, key="ap:mine")
-    scorecard_panel(actor, card_id)
+    scorecard_panel(actor, card_id, key="ap:mine", read_only=True)
     st.divider()
     st.markdown(f"**{t('appraisal.trend')}**")
     trend_chart(actor, actor.staff_id)

@@ -36,7 +36,8 @@ def trend_chart(actor: Actor, staff_id: int) -> None:
                  alt.Tooltip("target:Q", format=",.2f", title=t("appraisal.target"))])
     rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="mean(target):Q")
     chart = alt.layer(line, rule, data=frame).properties(height=160, width=260).facet(
-        facet=alt.Facet("title:N", title=None), columns=3).resolve_scale(y="independent")
+        facet=alt.Facet("title:N", title=None), columns=3).resolve_scale(y="independent").resolve_axis(
+        x="independent")  # each chart its own month axis (a shared one hangs below an empty cell)
     st.altair_chart(chart)
     st.caption(t("appraisal.target_line"))
 
@@ -61,7 +62,7 @@ def charts_tab(actor: Actor) -> None:
     if not can(actor, "appraisal.manage"):
         return
     st.markdown(f"**{t('appraisal.distribution')}**")
-    period = st.selectbox(t("appraisal.month"), month_labels(count=13), index=1, key="ap:dist_month")
+    period = st.selectbox(t("appraisal.month"), month_labels(count=13), index=1, key="ap:dist_month", width=240)
     frame = appraisal.score_distribution(actor=actor, period=period)
     if frame.empty:
         st.caption(t("appraisal.no_scores"))

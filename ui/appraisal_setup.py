@@ -135,7 +135,8 @@ def _rules(actor: Actor, editing: bool) -> None:
                          columns=["name", "post", "condition", "consequence", "active", "note"])
     money_table(frame, {"name": t("appraisal.rule_name"), "post": t("appraisal.post"),
                         "condition": t("appraisal.condition"), "consequence": t("appraisal.consequence"),
-                        "active": t("appraisal.active_rule"), "note": t("appraisal.note")}, key="ap:rules")
+                        "active": t("appraisal.active_rule"), "note": t("appraisal.note")},
+                height=38 + 35 * max(len(frame), 1), key="ap:rules")  # every rule at once, no inner scroll
     if not editing:
         return
     by_id = {r.id: r for r in views}

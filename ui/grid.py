@@ -222,8 +222,9 @@ def grid_options(spec: GridSpec, *, editable: bool) -> dict:
         if d["editable"] and col.kind == "bool":
             d["cellEditor"] = "agSelectCellEditor"
             d["cellEditorParams"] = {"values": list(_bool_labels())}
-        if d["editable"]:
-            d["cellClass"] = "propdesk-editable"
+        if d["editable"]:  # a colDef's cellClass replaces the one its type gives: keep numbers right-aligned
+            d["cellClass"] = ["propdesk-editable", "ag-right-aligned-cell"] if d.get("type") == "rightAligned" \
+                else "propdesk-editable"
         defs.append(d)
     options: dict[str, Any] = {
         "columnDefs": defs,

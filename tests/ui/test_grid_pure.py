@@ -21,7 +21,7 @@ from services.listing import ListQuery
 from services.units import list_units, update_units
 from tests.factories import actor_for, audit_json, audit_rows, get_row, make_units
 from ui import specs
-from ui.grid import Column, GridSpec, diff_edits, to_export_frame, to_grid_frame
+from ui.grid import Column, GridSpec, diff_edits, grid_options, to_export_frame, to_grid_frame
 from ui.i18n import CATALOG, t
 
 SPEC = GridSpec(
@@ -210,3 +210,13 @@ def test_an_edit_travels_from_list_to_grid_and_back_exactly(sqlite_db):
     assert (unit.built_area, unit.delivered_on) == (Decimal("120.37"), date(2025, 3, 1))
     [entry] = audit_rows(entity="units")
     assert audit_json(entry)[1] == {"built_area": "120.37", "delivered_on": "2025-03-01"}
+
+
+def test_editable_numbers_stay_right_aligned_like_their_headers():
+    cols = {d["field"]: d for d in grid_options(SPEC, editable=True)["columnDefs"]}
+    assert cols["floor"]["type"] == "rightAligned"
+    assert cols["floor"]["cellClass"] == ["propdesk-editable", "ag-right-aligned-cell"]
+    assert cols["built_area"]["cellClass"] == ["propdesk-editable", "ag-right-aligned-cell"]
+    assert cols["note"]["cellClass"] == "propdesk-editable"
+    read_only = {d["field"]: d for d in grid_options(SPEC, editable=False)["columnDefs"]}
+    assert "cellClass" not in read_only["floor"]  # the type's own class applies
