@@ -46,7 +46,7 @@ DRAFT = "fees:counter:draft"  # the payment waiting for confirmation
 LAST = "fees:counter:last"  # (household, payment id) of the receipt just issued
 REQUEST = "fees:counter:request"  # the request dialog open: (household, kind, target id)
 PAYOUT = "fees:counter:payout_draft"  # (household, refund id) whose payout waits for confirmation
-ACCOUNT = "fees:counter:account"  # a lease account "L<id>" picked from the lease hits (else the unit in SELECTED)
+ACCOUNT = "fees:counter:account"  # (lease account "L<id>" picked from the lease hits, the unit in SELECTED then)
 PDFS = "fees:counter:pdfs"  # (document, id, version, status) -> PDF bytes, this session only
 SETTLE_DRAFT = "fees:settle:draft"
 PDF_CACHE_SIZE = 6
@@ -139,11 +139,12 @@ class PaymentDraft:
 
 
 def _household() -> str | None:
-    """The account in hand: a lease account picked from the lease hits, else the unit picked in the search."""
-    picked = st.session_state.get(ACCOUNT)
-    if picked:
-        return picked
+    """The account in hand: a lease account picked from the lease hits, unless a unit was picked since (here or
+    on /owners, which share the search); else the unit picked in the search."""
     unit_id = st.session_state.get(SELECTED)
+    picked = st.session_state.get(ACCOUNT)
+    if picked and picked[1] == unit_id:
+        return picked[0]
     return cashier.household_of_unit(unit_id) if unit_id is not None else None
 
 
@@ -167,7 +168,7 @@ def _lease_hits(actor: Actor, text: str) -> Callable[[], None] | None:
                     st.session_state[SELECTED] = int(h.household[1:])
                     st.session_state.pop(ACCOUNT, None)
                 else:
-                    st.session_state[ACCOUNT] = h.household
+                    st.session_state[ACCOUNT] = (h.household, st.session_state.get(SELECTED))
                 st.rerun()
     return draw
 

@@ -343,6 +343,12 @@ def test_a_lease_without_a_unit_is_found_by_its_plate_and_paid_at_the_counter(db
     assert any(h.value == "车位租约 测试小区 B1-001（粤B12345）" for h in at.subheader)  # still this account
     text = _pdf_text(receipt_pdf(receipt_doc(cashier.receipt(actor=db.cashier, payment_id=row.payment_id), "测试物业")))
     assert "车位：测试小区B1-001（粤B12345）" in text and "停车费" in text and "陆佰元整" in text
+    # a unit picked on /owners since (the pages share the search) is the one in hand
+    at.session_state["owners:unit_id"] = db.units["1-1-102"]
+    at.run()
+    assert any(h.value == "测试小区 1-1-102" for h in at.subheader)
+    at.button(key=f"fees:counter:lease:{db.lease}").click().run()
+    assert any(h.value == "车位租约 测试小区 B1-001（粤B12345）" for h in at.subheader)
     # picking a unit in the same box goes back to the unit
     at.text_input(key="owners:search").input("1-1-101").run()
     next(b for b in at.button if b.key and b.key.startswith("owners:hit:")).click().run()
