@@ -78,7 +78,8 @@ def rerun(page: Page, timeout_s: float = 30) -> Iterator[None]:
     page.wait_for_selector(IDLE)
 
 
-NAV_LABELS = {"": "首页", "owners": "房屋档案", "tickets": "报事", "audit": "操作日志", "admin": "系统管理",
+NAV_LABELS = {"": "首页", "owners": "房屋档案", "tickets": "报事", "fees": "收费", "appraisal": "员工考核", "audit": "操作日志",
+              "admin": "系统管理",
               "account": "我的账户"}
 
 
