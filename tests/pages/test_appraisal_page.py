@@ -10,6 +10,7 @@ read through the services and then looked for on the page.
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -30,6 +31,7 @@ from ui import fmt
 from ui.appraisal_setup import catalog_frame, entries_from_frame
 
 APP_ERROR = "系统出了点问题"
+CENT = Decimal("0.01")
 
 
 @pytest.fixture
@@ -495,3 +497,37 @@ def test_the_kpi_editor_refuses_weights_not_totalling_100_and_saves_a_set_that_d
     after = {r.kpi: r.weight for r in rules.post_kpis(actor=SYSTEM_ACTOR, post=post)}
     assert (after[frame.loc[first, "kpi"]], after[frame.loc[second, "kpi"]]) == (w1 + 5, w2 - 5)
     assert sum(after.values()) == 100
+
+
+def test_a_rule_edited_on_the_page_changes_the_next_draft_but_not_an_approved_card(own_db):
+    """Last month is approved. One card with 1–2 late arrivals is reopened (a draft again); another with 1–2
+    stays approved. On 考核规则 the manager raises 迟到扣款（每月不足 3 次） from 1% to 2% of base salary and
+    rebuilds the month: the draft now deducts base x 2% x lates, the approved card still 1%, byte for byte."""
+    period = _last_complete()
+    manager, admin = _actor("manager"), _actor("sysadmin")
+    late = [r for r in _view("sysadmin", period).itertuples() if r.late_count in (1, 2)]
+    assert len(late) >= 2, "the demo month has two people late once or twice"
+    reopened, kept = late[0], late[1]
+    appraisal.reopen(actor=admin, card_id=int(reopened.card_id), version=int(reopened.version), reason="规则调整后重算")
+    frozen = appraisal.scorecard(actor=admin, card_id=int(kept.card_id))
+
+    rule = next(r for r in rules.list_rules(actor=manager) if r.name == "迟到扣款（每月不足 3 次）")
+    at = _page("manager")
+    at.selectbox(key="ap:rule_pick").set_value(rule.id).run()
+    form = f"ap:rule:{rule.id}:{rule.version}"
+    _in_form(at.text_input, form, "金额 / 比例 / 分值").input("2")
+    _submit(at, form).click().run()
+    _ok(at)
+    assert "已保存规则：迟到扣款（每月不足 3 次）" in _toasts(at)
+    assert next(r for r in rules.list_rules(actor=manager) if r.id == rule.id).consequence == "每次扣基本工资的 2%"
+
+    at = _open_month(_page("sysadmin"), period)
+    at.button(key="ap:build").click().run()
+    _ok(at)
+    assert "已生成 0 张、重算 1 张草稿；" in " ".join(_toasts(at))
+    redone = appraisal.scorecard(actor=admin, card_id=int(reopened.card_id))
+    assert redone.status == DRAFT
+    assert redone.lateness_deduction == (redone.base_salary * 2 / 100 * redone.late_count).quantize(CENT)
+    assert any("每次扣基本工资的 2%" in r.explanation for r in redone.rules if r.triggered)
+    assert appraisal.scorecard(actor=admin, card_id=int(kept.card_id)) == frozen
+    assert frozen.lateness_deduction == (frozen.base_salary / 100 * frozen.late_count).quantize(CENT)
