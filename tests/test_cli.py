@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 import cli
 from db.engine import get_engine, read_session
@@ -104,20 +107,22 @@ def test_demo_builds_about_800_units_and_skips_on_a_second_run(inited, capsys):
     assert _count(User) == 11  # admin, one per role, and the four of the appraisal year
 
 
-def test_demo_is_deterministic(tmp_path, monkeypatch, capsys):
-    def build(name):
-        url = f"sqlite:///{tmp_path / name}"
-        monkeypatch.setenv("DATABASE_URL", url)
-        fast_password_hashing(monkeypatch)
-        monkeypatch.setenv("PROPDESK_ADMIN_PASSWORD", "admin-pass-1")
-        assert cli.main(["init"]) == 0 and cli.main(["demo"]) == 0
-        with read_session() as s:
-            units = s.execute(select(Unit.room_no, Unit.built_area, Unit.status).order_by(Unit.id)).all()
-            people = s.execute(select(Person.name, Person.mobile).order_by(Person.id)).all()
-        get_engine(url).dispose()
-        return units, people
+def _demo_contents(url: str) -> tuple[list, list]:
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        units = conn.execute(select(Unit.room_no, Unit.built_area, Unit.status).order_by(Unit.id)).all()
+        people = conn.execute(select(Person.name, Person.mobile).order_by(Person.id)).all()
+    engine.dispose()
+    return units, people
 
-    assert build("a.db") == build("b.db")
+
+def test_demo_is_deterministic(tmp_path, monkeypatch, demo_template):
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    fast_password_hashing(monkeypatch)
+    monkeypatch.setenv("PROPDESK_ADMIN_PASSWORD", "admin-pass-1")
+    assert cli.main(["init"]) == 0 and cli.main(["demo"]) == 0
+    assert _demo_contents(url) == _demo_contents(f"sqlite:///{demo_template}")
 
 
 def test_user_add_reset_disable_and_enable(inited, capsys):
@@ -227,10 +232,27 @@ def test_backup_never_overwrites_and_restore_checks_its_source(inited, capsys, t
     assert user_row("admin") is not None
 
 
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    """`propdesk init` and `propdesk demo` once for the module (a demo takes seconds); tests get copies."""
+    path = tmp_path_factory.mktemp("demo") / "propdesk.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", f"sqlite:///{path}")
+        mp.delenv("PROPDESK_ADMIN_PASSWORD", raising=False)
+        mp.setenv("PROPDESK_DEMO_PASSWORD", "demo-pass-1")
+        fast_password_hashing(mp)
+        assert cli.main(["init"]) == 0 and cli.main(["demo"]) == 0
+        get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def demo_db(inited, capsys, monkeypatch):
-    monkeypatch.setenv("PROPDESK_DEMO_PASSWORD", "demo-pass-1")
-    assert run(capsys, "demo")[0] == 0
+def demo_db(cli_db, demo_template) -> str:
+    """A private copy of the demo database at the CLI's DATABASE_URL."""
+    target = Path(make_url(cli_db).database)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_template, target)
+    return cli_db
 
 
 @pytest.mark.parametrize("table", list(system.EXPORT_TABLES))

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.e2e
 
 ERROR = "[data-testid='stAlertContentError']"
 WRONG = "用户名或密码错误"
+# The account this test locks: no other browser test signs in as it, since it stays locked for the session's server.
+LOCKED_USER = "engineer2"
 LOCKED = "账户已锁定"  # not just 锁定: the wrong-password message itself warns 连续输错 5 次将锁定
 
 
@@ -65,20 +67,20 @@ def test_bad_usernames_are_refused_with_a_chinese_message_and_no_session(pages, 
 
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(pages, server):
-    before = _user(server.db_path, "engineer")
+    before = _user(server.db_path, LOCKED_USER)
     assert before["locked_until"] is None and before["failed_attempts"] == 0
     page = pages.new()
     page.goto(f"{server.base_url}/")
     for attempt in range(1, 5):
-        submit_login(page, "engineer", f"wrong-password-{attempt}")
+        submit_login(page, LOCKED_USER, f"wrong-password-{attempt}")
         _refused(page, WRONG)
         expect(page.locator(ERROR)).not_to_contain_text(LOCKED)
-        assert _user(server.db_path, "engineer")["failed_attempts"] == attempt
-        assert _user(server.db_path, "engineer")["locked_until"] is None
-    submit_login(page, "engineer", "wrong-password-5")
+        assert _user(server.db_path, LOCKED_USER)["failed_attempts"] == attempt
+        assert _user(server.db_path, LOCKED_USER)["locked_until"] is None
+    submit_login(page, LOCKED_USER, "wrong-password-5")
     _refused(page, LOCKED)
-    assert _user(server.db_path, "engineer")["locked_until"] is not None
+    assert _user(server.db_path, LOCKED_USER)["locked_until"] is not None
 
-    submit_login(page, "engineer", DEMO_PASSWORD)  # the right password no longer opens the account
+    submit_login(page, LOCKED_USER, DEMO_PASSWORD)  # the right password no longer opens the account
     _refused(page, LOCKED)
-    assert _user(server.db_path, "engineer")["last_login_at"] is None
+    assert _user(server.db_path, LOCKED_USER)["last_login_at"] == before["last_login_at"]

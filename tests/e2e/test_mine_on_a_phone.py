@@ -36,13 +36,6 @@ DONE_NOTE = "更换卫生间上水软管一根"
 SCREENSHOT = "/tmp/phone_mine.png"
 
 
-@pytest.fixture(autouse=True)
-def engineer_can_sign_in(db):
-    """test_login locks `engineer` with five wrong passwords; this test needs the account usable."""
-    with sqlite3.connect(db.db_path) as conn:
-        conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = 'engineer'")
-
-
 def _png(color: tuple[int, int, int], size=(800, 600)) -> bytes:
     from PIL import Image, ImageDraw
 

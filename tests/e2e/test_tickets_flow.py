@@ -49,13 +49,6 @@ def _rows(db_path, sql: str, *args) -> list[sqlite3.Row]:
         return conn.execute(sql, args).fetchall()
 
 
-@pytest.fixture(autouse=True)
-def engineer_can_sign_in(db):
-    """test_login locks `engineer` with five wrong passwords; this flow needs the account usable."""
-    with sqlite3.connect(db.db_path) as conn:
-        conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = 'engineer'")
-
-
 def _user(db_path, username: str) -> sqlite3.Row:
     return _rows(db_path, "SELECT id, display_name FROM users WHERE username = ?", username)[0]
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from services.auth import SYSTEM_ACTOR
 from services.clock import SHANGHAI
 from services.listing import ListQuery
@@ -143,15 +141,6 @@ def _open_on_board(at, board: str, ticket_id: int):
     return at
 
 
-@pytest.fixture
-def engineer_can_sign_in(demo_db):
-    """test_login locks `engineer` with five wrong passwords; these tests sign in as the engineer."""
-    from db.models import User
-    from tests.factories import force_columns, user_row
-
-    force_columns(User, user_row("engineer").id, failed_attempts=0, locked_until=None)
-
-
 def _ticket_for_the_engineer(content: str, photos=None) -> tuple[int, str]:
     """A repair taken by the desk (with `photos`) and dispatched to the demo engineer."""
     from services import tickets
@@ -170,7 +159,7 @@ def _ticket_for_the_engineer(content: str, photos=None) -> tuple[int, str]:
     return ticket_id, number
 
 
-def test_the_panel_shows_photo_thumbnails_and_the_complete_dialog_asks_for_payment(engineer_can_sign_in):
+def test_the_panel_shows_photo_thumbnails_and_the_complete_dialog_asks_for_payment(demo_db):
     # AppTest cannot submit a form inside a dialog (that is a fragment rerun): the e2e phone test does
     ticket_id, _ = _ticket_for_the_engineer("厨房水槽下水管漏水", photos=[("漏水.png", _png())])
     at = _open_on_board(_tickets_page("engineer"), "mine", ticket_id)
@@ -184,7 +173,7 @@ def test_the_panel_shows_photo_thumbnails_and_the_complete_dialog_asks_for_payme
     assert next(i for i in at.text_input if i.label == "费用").value == "¥0.00"  # shown as money
 
 
-def test_the_panel_shows_paid_work_and_its_cost(engineer_can_sign_in):
+def test_the_panel_shows_paid_work_and_its_cost(demo_db):
     from services import tickets
     from services.auth import authenticate
 
