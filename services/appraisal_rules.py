@@ -167,6 +167,9 @@ def parse_measure(raw: Any, kind: str, label: str) -> Decimal:
     if kind == "rate":
         if value > 100:
             raise ValidationError({label: "百分数不能大于 100"})
+        if 0 < value < 1 and not percent:  # "0.95" is more often a fraction meant as 95% than 0.95%
+            meant = f"{(value * 100).normalize():f}"
+            raise ValidationError({label: f"{text} 是百分数：若指 {meant}% 请填 {meant}，确指 {text}% 请写 {text}%"})
         value = value / 100
         if value != value.quantize(PLACES4):
             raise ValidationError({label: "百分数最多两位小数"})
@@ -189,8 +192,9 @@ def typed_measure(kind: str, value: Decimal | None) -> str:
     """The stored value of a target or threshold as it is typed back into a form (95 for 0.9500)."""
     if value is None:
         return ""
-    if kind == "rate":
-        return f"{(value * 100).normalize():f}"
+    if kind == "rate":  # under 1% it keeps its sign, which parse_measure asks for there
+        percent = (value * 100).normalize()
+        return f"{percent:f}%" if 0 < percent < 1 else f"{percent:f}"
     if kind == "money":
         return f"{value.quantize(CENT):f}"
     return f"{int(value)}"

@@ -145,11 +145,14 @@ def test_thresholds_are_stored_in_the_units_people_typed(seeded):
      {"有效投诉·权重": "应为 1–100 的整数（百分比）", "满意率（受理）·权重": "应为 1–100 的整数（百分比）"}),
     ([KpiEntry("effective_complaints", "0.5", 50), KpiEntry("prior_years_collected", "95%", 50)],
      {"有效投诉·目标": "应为整数", "以往年度收缴金额·目标": "金额不能写成百分数"}),
+    ([KpiEntry("satisfaction", "0.95", 50), KpiEntry("collection_rate", "0.5%", 50)],
+     {"满意率（受理）·目标": "0.95 是百分数：若指 95% 请填 95，确指 0.95% 请写 0.95%"}),
     ([KpiEntry("satisfaction", "90", 50), KpiEntry("satisfaction", "90", 50)], {"满意率（受理）": "重复"}),
     ([KpiEntry("nope", "1", 50), KpiEntry("satisfaction", "90", 50, scope="部门")],
      {"指标 nope": "不在指标目录中", "满意率（受理）·范围": "应为 本人 或 全中心"}),
     ([], {"权重合计": "应为 100%（现为 0%）"}),
-], ids=["total-90", "total-101", "zero-weight", "fractional-weights", "targets-in-wrong-units", "twice",
+], ids=["total-90", "total-101", "zero-weight", "fractional-weights", "targets-in-wrong-units",
+        "fraction-for-percent", "twice",
         "unknown-kpi-and-scope", "empty"])
 def test_a_kpi_set_whose_weights_do_not_total_100_or_whose_lines_are_wrong_is_refused(seeded, entries, errors):
     state = db_state()
