@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -87,9 +89,8 @@ def test_commands_before_init_say_to_run_init(cli_db, capsys, argv):
     assert "propdesk init" in line
 
 
-def test_demo_builds_about_800_units_and_skips_on_a_second_run(inited, capsys):
-    code, out, _ = run(capsys, "demo")
-    assert code == 0
+def test_demo_builds_about_800_units_and_skips_on_a_second_run(demo_template, demo_db, capsys):
+    out = demo_template.output
     assert "已生成演示小区（small）" in out
     passwords = dict(re.findall(r"^\s+(\S+)\s+密码 (\S+)$", out, flags=re.M))
     assert set(passwords) == {"sysadmin", "manager", "service", "cashier", "engineer", "clerk",
@@ -122,7 +123,7 @@ def test_demo_is_deterministic(tmp_path, monkeypatch, demo_template):
     fast_password_hashing(monkeypatch)
     monkeypatch.setenv("PROPDESK_ADMIN_PASSWORD", "admin-pass-1")
     assert cli.main(["init"]) == 0 and cli.main(["demo"]) == 0
-    assert _demo_contents(url) == _demo_contents(f"sqlite:///{demo_template}")
+    assert _demo_contents(url) == _demo_contents(f"sqlite:///{demo_template.path}")
 
 
 def test_user_add_reset_disable_and_enable(inited, capsys):
@@ -232,18 +233,27 @@ def test_backup_never_overwrites_and_restore_checks_its_source(inited, capsys, t
     assert user_row("admin") is not None
 
 
+@dataclass(frozen=True)
+class DemoTemplate:
+    path: Path
+    output: str  # what `propdesk demo` printed (generated passwords: no PROPDESK_DEMO_PASSWORD)
+
+
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
+def demo_template(tmp_path_factory) -> DemoTemplate:
     """`propdesk init` and `propdesk demo` once for the module (a demo takes seconds); tests get copies."""
     path = tmp_path_factory.mktemp("demo") / "propdesk.db"
+    out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", f"sqlite:///{path}")
         mp.delenv("PROPDESK_ADMIN_PASSWORD", raising=False)
-        mp.setenv("PROPDESK_DEMO_PASSWORD", "demo-pass-1")
+        mp.delenv("PROPDESK_DEMO_PASSWORD", raising=False)
         fast_password_hashing(mp)
-        assert cli.main(["init"]) == 0 and cli.main(["demo"]) == 0
+        assert cli.main(["init"]) == 0
+        with contextlib.redirect_stdout(out):
+            assert cli.main(["demo"]) == 0
         get_engine(f"sqlite:///{path}").dispose()
-    return path
+    return DemoTemplate(path, out.getvalue())
 
 
 @pytest.fixture
@@ -251,7 +261,7 @@ def demo_db(cli_db, demo_template) -> str:
     """A private copy of the demo database at the CLI's DATABASE_URL."""
     target = Path(make_url(cli_db).database)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, target)
+    shutil.copyfile(demo_template.path, target)
     return cli_db
 
 

@@ -46,6 +46,7 @@ def test_backup_and_restore_are_refused_on_server_databases(db):
 
 
 def test_demo_builds_two_estates_of_about_800_units_with_owners(db):
+    """Also: the people's mobiles are unique and their ID numbers carry valid check digits (GB 11643)."""
     passwords = demo.build_demo(scale="small", demo_password="demo-pass-1")
     # one account per role, and the appraisal year's second property manager, cashier, engineer and 工程主管
     extra = {"service2", "cashier2", "engineer2", "gcmanager"}
@@ -70,18 +71,10 @@ def test_demo_builds_two_estates_of_about_800_units_with_owners(db):
     entries = audit_rows(action="demo")  # the estate, then a year of tickets, then the staff
     assert [(e.entity, e.actor_username) for e in entries] == [("database", "system"), ("tickets", "system"),
                                                                ("staff", "system")]
+    _mobiles_are_unique_and_id_numbers_have_valid_check_digits()
 
 
-def test_demo_refuses_a_database_that_already_has_estates(db):
-    make_units(1)
-    with pytest.raises(Conflict):
-        demo.build_demo(scale="small", demo_password="demo-pass-1")
-    with read_session() as s:
-        assert s.scalar(select(func.count()).select_from(Building)) == 1
-
-
-def test_demo_mobiles_are_unique_and_id_numbers_have_valid_check_digits(sqlite_db):
-    demo.build_demo(scale="small", demo_password="demo-pass-1")
+def _mobiles_are_unique_and_id_numbers_have_valid_check_digits() -> None:
     with read_session() as s:
         rows = s.execute(select(Person.mobile, Person.id_number)).all()
     mobiles = [m for m, _ in rows]
@@ -91,6 +84,14 @@ def test_demo_mobiles_are_unique_and_id_numbers_have_valid_check_digits(sqlite_d
         body = id_number[:17]
         check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
         assert len(id_number) == 18 and id_number[17] == check, id_number
+
+
+def test_demo_refuses_a_database_that_already_has_estates(db):
+    make_units(1)
+    with pytest.raises(Conflict):
+        demo.build_demo(scale="small", demo_password="demo-pass-1")
+    with read_session() as s:
+        assert s.scalar(select(func.count()).select_from(Building)) == 1
 
 
 @pytest.mark.parametrize("table", list(system.EXPORT_TABLES))
