@@ -7,6 +7,7 @@ a one-row primary-key query for lists), as a ratio to that floor.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import statistics
@@ -34,6 +35,10 @@ def _use_db(url: str) -> None:
 
 def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
     from streamlit.testing.v1 import AppTest
+
+    # AppTest runs the page outside a server; Streamlit warns about that on every cached call, drowning the figures
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
 
     from db import migrate
     from services import demo, system
