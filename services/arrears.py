@@ -145,16 +145,20 @@ def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int 
         return pd.DataFrame(columns=["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员",
                                      "最近催缴", "下次催缴"])
     f = f[f["unit_id"].notna()]
-    rows = []
-    for unit_id, g in f.groupby("unit_id"):
-        d = last.get(int(unit_id))
-        rows.append({"unit_id": int(unit_id), "房屋": f"{g['estate'].iloc[0]} {g['code'].iloc[0]}",
-                     "业主": next((p for p in g["payer_name"] if p), ""), "欠费金额": _yuan(g["cents"].sum()),
-                     "cents": int(g["cents"].sum()), "月数": g["period"].nunique(), "最早期间": g["period"].min(),
-                     "收费员": g["collector"].fillna("").iloc[0], "最近催缴": d[0] if d else "",
-                     "下次催缴": d[1] if d else None})
-    out = pd.DataFrame(rows).sort_values(["cents", "房屋"], ascending=[False, True]).head(limit)
-    return out.drop(columns=["cents"]).reset_index(drop=True)
+    f = f.assign(payer_name=f["payer_name"].mask(f["payer_name"] == ""))  # "first" then skips a blank payer
+    g = f.groupby("unit_id", sort=False).agg(
+        estate=("estate", "first"), code=("code", "first"), payer=("payer_name", "first"), cents=("cents", "sum"),
+        months=("period", "nunique"), oldest=("period", "min"), collector=("collector", "first"))
+    g["房屋"] = g["estate"] + " " + g["code"]
+    g = g.sort_values(["cents", "房屋"], ascending=[False, True]).head(limit)
+    unit_ids = [int(u) for u in g.index]
+    return pd.DataFrame({
+        "unit_id": unit_ids, "房屋": list(g["房屋"]), "业主": list(g["payer"].fillna("")),
+        "欠费金额": [_yuan(c) for c in g["cents"]], "月数": [int(m) for m in g["months"]],
+        "最早期间": list(g["oldest"]), "收费员": list(g["collector"].fillna("")),
+        "最近催缴": [last[u][0] if u in last else "" for u in unit_ids],
+        "下次催缴": [last[u][1] if u in last else None for u in unit_ids],
+    })
 
 
 def _last_dunning(session) -> dict[int, tuple[str, date | None]]:
