@@ -170,10 +170,15 @@ def _last_dunning(session) -> dict[int, tuple[str, date | None]]:
     return {u: (f"{to_local(at):%Y-%m-%d} {method} {outcome}", next_on) for u, at, method, outcome, next_on in rows}
 
 
-def owed_by_unit(session, unit_id: int) -> Decimal:
-    cents = session.scalar(select(func.coalesce(func.sum(_owing_cents()), 0))
-                           .where(Bill.household == f"U{unit_id}", Bill.status.in_(ledger.OPEN_STATUSES)))
-    return _yuan(cents or 0)
+def owed_by_units(session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What each unit owes right now (0.00 for a unit that owes nothing), in one query."""
+    owed = {unit_id: _yuan(0) for unit_id in unit_ids}
+    for household, cents in session.execute(
+            select(Bill.household, func.sum(_owing_cents()))
+            .where(Bill.household.in_([f"U{u}" for u in owed] or ["-"]), Bill.status.in_(ledger.OPEN_STATUSES))
+            .group_by(Bill.household)):
+        owed[int(household[1:])] = _yuan(cents or 0)
+    return owed
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ def record_dunning(*, actor: Actor, dunning: Dunning) -> int:
             raise NotFound("没有这套房屋")
         row = DunningAction(unit_id=dunning.unit_id, at=utcnow(), method=dunning.method, outcome=dunning.outcome,
                             promised_on=dates["承诺缴费日期"], next_on=dates["下次催缴日期"], note=note,
-                            owed=owed_by_unit(s, dunning.unit_id), by_user_id=actor.user_id, by_name=actor.display_name)
+                            owed=owed_by_units(s, [dunning.unit_id])[dunning.unit_id], by_user_id=actor.user_id, by_name=actor.display_name)
         s.add(row)
         s.flush()
         audit.record(s, actor, "dun", "dunning_actions", row.id, None,
@@ -254,7 +259,7 @@ def dunning_due(*, actor: Actor, today: date | None = None) -> pd.DataFrame:
         rows = s.execute(select(DunningAction).join(latest, latest.c.id == DunningAction.id).where(
             and_(DunningAction.outcome != "已缴"))).scalars().all()
         due = [r for r in rows if (r.next_on and r.next_on <= week_end) or (r.promised_on and r.promised_on < today)]
-        owing = {r.unit_id: owed_by_unit(s, r.unit_id) for r in due}
+        owing = owed_by_units(s, [r.unit_id for r in due])
         labels = dict(s.execute(select(Unit.id, Estate.name + " " + Building.code + "-" + Unit.unit_no + "-"
                                        + Unit.room_no).join(Building, Building.id == Unit.building_id)
                                 .join(Estate, Estate.id == Unit.estate_id)

@@ -33,8 +33,9 @@ def export_button(actor: Actor, frame: pd.DataFrame, *, sheet: str, file_name: s
     (services.system.frame_to_bytes); only for roles that may export."""
     if not can(actor, "data.export"):
         return
-    st.download_button(t("grid.export"), data=frame_to_bytes(frame, "xlsx", sheet=sheet), file_name=file_name,
-                       mime=XLSX_MIME, key=key, icon=":material/download:")
+    # made when clicked (a workbook takes tens of ms, and every tab of /fees renders on every rerun)
+    st.download_button(t("grid.export"), data=lambda: frame_to_bytes(frame, "xlsx", sheet=sheet),
+                       file_name=file_name, mime=XLSX_MIME, key=key, icon=":material/download:")
 
 
 def dunning_form(actor: Actor, unit_id: int, *, key: str) -> None:
