@@ -227,7 +227,8 @@ def record_dunning(*, actor: Actor, dunning: Dunning) -> int:
             raise NotFound("没有这套房屋")
         row = DunningAction(unit_id=dunning.unit_id, at=utcnow(), method=dunning.method, outcome=dunning.outcome,
                             promised_on=dates["承诺缴费日期"], next_on=dates["下次催缴日期"], note=note,
-                            owed=owed_by_units(s, [dunning.unit_id])[dunning.unit_id], by_user_id=actor.user_id, by_name=actor.display_name)
+                            owed=owed_by_units(s, [dunning.unit_id])[dunning.unit_id],
+                            by_user_id=actor.user_id, by_name=actor.display_name)
         s.add(row)
         s.flush()
         audit.record(s, actor, "dun", "dunning_actions", row.id, None,
