@@ -9,11 +9,11 @@ import uuid
 
 import streamlit as st
 
-from services.auth import can
-from services.system import schema_status
-from ui.auth_forms import login_form, password_form
-from ui.i18n import LANGS, t
-from ui.session import ACTOR_KEY, role_label, show_flashes, sign_out
+from services.admin.system import schema_status
+from services.platform.auth import can
+from ui.kit.i18n import LANGS, t
+from ui.kit.session import ACTOR_KEY, role_label, show_flashes, sign_out
+from ui.platform.auth_forms import login_form, password_form
 
 log = logging.getLogger("propdesk")
 

@@ -16,21 +16,19 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from services import (
-    appraisal,
-    demo,
-    fee_import,
-    fees,
-    imports,
-    kpi,
-    staff_import,
-    system,
-    ticket_import,
-    users,
-)
-from services.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
-from services.clock import SHANGHAI
-from services.errors import DomainError
+from services import kpi
+from services.admin import system
+from services.appraisal import scorecards as appraisal
+from services.appraisal import staff_import
+from services.demo import builder as demo
+from services.estate import asset_import as imports
+from services.fees import arrears_import as fee_import
+from services.fees import billing as fees
+from services.platform import users
+from services.platform.auth import ROLE_LABELS, SYSTEM_ACTOR, Role
+from services.platform.clock import SHANGHAI
+from services.platform.errors import DomainError
+from services.tickets import ticket_import
 
 
 def _cmd_init(args) -> None:

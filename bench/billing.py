@@ -26,8 +26,8 @@ def _naive_billing(period: str) -> int:
     from db.engine import unit_of_work
     from db.models import Bill, FeeItem, Person, Unit, UnitPerson
     from db.types import round_cents
-    from services.fees import DEVELOPER, month_days, prorate
-    from services.kpi import Period
+    from services.fees.billing import DEVELOPER, month_days, prorate
+    from services.platform.period import Period
 
     p = Period.parse(period)
     first, last, days = month_days(p)
@@ -61,9 +61,10 @@ def _naive_billing(period: str) -> int:
 def bench_billing(tmp: Path) -> list[tuple[str, float]]:
     from db import migrate
     from db.engine import dispose_all
-    from services import demo, system
-    from services.auth import SYSTEM_ACTOR
-    from services.fees import run_billing
+    from services.admin import system
+    from services.demo import builder as demo
+    from services.fees.billing import run_billing
+    from services.platform.auth import SYSTEM_ACTOR
 
     base = tmp / "billing-base.db"
     os.environ["DATABASE_URL"] = f"sqlite:///{base}"

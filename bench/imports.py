@@ -40,7 +40,7 @@ def build_workbook(rows: int = ROWS, *, seed: int = 2026) -> bytes:
     """Our template with `rows` data rows: about 70% of units have one person, the rest two or none."""
     import openpyxl
 
-    from services.imports import TEMPLATE_COLUMNS, TEMPLATE_SHEET
+    from services.estate.asset_import import TEMPLATE_COLUMNS, TEMPLATE_SHEET
 
     rng = random.Random(seed)
     headers = [h for h, _f, _help in TEMPLATE_COLUMNS]
@@ -88,8 +88,8 @@ def bench_import(tmp: Path, runs: int = RUNS) -> list[tuple[str, float]]:
     """[(label, median ms)] for preview+commit of a fresh import and for the unchanged re-import."""
     from db import migrate
     from db.engine import dispose_all
-    from services import imports
-    from services.auth import SYSTEM_ACTOR
+    from services.estate import asset_import as imports
+    from services.platform.auth import SYSTEM_ACTOR
 
     data = build_workbook()
     fresh, again, previews = [], [], []

@@ -41,8 +41,9 @@ def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
         lambda record: "missing ScriptRunContext" not in record.getMessage())
 
     from db import migrate
-    from services import demo, system
-    from services.auth import authenticate
+    from services.admin import system
+    from services.demo import builder as demo
+    from services.platform.auth import authenticate
 
     _use_db(f"sqlite:///{tmp / 'small.db'}")
     migrate.upgrade()
@@ -71,12 +72,12 @@ def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
 
 def bench_appraisal(tmp: Path) -> list[tuple[str, float, float]]:
     """Building a month's scorecards on the demo estate (bench_pages built it): every KPI of every person
-    through services/kpi.py, then the month table. Floor: a one-row primary-key query on the same database."""
+    through services/kpi, then the month table. Floor: a one-row primary-key query on the same database."""
     from db.engine import read_session
     from db.models import Staff
-    from services import appraisal
-    from services.auth import SYSTEM_ACTOR
-    from services.fee_reports import month_labels
+    from services.appraisal import scorecards as appraisal
+    from services.fees.reports import month_labels
+    from services.platform.auth import SYSTEM_ACTOR
 
     _use_db(f"sqlite:///{tmp / 'small.db'}")
 
@@ -103,11 +104,11 @@ def bench_lists(tmp: Path) -> list[tuple[str, float, float]]:
     from db import migrate
     from db.engine import read_session
     from db.models import Unit
-    from services import demo
-    from services.auth import SYSTEM_ACTOR
-    from services.listing import ListQuery
-    from services.people import search
-    from services.units import list_units
+    from services.demo import builder as demo
+    from services.estate.people import search
+    from services.estate.units import list_units
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
 
     _use_db(f"sqlite:///{tmp / 'large.db'}")
     migrate.upgrade()

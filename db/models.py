@@ -715,7 +715,7 @@ class Incident(Versioned, Base):
 
 
 class PostKpi(Versioned, Base):
-    """One KPI of a post's appraisal: which figure (services.appraisal_rules.KPI_CATALOG), whose (本人 or 全中心),
+    """One KPI of a post's appraisal: which figure (services.appraisal.rules.KPI_CATALOG), whose (本人 or 全中心),
     its target, weight (whole percent; a post's active weights total 100) and direction."""
 
     __tablename__ = "post_kpis"

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui.auth_forms import password_form
-from ui.i18n import t
-from ui.session import current_actor, role_label
+from ui.kit.i18n import t
+from ui.kit.session import current_actor, role_label
+from ui.platform.auth_forms import password_form
 
 actor = current_actor()
 st.title(t("account.title"))

@@ -3,25 +3,27 @@ categories, ticket time limits, the holiday calendar)."""
 
 import streamlit as st
 
-from services import fees, tickets, workdays
-from services.auth import ROLE_LABELS, Role
-from services.clock import local_today
-from services.errors import DomainError
-from services.reference import (
+from services.admin.reference import (
     create_reference,
     estate_options,
     list_reference,
     ticket_category_options,
     update_reference,
 )
-from services.settings import DEFAULTS as SETTING_KEYS
-from services.settings import get_setting, update_settings
-from services.units import UNIT_KINDS
-from services.users import add_user, list_users, reset_password, staff_options, update_users
-from ui import specs
-from ui.grid import data_grid
-from ui.i18n import t
-from ui.session import current_actor, flash
+from services.estate.units import UNIT_KINDS
+from services.fees import billing as fees
+from services.platform.auth import ROLE_LABELS, Role
+from services.platform.clock import local_today
+from services.platform.errors import DomainError
+from services.platform.settings import DEFAULTS as SETTING_KEYS
+from services.platform.settings import get_setting, update_settings
+from services.platform.users import add_user, list_users, reset_password, staff_options, update_users
+from services.tickets import workdays
+from services.tickets import workflow as tickets
+from ui.kit import specs
+from ui.kit.grid import data_grid
+from ui.kit.i18n import t
+from ui.kit.session import current_actor, flash
 
 actor = current_actor()
 st.title(t("admin.title"))

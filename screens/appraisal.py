@@ -6,13 +6,13 @@ Every member of staff reaches the page for their own scorecards; what else shows
 
 import streamlit as st
 
-from services.auth import can
-from ui.appraisal_cards import mine_tab, month_tab
-from ui.appraisal_charts import charts_tab
-from ui.appraisal_records import attendance_tab, incidents_tab, staff_tab
-from ui.appraisal_setup import setup_tab
-from ui.i18n import t
-from ui.session import current_actor
+from services.platform.auth import can
+from ui.appraisal.cards import mine_tab, month_tab
+from ui.appraisal.charts import charts_tab
+from ui.appraisal.records import attendance_tab, incidents_tab, staff_tab
+from ui.appraisal.setup import setup_tab
+from ui.kit.i18n import t
+from ui.kit.session import current_actor
 
 actor = current_actor()
 st.title(t("appraisal.title"))

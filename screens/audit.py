@@ -4,13 +4,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from services.audit import ENTITY_LABELS
-from services.audit_log import list_actors, list_audit
-from services.clock import local_today
-from ui import specs
-from ui.grid import data_grid
-from ui.i18n import t
-from ui.session import current_actor
+from services.admin.audit_log import list_actors, list_audit
+from services.platform.audit import ENTITY_LABELS
+from services.platform.clock import local_today
+from ui.kit import specs
+from ui.kit.grid import data_grid
+from ui.kit.i18n import t
+from ui.kit.session import current_actor
 
 actor = current_actor()
 st.title(t("audit.title"))

@@ -3,14 +3,14 @@ arrears and dunning, reports, and the import of historical arrears."""
 
 import streamlit as st
 
-from services.auth import can
-from ui.fees_arrears import arrears_tab
-from ui.fees_billing import billing_tab, meter_tab
-from ui.fees_counter import approvals_tab, counter_tab, settlement_tab
-from ui.fees_import import import_tab
-from ui.fees_reports import reports_tab
-from ui.i18n import t
-from ui.session import current_actor
+from services.platform.auth import can
+from ui.fees.arrears import arrears_tab
+from ui.fees.arrears_import import import_tab
+from ui.fees.billing import billing_tab, meter_tab
+from ui.fees.counter import approvals_tab, counter_tab, settlement_tab
+from ui.fees.reports import reports_tab
+from ui.kit.i18n import t
+from ui.kit.session import current_actor
 
 actor = current_actor()
 st.title(t("fees.title"))

@@ -3,9 +3,9 @@
 import altair as alt
 import streamlit as st
 
-from services.units import unit_summary
-from ui.i18n import t
-from ui.session import current_actor
+from services.estate.units import unit_summary
+from ui.kit.i18n import t
+from ui.kit.session import current_actor
 
 actor = current_actor()
 st.title(t("home.title"))

@@ -7,19 +7,19 @@ each filtered, sorted and paged in SQL, editable where the role allows.
 
 import streamlit as st
 
-import ui.fees_card  # noqa: F401  (registers the 收费 section of the unit card)
-from services import households, keys, parking, renovation
-from services.auth import can
-from services.errors import DomainError
-from services.people import list_people, update_people
-from services.reference import building_options, estate_options
-from services.units import UNIT_KINDS, UNIT_STATUSES, list_units, update_units
-from ui import specs
-from ui.asset_import import import_wizard
-from ui.grid import data_grid
-from ui.i18n import t
-from ui.session import current_actor, flash
-from ui.unit_card import SELECTED, render_card, search_box
+import ui.fees.card  # noqa: F401  (registers the 收费 section of the unit card)
+from services.admin.reference import building_options, estate_options
+from services.estate import households, keys, parking, renovation
+from services.estate.people import list_people, update_people
+from services.estate.units import UNIT_KINDS, UNIT_STATUSES, list_units, update_units
+from services.platform.auth import can
+from services.platform.errors import DomainError
+from ui.estate.asset_import import import_wizard
+from ui.estate.unit_card import SELECTED, render_card, search_box
+from ui.kit import specs
+from ui.kit.grid import data_grid
+from ui.kit.i18n import t
+from ui.kit.session import current_actor, flash
 
 actor = current_actor()
 st.title(t("units.title"))

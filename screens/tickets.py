@@ -8,21 +8,22 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from services import kpi, tickets
-from services.auth import can
-from services.clock import SHANGHAI, local_today
-from services.errors import DomainError
-from services.households import unit_card
-from services.people import search
-from services.reference import ticket_category_options
-from services.system import excel_workbook
-from services.ticket_lists import board_counts, list_tickets, month_counts, unit_open_tickets
-from ui import fmt, specs
-from ui.grid import data_grid, picked_row
-from ui.i18n import t
-from ui.session import current_actor, flash
-from ui.ticket_import import ticket_import_wizard
-from ui.ticket_panel import PHOTO_TYPES, ticket_panel
+from services import kpi
+from services.admin.reference import ticket_category_options
+from services.estate.households import unit_card
+from services.estate.people import search
+from services.platform.auth import can
+from services.platform.clock import SHANGHAI, local_today
+from services.platform.errors import DomainError
+from services.platform.excel import excel_workbook
+from services.tickets import workflow as tickets
+from services.tickets.lists import board_counts, list_tickets, month_counts, unit_open_tickets
+from ui.kit import fmt, specs
+from ui.kit.grid import data_grid, picked_row
+from ui.kit.i18n import t
+from ui.kit.session import current_actor, flash
+from ui.tickets.panel import PHOTO_TYPES, ticket_panel
+from ui.tickets.ticket_import import ticket_import_wizard
 
 actor = current_actor()
 st.title(t("tickets.title"))

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from db.engine import unit_of_work
 from db.models import Building, Estate, Unit
-from services.auth import SYSTEM_ACTOR, Actor, Role
-from services.users import add_user
+from services.platform.auth import SYSTEM_ACTOR, Actor, Role
+from services.platform.users import add_user
 
 PASSWORD = "secret-pass-1"
 
@@ -142,7 +142,7 @@ def db_state() -> dict[str, list[tuple]]:
         }
 
 
-from services import auth as _auth  # noqa: E402
+from services.platform import auth as _auth  # noqa: E402
 
 _PRODUCTION_HASHER = _auth._hasher  # captured before any test swaps it
 
@@ -151,14 +151,14 @@ def fast_password_hashing(monkeypatch) -> None:
     """Swap the service's argon2 hasher for one with minimal cost (tests only)."""
     from argon2 import PasswordHasher
 
-    from services import auth
+    from services.platform import auth
 
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def production_password_hashing(monkeypatch) -> None:
     """Put the production hasher back (for tests about its parameters)."""
-    from services import auth
+    from services.platform import auth
 
     monkeypatch.setattr(auth, "_hasher", _PRODUCTION_HASHER)
 
@@ -170,7 +170,7 @@ from datetime import datetime  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
 from db.models import Key, ParkingSpace, Person, UnitPerson  # noqa: E402
-from services.identity import id_check_char  # noqa: E402
+from services.platform.identity import id_check_char  # noqa: E402
 
 
 def valid_id_number(first17: str = "11010519491231002") -> str:
@@ -244,7 +244,7 @@ def ago(**delta) -> datetime:
 
 import pytest  # noqa: E402
 
-from services.auth import PERMISSIONS  # noqa: E402
+from services.platform.auth import PERMISSIONS  # noqa: E402
 
 # For backend-neutral tests (a permission check, a form rule refused before any SQL): run them on
 # SQLite only. Overrides the `backend_url` parameters behind the `db` fixture for the marked test.
@@ -266,7 +266,7 @@ def roles_without(action: str) -> list[Role]:
 
 def seed_ticket_policies() -> None:
     """The seed SLA table (报修/投诉 24 h with revisit, 建议 3 working days...), as `propdesk init` writes it."""
-    from services import tickets
+    from services.tickets import workflow as tickets
 
     with unit_of_work() as uow:
         tickets.seed_policies(uow.session)
@@ -281,7 +281,7 @@ def make_ticket(actor: Actor, estate_id: int, unit_id: int | None, *, ticket_typ
     `received_at` defaults to the tickets module's now (a test may have set that clock).
     Returns (ticket id, ticket number).
     """
-    from services import tickets
+    from services.tickets import workflow as tickets
 
     return tickets.take(actor=actor, intake=tickets.Intake(
         ticket_type=ticket_type, channel=channel, estate_id=estate_id, unit_id=unit_id, caller_name=caller_name,
@@ -321,7 +321,7 @@ def ticket_register(rows: Iterable[dict], *, headers: Iterable[str] | None = Non
                     title: str | None = "2025年报事登记表", sheet: str = "历史工单", path=None) -> bytes:
     """A ticket register workbook: optional title row, then the header row (the template's columns unless given),
     then one row per dict (missing keys are empty cells). Written to `path` too when given."""
-    from services.ticket_import import TICKET_COLUMNS
+    from services.tickets.ticket_import import TICKET_COLUMNS
 
     headers = list(headers) if headers is not None else [h for h, *_ in TICKET_COLUMNS]
     return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
@@ -343,15 +343,18 @@ class FeeClock:
 
 
 def pin_fee_clock(monkeypatch, now: datetime) -> FeeClock:
-    """Pin `utcnow` in the fee services (cashier, refunds, fees, arrears, kpi) and in services.clock (local_today).
+    """Pin `utcnow` in the fee services (cashier, refunds, fees, arrears, kpi) and in services.platform.clock (local_today).
 
     Payments, allocations, voids, billing runs and dunning rows then carry the moments the test chooses,
     through the real services (no rows written behind their back).
     """
-    from services import arrears, cashier, clock, fees, kpi, refunds
+    from services.fees import arrears, cashier, figures, refunds
+    from services.fees import billing as fees
+    from services.platform import clock
+    from services.tickets import figures as ticket_figures
 
     c = FeeClock(now)
-    for module in (arrears, cashier, clock, fees, kpi, refunds):
+    for module in (arrears, cashier, clock, fees, figures, ticket_figures, refunds):
         monkeypatch.setattr(module, "utcnow", c)
     return c
 
@@ -364,9 +367,9 @@ def fee_login(role: Role, username: str, display_name: str | None = None, *, sta
 
 
 def seed_fee_items() -> dict[str, int]:
-    """The seed fee catalog (services.fees.DEFAULT_ITEMS); returns item code -> id."""
+    """The seed fee catalog (services.fees.billing.DEFAULT_ITEMS); returns item code -> id."""
     from db.models import FeeItem
-    from services import fees
+    from services.fees import billing as fees
 
     with unit_of_work() as uow:
         fees.seed_items(uow.session)
@@ -451,7 +454,7 @@ def arrears_workbook(rows: Iterable[dict | list], *, headers: Iterable[str] | No
                      title: str | None = "历史欠费", sheet: str = "历史欠费", path=None) -> bytes:
     """An arrears workbook: optional title row, then the header row (our template's columns unless given), then
     one row per dict (missing keys are empty cells) or list (cells as given). Written to `path` too when given."""
-    from services.fee_import import ARREARS_COLUMNS
+    from services.fees.arrears_import import ARREARS_COLUMNS
 
     headers = list(headers) if headers is not None else [h for h, *_ in ARREARS_COLUMNS]
     return sheet_workbook(rows, headers=headers, title=title, sheet=sheet, path=path)
@@ -534,7 +537,7 @@ def seed_appraisal() -> dict[str, int]:
     """The seed incident types, KPI catalog per post and reward/penalty rules, in one transaction as
     `propdesk init` writes them; returns incident type name -> id."""
     from db.models import IncidentType
-    from services import appraisal_rules
+    from services.appraisal import rules as appraisal_rules
 
     with unit_of_work() as uow:
         s = uow.session
@@ -579,7 +582,9 @@ def make_member(staff_no: str, name: str, post: str, *, department_id: int | Non
 def pin_appraisal_clock(monkeypatch, now: datetime) -> FeeClock:
     """Pin `utcnow` wherever the appraisal's facts are stamped: the fee services (`pin_fee_clock`), tickets
     (intake window, rulings), staff (incident days must not be in the future) and appraisal (build, approve)."""
-    from services import appraisal, staff, tickets
+    from services.appraisal import scorecards as appraisal
+    from services.appraisal import staff
+    from services.tickets import workflow as tickets
 
     c = pin_fee_clock(monkeypatch, now)
     for module in (appraisal, staff, tickets):
@@ -589,7 +594,7 @@ def pin_appraisal_clock(monkeypatch, now: datetime) -> FeeClock:
 
 def month_sheet(period: str, *, today: date | None = None) -> None:
     """The month's attendance sheet for everybody in service, as the clerk generates it (a row per working day)."""
-    from services import staff
+    from services.appraisal import staff
 
     staff.generate_month_sheet(actor=actor_for(Role.CLERK, "sheet_clerk"), period=period, today=today)
 
@@ -607,8 +612,8 @@ def attendance_row(staff_id: int, day: date):
 def mark_attendance(staff_id: int, changes: dict, *, actor: Actor | None = None) -> int:
     """Grid edits of a person's sheet through `staff.update_attendance` (the clerk's by default):
     {day: {"late_minutes": 5}, day2: {"absent": True, "leave_type": "病假"}}; returns rows changed."""
-    from services import staff
-    from services.editing import RowEdit
+    from services.appraisal import staff
+    from services.platform.editing import RowEdit
 
     edits = []
     for day, fields in changes.items():
@@ -620,7 +625,7 @@ def mark_attendance(staff_id: int, changes: dict, *, actor: Actor | None = None)
 def card_of(staff_id: int, period: str, *, actor: Actor | None = None):
     """The person's scorecard of the month as `actor` (the command line's admin by default) reads it."""
     from db.models import Scorecard
-    from services import appraisal
+    from services.appraisal import scorecards as appraisal
 
     with read_session() as s:
         card_id = s.scalar(select(Scorecard.id).where(Scorecard.staff_id == staff_id, Scorecard.period == period))

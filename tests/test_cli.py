@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 import cli
 from db.engine import get_engine, read_session
 from db.models import AuditEntry, Person, Unit, User
-from services import system
-from services.auth import authenticate
-from services.errors import AuthError
+from services.admin import system
+from services.platform.auth import authenticate
+from services.platform.errors import AuthError
 from tests.cli_support import run
 from tests.factories import fast_password_hashing, user_row
 
@@ -306,7 +306,7 @@ def test_export_keeps_money_and_areas_exact(demo_db, capsys, tmp_path):
 
 
 def test_export_of_an_unknown_table_or_format_is_refused_in_chinese(inited):
-    from services.errors import DomainError
+    from services.platform.errors import DomainError
 
     with pytest.raises(DomainError, match="没有这个表"):
         system.export_table("secrets", "csv")

@@ -1,7 +1,7 @@
 """`propdesk import staff|attendance FILE [--dry-run]` and `propdesk appraise --period YYYY-MM [--json]`.
 
 The month is made by hand through the two imports after `propdesk init` (which seeds the appraisal rules of
-services/appraisal_rules.DEFAULT_RULES): 张伟 (客服前台) late on 3 days of March 2025, 李娜 (保洁员, a post with no
+services/appraisal/rules.DEFAULT_RULES): 张伟 (客服前台) late on 3 days of March 2025, 李娜 (保洁员, a post with no
 KPIs) late on 2, both on a base salary of 4,000.00. KPI.md: 2 lates cost 1% each (80.00), 3 or more 5% each (600.00).
 """
 
@@ -13,7 +13,7 @@ import re
 import pytest
 
 import cli
-from services.staff_import import ATTENDANCE_HEADERS, STAFF_HEADERS
+from services.appraisal.staff_import import ATTENDANCE_HEADERS, STAFF_HEADERS
 from tests.cli_support import cli_database, run
 from tests.factories import audit_rows, make_department, sheet_workbook
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import AuditEntry, Bill, Unit
-from services import arrears, cashier
-from services.auth import Role
+from services.fees import arrears, cashier
+from services.platform.auth import Role
 from tests.cli_support import cli_database, run
 from tests.factories import (
     arrears_workbook,
@@ -278,7 +278,7 @@ def test_an_unsold_unit_is_billed_to_the_developer_in_the_export(cli_db, capsys,
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_refunds_export_lists_every_refund_voucher(month, capsys, tmp_path, fmt):
-    from services import refunds
+    from services.fees import refunds
 
     desk = fee_login(Role.CASHIER, "cashier3", "收费员丙")
     cashier.take_payment(actor=desk, unit_id=month[1], amount="30.00", method="现金")  # 1-1-102 owes nothing: credit

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import AuditEntry, Key, ParkingSpace, Person, Unit, UnitPerson
-from services import imports
-from services.identity import id_check_char
+from services.estate import asset_import as imports
+from services.platform.identity import id_check_char
 from tests.cli_support import cli_database, run
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from db import migrate
 from db.engine import get_engine, read_session, unit_of_work
 from db.models import Base, Estate, Unit
-from services import system
+from services.admin import system
 
 
 def test_each_backend_is_at_head_after_upgrade(db):

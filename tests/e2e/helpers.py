@@ -255,9 +255,9 @@ class UnitRow:
 
 def find_unit(code: str, estate: str = "翠湖花园") -> UnitRow:
     """A unit read through the services (as the console reads it), by 房号 and 小区."""
-    from services.auth import SYSTEM_ACTOR
-    from services.listing import ListQuery
-    from services.units import list_units
+    from services.estate.units import list_units
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
 
     rows = list_units(actor=SYSTEM_ACTOR, query=ListQuery(search=code, page_size=50)).rows
     rows = rows[(rows["code"] == code) & (rows["estate"] == estate)]
@@ -273,9 +273,9 @@ def find_unit(code: str, estate: str = "翠湖花园") -> UnitRow:
 
 def unit_total(search: str) -> int:
     """How many units the console's search `search` matches, counted by the read service."""
-    from services.auth import SYSTEM_ACTOR
-    from services.listing import ListQuery
-    from services.units import list_units
+    from services.estate.units import list_units
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
 
     return list_units(actor=SYSTEM_ACTOR, query=ListQuery(search=search, page_size=1)).total
 

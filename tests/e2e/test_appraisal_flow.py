@@ -133,15 +133,15 @@ def _actor(username: str):
 
     from db.engine import read_session
     from db.models import User
-    from services.auth import actor_of
+    from services.platform.auth import actor_of
 
     with read_session() as s:
         return actor_of(s.scalars(select(User).where(User.username == username)).one())
 
 
 def _card(card_id: int):
-    from services import appraisal
-    from services.auth import SYSTEM_ACTOR
+    from services.appraisal import scorecards as appraisal
+    from services.platform.auth import SYSTEM_ACTOR
 
     return appraisal.scorecard(actor=SYSTEM_ACTOR, card_id=card_id)
 
@@ -154,10 +154,11 @@ def _reward_rule(card):
 
 
 def test_drafts_built_incident_recomputed_submitted_approved_and_then_locked(pages, db):
-    from services import appraisal, staff
-    from services.auth import SYSTEM_ACTOR
-    from services.fee_reports import month_labels
-    from ui import fmt
+    from services.appraisal import scorecards as appraisal
+    from services.appraisal import staff
+    from services.fees.reports import month_labels
+    from services.platform.auth import SYSTEM_ACTOR
+    from ui.kit import fmt
 
     period = month_labels(count=1)[0]
     manager = _actor("manager")

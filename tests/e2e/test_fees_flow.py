@@ -30,9 +30,9 @@ SCREENSHOT_VIEWPORT = {"width": 1400, "height": 900}
 def _unit_owing_this_month():
     """The unit owing most among those whose only open bill is the current month's (so one payment moves
     this month's collection rate by a visible 0.01% or more), read through the services."""
-    from services import arrears, cashier
-    from services.auth import SYSTEM_ACTOR
-    from services.fee_reports import month_labels
+    from services.fees import arrears, cashier
+    from services.fees.reports import month_labels
+    from services.platform.auth import SYSTEM_ACTOR
 
     period = month_labels(count=1)[0]
     owing = arrears.owing_units(actor=SYSTEM_ACTOR, limit=5000)
@@ -83,9 +83,9 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_payment_receipt_void_and_approval_put_the_arrears_and_collection_rate_back(pages, db):
-    from services import cashier
-    from services.auth import SYSTEM_ACTOR
-    from ui import fmt
+    from services.fees import cashier
+    from services.platform.auth import SYSTEM_ACTOR
+    from ui.kit import fmt
 
     acct, period = _unit_owing_this_month()
     estate, code = acct.unit_code.split(" ", 1)
@@ -204,8 +204,8 @@ REFUND_REASON = "房屋已出售，业主申请退还剩余预存款"
 def _unit_with_credit():
     """A demo unit holding prepaid credit (paid ahead in the last weeks) with no refund asked for yet."""
     from db.engine import read_session
-    from services import cashier, ledger, refunds
-    from services.auth import SYSTEM_ACTOR
+    from services.fees import cashier, ledger, refunds
+    from services.platform.auth import SYSTEM_ACTOR
 
     with read_session() as s:
         balances = ledger.credit_balances(s)
@@ -219,10 +219,10 @@ def _unit_with_credit():
 
 
 def test_a_refund_asked_at_the_counter_is_approved_printed_paid_out_and_settled(pages, db):
-    from services import cashier, refunds
-    from services.auth import SYSTEM_ACTOR
-    from services.clock import local_today
-    from ui import fmt
+    from services.fees import cashier, refunds
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.clock import local_today
+    from ui.kit import fmt
 
     acct = _unit_with_credit()
     estate, code = acct.unit_code.split(" ", 1)
@@ -280,7 +280,7 @@ def test_a_refund_asked_at_the_counter_is_approved_printed_paid_out_and_settled(
         page.get_by_role("button", name="下载退款单 PDF").click()
     assert download.value.suggested_filename == f"{granted.refund_no}.pdf"
     text = _pdf_text(Path(download.value.path()).read_bytes())
-    from services.documents import amount_in_words
+    from services.fees.documents import amount_in_words
 
     for expected in ("退款单", granted.refund_no, "领款人：业主本人", f"房屋：{acct.unit_code.replace(' ', '')}",
                      fmt.money(amount), amount_in_words(amount), "退款方式：现金", "申请人：黄丽娟", "审批人：陈静怡",

@@ -49,11 +49,11 @@ def _png(color: tuple[int, int, int], size=(800, 600)) -> bytes:
 
 def _dispatched_to_the_engineer() -> tuple[int, str]:
     """A repair taken at the desk with a photo, dispatched to the demo engineer (through the services)."""
-    from services import tickets
-    from services.auth import SYSTEM_ACTOR, authenticate
-    from services.clock import SHANGHAI
-    from services.households import unit_card
-    from services.people import search
+    from services.estate.households import unit_card
+    from services.estate.people import search
+    from services.platform.auth import SYSTEM_ACTOR, authenticate
+    from services.platform.clock import SHANGHAI
+    from services.tickets import workflow as tickets
 
     desk = authenticate(username="service", password=DEMO_PASSWORD)
     engineer = authenticate(username="engineer", password=DEMO_PASSWORD)
@@ -123,8 +123,8 @@ def confirm(page: Page, dialog: Locator, toast: str) -> None:
 
 
 def test_an_engineer_accepts_and_completes_their_ticket_on_a_phone(browser, pages, db):
-    from services.auth import SYSTEM_ACTOR
-    from services.ticket_photos import list_photos
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.tickets.photos import list_photos
 
     ticket_id, number = _dispatched_to_the_engineer()
     page = _phone(browser, pages)

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.e2e
 def _vacant_unit_with_owner():
     """A 空置 unit of the demo estate and its owner's name (read through the services)."""
     from db.search_keys import pinyin_initials
-    from services.auth import SYSTEM_ACTOR
-    from services.households import unit_card, vacancy_ledger
-    from services.listing import ListQuery
+    from services.estate.households import unit_card, vacancy_ledger
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
 
     rows = vacancy_ledger(actor=SYSTEM_ACTOR, query=ListQuery(filters={}, page_size=200)).rows
     for r in rows[rows.status == "空置"].itertuples():
@@ -28,10 +28,10 @@ def _vacant_unit_with_owner():
 
 
 def test_find_by_pinyin_open_the_card_move_in_and_see_status_and_audit(pages, db):
-    from services.audit_log import list_audit
-    from services.auth import SYSTEM_ACTOR
-    from services.households import unit_card
-    from services.listing import ListQuery
+    from services.admin.audit_log import list_audit
+    from services.estate.households import unit_card
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
 
     card, owner, initials = _vacant_unit_with_owner()
     page = pages.new()

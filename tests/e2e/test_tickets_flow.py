@@ -66,10 +66,10 @@ def _callers(db_path) -> list[tuple[str, str, int]]:
 def _caller_of_a_quiet_unit(db_path):
     """A resident who calls from their own mobile: the only current resident of a unit without VIP flag,
     renovation or open tickets (so every warning the intake shows is about this test's ticket)."""
-    from services.auth import SYSTEM_ACTOR
-    from services.households import unit_card
-    from services.people import search
-    from services.ticket_lists import unit_open_tickets
+    from services.estate.households import unit_card
+    from services.estate.people import search
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.tickets.lists import unit_open_tickets
 
     for mobile, name, unit_id in _callers(db_path):
         card = unit_card(actor=SYSTEM_ACTOR, unit_id=unit_id)
@@ -85,10 +85,10 @@ def _caller_of_a_quiet_unit(db_path):
 
 
 def _ticket(number: str):
-    """The ticket as the boards list it (services.ticket_lists, board 'all')."""
-    from services.auth import SYSTEM_ACTOR
-    from services.listing import ListQuery
-    from services.ticket_lists import list_tickets
+    """The ticket as the boards list it (services.tickets.lists, board 'all')."""
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.listing import ListQuery
+    from services.tickets.lists import list_tickets
 
     rows = list_tickets(actor=SYSTEM_ACTOR, query=ListQuery(search=number, page_size=10)).rows
     rows = rows[rows["number"] == number]
@@ -105,15 +105,15 @@ def _revisits(db_path, ticket_id: int) -> list[sqlite3.Row]:
 
 
 def _steps_in_entry_order(db_path, ticket_id: int) -> list[str]:
-    from services.tickets import MOVE_LABELS
+    from services.tickets.workflow import MOVE_LABELS
 
     return [MOVE_LABELS.get(r["kind"], r["kind"])
             for r in _rows(db_path, "SELECT kind FROM ticket_events WHERE ticket_id = ? ORDER BY id", ticket_id)]
 
 
 def _counts() -> dict[str, int]:
-    from services.auth import SYSTEM_ACTOR
-    from services.ticket_lists import board_counts
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.tickets.lists import board_counts
 
     return board_counts(actor=SYSTEM_ACTOR)
 
@@ -203,10 +203,10 @@ def no_app_error(*pages: Page) -> None:
 
 
 def test_complaint_by_phone_dispatched_completed_revisited_unhappy_and_reopened(pages, db):
-    from services.auth import SYSTEM_ACTOR
-    from services.clock import local_today
-    from services.tickets import timeline
-    from services.users import assignable_users
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.clock import local_today
+    from services.platform.users import assignable_users
+    from services.tickets.workflow import timeline
 
     card, caller, mobile = _caller_of_a_quiet_unit(db.db_path)
     service, engineer = _user(db.db_path, "service"), _user(db.db_path, "engineer")
@@ -360,9 +360,9 @@ def test_complaint_by_phone_dispatched_completed_revisited_unhappy_and_reopened(
 
 def _caller_in_a_shared_unit(db_path):
     """A resident with a mobile of their own in a unit whose first listed resident is someone else."""
-    from services.auth import SYSTEM_ACTOR
-    from services.households import unit_card
-    from services.people import search
+    from services.estate.households import unit_card
+    from services.estate.people import search
+    from services.platform.auth import SYSTEM_ACTOR
 
     for mobile, name, unit_id in _callers(db_path):
         card = unit_card(actor=SYSTEM_ACTOR, unit_id=unit_id)
@@ -386,9 +386,9 @@ def test_a_caller_recognised_by_phone_is_named_on_the_intake(pages, db):
 
 
 def test_one_ticket_opened_from_two_boards_keeps_its_buttons(pages, db):
-    from services.auth import authenticate
-    from services.clock import SHANGHAI
-    from services.tickets import Intake, take
+    from services.platform.auth import authenticate
+    from services.platform.clock import SHANGHAI
+    from services.tickets.workflow import Intake, take
 
     card, caller, mobile = _caller_of_a_quiet_unit(db.db_path)
     desk = authenticate(username="service", password=DEMO_PASSWORD)
@@ -406,9 +406,9 @@ def test_one_ticket_opened_from_two_boards_keeps_its_buttons(pages, db):
 
 
 def test_timeline_lists_the_steps_in_the_order_they_were_made(db):
-    from services.auth import authenticate
-    from services.clock import SHANGHAI
-    from services.tickets import Intake, move, take, timeline
+    from services.platform.auth import authenticate
+    from services.platform.clock import SHANGHAI
+    from services.tickets.workflow import Intake, move, take, timeline
 
     card, caller, mobile = _caller_of_a_quiet_unit(db.db_path)
     desk = authenticate(username="service", password=DEMO_PASSWORD)

@@ -116,9 +116,9 @@ def test_second_editor_of_the_same_cell_gets_stale_edit_and_keeps_their_value(pa
 
 
 def test_a_change_made_elsewhere_is_not_reverted_by_saving_another_row(pages, db):
-    from services.auth import SYSTEM_ACTOR
-    from services.editing import RowEdit
-    from services.units import update_units
+    from services.estate.units import update_units
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.platform.editing import RowEdit
 
     mine = find_unit("1-1-302")
     theirs = find_unit("1-1-303", estate="锦绣华庭")

@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from db import migrate
 from db.engine import get_engine
-from services import demo, system
-from services.auth import Actor, Role
+from services.admin import system
+from services.demo import builder as demo
+from services.platform.auth import Actor, Role
 
 DEMO_PASSWORD = "page-test-pass"
 APP_PATH = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -49,7 +50,7 @@ def app() -> AppTest:
 
 def signed_in(username: str) -> AppTest:
     """The app with `username` already signed in (through the real authenticate service)."""
-    from services.auth import authenticate
+    from services.platform.auth import authenticate
 
     actor = authenticate(username=username, password=DEMO_PASSWORD)
     at = app()

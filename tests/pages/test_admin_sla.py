@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services import reference
-from services.auth import SYSTEM_ACTOR
-from services.listing import ListQuery
+from services.admin import reference
+from services.platform.auth import SYSTEM_ACTOR
+from services.platform.listing import ListQuery
 from tests.pages.conftest import signed_in
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from db import migrate
-from services import system
-from services.auth import authenticate
+from services.admin import system
+from services.platform.auth import authenticate
 from tests.pages.conftest import app, signed_in
 
 
@@ -17,12 +17,12 @@ def test_unmigrated_database_refuses_to_start_and_names_the_command(tmp_path, mo
 
 
 def test_unexpected_error_shows_an_apology_with_an_error_id_and_no_traceback(demo_db, monkeypatch):
-    import services.units
+    import services.estate.units
 
     def broken(**kwargs):
         raise RuntimeError("database exploded: secret detail")
 
-    monkeypatch.setattr(services.units, "unit_summary", broken)
+    monkeypatch.setattr(services.estate.units, "unit_summary", broken)
     at = signed_in("manager").run()
     assert not at.exception
     [message] = [e.value for e in at.error]

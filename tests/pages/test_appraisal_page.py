@@ -17,18 +17,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-import ui.grid
+import ui.kit.grid
 from db.engine import get_engine, read_session
 from db.models import User
-from services import appraisal, staff
-from services import appraisal_rules as rules
-from services.appraisal import APPROVED, DRAFT, NOT_BUILT, SUBMITTED
-from services.auth import SYSTEM_ACTOR, Actor, actor_of
-from services.fee_reports import month_labels
-from services.listing import ListQuery
+from services.appraisal import rules, staff
+from services.appraisal import scorecards as appraisal
+from services.appraisal.scorecards import APPROVED, DRAFT, NOT_BUILT, SUBMITTED
+from services.fees.reports import month_labels
+from services.platform.auth import SYSTEM_ACTOR, Actor, actor_of
+from services.platform.listing import ListQuery
 from tests.pages.conftest import app
-from ui import fmt
-from ui.appraisal_setup import catalog_frame, entries_from_frame
+from ui.appraisal.setup import catalog_frame, entries_from_frame
+from ui.kit import fmt
 
 APP_ERROR = "系统出了点问题"
 CENT = Decimal("0.01")
@@ -400,7 +400,7 @@ def attendance_grid(monkeypatch):
                     out.loc[out["id"] == row_id, field] = value
         return SimpleNamespace(data=out)
 
-    monkeypatch.setattr(ui.grid, "AgGrid", fake_aggrid)
+    monkeypatch.setattr(ui.kit.grid, "AgGrid", fake_aggrid)
     return seen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth import Role, role_can
+from services.platform.auth import Role, role_can
 from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
 
 # (script, action needed or None) — kept in step with app.PAGES by test_page_table_matches_app

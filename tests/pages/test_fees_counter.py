@@ -2,11 +2,11 @@
 
 A small hand-built data set (its own SQLite file, so the shared demo database is not touched):
 the seed fee catalog, eight units 测试小区 1-1-101..108 of 89.50 ㎡ (住宅, delivered 2024-01-15) and
-two billing runs through services.fees (2026-09, 2026-10). Each unit then owes two bills of
+two billing runs through services.fees.billing (2026-09, 2026-10). Each unit then owes two bills of
 物业服务费（住宅） 89.50 x 2.2000 = 196.90, 393.80 in all. Each test works on its own unit and
 its own cashier where it writes, so the tests do not depend on their order.
 
-The tabs are driven through ui.fees_counter under AppTest (a one-line script that calls the tab);
+The tabs are driven through ui.fees.counter under AppTest (a one-line script that calls the tab);
 the last test opens the real /fees page when all its tab modules exist.
 """
 
@@ -28,20 +28,21 @@ from streamlit.testing.v1 import AppTest
 from db import migrate
 from db.engine import get_engine
 from db.models import Unit
-from services import cashier, fees, refunds
-from services.auth import Actor, Role
-from services.clock import local_today
-from services.documents import receipt_pdf, refund_pdf
-from services.errors import PermissionDenied
+from services.fees import billing as fees
+from services.fees import cashier, refunds
+from services.fees.documents import receipt_pdf, refund_pdf
+from services.platform.auth import Actor, Role
+from services.platform.clock import local_today
+from services.platform.errors import PermissionDenied
 from tests import factories
 from tests.pages.conftest import APP_TIMEOUT
-from ui.fees_counter import receipt_doc, refund_doc
+from ui.fees.counter import receipt_doc, refund_doc
 
 BILL = Decimal("196.90")
 
 
 def fmt_money(value: Decimal) -> str:
-    from ui import fmt
+    from ui.kit import fmt
 
     return fmt.money(value)  # 89.50 ㎡ x 2.2000 元/㎡·月, a full month
 OWED = BILL * 2
@@ -97,8 +98,8 @@ def db(data, monkeypatch) -> Data:
 def _script():
     import streamlit as st
 
-    from ui import fees_counter
-    from ui.session import current_actor, show_flashes
+    from ui.fees import counter as fees_counter
+    from ui.kit.session import current_actor, show_flashes
 
     actor = current_actor()
     show_flashes()
@@ -129,7 +130,7 @@ def _counter(actor: Actor, code: str) -> AppTest:
 
 
 def _shown(table) -> pd.DataFrame:
-    """A table as the reader sees it: its columns under their headings (ui.tables sets them as column config)."""
+    """A table as the reader sees it: its columns under their headings (ui.kit.tables sets them as column config)."""
     config = json.loads(table.proto.columns or "{}")
     return table.value.rename(columns={col: c["label"] for col, c in config.items() if c.get("label")})
 
@@ -521,7 +522,7 @@ def test_the_counter_speaks_english_when_switched(db):
     assert any(s.value.startswith("Waiting for approval") for s in approvals.subheader)
 
 
-FEES_TAB_MODULES = ("ui.fees_billing", "ui.fees_arrears", "ui.fees_reports", "ui.fees_import")
+FEES_TAB_MODULES = ("ui.fees.billing", "ui.fees.arrears", "ui.fees.reports", "ui.fees.arrears_import")
 
 
 @pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in FEES_TAB_MODULES),

@@ -1,4 +1,4 @@
-"""The 导入欠费 tab of /fees (ui/fees_import.py): who sees it, and the arrears wizard under AppTest.
+"""The 导入欠费 tab of /fees (ui/fees/arrears_import.py): who sees it, and the arrears wizard under AppTest.
 
 The tab's visibility is checked on the real page (app.py, demo database); the wizard itself runs alone
 (tests/ui/wizards.py) on a small SQLite database, so the bills it writes are counted exactly.
@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from db.models import Unit
-from services import fee_import
-from services.auth import Role
+from services.fees import arrears_import as fee_import
+from services.platform.auth import Role
 from tests.factories import (
     arrears_workbook,
     bills_of,
@@ -24,8 +24,8 @@ from tests.factories import (
 )
 from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
 from tests.ui.wizards import XLSX, confirm_button, wizard_app
-from ui.fees_import import ARREARS
-from ui.i18n import CATALOG
+from ui.fees.arrears_import import ARREARS
+from ui.kit.i18n import CATALOG
 
 TAB = "导入欠费"
 
@@ -70,7 +70,7 @@ def arrears_desk(sqlite_db, monkeypatch) -> list[int]:
 
 
 def wizard(role: Role = Role.MANAGER):
-    return wizard_app("ui.fees_import:import_tab", role)
+    return wizard_app("ui.fees.arrears_import:import_tab", role)
 
 
 def row(**over) -> dict:

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from db.engine import get_engine
-from services import arrears, fee_reports
-from services.auth import SYSTEM_ACTOR, Role
-from services.fee_reports import month_labels
+from services.fees import arrears
+from services.fees import reports as fee_reports
+from services.fees.reports import month_labels
+from services.platform.auth import SYSTEM_ACTOR, Role
 from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
 
 
@@ -290,8 +291,8 @@ def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fee
 
     from db.engine import read_session
     from db.models import User
-    from services import cashier, ledger, refunds
-    from services.auth import actor_of
+    from services.fees import cashier, ledger, refunds
+    from services.platform.auth import actor_of
 
     with read_session() as s:
         people = {u.username: actor_of(u) for u in s.scalars(select(User))}
@@ -317,7 +318,7 @@ def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fee
 
 
 def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_reads_it(fees_db):
-    from services import fees
+    from services.fees import billing as fees
 
     owing = arrears.owing_units(actor=SYSTEM_ACTOR)
     unit_id = int(owing.iloc[0]["unit_id"])

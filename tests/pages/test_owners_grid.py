@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import ui.grid
-from services.auth import SYSTEM_ACTOR
-from services.listing import ListQuery
-from services.units import list_units
+import ui.kit.grid
+from services.estate.units import list_units
+from services.platform.auth import SYSTEM_ACTOR
+from services.platform.listing import ListQuery
 from tests.pages.conftest import signed_in
 
 ESTATE_ID = 1  # 翠湖花园; 锦绣华庭 has units with the same codes
@@ -35,7 +35,7 @@ def typed_into_grid(monkeypatch):
                 out.loc[out.code == code, field] = value
         return SimpleNamespace(data=out)
 
-    monkeypatch.setattr(ui.grid, "AgGrid", fake_aggrid)
+    monkeypatch.setattr(ui.kit.grid, "AgGrid", fake_aggrid)
     return typed
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.auth import SYSTEM_ACTOR
-from services.clock import SHANGHAI
-from services.listing import ListQuery
-from services.ticket_lists import list_tickets
+from services.platform.auth import SYSTEM_ACTOR
+from services.platform.clock import SHANGHAI
+from services.platform.listing import ListQuery
+from services.tickets.lists import list_tickets
 from tests.pages.conftest import DEMO_PASSWORD, signed_in
 
 
@@ -32,7 +32,7 @@ def test_a_call_is_taken_from_the_unit_code_and_gets_a_number(demo_db):
 
 
 def _unit_id(estate: str) -> int:
-    from services.people import search
+    from services.estate.people import search
 
     return next(h.unit_id for h in search(actor=SYSTEM_ACTOR, text="1-1-101") if h.estate == estate)
 
@@ -104,7 +104,7 @@ def _png(color=(30, 120, 200)) -> bytes:
 
 
 def test_photos_chosen_at_intake_are_kept_with_the_ticket(demo_db):
-    from services.ticket_photos import list_photos, photo_file
+    from services.tickets.photos import list_photos, photo_file
 
     at = _tickets_page("service")
     at.text_input(key="tk:search").input("1-1-101").run()
@@ -143,9 +143,9 @@ def _open_on_board(at, board: str, ticket_id: int):
 
 def _ticket_for_the_engineer(content: str, photos=None) -> tuple[int, str]:
     """A repair taken by the desk (with `photos`) and dispatched to the demo engineer."""
-    from services import tickets
-    from services.auth import authenticate
-    from services.households import unit_card
+    from services.estate.households import unit_card
+    from services.platform.auth import authenticate
+    from services.tickets import workflow as tickets
 
     desk = authenticate(username="service", password=DEMO_PASSWORD)
     engineer = authenticate(username="engineer", password=DEMO_PASSWORD)
@@ -174,8 +174,8 @@ def test_the_panel_shows_photo_thumbnails_and_the_complete_dialog_asks_for_payme
 
 
 def test_the_panel_shows_paid_work_and_its_cost(demo_db):
-    from services import tickets
-    from services.auth import authenticate
+    from services.platform.auth import authenticate
+    from services.tickets import workflow as tickets
 
     ticket_id, number = _ticket_for_the_engineer("热水器更换安全阀")
     engineer = authenticate(username="engineer", password=DEMO_PASSWORD)

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import read_session
 from db.models import Unit
-from services import imports
-from services.auth import Role
-from services.identity import id_check_char
+from services.estate import asset_import as imports
+from services.platform.auth import Role
+from services.platform.identity import id_check_char
 from tests.ui.wizards import XLSX, confirm_button, wizard_app
 
 TEMPLATE = [h for h, _f, _help in imports.TEMPLATE_COLUMNS]
@@ -21,7 +21,7 @@ ID1 = "11010519491231002" + id_check_char("11010519491231002")
 
 
 def wizard(role: Role = Role.CLERK) -> AppTest:
-    return wizard_app("ui.asset_import:import_wizard", role)
+    return wizard_app("ui.estate.asset_import:import_wizard", role)
 
 
 def workbook(rows: list[dict]) -> bytes:

@@ -3,12 +3,12 @@
 import re
 from pathlib import Path
 
-from ui import specs
-from ui.asset_import import ASSETS
-from ui.i18n import CATALOG
-from ui.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, UNITS, USERS
-from ui.staff_import import ATTENDANCE, STAFF
-from ui.ticket_import import TICKETS
+from ui.appraisal.staff_import import ATTENDANCE, STAFF
+from ui.estate.asset_import import ASSETS
+from ui.kit import specs
+from ui.kit.i18n import CATALOG
+from ui.kit.specs import AUDIT, BUILDINGS, DEPARTMENTS, ESTATES, SLA_POLICIES, UNITS, USERS
+from ui.tickets.ticket_import import TICKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_RE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""")

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from services.errors import ValidationError
-from services.fees import Reading
-from ui.fees_billing import editor_frame, readings_from_editor, row_error_lines
-from ui.fees_reports import percent, rate_chart
+from services.fees.billing import Reading
+from services.platform.errors import ValidationError
+from ui.fees.billing import editor_frame, readings_from_editor, row_error_lines
+from ui.fees.reports import percent, rate_chart
 
 
 def _todo() -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The grid adapter's pure functions: what the browser receives and what comes back as edits.
 
-No Streamlit script runs here; ui.i18n.t reads st.session_state, which works in bare mode
+No Streamlit script runs here; ui.kit.i18n.t reads st.session_state, which works in bare mode
 (language defaults to Chinese).
 """
 
@@ -13,16 +13,16 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-import ui.i18n
+import ui.kit.i18n
 from db.models import Unit
-from services.auth import Role
-from services.editing import RowEdit
-from services.listing import ListQuery
-from services.units import list_units, update_units
+from services.estate.units import list_units, update_units
+from services.platform.auth import Role
+from services.platform.editing import RowEdit
+from services.platform.listing import ListQuery
 from tests.factories import actor_for, audit_json, audit_rows, get_row, make_units
-from ui import specs
-from ui.grid import Column, GridSpec, diff_edits, grid_options, to_export_frame, to_grid_frame
-from ui.i18n import CATALOG, t
+from ui.kit import specs
+from ui.kit.grid import Column, GridSpec, diff_edits, grid_options, to_export_frame, to_grid_frame
+from ui.kit.i18n import CATALOG, t
 
 SPEC = GridSpec(
     name="test",
@@ -57,7 +57,7 @@ def _rows(**overrides) -> pd.DataFrame:
 
 
 def test_i18n_works_outside_a_streamlit_run_and_defaults_to_chinese():
-    assert ui.i18n.lang() == "zh"
+    assert ui.kit.i18n.lang() == "zh"
     assert t("grid.yes") == "是"
 
 
@@ -177,7 +177,7 @@ def test_export_frame_has_translated_headers_and_keeps_numbers_as_numbers():
 
 
 def test_export_headers_follow_the_language(monkeypatch):
-    monkeypatch.setattr(ui.i18n, "lang", lambda: "en")
+    monkeypatch.setattr(ui.kit.i18n, "lang", lambda: "en")
     out = to_export_frame(_rows(), SPEC)
     assert "Built area (m²)" in out.columns
     assert out["Active"].tolist() == ["Yes", "No"]

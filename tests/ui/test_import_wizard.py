@@ -1,7 +1,7 @@
-"""The shared import wizard (ui/import_wizard.py): its pure parts, and the ticket-register wizard under AppTest.
+"""The shared import wizard (ui/kit/import_wizard.py): its pure parts, and the ticket-register wizard under AppTest.
 
 The asset wizard's own AppTests are tests/ui/test_asset_import_wizard.py; both wizards are declarations
-over the same `render`. No Streamlit script runs in the pure tests; ui.i18n.t reads st.session_state,
+over the same `render`. No Streamlit script runs in the pure tests; ui.kit.i18n.t reads st.session_state,
 which works in bare mode (language defaults to Chinese).
 """
 
@@ -13,16 +13,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.models import Ticket, Unit
-from services.auth import Role
-from services.errors import ValidationError
-from services.ticket_import import TicketImportCounts
-from services.workbook import Problem, refusal
+from services.platform.auth import Role
+from services.platform.errors import ValidationError
+from services.platform.workbook import Problem, refusal
+from services.tickets.ticket_import import TicketImportCounts
 from tests.factories import count_rows, get_row, make_units, seed_ticket_policies, ticket_register
 from tests.ui.wizards import XLSX, confirm_button, wizard_app
-from ui import import_wizard
-from ui.asset_import import ASSETS
-from ui.i18n import CATALOG
-from ui.ticket_import import TICKETS, _calendar_notes
+from ui.estate.asset_import import ASSETS
+from ui.kit import import_wizard
+from ui.kit.i18n import CATALOG
+from ui.tickets.ticket_import import TICKETS, _calendar_notes
 
 # --- pure parts --------------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ def test_every_word_a_wizard_names_is_in_the_catalog(wizard):
 
 
 def wizard(role: Role = Role.MANAGER) -> AppTest:
-    return wizard_app("ui.ticket_import:ticket_import_wizard", role)
+    return wizard_app("ui.tickets.ticket_import:ticket_import_wizard", role)
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def test_a_register_that_went_stale_is_refused_at_commit_with_its_rows(register_
     at = wizard()
     at.file_uploader[0].set_value(("报事登记.xlsx", ticket_register([repair()]), XLSX))
     at.run()
-    monkeypatch.setattr("services.ticket_import._plan", _stale_plan())
+    monkeypatch.setattr("services.tickets.ticket_import._plan", _stale_plan())
     confirm_button(at).click()
     at.run()
     assert not at.exception
@@ -165,8 +165,8 @@ def test_a_register_that_went_stale_is_refused_at_commit_with_its_rows(register_
 
 
 def _stale_plan():
-    """services.ticket_import._plan as if the unit had been disabled between preview and commit."""
-    from services import ticket_import
+    """services.tickets.ticket_import._plan as if the unit had been disabled between preview and commit."""
+    from services.tickets import ticket_import
 
     real = ticket_import._plan
 

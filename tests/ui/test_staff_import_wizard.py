@@ -1,6 +1,6 @@
-"""The staff and attendance import wizards (ui/staff_import.py): their pure parts, and each once under AppTest.
+"""The staff and attendance import wizards (ui/appraisal/staff_import.py): their pure parts, and each once under AppTest.
 
-Both are declarations over the shared wizard (ui/import_wizard.py, tested in tests/ui/test_import_wizard.py).
+Both are declarations over the shared wizard (ui/kit/import_wizard.py, tested in tests/ui/test_import_wizard.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,18 @@ from types import SimpleNamespace
 import pytest
 
 from db.models import Attendance, Staff
-from services.auth import Role
-from services.staff_import import ATTENDANCE_HEADERS, STAFF_HEADERS, AttendanceImportCounts, StaffImportCounts
+from services.appraisal.staff_import import (
+    ATTENDANCE_HEADERS,
+    STAFF_HEADERS,
+    AttendanceImportCounts,
+    StaffImportCounts,
+)
+from services.platform.auth import Role
 from tests.factories import count_rows, make_department, sheet_workbook
 from tests.ui.wizards import XLSX, confirm_button, wizard_app
-from ui import import_wizard
-from ui.i18n import CATALOG
-from ui.staff_import import ATTENDANCE, STAFF, _span
+from ui.appraisal.staff_import import ATTENDANCE, STAFF, _span
+from ui.kit import import_wizard
+from ui.kit.i18n import CATALOG
 
 # --- pure parts --------------------------------------------------------------------------------------
 
@@ -47,7 +52,7 @@ def test_every_word_a_wizard_names_is_in_the_catalog(wizard):
 
 def test_a_staff_file_is_previewed_then_imported(sqlite_db):
     make_department("KF", "客服部")
-    at = wizard_app("ui.staff_import:staff_import_wizard", Role.MANAGER)
+    at = wizard_app("ui.appraisal.staff_import:staff_import_wizard", Role.MANAGER)
     assert not at.exception and [b.label for b in at.get("download_button")] == ["下载导入模板"]
     data = sheet_workbook([["S001", "张伟", "客服部", "客服前台", "2024-03-01", "4000.00"]], headers=STAFF_HEADERS,
                           title="员工名单", sheet="员工档案")
@@ -64,7 +69,7 @@ def test_a_staff_file_is_previewed_then_imported(sqlite_db):
 
 
 def test_attendance_problems_are_listed_by_excel_row_and_nothing_can_be_imported(sqlite_db):
-    at = wizard_app("ui.staff_import:attendance_import_wizard", Role.CLERK)
+    at = wizard_app("ui.appraisal.staff_import:attendance_import_wizard", Role.CLERK)
     data = sheet_workbook([["S001", "张伟", "2025-03-03", 1500, 0, "否", ""]], headers=ATTENDANCE_HEADERS,
                           title="考勤", sheet="考勤")
     at.file_uploader[0].set_value(("考勤.xlsx", data, XLSX))
@@ -79,5 +84,5 @@ def test_attendance_problems_are_listed_by_excel_row_and_nothing_can_be_imported
     ("attendance_import_wizard", Role.CASHIER, "不能导入考勤"),
 ])
 def test_roles_without_the_permission_see_no_uploader(sqlite_db, render, role, words):
-    at = wizard_app(f"ui.staff_import:{render}", role)
+    at = wizard_app(f"ui.appraisal.staff_import:{render}", role)
     assert not at.exception and not at.file_uploader and words in at.info[0].value

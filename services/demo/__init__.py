@@ -1,0 +1,5 @@
+"""Demo: builds the demo estate (units, people, tickets, two years of fees, a year of appraisal) through the real
+services. It holds no rule; nothing imports it but the CLI and the tests.
+
+Open first: builder.py (build_demo), then fees.py and appraisal.py.
+"""

@@ -1,0 +1,319 @@
+"""Arrears 欠费 and dunning 催缴: who owes what, how old it is, who chased it and what they were told.
+
+Invariants:
+- what is owed is read from live bills (amount - waived - paid of bills 未缴/部分缴); nothing here writes money;
+- age is counted from a bill's due date in whole months (0–3, 3–6, 6–12, >12), as of a given day; a bill
+  not yet due is in 0–3, so every grouping of the same day adds up to the same total;
+- every dunning action stores the amount owed at that moment, so the log reads as it was;
+- a unit has one responsible collector 收费员 at a time (units.collector_staff_id);
+- the bills of a parking lease without a unit count in the estate of its space (by estate, by age and in the
+  totals), under 车位（无房屋） by building and （未指定） by collector; the owing-units list and dunning are
+  about units only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import BigInteger, and_, func, select, type_coerce
+from sqlalchemy.orm import aliased
+
+from db.engine import read_session, unit_of_work
+from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
+from db.types import utcnow
+from services.fees import ledger
+from services.fees.figures import AGING_BUCKETS
+from services.platform import audit
+from services.platform.auth import Actor, require
+from services.platform.clock import local_today, to_local
+from services.platform.errors import NotFound, ValidationError
+from services.platform.validate import FieldError, parse_date, parse_text
+
+DUNNING_METHODS = ("电话", "上门", "张贴通知", "短信", "微信")
+DUNNING_OUTCOMES = ("承诺缴费", "拒缴", "无人接听", "已缴")
+GROUPS = {"estate": "小区", "building": "楼栋", "collector": "收费员", "age": "账龄"}
+NO_BUILDING = "车位（无房屋）"  # the bills of parking leases without a unit, by building
+
+
+def months_between(earlier: date, later: date) -> int:
+    """Whole months from `earlier` to `later` (0 when not yet a month)."""
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if later.day < earlier.day:
+        months -= 1
+    return max(months, 0)
+
+
+def age_bucket(due_on: date, as_of: date) -> str:
+    months = months_between(due_on, as_of)
+    for label, lo, hi in AGING_BUCKETS:
+        if months >= lo and (hi is None or months < hi):
+            return label
+    return AGING_BUCKETS[-1][0]
+
+
+def _owing_cents():
+    return type_coerce(Bill.amount, BigInteger) - type_coerce(Bill.waived, BigInteger) - type_coerce(Bill.paid,
+                                                                                                     BigInteger)
+
+
+def _open_bills_frame(session, *, estate_id: int | None = None, building_id: int | None = None,
+                      unit_id: int | None = None) -> pd.DataFrame:
+    """Open bills with what they owe (integer cents), their unit, estate, building and collector. The bills of a
+    parking lease without a unit (account "L<lease id>") belong to the estate of the lease's space and to no
+    building or collector; their code is the space number."""
+    lease_space = aliased(ParkingSpace)
+    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
+    code = func.coalesce(Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, "车位 " + lease_space.number)
+    stmt = (select(Bill.id.label("bill_id"), Bill.unit_id, Bill.household, Bill.period, Bill.due_on,
+                   _owing_cents().label("cents"), FeeItem.name.label("item"), Bill.payer_name,
+                   estate_of.label("estate_id"), Estate.name.label("estate"), Building.id.label("building_id"),
+                   Building.name.label("building"), code.label("code"),
+                   Unit.collector_staff_id, Staff.name.label("collector"))
+            .join(FeeItem, FeeItem.id == Bill.fee_item_id)
+            .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
+            .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
+            .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
+            .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
+            .where(Bill.status.in_(ledger.OPEN_STATUSES)))
+    if estate_id is not None:
+        stmt = stmt.where(estate_of == estate_id)
+    if building_id is not None:
+        stmt = stmt.where(Unit.building_id == building_id)
+    if unit_id is not None:
+        stmt = stmt.where(Bill.unit_id == unit_id)
+    frame = pd.DataFrame(session.execute(stmt).all(),
+                         columns=["bill_id", "unit_id", "household", "period", "due_on", "cents", "item",
+                                  "payer_name", "estate_id", "estate", "building_id", "building", "code",
+                                  "collector_staff_id", "collector"])
+    return frame
+
+
+def _yuan(cents) -> Decimal:
+    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
+                    estate_id: int | None = None) -> pd.DataFrame:
+    """Owed money grouped by 小区, 楼栋, 收费员 or 账龄: households, bills, amount (Decimal), oldest period."""
+    require(actor, "fees.view")
+    if group not in GROUPS:
+        raise ValidationError({"分组": "应为 " + "、".join(GROUPS.values())})
+    as_of = as_of or local_today()
+    with read_session() as s:
+        f = _open_bills_frame(s, estate_id=estate_id)
+    columns = [GROUPS[group], "户数", "笔数", "欠费金额", "最早期间"]
+    if f.empty:
+        return pd.DataFrame(columns=columns)
+    if group == "age":
+        f = f.assign(key=[age_bucket(d, as_of) for d in f["due_on"]])
+        order = [b[0] for b in AGING_BUCKETS]
+    elif group == "building":
+        f = f.assign(key=(f["estate"].fillna("") + " " + f["building"].fillna(NO_BUILDING)).str.strip())
+        order = None
+    elif group == "collector":
+        f = f.assign(key=f["collector"].fillna("（未指定）"))
+        order = None
+    else:
+        f = f.assign(key=f["estate"].fillna("（无房屋）"))
+        order = None
+    rows = []
+    for key, g in f.groupby("key", sort=True):
+        rows.append({GROUPS[group]: key, "户数": g["household"].nunique(), "笔数": len(g),
+                     "欠费金额": _yuan(g["cents"].sum()), "最早期间": g["period"].min()})
+    out = pd.DataFrame(rows, columns=columns)
+    if order is not None:
+        out = out.set_index(GROUPS[group]).reindex(order).reset_index()
+        out["户数"] = out["户数"].fillna(0).astype(int)
+        out["笔数"] = out["笔数"].fillna(0).astype(int)
+        out["欠费金额"] = [v if isinstance(v, Decimal) else Decimal("0.00") for v in out["欠费金额"]]
+        out["最早期间"] = out["最早期间"].fillna("")
+    return out
+
+
+def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int | None = None,
+                as_of: date | None = None, limit: int = 500) -> pd.DataFrame:
+    """Units that owe, most owed first: amount, months owed, oldest period, collector, last dunning, next action."""
+    require(actor, "fees.view")
+    as_of = as_of or local_today()
+    with read_session() as s:
+        f = _open_bills_frame(s, estate_id=estate_id, building_id=building_id)
+        last = _last_dunning(s)
+    if f.empty:
+        return pd.DataFrame(columns=["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员",
+                                     "最近催缴", "下次催缴"])
+    f = f[f["unit_id"].notna()]
+    f = f.assign(payer_name=f["payer_name"].mask(f["payer_name"] == ""))  # "first" then skips a blank payer
+    g = f.groupby("unit_id", sort=False).agg(
+        estate=("estate", "first"), code=("code", "first"), payer=("payer_name", "first"), cents=("cents", "sum"),
+        months=("period", "nunique"), oldest=("period", "min"), collector=("collector", "first"))
+    g["房屋"] = g["estate"] + " " + g["code"]
+    g = g.sort_values(["cents", "房屋"], ascending=[False, True]).head(limit)
+    unit_ids = [int(u) for u in g.index]
+    return pd.DataFrame({
+        "unit_id": unit_ids, "房屋": list(g["房屋"]), "业主": list(g["payer"].fillna("")),
+        "欠费金额": [_yuan(c) for c in g["cents"]], "月数": [int(m) for m in g["months"]],
+        "最早期间": list(g["oldest"]), "收费员": list(g["collector"].fillna("")),
+        "最近催缴": [last[u][0] if u in last else "" for u in unit_ids],
+        "下次催缴": [last[u][1] if u in last else None for u in unit_ids],
+    })
+
+
+def _last_dunning(session) -> dict[int, tuple[str, date | None]]:
+    latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).group_by(
+        DunningAction.unit_id).subquery()
+    rows = session.execute(select(DunningAction.unit_id, DunningAction.at, DunningAction.method,
+                                  DunningAction.outcome, DunningAction.next_on)
+                           .join(latest, latest.c.id == DunningAction.id)).all()
+    return {u: (f"{to_local(at):%Y-%m-%d} {method} {outcome}", next_on) for u, at, method, outcome, next_on in rows}
+
+
+def owed_by_units(session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What each unit owes right now (0.00 for a unit that owes nothing), in one query."""
+    owed = {unit_id: _yuan(0) for unit_id in unit_ids}
+    for household, cents in session.execute(
+            select(Bill.household, func.sum(_owing_cents()))
+            .where(Bill.household.in_([f"U{u}" for u in owed] or ["-"]), Bill.status.in_(ledger.OPEN_STATUSES))
+            .group_by(Bill.household)):
+        owed[int(household[1:])] = _yuan(cents or 0)
+    return owed
+
+
+@dataclass(frozen=True)
+class Dunning:
+    unit_id: int
+    method: str
+    outcome: str
+    promised_on: object = None
+    next_on: object = None
+    note: str = ""
+
+
+def record_dunning(*, actor: Actor, dunning: Dunning) -> int:
+    """Log one 催缴 contact with the amount owed right now; a promise needs its date."""
+    require(actor, "fees.dun")
+    errors: dict[str, str] = {}
+    if dunning.method not in DUNNING_METHODS:
+        errors["催缴方式"] = "应为以下之一：" + "、".join(DUNNING_METHODS)
+    if dunning.outcome not in DUNNING_OUTCOMES:
+        errors["结果"] = "应为以下之一：" + "、".join(DUNNING_OUTCOMES)
+    today = local_today()
+    dates: dict[str, date | None] = {}
+    for label, raw in (("承诺缴费日期", dunning.promised_on), ("下次催缴日期", dunning.next_on)):
+        if raw in (None, ""):
+            dates[label] = None
+            continue
+        try:
+            value = raw if isinstance(raw, date) else parse_date(raw)
+        except FieldError as exc:
+            errors[label] = str(exc)
+            continue
+        if value < today:
+            errors[label] = "不能早于今天"
+        dates[label] = value
+    if dunning.outcome == "承诺缴费" and not dates.get("承诺缴费日期") and "承诺缴费日期" not in errors:
+        errors["承诺缴费日期"] = "结果为“承诺缴费”时必须填写"
+    try:
+        note = parse_text(dunning.note, max_len=500)
+    except FieldError as exc:
+        errors["备注"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    with unit_of_work() as uow:
+        s = uow.session
+        if s.get(Unit, dunning.unit_id) is None:
+            raise NotFound("没有这套房屋")
+        row = DunningAction(unit_id=dunning.unit_id, at=utcnow(), method=dunning.method, outcome=dunning.outcome,
+                            promised_on=dates["承诺缴费日期"], next_on=dates["下次催缴日期"], note=note,
+                            owed=owed_by_units(s, [dunning.unit_id])[dunning.unit_id],
+                            by_user_id=actor.user_id, by_name=actor.display_name)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "dun", "dunning_actions", row.id, None,
+                     audit.snapshot(row, ("unit_id", "method", "outcome", "promised_on", "next_on", "owed", "note")))
+        uow.commit()
+        return row.id
+
+
+def dunning_log(*, actor: Actor, unit_id: int) -> pd.DataFrame:
+    """A unit's 催缴 history, newest first (for the unit card)."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        rows = s.execute(select(DunningAction).where(DunningAction.unit_id == unit_id)
+                         .order_by(DunningAction.at.desc())).scalars().all()
+        return pd.DataFrame([{"时间": to_local(r.at), "方式": r.method, "结果": r.outcome, "当时欠费": r.owed,
+                              "承诺日期": r.promised_on, "下次催缴": r.next_on, "备注": r.note, "经办人": r.by_name}
+                             for r in rows], columns=["时间", "方式", "结果", "当时欠费", "承诺日期", "下次催缴",
+                                                      "备注", "经办人"])
+
+
+def dunning_due(*, actor: Actor, today: date | None = None) -> pd.DataFrame:
+    """催缴 due this week: owing units whose next action falls by Sunday, or whose promise date has passed."""
+    require(actor, "fees.view")
+    today = today or local_today()
+    week_end = today + timedelta(days=6 - today.weekday())
+    with read_session() as s:
+        latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).group_by(
+            DunningAction.unit_id).subquery()
+        rows = s.execute(select(DunningAction).join(latest, latest.c.id == DunningAction.id).where(
+            and_(DunningAction.outcome != "已缴"))).scalars().all()
+        due = [r for r in rows if (r.next_on and r.next_on <= week_end) or (r.promised_on and r.promised_on < today)]
+        owing = owed_by_units(s, [r.unit_id for r in due])
+        labels = dict(s.execute(select(Unit.id, Estate.name + " " + Building.code + "-" + Unit.unit_no + "-"
+                                       + Unit.room_no).join(Building, Building.id == Unit.building_id)
+                                .join(Estate, Estate.id == Unit.estate_id)
+                                .where(Unit.id.in_(list(owing) or [0]))).all())
+        out = [{"unit_id": r.unit_id, "房屋": labels.get(r.unit_id, ""), "现欠费": owing[r.unit_id],
+                "上次结果": r.outcome, "承诺日期": r.promised_on, "下次催缴": r.next_on, "经办人": r.by_name,
+                "逾期承诺": bool(r.promised_on and r.promised_on < today)}
+               for r in due if owing[r.unit_id] > 0]
+    columns = ["unit_id", "房屋", "现欠费", "上次结果", "承诺日期", "下次催缴", "经办人", "逾期承诺"]
+    return pd.DataFrame(out, columns=columns).sort_values(["下次催缴", "房屋"], na_position="first") \
+        if out else pd.DataFrame(columns=columns)
+
+
+@dataclass(frozen=True)
+class NoticeData:
+    unit_id: int
+    unit_code: str
+    payer: str
+    lines: tuple[tuple[str, str, Decimal, date], ...]  # item, period, amount, due_on
+    total: Decimal
+
+
+def notices_for_building(*, actor: Actor, building_id: int, as_of: date | None = None) -> list[NoticeData]:
+    """What each owing unit of a building owes, by item and month: the content of its 催缴通知单."""
+    require(actor, "fees.view")
+    as_of = as_of or local_today()
+    with read_session() as s:
+        f = _open_bills_frame(s, building_id=building_id)
+    if f.empty:
+        return []
+    f = f[f["due_on"] <= as_of]
+    out = []
+    for unit_id, g in f.sort_values(["code", "period", "item"]).groupby("unit_id", sort=False):
+        lines = tuple((r.item, r.period, _yuan(r.cents), r.due_on) for r in g.itertuples())
+        out.append(NoticeData(int(unit_id), f"{g['estate'].iloc[0]} {g['code'].iloc[0]}",
+                              next((p for p in g["payer_name"] if p), "业主"), lines,
+                              sum((line[2] for line in lines), Decimal("0.00"))))
+    return out
+
+
+def assign_collector(*, actor: Actor, unit_ids: Sequence[int], staff_id: int | None) -> int:
+    """Make one staff member the responsible collector of these units (or clear it)."""
+    require(actor, "fees.edit")
+    with unit_of_work() as uow:
+        s = uow.session
+        if staff_id is not None and s.get(Staff, staff_id) is None:
+            raise ValidationError({"收费员": "没有这位员工"})
+        units = list(s.scalars(select(Unit).where(Unit.id.in_(list(unit_ids)))))
+        for u in units:
+            before = u.collector_staff_id
+            u.collector_staff_id = staff_id
+            audit.record(s, actor, "update", "units", u.id, {"collector_staff_id": before},
+                         {"collector_staff_id": staff_id})
+        uow.commit()
+        return len(units)

@@ -1,0 +1,696 @@
+"""The cashier counter 收银台: accounts, payments with receipts, approvals (void, waiver, cancel), 日结.
+
+An account 户 is a unit's ("U<unit id>") or, for a parking lease without a unit, the lease's own ("L<lease id>");
+every function taking `unit_id` also takes `household` instead. A lease account's receipts name the parking space
+and plate where a unit's name the unit.
+
+Invariants:
+- a payment and its receipt number (SJ2026-000123: series per calendar year) are written in one
+  transaction; the number comes from a locked counter, so numbers are unique and without gaps;
+- money meets bills oldest first, or the bills the cashier picked; what is beyond the owed amount
+  becomes prepaid credit 预存; no cent appears or vanishes (ledger invariants);
+- a posted payment is never edited or deleted; voiding 作废, waiving 减免, cancelling a bill 取消账单 and
+  refunding credit 退款 (services.fees.refunds) are requests a manager other than the requester approves; a void keeps
+  the receipt number and takes the payment's money off every bill it reached; a payment whose credit was refunded,
+  or is about to be (a refund of its account waits while it has credit left), cannot be voided;
+- a cashier settles only their own day 日结; once settled, that day takes no more payments (nor refund payouts).
+  The sheet counts the day's valid payments by method and the refunds the cashier paid out that day; the cash to
+  hand over is the cash received less the cash refunded. A payment and the
+  confirmation of its day take turns on the cashier-day lock (`lock_cashier_day`), and the confirmed sheet is
+  read inside the confirming transaction, so no payment of a settled day is missing from its sheet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import read_session, unit_of_work
+from db.models import (
+    Allocation,
+    Approval,
+    Bill,
+    Building,
+    CreditEntry,
+    Estate,
+    FeeItem,
+    ParkingLease,
+    ParkingSpace,
+    Payment,
+    Person,
+    Refund,
+    Settlement,
+    Unit,
+    User,
+)
+from db.types import utcnow
+from services.fees import ledger
+from services.platform import audit
+from services.platform.auth import Actor, Role, can, require, role_can
+from services.platform.clock import SHANGHAI, local_today, to_local
+from services.platform.counters import advance
+from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.platform.validate import FieldError, parse_hundredths, parse_text
+
+METHODS = ("现金", "微信", "支付宝", "银行转账", "POS")
+RECEIPT_PREFIX = "SJ"
+MAX_PAYMENT = Decimal("10000000.00")
+APPROVAL_KINDS = ("作废收据", "减免", "取消账单", "退款")
+
+
+def household_of_unit(unit_id: int) -> str:
+    return ledger.unit_household(unit_id)
+
+
+def account_key(unit_id: int | None, household: str | None) -> str:
+    """The account a call is about: `household` ("U<unit id>" / "L<lease id>"), or the unit's account."""
+    if (unit_id is None) == (household is None):
+        raise ValidationError({"户号": "请指定房屋或车位租约（二者选一）"})
+    if household is None:
+        return household_of_unit(unit_id)
+    kind, number = ledger.parse_household(household)
+    return f"{kind}{number}"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who an account belongs to: a unit, or a parking lease without a unit."""
+
+    household: str
+    label: str  # "翠湖花园 1-1-101", or "翠湖花园 B1-021（粤B12345）" for a lease
+    place: str  # 房屋 / 车位 (how documents name the label)
+    unit_id: int | None
+    lease_id: int | None
+    payer_name: str = ""  # a lease's lessee
+
+
+def account_holder(session, household: str) -> Holder:
+    kind, number = ledger.parse_household(household)
+    if kind == ledger.UNIT:
+        return Holder(household, _unit_label(session, number), "房屋", number, None)
+    row = session.execute(select(Estate.name, ParkingSpace.number, ParkingLease.plate, Person.name,
+                                 ParkingLease.unit_id)
+                          .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+                          .join(Estate, Estate.id == ParkingSpace.estate_id)
+                          .join(Person, Person.id == ParkingLease.person_id)
+                          .where(ParkingLease.id == number)).first()
+    if row is None:
+        raise NotFound("没有这份车位租约")
+    estate, space, plate, person, unit_id = row
+    return Holder(household, f"{estate} {space}" + (f"（{plate}）" if plate else ""), "车位", unit_id, number,
+                  person)
+
+
+def holder_labels(session, households: set[str]) -> dict[str, str]:
+    """The label of each account ("小区 楼栋-单元-房号", or "小区 车位号（车牌）"), in two queries."""
+    units = {int(h[1:]) for h in households if h and h[0] == ledger.UNIT and h[1:].isdigit()}
+    leases = {int(h[1:]) for h in households if h and h[0] == ledger.LEASE and h[1:].isdigit()}
+    labels = {household_of_unit(uid): label for uid, label in _unit_labels(session, units).items()}
+    if leases:
+        for lease_id, estate, space, plate in session.execute(
+                select(ParkingLease.id, Estate.name, ParkingSpace.number, ParkingLease.plate)
+                .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+                .join(Estate, Estate.id == ParkingSpace.estate_id).where(ParkingLease.id.in_(sorted(leases)))):
+            labels[ledger.lease_household(lease_id)] = f"{estate} {space}" + (f"（{plate}）" if plate else "")
+    return labels
+
+
+@dataclass(frozen=True)
+class BillLine:
+    id: int
+    item: str
+    period: str
+    amount: Decimal
+    waived: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    due_on: date
+    status: str
+    pending: str  # a request waiting for a manager, if any
+
+
+@dataclass(frozen=True)
+class Account:
+    household: str
+    unit_id: int | None
+    unit_code: str  # the holder's label: the unit code, or the parking space and plate of a lease
+    payer_name: str
+    bills: tuple[BillLine, ...]
+    owed: Decimal
+    credit: Decimal
+    lease_id: int | None = None  # set for the account of a parking lease without a unit
+    place: str = "房屋"  # 房屋 / 车位
+
+
+def _unit_label(session, unit_id: int) -> str:
+    row = session.execute(select(Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                          .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                          .where(Unit.id == unit_id)).first()
+    if row is None:
+        raise NotFound("没有这套房屋")
+    return f"{row[0]} {row[1]}-{row[2]}-{row[3]}"
+
+
+def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
+    if not bill_ids:
+        return {}
+    rows = session.execute(select(Approval.bill_id, Approval.kind).where(
+        Approval.bill_id.in_(list(bill_ids)), Approval.status == "待审批")).all()
+    return {bid: kind for bid, kind in rows}
+
+
+def account(*, actor: Actor, unit_id: int | None = None, household: str | None = None) -> Account:
+    """Everything an account owes, by item and month, oldest first, with its prepaid credit: a unit's account
+    (`unit_id`, or household "U<id>"), or the account "L<id>" of a parking lease without a unit."""
+    require(actor, "fees.view")
+    household = account_key(unit_id, household)
+    with read_session() as s:
+        holder = account_holder(s, household)
+        rows = s.execute(select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Bill.household == household, Bill.status.in_(ledger.OPEN_STATUSES))
+                         .order_by(*ledger.OLDEST_FIRST)).all()
+        pending = _pending_requests(s, [b.id for b, _ in rows])
+        lines = tuple(BillLine(b.id, name, b.period, b.amount, b.waived, b.paid, ledger.outstanding(b), b.due_on,
+                               b.status, pending.get(b.id, "")) for b, name in rows)
+        payer = next((b.payer_name for b, _ in rows if b.payer_name), "")
+        if not payer:
+            payer = s.scalar(select(Bill.payer_name).where(Bill.household == household, Bill.payer_name != "")
+                             .order_by(Bill.id.desc()).limit(1)) or holder.payer_name
+        credit = ledger.credit_balances(s, [household]).get(household, ledger.ZERO)
+    return Account(household, holder.unit_id if holder.lease_id is None else None, holder.label, payer, lines,
+                   sum((b.outstanding for b in lines), ledger.ZERO), credit, holder.lease_id, holder.place)
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    item: str
+    period: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payment_id: int
+    version: int
+    receipt_no: str
+    received_at: datetime
+    payer_name: str
+    unit_code: str
+    method: str
+    amount: Decimal
+    credit_added: Decimal
+    lines: tuple[ReceiptLine, ...]
+    cashier: str
+    status: str
+    void_reason: str
+    note: str
+    place: str = "房屋"  # what unit_code names: 房屋, or 车位 for a lease account
+
+
+def parse_amount(raw: object, label: str = "金额") -> Decimal:
+    """A payment amount: a positive number of yuan with at most two decimals."""
+    try:
+        value = parse_hundredths(raw, max_value=MAX_PAYMENT)
+    except FieldError as exc:
+        raise ValidationError({label: str(exc)}) from exc
+    if value <= 0:
+        raise ValidationError({label: "应大于 0"})
+    return value
+
+
+def day_settled(session, user_id: int | None, day: date) -> bool:
+    if user_id is None:
+        return False
+    return session.scalar(select(Settlement.id).where(Settlement.cashier_user_id == user_id,
+                                                      Settlement.day == day)) is not None
+
+
+def lock_cashier_day(session, user_id: int, day: date) -> None:
+    """Take the row lock of one cashier's day (a counter row, created on first use) until the transaction ends.
+
+    Every write that counts in a 日结 sheet (a payment, a refund paid out) and the confirmation of that sheet take
+    it first, before any other read, so they take turns: a payment either lands before the sheet is read inside the
+    confirming transaction (and is on it), or after the day is locked (and is refused). On MariaDB the snapshot of
+    the transaction is then taken after the lock, so it sees every write that went before."""
+    advance(session, f"settle-day:{user_id}:{day.isoformat()}", 0)
+
+
+def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | None = None, amount: object,
+                 method: str, bill_ids: Sequence[int] | None = None, note: str = "") -> Receipt:
+    """Post a payment for a unit (or a lease account) with its receipt number; oldest bills first unless picked."""
+    require(actor, "fees.collect")
+    household = account_key(unit_id, household)
+    value = parse_amount(amount)
+    errors = {}
+    if method not in METHODS:
+        errors["收款方式"] = "应为以下之一：" + "、".join(METHODS)
+    try:
+        note = parse_text(note, max_len=200)
+    except FieldError as exc:
+        errors["备注"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    now = utcnow()
+    with unit_of_work() as uow:
+        s = uow.session
+        today = to_local(now).date()
+        if actor.user_id is not None:
+            lock_cashier_day(s, actor.user_id, today)
+            if day_settled(s, actor.user_id, today):
+                raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
+        holder = account_holder(s, household)
+        bills = ledger.open_bills(s, household)
+        if bill_ids is not None:
+            wanted = list(dict.fromkeys(bill_ids))
+            by_id = {b.id: b for b in bills}
+            missing = [i for i in wanted if i not in by_id]
+            if missing:
+                states = dict(s.execute(select(Bill.id, Bill.status).where(Bill.id.in_(missing))).all())
+                if any(states.get(i) == ledger.CANCELLED for i in missing):
+                    raise ValidationError({"账单": "所选账单已取消，不能收款"})
+                whose = "这套房屋" if holder.lease_id is None else "这份车位租约"
+                raise ValidationError({"账单": f"所选账单已结清或不属于{whose}，请刷新后重选"})
+            bills = [by_id[i] for i in wanted]
+        payer = next((b.payer_name for b in bills if b.payer_name), "") or holder.payer_name
+        number = advance(s, f"receipt:{RECEIPT_PREFIX}{to_local(now).year}")
+        payment = Payment(receipt_no=f"{RECEIPT_PREFIX}{to_local(now).year}-{number:06d}", household=household,
+                          unit_id=holder.unit_id if holder.lease_id is None else None, payer_name=payer, method=method, amount=value, received_at=now,
+                          cashier_user_id=actor.user_id, cashier_name=actor.display_name, note=note)
+        s.add(payment)
+        s.flush()
+        given = ledger.allocate(s, bills, value, payment_id=payment.id, at=now)
+        credit = value - sum((g for _, g in given), ledger.ZERO)
+        if credit > 0:
+            s.add(CreditEntry(household=household, payment_id=payment.id, amount=credit, at=now, kind="存入"))
+            payment.credit_added = credit
+        s.flush()
+        audit.record(s, actor, "collect", "payments", payment.id, None,
+                     {"receipt_no": payment.receipt_no, "household": household, "amount": value, "method": method,
+                      "bills": {b.id: g for b, g in given}, "credit_added": credit})
+        payment_id = payment.id
+        uow.commit()
+    return receipt(actor=actor, payment_id=payment_id)
+
+
+def receipt(*, actor: Actor, payment_id: int) -> Receipt:
+    """A posted payment as its receipt (for the screen and the PDF), voided or not."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        p = s.get(Payment, payment_id)
+        if p is None:
+            raise NotFound("没有这张收据")
+        rows = s.execute(select(FeeItem.name, Bill.period, Allocation.amount, Allocation.via)
+                         .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Allocation.payment_id == p.id, Allocation.via == "收款")
+                         .order_by(Bill.due_on, Bill.period, Bill.fee_item_id)).all()
+        holder = account_holder(s, p.household)
+        return Receipt(p.id, p.version, p.receipt_no, p.received_at, p.payer_name, holder.label, p.method, p.amount,
+                       p.credit_added,
+                       tuple(ReceiptLine(name, period, amount) for name, period, amount, _ in rows),
+                       p.cashier_name, p.status, p.void_reason, p.note, holder.place)
+
+
+# --- approvals: void 作废, waiver 减免, cancel 取消账单 ---------------------------------------------------
+
+
+def required_reason(reason: str) -> str:
+    try:
+        text = parse_text(reason, max_len=200)
+    except FieldError as exc:
+        raise ValidationError({"原因": str(exc)}) from exc
+    if not text:
+        raise ValidationError({"原因": "必须写明原因"})
+    return text
+
+
+def _no_pending(session, **target) -> None:
+    key, value = next(iter(target.items()))
+    if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == "待审批")):
+        raise Conflict("已有一项待审批的申请，请等主管处理后再提")
+
+
+def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
+    """Ask a manager to void a receipt (作废); nothing changes until it is approved."""
+    if not (can(actor, "fees.collect") or can(actor, "fees.request")):
+        require(actor, "fees.request")
+    text = required_reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        p = s.get(Payment, payment_id)
+        if p is None:
+            raise NotFound("没有这张收据")
+        if p.status == "已作废":
+            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
+        _refund_blocks_void(s, p)
+        _no_pending(s, payment_id=payment_id)
+        req = Approval(kind="作废收据", payment_id=p.id, amount=p.amount, reason=text, requested_by=actor.user_id,
+                       requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "receipt_no": p.receipt_no, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def _refund_blocks_void(session, p: Payment) -> None:
+    """Refuse to void a payment whose credit went back to the payer (or is about to): the money left the counter,
+    so the void would make it vanish from the books. Locking reads: a refund granted meanwhile is seen."""
+    refund_ids = sorted(set(session.scalars(select(CreditEntry.refund_id).where(
+        CreditEntry.payment_id == p.id, CreditEntry.kind == "退款", CreditEntry.voided.is_(False)).with_for_update())))
+    if refund_ids:
+        numbers = "、".join(session.scalars(select(Refund.refund_no).where(Refund.id.in_(refund_ids))
+                                           .order_by(Refund.refund_no)))
+        raise Conflict(f"收据 {p.receipt_no} 的预存已退还缴款人（退款单 {numbers}），不能作废")
+    if p.credit_added <= 0:
+        return
+    waiting = session.scalar(select(Approval.id).where(Approval.kind == "退款", Approval.household == p.household,
+                                                       Approval.status == "待审批"))
+    left = sum(session.scalars(select(CreditEntry.amount).where(CreditEntry.payment_id == p.id,
+                                                                CreditEntry.voided.is_(False))), ledger.ZERO)
+    if waiting and left > 0:
+        raise Conflict(f"该户有一项待审批的退款申请，可能退还收据 {p.receipt_no} 的预存；请先由主管审批或驳回该退款申请，再作废")
+
+
+def request_waiver(*, actor: Actor, bill_id: int, amount: object, reason: str) -> int:
+    """Ask a manager to waive part or all of a bill (减免); never applied by the requester alone."""
+    require(actor, "fees.request")
+    value = parse_amount(amount, "减免金额")
+    text = required_reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        bill = s.get(Bill, bill_id)
+        if bill is None:
+            raise NotFound("没有这笔账单")
+        if bill.status not in ledger.OPEN_STATUSES:
+            raise Conflict(f"账单状态为“{bill.status}”，不能减免")
+        if value > ledger.outstanding(bill):
+            raise ValidationError({"减免金额": f"不能超过未缴金额 {ledger.outstanding(bill)}"})
+        _no_pending(s, bill_id=bill_id)
+        req = Approval(kind="减免", bill_id=bill.id, amount=value, reason=text, requested_by=actor.user_id,
+                       requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "bill_id": bill.id, "amount": value, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def request_cancel(*, actor: Actor, bill_id: int, reason: str) -> int:
+    """Ask a manager to cancel a bill raised in error (取消账单); a bill with money on it cannot be cancelled."""
+    require(actor, "fees.request")
+    text = required_reason(reason)
+    with unit_of_work() as uow:
+        s = uow.session
+        bill = s.get(Bill, bill_id)
+        if bill is None:
+            raise NotFound("没有这笔账单")
+        if bill.status == ledger.CANCELLED:
+            raise Conflict("账单已取消")
+        if bill.paid > 0:
+            raise Conflict("账单已有收款，请先作废相关收据再取消")
+        _no_pending(s, bill_id=bill_id)
+        req = Approval(kind="取消账单", bill_id=bill.id, amount=bill.amount, reason=text,
+                       requested_by=actor.user_id, requester_name=actor.display_name, requested_at=utcnow())
+        s.add(req)
+        s.flush()
+        audit.record(s, actor, "request", "approvals", req.id, None,
+                     {"kind": req.kind, "bill_id": bill.id, "reason": text})
+        uow.commit()
+        return req.id
+
+
+def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> None:
+    """A manager grants or refuses a request; granting applies it in the same transaction."""
+    require(actor, "fees.approve")
+    try:
+        note = parse_text(note, max_len=200)
+    except FieldError as exc:
+        raise ValidationError({"审批意见": str(exc)}) from exc
+    now = utcnow()
+    with unit_of_work() as uow:
+        s = uow.session
+        req = s.get(Approval, approval_id, with_for_update=True)
+        if req is None:
+            raise NotFound("没有这项申请")
+        if req.status != "待审批":
+            raise Conflict(f"该申请已{req.status}，不能重复审批")
+        if req.requested_by is not None and req.requested_by == actor.user_id:
+            raise PermissionDenied("审批自己提出的申请（须由另一位主管审批）")
+        after: dict = {"kind": req.kind}
+        if approve:
+            after.update(_apply(s, req, actor, now))
+        req.status = "已批准" if approve else "已驳回"
+        req.decided_by = actor.user_id
+        req.decider_name = actor.display_name
+        req.decided_at = now
+        req.decision_note = note
+        s.flush()
+        audit.record(s, actor, "approve" if approve else "refuse", "approvals", req.id,
+                     {"status": "待审批"}, {"status": req.status, **after, "note": note})
+        uow.commit()
+
+
+def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
+    if req.kind == "退款":
+        from services.fees import (
+            refunds,  # refunds builds on this module; imported here so imports stay one way
+        )
+
+        return refunds.grant(session, req, actor, now)
+    if req.kind == "作废收据":
+        p = session.get(Payment, req.payment_id, with_for_update=True)
+        if p.status == "已作废":
+            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
+        _refund_blocks_void(session, p)
+        reversed_amount, bill_ids = ledger.reverse_payment(session, p.id)
+        p.status = "已作废"
+        p.voided_at = now
+        p.void_reason = req.reason
+        p.void_approved_by = actor.display_name
+        return {"receipt_no": p.receipt_no, "reversed": reversed_amount, "bills": bill_ids}
+    bill = session.get(Bill, req.bill_id, with_for_update=True)
+    if req.kind == "减免":
+        if bill.status not in ledger.OPEN_STATUSES or req.amount > ledger.outstanding(bill):
+            raise Conflict(f"账单现未缴 {ledger.outstanding(bill)}，少于申请减免的 {req.amount}，请驳回后重新申请")
+        bill.waived += req.amount
+        ledger.settle_status(bill)
+        return {"bill_id": bill.id, "waived": req.amount}
+    if bill.paid > 0:
+        raise Conflict("账单已有收款，请先作废相关收据再取消")
+    bill.status = ledger.CANCELLED
+    return {"bill_id": bill.id, "cancelled": bill.amount}
+
+
+def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int | None = None) -> list[dict]:
+    """Requests for the manager's queue (or the history, or one requester's own), newest first."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        stmt = (select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Payment.household, Bill.household,
+                       Refund.refund_no)
+                .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
+                .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
+                .outerjoin(Refund, Refund.approval_id == Approval.id)
+                .where(Approval.status == status if status else True)
+                .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(500))
+        if requested_by is not None:
+            stmt = stmt.where(Approval.requested_by == requested_by)
+        rows = s.execute(stmt).all()
+        households = {a.household or ph or bh for a, _, _, _, ph, bh, _ in rows}
+        labels = holder_labels(s, {h for h in households if h})
+        return [{"id": a.id, "kind": a.kind, "receipt_no": no or refund_no or "",
+                 "bill": f"{item} {period}" if item else "",
+                 "unit": labels.get(a.household or ph or bh, ""), "amount": a.amount, "reason": a.reason,
+                 "method": a.method or "", "payee": a.payee_name or "", "household": a.household or ph or bh or "",
+                 "requester": a.requester_name, "requested_at": to_local(a.requested_at), "status": a.status,
+                 "decider": a.decider_name, "decision_note": a.decision_note,
+                 "decided_at": to_local(a.decided_at) if a.decided_at else None,
+                 "requested_by": a.requested_by} for a, no, period, item, ph, bh, refund_no in rows]
+
+
+def _unit_labels(session, unit_ids: set[int]) -> dict[int, str]:
+    """"小区 楼栋-单元-房号" for each unit id, in one query."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                           .where(Unit.id.in_(sorted(unit_ids)))).all()
+    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows}
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    payment_id: int
+    receipt_no: str
+    received_at: datetime
+    amount: Decimal
+    method: str
+    cashier: str
+    status: str
+    void_pending: bool  # a void request waits for a manager
+
+
+def unit_receipts(*, actor: Actor, unit_id: int | None = None, household: str | None = None,
+                  limit: int = 20) -> list[ReceiptRow]:
+    """An account's latest receipts (valid and voided), newest first, for reprint and void requests."""
+    require(actor, "fees.view")
+    household = account_key(unit_id, household)
+    with read_session() as s:
+        payments = s.execute(select(Payment.id, Payment.receipt_no, Payment.received_at, Payment.amount,
+                                    Payment.method, Payment.cashier_name, Payment.status)
+                             .where(Payment.household == household)
+                             .order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)).all()
+        ids = [p.id for p in payments]
+        pending = set(s.scalars(select(Approval.payment_id).where(Approval.payment_id.in_(ids),
+                                                                  Approval.status == "待审批"))) if ids else set()
+    return [ReceiptRow(p.id, p.receipt_no, to_local(p.received_at), p.amount, p.method, p.cashier_name, p.status,
+                       p.id in pending) for p in payments]
+
+
+def settlement_cashiers(*, actor: Actor) -> list[tuple[int, str]]:
+    """(user id, name) of everyone whose day a manager may look at: cashiers, and anyone who took a payment."""
+    require(actor, "fees.approve")
+    with read_session() as s:
+        roles = [r.value for r in Role if role_can(r, "fees.collect") and r != Role.ADMIN]
+        takers = select(Payment.cashier_user_id).where(Payment.cashier_user_id.is_not(None)).distinct()
+        rows = s.execute(select(User.id, User.display_name)
+                         .where((User.role.in_(roles) & User.active.is_(True)) | User.id.in_(takers))
+                         .order_by(User.display_name, User.id)).all()
+    return [(uid, name) for uid, name in rows]
+
+
+# --- daily settlement 日结 ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementSheet:
+    cashier_user_id: int
+    cashier_name: str
+    day: date
+    totals: dict[str, Decimal]  # method -> amount of valid payments
+    total: Decimal
+    receipts: tuple[str, ...]
+    voided_receipts: tuple[str, ...]
+    cash_expected: Decimal  # cash received - cash refunds paid out
+    confirmed: bool
+    cash_handed: Decimal | None = None
+    discrepancy: Decimal | None = None
+    note: str = ""
+    received_by: str = ""
+    confirmed_at: datetime | None = None
+    refunds: tuple[str, ...] = ()  # 退款单 numbers paid out that day
+    refund_totals: dict[str, Decimal] = field(default_factory=dict)  # method -> amount paid out
+    refund_total: Decimal = Decimal("0.00")
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    return start, start + timedelta(days=1)
+
+
+def settlement_sheet(*, actor: Actor, day: date, cashier_user_id: int | None = None) -> SettlementSheet:
+    """A cashier's day: totals by method, receipts used and voided; the confirmed snapshot once settled."""
+    require(actor, "fees.view")
+    user_id = cashier_user_id if cashier_user_id is not None else actor.user_id
+    if user_id is None:
+        raise ValidationError({"收费员": "请选择收费员"})
+    with read_session() as s:
+        return _day_sheet(s, user_id, day)
+
+
+def _day_sheet(session, user_id: int, day: date) -> SettlementSheet:
+    """The sheet of one cashier's day as the session sees it: the confirmed snapshot, or the live figures."""
+    done = session.scalar(select(Settlement).where(Settlement.cashier_user_id == user_id, Settlement.day == day))
+    if done is not None:
+        refunds = json.loads(done.refunds_json) if done.refunds_json else {}
+        return SettlementSheet(user_id, done.cashier_name, day,
+                               {k: Decimal(v) for k, v in json.loads(done.totals_json).items()}, done.total,
+                               tuple(filter(None, done.receipts.split(","))),
+                               tuple(filter(None, done.voided_receipts.split(","))), done.cash_expected, True,
+                               done.cash_handed, done.discrepancy, done.note, done.received_by,
+                               to_local(done.confirmed_at), tuple(refunds.get("numbers", ())),
+                               {k: Decimal(v) for k, v in refunds.get("totals", {}).items()},
+                               Decimal(refunds.get("total", "0.00")))
+    name = session.scalar(select(User.display_name).where(User.id == user_id)) or ""
+    start, end = _day_bounds(day)
+    payments = session.execute(select(Payment.receipt_no, Payment.method, Payment.amount, Payment.status)
+                               .where(Payment.cashier_user_id == user_id, Payment.received_at >= start,
+                                      Payment.received_at < end).order_by(Payment.receipt_no)).all()
+    refunds = session.execute(select(Refund.refund_no, Refund.method, Refund.amount)
+                              .where(Refund.paid_by == user_id, Refund.paid_at >= start, Refund.paid_at < end)
+                              .order_by(Refund.refund_no)).all()
+    totals = {m: ledger.ZERO for m in METHODS}
+    for p in payments:
+        if p.status != "已作废":
+            totals[p.method] += p.amount
+    paid_out = {m: ledger.ZERO for m in METHODS}
+    for r in refunds:
+        paid_out[r.method] += r.amount
+    return SettlementSheet(user_id, name, day, totals, sum(totals.values(), ledger.ZERO),
+                           tuple(p.receipt_no for p in payments),
+                           tuple(p.receipt_no for p in payments if p.status == "已作废"),
+                           totals["现金"] - paid_out["现金"], False, refunds=tuple(r.refund_no for r in refunds),
+                           refund_totals=paid_out, refund_total=sum(paid_out.values(), ledger.ZERO))
+
+
+def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: str = "", received_by: str = "",
+                       cashier_user_id: int | None = None) -> SettlementSheet:
+    """Lock the actor's own day: the sheet as it stands, cash handed over and any discrepancy explained."""
+    require(actor, "fees.settle")
+    if cashier_user_id is not None and cashier_user_id != actor.user_id:
+        raise PermissionDenied("为其他收费员日结（日结只能由收费员本人办理）")
+    if actor.user_id is None:
+        raise ValidationError({"收费员": "命令行不能日结"})
+    if day > local_today():
+        raise ValidationError({"日期": "不能为将来的日期日结"})
+    with unit_of_work() as uow:
+        s = uow.session
+        lock_cashier_day(s, actor.user_id, day)  # first: payments of this day wait, or have committed
+        sheet = _day_sheet(s, actor.user_id, day)
+        if sheet.confirmed:
+            raise Conflict(f"{day} 已日结，不能重复日结")
+        # cash handed over is never negative, except when the day's cash refunds exceed its cash receipts: then the
+        # clerk makes the cashier's float whole again: a negative amount, down to the (negative) cash expected
+        floor = min(Decimal("0.00"), sheet.cash_expected)
+        errors: dict[str, str] = {}
+        parsed: dict[str, object] = {}
+        for label, parse in (("交款现金", lambda: parse_hundredths(cash_handed, min_value=floor, max_value=MAX_PAYMENT)),
+                             ("差异说明", lambda: parse_text(note, max_len=500)),
+                             ("接收人", lambda: parse_text(received_by, max_len=32))):
+            try:
+                parsed[label] = parse()
+            except FieldError as exc:
+                errors[label] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+        handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
+        discrepancy = handed - sheet.cash_expected
+        if discrepancy != 0 and not note:
+            raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})
+        row = Settlement(cashier_user_id=actor.user_id, cashier_name=actor.display_name, day=day,
+                         totals_json=json.dumps({k: str(v) for k, v in sheet.totals.items()}, ensure_ascii=False),
+                         total=sheet.total, receipt_count=len(sheet.receipts), receipts=",".join(sheet.receipts),
+                         voided_receipts=",".join(sheet.voided_receipts), cash_expected=sheet.cash_expected,
+                         cash_handed=handed, discrepancy=discrepancy, note=note, received_by=received_by,
+                         confirmed_at=utcnow(),
+                         refunds_json=json.dumps({"numbers": list(sheet.refunds),
+                                                  "totals": {k: str(v) for k, v in sheet.refund_totals.items()},
+                                                  "total": str(sheet.refund_total)}, ensure_ascii=False))
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError as exc:  # the unique (cashier, day) row: someone confirmed the same day meanwhile
+            raise Conflict(f"{day} 已日结，不能重复日结") from exc
+        audit.record(s, actor, "settle", "settlements", row.id, None,
+                     {"day": day, "total": sheet.total, "cash_expected": sheet.cash_expected, "cash_handed": handed,
+                      "discrepancy": discrepancy, "receipts": len(sheet.receipts), "refunds": list(sheet.refunds),
+                      "refund_total": sheet.refund_total})
+        uow.commit()
+    return settlement_sheet(actor=actor, day=day)

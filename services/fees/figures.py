@@ -1,0 +1,189 @@
+"""The fee figures of KPI.md (当期应收, 当期实收, 收缴率, 户收费率, 清缴率, ...), defined once.
+
+Read them through services.kpi, which names this module. Invariants: voided payments and cancelled bills
+never count; amounts billed are net of approved waivers; sums are integer-cent sums in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, func, or_, select, type_coerce
+
+from db.engine import read_session
+from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Payment, Unit
+from db.types import utcnow
+from services.fees.ledger import LEASE
+from services.platform.period import Period
+from services.platform.rates import rate
+
+FEE_KPI_KEYS = ("billed", "collected", "collection_rate", "household_rate", "prior_arrears", "arrears_recovered",
+                "arrears_recovery_rate", "prior_years_collected")
+FEE_KPI_LABELS = {
+    "billed": "当期应收", "collected": "当期实收", "collection_rate": "收缴率", "household_rate": "户收费率",
+    "prior_arrears": "历史欠费", "arrears_recovered": "欠费追回", "arrears_recovery_rate": "清缴率",
+    "prior_years_collected": "以往年度收缴金额",
+}
+FEE_TARGETS: dict[str, tuple[Decimal, str]] = {"collection_rate": (Decimal("0.95"), "min")}
+AGING_BUCKETS = (("0–3个月", 0, 3), ("3–6个月", 3, 6), ("6–12个月", 6, 12), ("12个月以上", 12, None))
+
+
+@dataclass(frozen=True)
+class FeeScope:
+    """Which bills a figure looks at: all, or one estate, building or collector's units.
+
+    An estate holds its units' bills and the bills of the parking leases without a unit whose space is in the
+    estate (those leases are their own accounts "L<lease id>"). A building or a collector is responsible for
+    units only, so their figures leave such lease bills out (a lease with a unit counts with its unit)."""
+
+    estate_id: int | None = None
+    building_id: int | None = None
+    collector_staff_id: int | None = None
+
+    def where(self) -> list:
+        """Conditions on Unit (joined to the bills) for the building and collector scopes, and the estate with them."""
+        conditions = []
+        if self.estate_id is not None:
+            conditions.append(Unit.estate_id == self.estate_id)
+        if self.building_id is not None:
+            conditions.append(Unit.building_id == self.building_id)
+        if self.collector_staff_id is not None:
+            conditions.append(Unit.collector_staff_id == self.collector_staff_id)
+        return conditions
+
+    @property
+    def units_only(self) -> bool:
+        return self.building_id is not None or self.collector_staff_id is not None
+
+
+def lease_households(session, estate_id: int) -> list[str]:
+    """The accounts "L<lease id>" of the parking leases without a unit whose space is in the estate (a short list,
+    read first: building the keys in SQL would mix collations on MariaDB)."""
+    return [f"{LEASE}{i}" for i in session.scalars(
+        select(ParkingLease.id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+        .where(ParkingSpace.estate_id == estate_id, ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))]
+
+
+def in_estate(session, estate_id: int, *, unit_id, household):
+    """A condition: the row (a bill, payment, credit entry) belongs to the estate, through its unit or, for a lease
+    account without a unit, through the lease's parking space. `unit_id` and `household` are the row's columns."""
+    units = unit_id.in_(select(Unit.id).where(Unit.estate_id == estate_id))
+    leases = lease_households(session, estate_id)
+    return or_(units, household.in_(leases)) if leases else units
+
+
+def _cents(column):
+    """The raw integer cents of a Money column, so SQL sums are integer sums (no type round-trips)."""
+    return type_coerce(column, BigInteger)
+
+
+def _bills(session, scope: FeeScope):
+    """Live bills (not cancelled) within the scope, as a statement the fee figures refine."""
+    stmt = select(Bill.id).where(Bill.status != "已取消")
+    if scope.units_only:
+        return stmt.join(Unit, Unit.id == Bill.unit_id).where(*scope.where())
+    if scope.estate_id is not None:
+        return stmt.where(in_estate(session, scope.estate_id, unit_id=Bill.unit_id, household=Bill.household))
+    return stmt
+
+
+def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
+             scope: FeeScope | None = None) -> dict[str, Decimal | None]:
+    """The fee figures of KPI.md for one month, taken at `as_of` (voided payments and cancelled bills excluded).
+
+    Amounts billed are net of approved waivers 减免: a partly waived bill counts with what is left to pay.
+    """
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    scope = scope or FeeScope()
+    net = _cents(Bill.amount) - _cents(Bill.waived)
+    allocs = (select(Allocation.bill_id, _cents(Allocation.amount).label("cents"), Allocation.at)
+              .join(Payment, Payment.id == Allocation.payment_id)
+              .where(Payment.status != "已作废", Allocation.voided.is_(False))).subquery()
+
+    def paid_by_bill(*when):
+        return (select(allocs.c.bill_id, func.sum(allocs.c.cents).label("paid"))
+                .where(*when).group_by(allocs.c.bill_id).subquery())
+
+    def total(stmt) -> int:
+        return int(s.scalar(stmt) or 0)
+
+    with read_session() as s:
+        live = _bills(s, scope)
+        per_household = s.execute(select(Bill.household, func.sum(net).label("net"))
+                                  .where(Bill.id.in_(live), Bill.period == p.label)
+                                  .group_by(Bill.household)).all()
+        billed = sum(int(r.net or 0) for r in per_household)
+        households = sum(1 for r in per_household if (r.net or 0) > 0)
+        collected = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                          .where(Bill.id.in_(live), Bill.period == p.label, allocs.c.at <= as_of))
+        by_as_of = paid_by_bill(allocs.c.at <= as_of)
+        owing = total(select(func.count(func.distinct(Bill.household)))
+                      .outerjoin(by_as_of, by_as_of.c.bill_id == Bill.id)
+                      .where(Bill.id.in_(live), Bill.period == p.label,
+                             net - func.coalesce(by_as_of.c.paid, 0) > 0))
+        before = paid_by_bill(allocs.c.at < p.start)
+        prior = total(select(func.sum(net - func.coalesce(before.c.paid, 0)))
+                      .outerjoin(before, before.c.bill_id == Bill.id)
+                      .where(Bill.id.in_(live), Bill.period < p.label))
+        in_period = (allocs.c.at >= p.start, allocs.c.at < p.end, allocs.c.at <= as_of)
+        recovered = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                          .where(Bill.id.in_(live), Bill.period < p.label, *in_period))
+        prior_years = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
+                            .where(Bill.id.in_(live), Bill.period < f"{p.label[:4]}-01", *in_period))
+    return {
+        "billed": _yuan(billed),
+        "collected": _yuan(collected),
+        "collection_rate": rate(collected, billed),
+        "household_rate": rate(households - owing, households),
+        "prior_arrears": _yuan(prior),
+        "arrears_recovered": _yuan(recovered),
+        "arrears_recovery_rate": rate(recovered, prior),
+        "prior_years_collected": _yuan(prior_years),
+    }
+
+
+def _yuan(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
+                     scope: FeeScope | None = None) -> list[dict]:
+    """The bills or payments behind one fee figure, as fee_kpis counts them.
+
+    收缴率 / 户收费率 / 当期应收 / 当期实收: every live bill of the period in scope, with what was paid on it by
+    `as_of` (`counts`: nothing left to pay). 清缴率 / 欠费追回 / 以往年度收缴金额: every allocation received within
+    the period to a bill of an earlier period (of an earlier year, for 以往年度收缴金额), with its receipt.
+    """
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    with read_session() as s:
+        live = _bills(s, scope or FeeScope())
+        if key in ("billed", "collected", "collection_rate", "household_rate"):
+            paid = (select(Allocation.bill_id, func.sum(_cents(Allocation.amount)).label("cents"))
+                    .join(Payment, Payment.id == Allocation.payment_id)
+                    .where(Payment.status != "已作废", Allocation.voided.is_(False), Allocation.at <= as_of)
+                    .group_by(Allocation.bill_id).subquery())
+            rows = s.execute(select(Bill.household, Bill.payer_name, FeeItem.name, Bill.period,
+                                    _cents(Bill.amount) - _cents(Bill.waived), func.coalesce(paid.c.cents, 0))
+                             .join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                             .outerjoin(paid, paid.c.bill_id == Bill.id)
+                             .where(Bill.id.in_(live), Bill.period == p.label)
+                             .order_by(Bill.household, Bill.fee_item_id)).all()
+            return [{"household": h, "payer": payer, "item": item, "period": per, "billed": _yuan(net),
+                     "paid": _yuan(got), "counts": net - got <= 0} for h, payer, item, per, net, got in rows]
+        if key not in ("arrears_recovered", "arrears_recovery_rate", "prior_years_collected"):
+            raise KeyError(key)
+        before = f"{p.label[:4]}-01" if key == "prior_years_collected" else p.label
+        rows = s.execute(select(Payment.receipt_no, Allocation.at, Bill.household, Bill.payer_name, FeeItem.name,
+                                Bill.period, _cents(Allocation.amount))
+                         .join(Payment, Payment.id == Allocation.payment_id)
+                         .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                         .where(Payment.status != "已作废", Allocation.voided.is_(False), Bill.id.in_(live),
+                                Bill.period < before, Allocation.at >= p.start, Allocation.at < p.end,
+                                Allocation.at <= as_of)
+                         .order_by(Allocation.at, Payment.receipt_no)).all()
+    return [{"receipt_no": no, "at": at, "household": h, "payer": payer, "item": item, "period": per,
+             "amount": _yuan(cents), "counts": True} for no, at, h, payer, item, per, cents in rows]

@@ -1,0 +1,53 @@
+"""KPI: every figure a manager reads, defined once (see ../shared/KPI.md), and read from here.
+
+The ticket figures are computed in services/tickets/figures.py, the fee figures in services/fees/figures.py
+(each beside the records it counts, so the fee and ticket reports need not reach up to this package); this
+package is the one place the scorecards, the CLI and the pages read them from.
+
+Invariants:
+- a rate is a Decimal fraction rounded half-up to 4 places, or None when its denominator
+  is zero (shown as "—"), never 0 or 100% (services/platform/rates.py);
+- a period is a calendar month YYYY-MM in Asia/Shanghai (services/platform/period.py); `as_of` is the
+  moment the figure is taken (default: now; a month-end report passes the last instant of the month);
+- cancelled tickets, voided payments and cancelled bills never count.
+
+Open first: services/fees/figures.py (fee_kpis) and services/tickets/figures.py (ticket_kpis).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from services.fees.figures import (
+    AGING_BUCKETS,
+    FEE_KPI_KEYS,
+    FEE_KPI_LABELS,
+    FEE_TARGETS,
+    FeeScope,
+    fee_kpi_evidence,
+    fee_kpis,
+    in_estate,
+    lease_households,
+)
+from services.platform.period import Period
+from services.platform.rates import RATE_PLACES, rate
+from services.tickets.figures import (
+    TICKET_KPI_KEYS,
+    TICKET_KPI_LABELS,
+    TICKET_TARGETS,
+    TicketScope,
+    ticket_kpi_evidence,
+    ticket_kpis,
+)
+
+__all__ = [
+    "AGING_BUCKETS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_KPI_KEYS",
+    "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketScope", "as_json_values",
+    "fee_kpi_evidence", "fee_kpis", "in_estate", "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
+]
+
+
+def as_json_values(figures: dict[str, Decimal | int | None]) -> dict[str, str | int | None]:
+    """Rates as strings with 4 decimals (or null), counts as integers: the `propdesk kpi --json` form."""
+    return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in figures.items()}
+

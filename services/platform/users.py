@@ -1,0 +1,248 @@
+"""User accounts (admin only): add, edit role and name, reset password, disable.
+
+Invariants: usernames are unique, 3–32 letters, digits, '.', '_' or '-'; there is
+always at least one active admin; an admin cannot disable or demote themselves;
+a reset password must be changed at the next sign-in; hashes never leave here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import read_session, unit_of_work
+from db.models import Staff, User
+from services.platform import audit
+from services.platform.auth import ROLE_LABELS, Actor, Role, check_password_rules, hash_password, require
+from services.platform.editing import RowEdit, apply_edits
+from services.platform.errors import Conflict, NotFound, ValidationError
+from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
+from services.platform.validate import FieldError, FieldRule, RecordRules
+
+USERNAME_PATTERN = r"[A-Za-z0-9._\-]{3,32}"
+ROLE_CHOICES = tuple(ROLE_LABELS[r] for r in Role)
+_ROLE_BY_LABEL = {ROLE_LABELS[r]: r for r in Role}
+
+USER_RULES = RecordRules(
+    {
+        "display_name": FieldRule("display_name", "姓名", "text", required=True, max_len=32),
+        "role": FieldRule("role", "角色", "choice", required=True, choices=ROLE_CHOICES,
+                          stored_as={ROLE_LABELS[r]: r.value for r in Role}),
+        "active": FieldRule("active", "启用", "bool"),
+    }
+)
+
+USER_COLUMNS = {
+    "id": User.id,
+    "version": User.version,
+    "username": User.username,
+    "display_name": User.display_name,
+    "role": User.role,
+    "staff": Staff.name,
+    "active": User.active,
+    "must_change_password": User.must_change_password,
+    "locked_until": User.locked_until,
+    "last_login_at": User.last_login_at,
+}
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def list_users(*, actor: Actor, query: ListQuery) -> PageResult:
+    """One page of user accounts (never the hashes)."""
+    authorize_list(actor, "users.manage", query)
+    stmt = select(*[c.label(n) for n, c in USER_COLUMNS.items()]).outerjoin(Staff, Staff.id == User.staff_id)
+    with read_session() as s:
+        result = run_list(
+            s, stmt, USER_COLUMNS, query,
+            search_columns=[User.username, User.display_name],
+            equal_filters={"role": User.role, "active": User.active},
+            default_sort=("username", False),
+        )
+    df = result.rows
+    df["role"] = [ROLE_LABELS[Role(r)] for r in df["role"]]
+    df["staff"] = df["staff"].fillna("")
+    return result
+
+
+def _check_username(username: str) -> str:
+    username = (username or "").strip()
+    rule = FieldRule("username", "用户名", "text", required=True, max_len=32, pattern=USERNAME_PATTERN,
+                     pattern_hint="3–32 位字母、数字、点、下划线或短横线")
+    try:
+        return rule.parse(username)
+    except FieldError as exc:
+        raise ValidationError({"用户名": str(exc)}) from None
+
+
+def add_user(
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    password: str | None = None,
+    staff_id: int | None = None,
+    must_change_password: bool = True,
+) -> tuple[int, str]:
+    """Create an account; returns (id, initial password) — a generated one when none is given."""
+    require(actor, "users.manage")
+    errors = {}
+    try:
+        username = _check_username(username)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        display_name = FieldRule("display_name", "姓名", "text", required=True, max_len=32).parse(display_name)
+    except FieldError as exc:
+        errors["姓名"] = str(exc)
+    try:
+        role = Role(role) if role in {r.value for r in Role} else _ROLE_BY_LABEL[role]
+    except KeyError:
+        errors["角色"] = "应为以下之一：" + "、".join(ROLE_CHOICES)
+    generated = password is None
+    password = password if password is not None else generate_password()
+    if not generated:
+        try:
+            check_password_rules(password, field="初始密码")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    with unit_of_work() as uow:
+        s = uow.session
+        if staff_id is not None and s.get(Staff, staff_id) is None:
+            raise ValidationError({"员工": "不存在"})
+        user = User(
+            username=username,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            role=role.value,
+            staff_id=staff_id,
+            must_change_password=must_change_password,
+        )
+        s.add(user)
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"用户名已存在：{username}") from exc
+        audit.record(s, actor, "create", "users", user.id, None,
+                     {"username": username, "display_name": display_name, "role": role.value})
+        uow.commit()
+        return user.id, password
+
+
+def _lock_admins(session) -> None:
+    """Serialise changes that could leave no active admin (two admins disabling each other at once)."""
+    session.execute(select(User.id).where(User.role == Role.ADMIN.value).order_by(User.id).with_for_update()).all()
+
+
+def _active_admins(session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    )
+
+
+def update_users(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
+    """Apply grid edits (name, role, active) to accounts, all or nothing."""
+    require(actor, "users.manage")
+
+    def check_self(user: User, values) -> dict[str, str]:
+        errors = {}
+        if user.id == actor.user_id:
+            if values.get("role", Role.ADMIN.value) != Role.ADMIN.value:
+                errors["角色"] = "不能修改自己的管理员角色"
+            if values.get("active") is False:
+                errors["启用"] = "不能停用自己的账户"
+        return errors
+
+    with unit_of_work() as uow:
+        s = uow.session
+        _lock_admins(s)
+        count = apply_edits(
+            s, actor=actor, model=User, entity="users", edits=edits,
+            rules=USER_RULES, row_label=lambda u: u.username, check_row=check_self,
+        )
+        if count and _active_admins(s) < 1:
+            field = "启用" if any("active" in e.changes for e in edits) else "角色"
+            raise ValidationError({field: "至少要保留一个启用的系统管理员"})
+        uow.commit()
+    return count
+
+
+def _get_user(session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户不存在：{username}")
+    return user
+
+
+def reset_password(*, actor: Actor, username: str, password: str | None = None) -> str:
+    """Set a new password (generated unless given) that must be changed at next sign-in; unlocks."""
+    require(actor, "users.manage")
+    if password is not None:
+        check_password_rules(password, field="新密码")
+    new_password = password or generate_password()
+    with unit_of_work() as uow:
+        user = _get_user(uow.session, username)
+        user.password_hash = hash_password(new_password)
+        user.must_change_password = True
+        user.failed_attempts = 0
+        user.locked_until = None
+        audit.record(uow.session, actor, "reset_password", "users", user.id, None, None)
+        uow.commit()
+    return new_password
+
+
+def set_active(*, actor: Actor, username: str, active: bool) -> None:
+    """Disable (or enable again) an account; the last active admin cannot be disabled."""
+    require(actor, "users.manage")
+    with unit_of_work() as uow:
+        s = uow.session
+        _lock_admins(s)
+        user = _get_user(s, username)
+        if not active and user.id == actor.user_id:
+            raise ValidationError({"启用": "不能停用自己的账户"})
+        if user.active == active:
+            return  # already so: nothing to change, nothing to audit
+        before = user.active
+        user.active = active
+        s.flush()
+        if _active_admins(s) < 1:
+            raise ValidationError({"启用": "至少要保留一个启用的系统管理员"})
+        audit.record(s, actor, "enable" if active else "disable", "users", user.id,
+                     {"active": before}, {"active": active})
+        uow.commit()
+
+
+def staff_options(*, actor: Actor) -> list[tuple[int, str]]:
+    """(id, '工号 姓名') of active staff, for linking an account."""
+    require(actor, "users.manage")
+    with read_session() as s:
+        rows = s.execute(select(Staff.id, Staff.staff_no, Staff.name).where(Staff.active.is_(True))
+                         .order_by(Staff.staff_no))
+        return [(r[0], f"{r[1]} {r[2]}") for r in rows]
+
+
+def assignable_users(*, actor: Actor) -> dict[int, str]:
+    """Active accounts a ticket can be dispatched to: {user id: '姓名（角色）'}."""
+    require(actor, "tickets.view")
+    with read_session() as s:
+        rows = s.execute(select(User.id, User.display_name, User.role).where(
+            User.active.is_(True), User.role.in_((Role.ENGINEER.value, Role.SERVICE.value, Role.CLERK.value,
+                                                  Role.MANAGER.value))).order_by(User.role, User.display_name))
+        return {uid: f"{name}（{ROLE_LABELS[Role(role)]}）" for uid, name, role in rows}
+
+
+def staff_choices(*, actor: Actor) -> dict[int, str]:
+    """Active staff {id: '工号 姓名'} (for naming who is responsible)."""
+    require(actor, "tickets.view")
+    with read_session() as s:
+        rows = s.execute(select(Staff.id, Staff.staff_no, Staff.name).where(Staff.active.is_(True))
+                         .order_by(Staff.staff_no))
+        return {sid: f"{no} {name}" for sid, no, name in rows}

@@ -1,0 +1,184 @@
+"""The ticket figures of KPI.md (报修及时率, 回访率, 满意率, 投诉处理率, ...), defined once.
+
+Read them through services.kpi, which names this module. Invariants: a period is a calendar month in
+Asia/Shanghai; `as_of` is the moment the figure is taken (default: now); cancelled tickets never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+
+from db.engine import read_session
+from db.models import Revisit, Ticket
+from db.types import utcnow
+from services.platform.period import Period
+from services.platform.rates import rate
+
+COMPLAINT_HANDLING = timedelta(hours=24)
+SATISFIED = ("满意", "基本满意")
+CANCELLED = "已撤销"
+REPAIR, COMPLAINT = "报修", "投诉"
+
+# Targets managers read the month against (seed rules: 回访率 and 投诉处理率 100%); direction "min" means
+# the figure should reach the target, "max" that it should stay at or below it.
+TICKET_TARGETS: dict[str, tuple[Decimal, str]] = {
+    "repair_timeliness": (Decimal("0.95"), "min"),
+    "repair_completion": (Decimal("0.98"), "min"),
+    "complaint_timely_rate": (Decimal("1"), "min"),
+    "complaint_handled_rate": (Decimal("1"), "min"),
+    "revisit_rate": (Decimal("1"), "min"),
+    "revisit_timely_rate": (Decimal("0.95"), "min"),
+    "satisfaction": (Decimal("0.90"), "min"),
+    "effective_complaint_rate": (Decimal("0.05"), "max"),
+}
+TICKET_KPI_LABELS = {
+    "repair_timeliness": "报修及时率", "repair_completion": "报修完成率", "complaint_timely_rate": "投诉处理及时率",
+    "complaint_handled_rate": "投诉处理率", "revisit_rate": "回访率", "revisit_timely_rate": "回访及时率",
+    "satisfaction": "满意率", "effective_complaints": "有效投诉", "effective_complaint_rate": "有效投诉率",
+}
+
+TICKET_KPI_KEYS = (
+    "repair_timeliness", "repair_completion", "complaint_timely_rate", "complaint_handled_rate",
+    "revisit_rate", "revisit_timely_rate", "satisfaction", "effective_complaints", "effective_complaint_rate",
+)
+
+
+@dataclass(frozen=True)
+class TicketFact:
+    """What the ticket KPIs need to know about one ticket (or one revisit of it)."""
+
+    id: int
+    number: str
+    ticket_type: str
+    received_at: datetime
+    deadline_at: datetime
+    completed_at: datetime | None
+    handled_at: datetime | None
+    needs_revisit: bool
+    ruling: str
+    ruled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RevisitFact:
+    ticket_id: int
+    number: str
+    due_at: datetime
+    done_at: datetime | None
+    result: str
+
+
+@dataclass(frozen=True)
+class TicketScope:
+    """Whose tickets a figure looks at: all, or one person's (for the appraisal of staff).
+
+    `assignee_ids`: tickets handled by these user accounts (处理人); `first_responder_ids`: tickets these
+    accounts took (首问责任人); `ruling_staff_id`: complaints ruled naming this staff member as responsible.
+    Revisits belong to their ticket. Empty id tuples mean "nobody's", not "everybody's".
+    """
+
+    assignee_ids: tuple[int, ...] | None = None
+    first_responder_ids: tuple[int, ...] | None = None
+    ruling_staff_id: int | None = None
+
+    def where(self) -> list:
+        conditions = []
+        if self.assignee_ids is not None:
+            conditions.append(Ticket.assignee_id.in_(list(self.assignee_ids)))
+        if self.first_responder_ids is not None:
+            conditions.append(Ticket.first_responder_id.in_(list(self.first_responder_ids)))
+        if self.ruling_staff_id is not None:
+            conditions.append(Ticket.ruling_staff_id == self.ruling_staff_id)
+        return conditions
+
+
+def _facts(period: Period, scope: TicketScope | None = None
+           ) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
+    """Tickets received or completed in the period and revisits due or done in it (cancelled excluded)."""
+    in_p = lambda col: and_(col >= period.start, col < period.end)  # noqa: E731
+    within_scope = (scope or TicketScope()).where()
+    with read_session() as s:
+        tickets = [TicketFact(*r) for r in s.execute(
+            select(Ticket.id, Ticket.number, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
+                   Ticket.completed_at, Ticket.handled_at, Ticket.needs_revisit, Ticket.ruling, Ticket.ruled_at)
+            .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at)),
+                   *within_scope))]
+        revisits = [RevisitFact(*r) for r in s.execute(
+            select(Revisit.ticket_id, Ticket.number, Revisit.due_at, Revisit.done_at, Revisit.result)
+            .join(Ticket, Ticket.id == Revisit.ticket_id)
+            .where(Ticket.status != CANCELLED, or_(in_p(Revisit.due_at), in_p(Revisit.done_at)), *within_scope))]
+        ids = [t.id for t in tickets]
+        done: dict[int, list[datetime]] = {}
+        for chunk in range(0, len(ids), 900):
+            for ticket_id, at in s.execute(select(Revisit.ticket_id, Revisit.done_at).where(
+                    Revisit.ticket_id.in_(ids[chunk:chunk + 900]), Revisit.done_at.is_not(None))):
+                done.setdefault(ticket_id, []).append(at)
+    return tickets, revisits, done
+
+
+def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]]):
+    """key -> (subject: 'ticket' or 'revisit', in the denominator?, in the numerator?) exactly as KPI.md says."""
+
+    def within(moment):
+        return moment is not None and period.start <= moment < period.end
+
+    def by(moment):
+        return moment is not None and moment <= as_of
+
+    repair = lambda t: t.ticket_type == REPAIR  # noqa: E731
+    complaint = lambda t: t.ticket_type == COMPLAINT  # noqa: E731
+    completed_in_p = lambda t: within(t.completed_at) and by(t.completed_at)  # noqa: E731
+    return {
+        "repair_timeliness": ("ticket", lambda t: repair(t) and completed_in_p(t),
+                              lambda t: t.completed_at <= t.deadline_at),
+        "repair_completion": ("ticket", lambda t: repair(t) and within(t.received_at),
+                              lambda t: by(t.completed_at)),
+        "complaint_timely_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                  lambda t: by(t.handled_at) and t.handled_at - t.received_at <= COMPLAINT_HANDLING),
+        "complaint_handled_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                   lambda t: by(t.handled_at)),
+        "revisit_rate": ("ticket", lambda t: t.needs_revisit and completed_in_p(t),
+                         lambda t: any(by(at) for at in done.get(t.id, []))),
+        "revisit_timely_rate": ("revisit", lambda r: within(r.due_at),
+                                lambda r: r.done_at is not None and r.done_at <= r.due_at and by(r.done_at)),
+        "satisfaction": ("revisit", lambda r: within(r.done_at) and by(r.done_at) and r.result != "",
+                         lambda r: r.result in SATISFIED),
+        "effective_complaint_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
+                                     lambda t: t.ruling == "有效" and by(t.ruled_at)),
+    }
+
+
+def ticket_kpis(period: str | Period, *, as_of: datetime | None = None,
+                scope: TicketScope | None = None) -> dict[str, Decimal | int | None]:
+    """The ticket figures of KPI.md for one month, taken at `as_of` (of everybody's tickets, or a scope's)."""
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    tickets, revisits, done = _facts(p, scope)
+    figures: dict[str, Decimal | int | None] = {}
+    for key, (subject, in_denominator, in_numerator) in _definitions(p, as_of, done).items():
+        rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
+        figures[key] = rate(sum(1 for r in rows if in_numerator(r)), len(rows))
+    effective = _definitions(p, as_of, done)["effective_complaint_rate"]
+    figures["effective_complaints"] = sum(1 for t in tickets if effective[1](t) and effective[2](t))
+    return {key: figures[key] for key in TICKET_KPI_KEYS}
+
+
+def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
+                        scope: TicketScope | None = None) -> list[dict]:
+    """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts."""
+    p = period if isinstance(period, Period) else Period.parse(period)
+    as_of = as_of or utcnow()
+    tickets, revisits, done = _facts(p, scope)
+    definitions = _definitions(p, as_of, done)
+    if key == "effective_complaints":
+        key = "effective_complaint_rate"
+    subject, in_denominator, in_numerator = definitions[key]
+    rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
+    return [{"number": r.number, "counts": bool(in_numerator(r)), **{
+        k: getattr(r, k) for k in ("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
+        if hasattr(r, k)}, **({"due_at": r.due_at, "done_at": r.done_at, "result": r.result}
+                              if subject == "revisit" else {})} for r in rows]

@@ -1,0 +1,2 @@
+"""Estate UI: the unit card (search box, residents, history, workflows as dialogs) and the asset import wizard.
+"""

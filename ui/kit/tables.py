@@ -1,0 +1,55 @@
+"""The one read-only table of the console (the fees screens, the appraisal page).
+
+The data keeps its column names; each column is headed in the reader's language (column config); money shows as ¥1,234.50, rates as 95.12%, and money, rates and
+other numbers are right-aligned. Values are sent as text, so no float ever touches money. With `total_row` the
+last row (合计) stands out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from ui.kit import fmt
+from ui.kit.i18n import t
+
+TOTAL_ROW_STYLE = "font-weight: 600; background-color: #f3f6fb"
+
+
+def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str, ...] = (),
+                rates: tuple[str, ...] = (), numbers: tuple[str, ...] = (), total_row: bool = False,
+                height: int | str = "auto", key: str | None = None) -> None:
+    """Show `df`'s columns named in `labels` (in that order, under those headings); "（无）" when it is empty."""
+    if df.empty:
+        st.caption(t("table.none"))
+        return
+    shown = df[list(labels)].copy()
+    for col in shown.columns:
+        if col in money:
+            shown[col] = [fmt.money(v) if v is not None and v == v else "" for v in shown[col]]
+        elif col in rates:
+            shown[col] = [fmt.rate(v) if v is not None and v == v else "—" for v in shown[col]]
+        else:
+            shown[col] = [_plain(v) for v in shown[col]]
+    right = set(money) | set(rates) | set(numbers)
+    config = {col: st.column_config.TextColumn(label, alignment="right" if col in right else None)
+              for col, label in labels.items()}
+    data = shown
+    if total_row:
+        last = shown.index[-1]
+        data = shown.style.apply(lambda row: [TOTAL_ROW_STYLE if row.name == last else ""] * len(row), axis=1)
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config, height=height, key=key)
+
+
+def _plain(value) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return t("grid.yes") if value else t("grid.no")
+    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        return fmt.moment(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,2 @@
+"""Platform pieces of the UI: sign-in and password forms.
+"""
