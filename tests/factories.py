@@ -642,21 +642,29 @@ def rule_result(card, rule_name: str):
 
 def second_waits_on_lock(monkeypatch, module, name: str, calls) -> tuple[list[object], bool]:
     """Run calls[0] in a thread until it has called `module.name` (a lock taken in its transaction) and hold it
-    there; start calls[1], check it is still waiting 0.3 s later, then let the first go on. Returns (each call's
-    result or exception, whether the second was waiting). For the 'two imports at once' tests."""
+    there; start calls[1] and check that it reaches `module.name` too and cannot get through it while the first
+    holds the lock; then let the first go on. Returns (each call's result or exception, whether the second was
+    held at the lock). For the 'two at once' tests on the servers that interleave transactions."""
     import threading
-    import time
 
     locked, release = threading.Event(), threading.Event()
+    second_at_lock, second_through = threading.Event(), threading.Event()
     real = getattr(module, name)
     holders: list[int] = []
+    guard = threading.Lock()
 
     def held(*args, **kwargs):
-        value = real(*args, **kwargs)
-        if not holders:
+        with guard:
+            first = not holders
             holders.append(1)
+        if not first:
+            second_at_lock.set()
+        value = real(*args, **kwargs)
+        if first:
             locked.set()
             release.wait(5)
+        elif not release.is_set():
+            second_through.set()  # got the lock although the first transaction still holds it
         return value
 
     monkeypatch.setattr(module, name, held)
@@ -672,9 +680,12 @@ def second_waits_on_lock(monkeypatch, module, name: str, calls) -> tuple[list[ob
     first.start()
     assert locked.wait(10), results
     second.start()
-    time.sleep(0.3)
-    second_was_waiting = second.is_alive()
+    reached = second_at_lock.wait(10)
+    # A lock that works keeps the second inside `module.name` until the first commits; a missing one lets it
+    # through at once, which this wait sees as soon as it happens.
+    got_through = second_through.wait(1.0)
     release.set()
     first.join(30)
     second.join(30)
+    second_was_waiting = reached and not got_through
     return results, second_was_waiting
