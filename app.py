@@ -66,7 +66,7 @@ def main() -> None:
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None or actor.must_change_password:
         # Register every page, hidden, so a bookmarked address such as /owners survives sign-in.
-        st.navigation(_pages(lambda action: True), position="hidden")
+        st.navigation(_pages(lambda _action: True), position="hidden")
         if actor is None:
             with st.sidebar:
                 _language_switch()

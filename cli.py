@@ -31,7 +31,7 @@ from services.platform.errors import DomainError
 from services.tickets import ticket_import
 
 
-def _cmd_init(args) -> None:
+def _cmd_init(_args) -> None:
     generated = system.init(admin_password=os.environ.get("PROPDESK_ADMIN_PASSWORD") or None)
     print("数据库已迁移到最新版本。")
     if generated:

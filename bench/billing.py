@@ -71,7 +71,7 @@ def bench_billing(tmp: Path) -> list[tuple[str, float]]:
     migrate.upgrade()
     system.init(admin_password="bench-admin-1")
     original = demo.build_fee_demo
-    demo.build_fee_demo = lambda *a, **k: None  # units and people only: the runs below raise the bills
+    demo.build_fee_demo = lambda *_args, **_kwargs: None  # units and people only: the runs below raise the bills
     try:
         demo.build_demo(scale="large", demo_password="bench-pass-1")
     finally:

@@ -32,7 +32,7 @@ class _FixedPoint(TypeDecorator):
     cache_ok = True
     places = 2
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
         if value is None:
             return None
         if isinstance(value, float):
@@ -43,7 +43,7 @@ class _FixedPoint(TypeDecorator):
             raise ValueError(f"{value} has more than {_PLACES_WORDS[self.places]} decimal places")
         return int(q.scaleb(self.places))
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-self.places).quantize(Decimal(1).scaleb(-self.places))
@@ -81,14 +81,14 @@ class UTCDateTime(TypeDecorator):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: timestamps must be timezone-aware")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
         if value is None:
             return None
         return value.replace(tzinfo=UTC)

@@ -45,7 +45,6 @@ from services.appraisal.rules import (
     KPI_CATALOG,
     LOWER,
     KpiDef,
-    Metric,
     PostKpiRow,
     RuleResult,
     active_rules_in,
@@ -262,7 +261,7 @@ def compute_cards(infos: Sequence[StaffInfo], period: kpi.Period, as_of: datetim
             metric = known.get(rule.metric)
             if metric is None:
                 continue
-            value, target = _metric_value(metric, rule.metric, info, lines, att, counts.get(info.id, {}), figures)
+            value, target = _metric_value(rule.metric, info, lines, att, counts.get(info.id, {}), figures)
             result = evaluate(rule, metric, value, target=target, base_salary=info.base_salary)
             if result is not None:
                 results.append(result)
@@ -276,7 +275,7 @@ def _kpi_line(row: PostKpiRow, value: Decimal | int | None) -> KpiLine:
                    achievement(value, row.target, row.direction))
 
 
-def _metric_value(metric: Metric, code: str, info: StaffInfo, lines: Sequence[KpiLine], att: AttendanceFigures,
+def _metric_value(code: str, info: StaffInfo, lines: Sequence[KpiLine], att: AttendanceFigures,
                   counts: dict[int, int], figures: _Figures) -> tuple[Decimal | int | None, Decimal | None]:
     """The value a rule reads, and the post's target when the metric is one of the post's KPIs.
 

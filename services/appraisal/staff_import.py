@@ -339,7 +339,7 @@ def _plan_staff(session: Session, rows: Sequence[StaffRow], actor: Actor,
     return plan
 
 
-def _plan_attendance(session: Session, rows: Sequence[AttendanceRow], actor: Actor,
+def _plan_attendance(session: Session, rows: Sequence[AttendanceRow], _actor: Actor,
                      scope: frozenset[int] | None) -> _Plan:
     """Match people and days; check names, employment and scope; what to create and what to change."""
     plan = _Plan()
@@ -456,7 +456,7 @@ ATTENDANCE = _Kind(
     template="考勤导入模板", lock=LOCK_ATTENDANCE, model=Attendance, defaults={"note": ""},
     scope=staff.attendance_scope, parse_row=_parse_attendance_row, plan=_plan_attendance, frame=_attendance_frame,
     counts=AttendanceImportCounts,
-    created=lambda plan: {},
+    created=lambda _plan: {},
 )
 
 

@@ -162,7 +162,7 @@ def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Approval.bill_id, Approval.kind).where(
         Approval.bill_id.in_(list(bill_ids)), Approval.status == "待审批")).all()
-    return {bid: kind for bid, kind in rows}
+    return dict(rows)
 
 
 def account(*, actor: Actor, unit_id: int | None = None, household: str | None = None) -> Account:
@@ -626,11 +626,11 @@ def _day_sheet(session, user_id: int, day: date) -> SettlementSheet:
     refunds = session.execute(select(Refund.refund_no, Refund.method, Refund.amount)
                               .where(Refund.paid_by == user_id, Refund.paid_at >= start, Refund.paid_at < end)
                               .order_by(Refund.refund_no)).all()
-    totals = {m: ledger.ZERO for m in METHODS}
+    totals = dict.fromkeys(METHODS, ledger.ZERO)
     for p in payments:
         if p.status != "已作废":
             totals[p.method] += p.amount
-    paid_out = {m: ledger.ZERO for m in METHODS}
+    paid_out = dict.fromkeys(METHODS, ledger.ZERO)
     for r in refunds:
         paid_out[r.method] += r.amount
     return SettlementSheet(user_id, name, day, totals, sum(totals.values(), ledger.ZERO),

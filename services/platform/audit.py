@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
 from db.types import utcnow
-
-if TYPE_CHECKING:
-    from services.platform.auth import Actor
+from services.platform.actors import Actor
 
 ACTION_LABELS = {
     "create": "新增",

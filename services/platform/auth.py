@@ -11,9 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -24,6 +22,10 @@ from db.engine import unit_of_work
 from db.models import User
 from db.types import utcnow
 from services.platform import audit
+from services.platform.actors import ROLE_LABELS as ROLE_LABELS
+from services.platform.actors import SYSTEM_ACTOR as SYSTEM_ACTOR
+from services.platform.actors import Actor as Actor
+from services.platform.actors import Role as Role
 from services.platform.clock import to_local
 from services.platform.errors import AuthError, PermissionDenied, ValidationError
 
@@ -36,28 +38,6 @@ WRONG_CREDENTIALS = f"用户名或密码错误（连续输错 {MAX_FAILED_ATTEMP
 
 _hasher = PasswordHasher()
 
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    SERVICE = "service"
-    CASHIER = "cashier"
-    ENGINEER = "engineer"
-    CLERK = "clerk"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.ADMIN: "系统管理员",
-    Role.MANAGER: "客服主管",
-    Role.SERVICE: "客服专员",
-    Role.CASHIER: "收费员",
-    Role.ENGINEER: "维修工程",
-    Role.CLERK: "内勤",
-}
 
 # action -> what the refusal message says the role cannot do
 ACTIONS = {
@@ -130,21 +110,6 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import",
                                                       "appraisal.view", "attendance.edit"}),
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: the signed-in user, or the command line."""
-
-    user_id: int | None
-    username: str
-    display_name: str
-    role: Role
-    staff_id: int | None = None
-    must_change_password: bool = False
-
-
-SYSTEM_ACTOR = Actor(user_id=None, username="system", display_name="命令行", role=Role.ADMIN)
 
 
 def role_can(role: Role | str, action: str) -> bool:

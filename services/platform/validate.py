@@ -172,7 +172,7 @@ class RecordRules:
     fields: Mapping[str, FieldRule]
     check: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = field(default=None)
 
-    def parse(self, raw: Mapping[str, Any], *, editable_only: bool = True) -> tuple[dict, dict]:
+    def parse(self, raw: Mapping[str, Any]) -> tuple[dict, dict]:
         """Parse `raw` field by field; return (values, errors keyed by field label)."""
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}

@@ -633,7 +633,7 @@ def _calendar(session: Session, plan: _Plan, policies: dict[str, tuple | None]) 
     first, last = _span([d.row for d in plan.new], policies)
     rows = session.execute(select(Holiday.day, Holiday.is_workday)
                            .where(Holiday.day >= first, Holiday.day <= last)).all()
-    return WorkCalendar({day: is_workday for day, is_workday in rows})
+    return WorkCalendar(dict(rows))
 
 
 def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:

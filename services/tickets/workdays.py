@@ -97,7 +97,7 @@ class WorkCalendar:
         with read_session() as s:
             rows = s.execute(select(Holiday.day, Holiday.is_workday)
                              .where(Holiday.day >= start, Holiday.day <= end)).all()
-        return cls({d: w for d, w in rows})
+        return cls(dict(rows))
 
     def is_workday(self, day: date) -> bool:
         if day in self._deviations:

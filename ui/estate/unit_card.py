@@ -167,7 +167,7 @@ def _residents(actor: Actor, card: UnitCard) -> None:
                               "end_on": t("card.moved_out_on")})
 
 
-def _vehicles_parking(actor: Actor, card: UnitCard) -> None:
+def _vehicles_parking(_actor: Actor, card: UnitCard) -> None:
     _table(card.vehicles, {"plate": t("card.plate_number"), "owner": t("card.vehicle_owner"),
                            "note": t("card.note")})
     _table(card.parking, {"space": t("card.space"), "kind": t("card.kind"), "person": t("card.tenant"),
@@ -177,12 +177,12 @@ def _vehicles_parking(actor: Actor, card: UnitCard) -> None:
            money=("monthly_fee",))
 
 
-def _keys(actor: Actor, card: UnitCard) -> None:
+def _keys(_actor: Actor, card: UnitCard) -> None:
     _table(card.keys, {"label": t("card.key"), "location": t("card.location"), "status": t("card.status"),
                        "borrower": t("card.borrower")})
 
 
-def _renovations(actor: Actor, card: UnitCard) -> None:
+def _renovations(_actor: Actor, card: UnitCard) -> None:
     _table(card.renovations, {"status": t("card.status"), "applicant": t("card.applicant"),
                               "contractor": t("card.contractor"), "applied_on": t("card.applied_on"),
                               "planned_end_on": t("card.planned_end"), "deposit": t("card.deposit"),

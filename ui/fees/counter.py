@@ -615,7 +615,7 @@ def settlement_tab(actor: Actor) -> None:
     if sheet.confirmed:
         _locked(sheet)
     elif own and can(actor, "fees.settle"):
-        _settle_form(actor, sheet)
+        _settle_form(sheet)
     else:
         st.caption(t("fees.settle_read_only"))
     draft = st.session_state.get(SETTLE_DRAFT)
@@ -682,7 +682,7 @@ def _locked(sheet: SettlementSheet) -> None:
         st.caption(t("fees.settle_confirmed_at", at=fmt.moment(sheet.confirmed_at)))
 
 
-def _settle_form(actor: Actor, sheet: SettlementSheet) -> None:
+def _settle_form(sheet: SettlementSheet) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('fees.settle_hand_over')}**")
         gen = _generation()

@@ -260,7 +260,7 @@ def test_preview_writes_nothing_and_equals_the_run(march):
     made = sorted((b.fee_item_id, b.payer_key, b.amount, b.start_on, b.end_on) for b in bills_of())
     assert planned == made
     assert (result.created, result.total) == (len(plan.bills), plan.total)
-    by_item = dict((name, (n, total)) for name, n, total in plan.by_item)
+    by_item = {name: (n, total) for name, n, total in plan.by_item}
     # 物业服务费（住宅）: 196.90 + 107.98 + 220.00 + 133.38 = 658.26
     assert by_item["物业服务费（住宅）"] == (4, D("658.26"))
     # 停车费: 237.10 + 81.29 + 300.00 = 618.39

@@ -56,13 +56,13 @@ WRITE_SERVICES: dict[str, tuple[str, Callable[[Actor, World], object]]] = {
     ),
     "reference.create_reference": (
         "reference.edit",
-        lambda a, w: reference.create_reference(actor=a, table="departments",
-                                                values={"code": "QA", "name": "质检部"}),
+        lambda a, _w: reference.create_reference(actor=a, table="departments",
+                                                 values={"code": "QA", "name": "质检部"}),
     ),
     "users.add_user": (
         "users.manage",
-        lambda a, w: users.add_user(actor=a, username="newbie", display_name="新人", role=Role.CLERK,
-                                    password="another-pass-1"),
+        lambda a, _w: users.add_user(actor=a, username="newbie", display_name="新人", role=Role.CLERK,
+                                     password="another-pass-1"),
     ),
     "users.update_users": (
         "users.manage",
@@ -71,11 +71,11 @@ WRITE_SERVICES: dict[str, tuple[str, Callable[[Actor, World], object]]] = {
     ),
     "users.reset_password": (
         "users.manage",
-        lambda a, w: users.reset_password(actor=a, username="target"),
+        lambda a, _w: users.reset_password(actor=a, username="target"),
     ),
     "users.set_active": (
         "users.manage",
-        lambda a, w: users.set_active(actor=a, username="target", active=False),
+        lambda a, _w: users.set_active(actor=a, username="target", active=False),
     ),
 }
 
