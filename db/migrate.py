@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
@@ -26,7 +27,8 @@ def upgrade(url: str | None = None) -> None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    # db/migrations/versions always holds a single head revision, so this is never None
+    return cast(str, ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
 def current_revision(url: str | None = None) -> str | None:

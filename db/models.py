@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, declared_attr, mapped_column
 
 from db import search_keys
 from db.types import Hundredths, Money, Rate, UTCDateTime, utcnow
@@ -51,7 +53,7 @@ class Versioned:
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls):
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.version}
 
 
@@ -408,14 +410,14 @@ class AuditEntry(Base):
 
 @event.listens_for(Person, "before_insert")
 @event.listens_for(Person, "before_update")
-def _person_search_keys(_mapper, _connection, person: Person) -> None:
+def _person_search_keys(_mapper: Mapper[Person], _connection: Connection, person: Person) -> None:
     person.mobile_last4 = search_keys.mobile_last4(person.mobile)
     person.pinyin_initials = search_keys.pinyin_initials(person.name)
 
 
 @event.listens_for(Unit, "before_insert")
 @event.listens_for(Unit, "before_update")
-def _unit_search_keys(_mapper, connection, unit: Unit) -> None:
+def _unit_search_keys(_mapper: Mapper[Unit], connection: Connection, unit: Unit) -> None:
     code = connection.scalar(select(Building.code).where(Building.id == unit.building_id))
     unit.compact_code = search_keys.compact_code(code or "", unit.unit_no, unit.room_no)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.dialects import mysql
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 CENT = Decimal("0.01")
 
@@ -25,14 +27,16 @@ def round_cents(value: Decimal) -> Decimal:
 _PLACES_WORDS = {2: "two", 4: "four"}
 
 
-class _FixedPoint(TypeDecorator):
+class _FixedPoint(TypeDecorator[Decimal]):
     """Decimal with `places` fixed decimals, stored as an integer count of 10**-places."""
 
     impl = BigInteger
     cache_ok = True
     places = 2
 
-    def process_bind_param(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
+    def process_bind_param(
+        self, value: Decimal | None, dialect: Dialect,  # noqa: ARG002 (TypeDecorator's signature)
+    ) -> int | None:
         if value is None:
             return None
         if isinstance(value, float):
@@ -43,7 +47,9 @@ class _FixedPoint(TypeDecorator):
             raise ValueError(f"{value} has more than {_PLACES_WORDS[self.places]} decimal places")
         return int(q.scaleb(self.places))
 
-    def process_result_value(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
+    def process_result_value(
+        self, value: int | None, dialect: Dialect,  # noqa: ARG002 (TypeDecorator's signature)
+    ) -> Decimal | None:
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-self.places).quantize(Decimal(1).scaleb(-self.places))
@@ -69,26 +75,30 @@ class Rate(_FixedPoint):
     places = 4
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetime stored as naive UTC (portable across SQLite, PostgreSQL, MariaDB)."""
 
     impl = DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         # MariaDB's DATETIME drops fractions of a second unless asked for them.
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime())
 
-    def process_bind_param(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect,  # noqa: ARG002 (TypeDecorator's signature)
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: timestamps must be timezone-aware")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):  # noqa: ARG002 (TypeDecorator's signature)
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect,  # noqa: ARG002 (TypeDecorator's signature)
+    ) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)

@@ -343,18 +343,19 @@ class FeeClock:
 
 
 def pin_fee_clock(monkeypatch, now: datetime) -> FeeClock:
-    """Pin `utcnow` in the fee services (cashier, refunds, fees, arrears, kpi) and in services.platform.clock (local_today).
+    """Pin `utcnow` in the fee services (cashier, approvals, refunds, billing, arrears, the figures) and in
+    services.platform.clock (local_today).
 
     Payments, allocations, voids, billing runs and dunning rows then carry the moments the test chooses,
     through the real services (no rows written behind their back).
     """
-    from services.fees import arrears, cashier, figures, refunds
+    from services.fees import approvals, arrears, cashier, figures, refunds
     from services.fees import billing as fees
     from services.platform import clock
     from services.tickets import figures as ticket_figures
 
     c = FeeClock(now)
-    for module in (arrears, cashier, clock, fees, figures, ticket_figures, refunds):
+    for module in (approvals, arrears, cashier, clock, fees, figures, ticket_figures, refunds):
         monkeypatch.setattr(module, "utcnow", c)
     return c
 

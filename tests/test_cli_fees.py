@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import AuditEntry, Bill, Unit
-from services.fees import arrears, cashier
+from services.fees import approvals, arrears, cashier
 from services.platform.auth import Role
 from tests.cli_support import cli_database, run
 from tests.factories import (
@@ -215,8 +215,8 @@ def ledger(month) -> list[int]:
     """On top of `month`: a voided receipt (cashier asked, manager approved) and a dunning call for 1-1-101."""
     clerk = fee_login(Role.CASHIER, "cashier2", "收费员乙")
     voided = cashier.take_payment(actor=clerk, unit_id=month[2], amount="50.00", method="微信")
-    approval = cashier.request_void(actor=clerk, payment_id=voided.payment_id, reason="金额录错")
-    cashier.decide(actor=fee_login(Role.MANAGER, "boss", "主管甲"), approval_id=approval, approve=True)
+    approval = approvals.request_void(actor=clerk, payment_id=voided.payment_id, reason="金额录错")
+    approvals.decide(actor=fee_login(Role.MANAGER, "boss", "主管甲"), approval_id=approval, approve=True)
     arrears.record_dunning(actor=fee_login(Role.SERVICE, "kefu"),
                            dunning=arrears.Dunning(unit_id=month[0], method="电话", outcome="无人接听"))
     return month
@@ -284,7 +284,7 @@ def test_refunds_export_lists_every_refund_voucher(month, capsys, tmp_path, fmt)
     cashier.take_payment(actor=desk, unit_id=month[1], amount="30.00", method="现金")  # 1-1-102 owes nothing: credit
     req = refunds.request_refund(actor=desk, unit_id=month[1], amount="20.00", method="现金", payee="李四",
                                  reason="多缴退还")
-    cashier.decide(actor=fee_login(Role.MANAGER, "boss3", "主管丙"), approval_id=req, approve=True)
+    approvals.decide(actor=fee_login(Role.MANAGER, "boss3", "主管丙"), approval_id=req, approve=True)
     target = tmp_path / f"refunds.{fmt}"
     code, out, _err = run(capsys, "export", "refunds", "--format", fmt, "-o", str(target))
     assert code == 0 and "已导出 refunds" in out

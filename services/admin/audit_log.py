@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -27,7 +28,7 @@ for _rules in [UNIT_RULES, USER_RULES] + [
     FIELD_LABELS.update({name: rule.label for name, rule in _rules.fields.items()})
 
 
-def _show(field: str, value) -> str:
+def _show(field: str, value: Any) -> str:  # a JSON value
     if value is None or value == "":
         return "（空）"
     if isinstance(value, bool):

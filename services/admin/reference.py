@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -46,24 +46,24 @@ class RefTable:
     model: type
     edit_rules: RecordRules
     create_rules: RecordRules
-    columns: Mapping[str, ColumnElement]
-    search_columns: Sequence[ColumnElement]
-    equal_filters: Mapping[str, ColumnElement] = field(default_factory=dict)
+    columns: Mapping[str, SQLColumnExpression[Any]]
+    search_columns: Sequence[SQLColumnExpression[Any]]
+    equal_filters: Mapping[str, SQLColumnExpression[Any]] = field(default_factory=dict)
     key_fields: tuple[str, ...] = ("code",)  # what names a row in messages
     sort_field: str = "code"
     created_defaults: Mapping[str, Any] = field(default_factory=dict)
     shown_as: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # stored code -> label, per field
     conflict_fields: tuple[str, ...] = ("code", "name")  # the unique fields a duplicate names
     conflict_hint: str = "编号或名称"
-    joins: tuple[tuple[type, ColumnElement, bool], ...] = ()  # (model, on, outer) the list columns need
+    joins: tuple[tuple[type, ColumnElement[bool], bool], ...] = ()  # (model, on, outer) the list columns need
     key_text: Callable[[Any], str] | None = None  # names a row in messages, when key_fields cannot
 
-    def row_label(self, row) -> str:
+    def row_label(self, row: object) -> str:
         key = self.key_text(row) if self.key_text else " ".join(str(getattr(row, f)) for f in self.key_fields)
         return f"{self.label} {key}"
 
-    def base_select(self) -> Select:
-        stmt = select(*[c.label(n) for n, c in self.columns.items()])
+    def base_select(self) -> Select[*tuple[Any, ...]]:
+        stmt: Select[*tuple[Any, ...]] = select(*[c.label(n) for n, c in self.columns.items()])
         for model, on, outer in self.joins:
             stmt = stmt.join(model, on, isouter=outer)
         return stmt
@@ -172,7 +172,9 @@ def _category_text(place: str, problem: str) -> str:
 
 def _sla_key(policy: SlaPolicy) -> str:
     """'报修 · 电梯 · 困人', or '报修' for the type's general rule."""
-    category = object_session(policy).get(TicketCategory, policy.category_id) if policy.category_id else None
+    # the rows named in messages are the ones apply_edits loaded, so they belong to a session
+    category = (cast(Session, object_session(policy)).get(TicketCategory, policy.category_id)
+                if policy.category_id else None)
     return policy.ticket_type if category is None else (
         f"{policy.ticket_type} · {_category_text(category.place, category.problem)}")
 
@@ -346,7 +348,7 @@ def create_reference(*, actor: Actor, table: str, values: Mapping[str, Any]) -> 
             raise Conflict(f"{t.label}{t.conflict_hint}已存在：{shown}") from exc
         audit.record(s, actor, "create", t.name, row.id, None, parsed)
         uow.commit()
-        return row.id
+        return cast(int, row.id)  # every reference table's key is an integer `id`
 
 
 def _check_new_sla(session: Session, parsed: Mapping[str, Any]) -> None:
@@ -376,9 +378,9 @@ def estate_options(*, actor: Actor) -> list[tuple[int, str]]:
     """(id, name) of active estates, for filters and forms."""
     require(actor, "reference.view")
     with read_session() as s:
-        return [tuple(r) for r in s.execute(
+        return cast(list[tuple[int, str]], [tuple(r) for r in s.execute(
             select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)
-        )]
+        )])
 
 
 def building_options(*, actor: Actor, estate_id: int | None) -> list[tuple[int, str]]:
@@ -392,12 +394,12 @@ def building_options(*, actor: Actor, estate_id: int | None) -> list[tuple[int, 
             .where(Building.estate_id == estate_id, Building.active.is_(True))
             .order_by(Building.id)
         )
-        return [tuple(r) for r in s.execute(stmt)]
+        return cast(list[tuple[int, str]], [tuple(r) for r in s.execute(stmt)])
 
 
 def department_options(*, actor: Actor) -> list[tuple[int, str]]:
     require(actor, "reference.view")
     with read_session() as s:
-        return [tuple(r) for r in s.execute(
+        return cast(list[tuple[int, str]], [tuple(r) for r in s.execute(
             select(Department.id, Department.name).where(Department.active.is_(True)).order_by(Department.code)
-        )]
+        )])

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Select, select, type_coerce
@@ -22,6 +23,7 @@ from db.models import (
     Allocation,
     Approval,
     AuditEntry,
+    Base,
     Bill,
     BillingRun,
     Building,
@@ -70,7 +72,7 @@ from services.tickets import workdays
 from services.tickets import workflow as tickets
 
 # Every table this issue creates, as `propdesk export` names it; secrets are never exported.
-EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
+EXPORT_TABLES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
     "estates": (Estate, ()),
     "buildings": (Building, ()),
     "departments": (Department, ()),
@@ -109,7 +111,7 @@ EXPORT_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 
-def _residents() -> Select:
+def _residents() -> Select[*tuple[Any, ...]]:
     """住户: every unit-person link (current and ended) with the unit code and the person's name."""
     code = unit_code
     return (
@@ -124,7 +126,7 @@ def _residents() -> Select:
     )
 
 
-def _bills() -> Select:
+def _bills() -> Select[*tuple[Any, ...]]:
     """应收: every bill with its estate, unit code, item and what is still owed (parking bills of a lease without a
     unit have no unit code)."""
     return (
@@ -141,7 +143,7 @@ def _bills() -> Select:
     )
 
 
-def _receipts() -> Select:
+def _receipts() -> Select[*tuple[Any, ...]]:
     """收据: every payment as its receipt — number, time, payer, unit, method, amount, status (作废 with reason and
     approver), cashier."""
     return (
@@ -155,7 +157,7 @@ def _receipts() -> Select:
     )
 
 
-def _dunning() -> Select:
+def _dunning() -> Select[*tuple[Any, ...]]:
     """催缴: every dunning action with the unit it was about."""
     return (
         select(DunningAction.id, Estate.name.label("estate"), unit_code.label("unit_code"), DunningAction.at,
@@ -169,8 +171,9 @@ def _dunning() -> Select:
 
 
 # Exports that join several tables, by name -> the query that makes them.
-EXPORT_VIEWS: dict[str, Callable[[], Select]] = {"residents": _residents, "bills": _bills, "receipts": _receipts,
-                                                 "dunning": _dunning}
+EXPORT_VIEWS: dict[str, Callable[[], Select[*tuple[Any, ...]]]] = {
+    "residents": _residents, "bills": _bills, "receipts": _receipts, "dunning": _dunning,
+}
 EXPORT_NAMES: tuple[str, ...] = (*EXPORT_TABLES, *EXPORT_VIEWS)
 
 
@@ -249,7 +252,7 @@ def _sqlite_path() -> Path:
             "备份和恢复命令只适用于内置 SQLite 数据库；PostgreSQL 请用 pg_dump / pg_restore，"
             "MariaDB 请用 mariadb-dump / mariadb。"
         )
-    return Path(url.database)
+    return Path(cast(str, url.database))  # None only for in-memory sqlite:// (Path(None) raises TypeError)
 
 
 def backup(target: Path) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import AppraisalRule, IncidentType, PostKpi
@@ -116,7 +117,7 @@ class Metric:
         return self.kind == "count" and self.unit != "分钟"
 
 
-def metrics(session) -> dict[str, Metric]:
+def metrics(session: Session) -> dict[str, Metric]:
     """Every metric a rule may name, including the incident types (active or not: old rules name them)."""
     out = {f"kpi:{k.key}": Metric(f"kpi:{k.key}", k.label, k.kind, _unit(k.kind), "指标") for k in KPI_CATALOG.values()}
     out.update({f"att:{key}": Metric(f"att:{key}", label, "count", unit, "考勤")
@@ -214,7 +215,7 @@ DEFAULT_INCIDENT_TYPES = (
 )
 
 
-def seed_incident_types(session) -> bool:
+def seed_incident_types(session: Session) -> bool:
     """The seed catalog of incident types, on an empty table (propdesk init); True when added."""
     if session.scalar(select(IncidentType.id).limit(1)) is not None:
         return False
@@ -259,6 +260,7 @@ def save_incident_type(*, actor: Actor, name: str, kind: str, description: str =
     values = {**_incident_type_values(name, kind, description), "active": bool(active)}
     with unit_of_work() as uow:
         s = uow.session
+        row: IncidentType | None
         if type_id is None:
             row = IncidentType(**values)
             s.add(row)
@@ -327,7 +329,7 @@ class PostKpiRow:
     version: int | None = None
 
 
-def seed_post_kpis(session) -> bool:
+def seed_post_kpis(session: Session) -> bool:
     """The seed KPI catalog, on an empty table (propdesk init); True when added."""
     if session.scalar(select(PostKpi.id).limit(1)) is not None:
         return False
@@ -339,7 +341,7 @@ def seed_post_kpis(session) -> bool:
     return True
 
 
-def post_kpis_in(session, post: str) -> list[PostKpiRow]:
+def post_kpis_in(session: Session, post: str) -> list[PostKpiRow]:
     """The active KPIs of a post (inside the caller's session), in catalog order."""
     rows = session.scalars(select(PostKpi).where(PostKpi.post == post, PostKpi.active.is_(True))).all()
     order = list(KPI_CATALOG)
@@ -424,6 +426,7 @@ def save_post_kpis(*, actor: Actor, post: str, entries: Sequence[KpiEntry], vers
         if {k: v for k, v in versions.items() if k in current or k in existing} != current:
             raise StaleEdit("该岗位的考核指标已被他人修改，请刷新后重试")
         before = {k: _kpi_text(r.scope, r.target, r.weight, r.direction) for k, r in existing.items() if r.active}
+        row: PostKpi | None
         for key, row in existing.items():
             if key not in parsed and row.active:
                 row.active = False
@@ -537,7 +540,7 @@ DEFAULT_RULES = (
 )
 
 
-def seed_rules(session) -> bool:
+def seed_rules(session: Session) -> bool:
     """The seed rules (lateness per KPI.md, the seed documents' penalties and rewards); True when added."""
     if session.scalar(select(AppraisalRule.id).limit(1)) is not None:
         return False
@@ -554,7 +557,7 @@ def seed_rules(session) -> bool:
     return True
 
 
-def _rule_values(session, spec: RuleSpec) -> dict[str, Any]:
+def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
     """A rule as typed -> its stored values, every problem reported at once."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -680,7 +683,7 @@ def update_rule(*, actor: Actor, rule_id: int, version: int, spec: RuleSpec) -> 
         uow.commit()
 
 
-def _rule_audit(session, row: AppraisalRule) -> dict[str, str]:
+def _rule_audit(session: Session, row: AppraisalRule) -> dict[str, str]:
     view = _view(row, metrics(session))
     return {"名称": view.name, "岗位": view.post or "全部", "条件": view.condition, "结果": view.consequence,
             "启用": "是" if view.active else "否"}
@@ -746,7 +749,7 @@ class ActiveRule:
     per_occurrence: bool
 
 
-def active_rules_in(session) -> list[ActiveRule]:
+def active_rules_in(session: Session) -> list[ActiveRule]:
     """The active rules, oldest first (inside the caller's session)."""
     return [ActiveRule(r.name, r.post, r.metric, r.op, r.threshold, r.use_target, r.op2, r.threshold2, r.effect,
                        r.basis, r.amount, r.per_occurrence)

@@ -26,15 +26,16 @@ Invariants and decisions:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal, cast
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Scorecard, Staff, User
@@ -154,7 +155,8 @@ def weighted_score(lines: Sequence[KpiLine]) -> Decimal | None:
     weights = sum(line.weight for line in scored)
     if not weights:
         return None
-    total = sum((line.achievement * line.weight for line in scored), Decimal(0))
+    # `scored` keeps only the lines with an achievement
+    total = sum((cast(Decimal, line.achievement) * line.weight for line in scored), Decimal(0))
     return (total / weights * 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -165,10 +167,10 @@ class _Figures:
     period: kpi.Period
     as_of: datetime
     users_of: dict[int, tuple[int, ...]]
-    cache: dict[tuple[str, object], dict] = field(default_factory=dict)
+    cache: dict[tuple[str, int | str], Mapping[str, Decimal | int | None]] = field(default_factory=dict)
 
     def value(self, kpi_def: KpiDef, scope: str, staff_id: int) -> Decimal | int | None:
-        whose: object = "all" if scope == CENTRE else staff_id
+        whose: int | Literal["all"] = "all" if scope == CENTRE else staff_id
         if kpi_def.source == "fee":
             key = ("fee", whose)
         else:  # the centre's ticket figures are one computation whichever way a person's would be scoped
@@ -180,13 +182,13 @@ class _Figures:
             return None  # nothing was owed from before the month: no data, not a zero (it would cost the weight)
         return figures.get(kpi_def.figure)
 
-    def _compute(self, source: str, whose: object) -> dict:
+    def _compute(self, source: str, whose: int | Literal["all"]) -> Mapping[str, Decimal | int | None]:
         if source == "fee":
             scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=whose)
             return kpi.fee_kpis(self.period, as_of=self.as_of, scope=scope)
         return kpi.ticket_kpis(self.period, as_of=self.as_of, scope=self.ticket_scope(source, whose))
 
-    def ticket_scope(self, source: str, whose: object) -> kpi.TicketScope | None:
+    def ticket_scope(self, source: str, whose: int | Literal["all"]) -> kpi.TicketScope | None:
         if whose == "all":
             return None
         users = self.users_of.get(whose, ())
@@ -203,8 +205,8 @@ class CardData:
 
     info: StaffInfo
     kpis: tuple[KpiLine, ...]
-    attendance: dict[str, int]
-    incidents: tuple[dict, ...]
+    attendance: dict[str, Any]  # the figures (int) and "days" (the day rows)
+    incidents: tuple[dict[str, Any], ...]
     rules: tuple[RuleResult, ...]
     weighted_score: Decimal | None
     points: Decimal
@@ -216,10 +218,10 @@ class CardData:
     reward: Decimal
 
 
-def _users_of(session, staff_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
+def _users_of(session: Session, staff_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
     out: dict[int, list[int]] = {}
     for user_id, staff_id in session.execute(select(User.id, User.staff_id).where(User.staff_id.in_(list(staff_ids)))):
-        out.setdefault(staff_id, []).append(user_id)
+        out.setdefault(cast(int, staff_id), []).append(user_id)  # not None: selected by staff_id IN (...)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -292,20 +294,21 @@ def _metric_value(code: str, info: StaffInfo, lines: Sequence[KpiLine], att: Att
     return figures.value(KPI_CATALOG[key], "本人", info.id), None if line is None else line.target
 
 
-def _day_snapshot(d: dict) -> dict:
+def _day_snapshot(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "day": d["day"].isoformat(), "absent": bool(d["absent"]), "late_minutes": int(d["late_minutes"]),
             "early_minutes": int(d["early_minutes"])}
 
 
-def _incident_snapshot(d: dict) -> dict:
+def _incident_snapshot(d: dict[str, Any]) -> dict[str, Any]:
     return {"day": d["day"].isoformat(), "type": d["type"], "kind": d["kind"], "note": d["note"],
             "recorded_by": d["recorded_by"]}
 
 
-def _totals(info: StaffInfo, lines: tuple[KpiLine, ...], att: dict[str, int], incidents: tuple[dict, ...],
-            results: tuple[RuleResult, ...]) -> CardData:
+def _totals(info: StaffInfo, lines: tuple[KpiLine, ...], att: dict[str, Any],
+            incidents: tuple[dict[str, Any], ...], results: tuple[RuleResult, ...]) -> CardData:
     fired = [r for r in results if r.triggered]
-    deduction = lambda pick: -sum((r.money for r in fired if r.money < 0 and pick(r)), ZERO)  # noqa: E731
+    deduction: Callable[[Callable[[RuleResult], bool]], Decimal] = (  # noqa: E731
+        lambda pick: -sum((r.money for r in fired if r.money < 0 and pick(r)), ZERO))
     weighted = weighted_score(lines)
     points = sum((r.points for r in fired), ZERO)
     return CardData(
@@ -331,7 +334,7 @@ class BuildResult:
     skipped: tuple[str, ...] = ()  # who was not appraised, and why
 
 
-def eligible_staff(session, period: kpi.Period, scope: frozenset[int] | None) -> list[StaffInfo]:
+def eligible_staff(session: Session, period: kpi.Period, scope: frozenset[int] | None) -> list[StaffInfo]:
     """The staff appraised for the month within a scope: 参与考核 and employed during the month."""
     first, last = period.start.date(), period.last_instant.date()
     infos = [i for i in staff_infos(session) if i.appraised and i.employed_within(first, last)
@@ -428,8 +431,8 @@ class ScorecardView:
     base_salary: Decimal
     as_of: datetime
     kpis: tuple[KpiLine, ...]
-    attendance: dict[str, int]
-    incidents: tuple[dict, ...]
+    attendance: dict[str, Any]  # the figures (int) and "days" (the day rows)
+    incidents: tuple[dict[str, Any], ...]
     rules: tuple[RuleResult, ...]
     weighted_score: Decimal | None
     points: Decimal
@@ -496,7 +499,7 @@ def scorecard(*, actor: Actor, card_id: int) -> ScorecardView:
         row = s.get(Scorecard, card_id)
         if row is None or not _may_read(actor, row, staff_scope(actor)):
             raise NotFound("没有这张考核表，或无权查看")
-        return _view(row, s.get(Staff, row.staff_id))
+        return _view(row, cast(Staff, s.get(Staff, row.staff_id)))  # scorecards.staff_id is a foreign key
 
 
 def own_scorecards(*, actor: Actor) -> list[tuple[int, str, str]]:
@@ -505,9 +508,10 @@ def own_scorecards(*, actor: Actor) -> list[tuple[int, str, str]]:
     if actor.staff_id is None:
         return []
     with read_session() as s:
-        return [tuple(r) for r in s.execute(select(Scorecard.id, Scorecard.period, Scorecard.status)
-                                            .where(Scorecard.staff_id == actor.staff_id, Scorecard.status != DRAFT)
-                                            .order_by(Scorecard.period.desc()))]
+        return [cast(tuple[int, str, str], tuple(r))
+                for r in s.execute(select(Scorecard.id, Scorecard.period, Scorecard.status)
+                                   .where(Scorecard.staff_id == actor.staff_id, Scorecard.status != DRAFT)
+                                   .order_by(Scorecard.period.desc()))]
 
 
 MONTH_COLUMNS = ("card_id", "version", "staff_id", "staff_no", "name", "department", "post", "status", "score",
@@ -530,12 +534,13 @@ def month_view(*, actor: Actor, period: str) -> pd.DataFrame:
             stmt = stmt.where(Scorecard.status != DRAFT)
         cards = [_view(row, staff) for row, staff in s.execute(stmt)]
         due = eligible_staff(s, p, scope) if managing else []
-    rows = [{"card_id": c.id, "version": c.version, "staff_id": c.staff_id, "staff_no": c.staff_no, "name": c.name,
-             "department": c.department, "post": c.post, "status": c.status, "score": c.score,
-             "weighted_score": c.weighted_score, "points": c.points, "late_count": c.late_count,
-             "lateness_deduction": c.lateness_deduction, "attendance_deduction": c.attendance_deduction,
-             "incident_deduction": c.incident_deduction, "kpi_deduction": c.kpi_deduction, "reward": c.reward,
-             "net": c.net, "missing": "；".join(c.missing)} for c in cards]
+    rows: list[dict[str, Any]] = [
+        {"card_id": c.id, "version": c.version, "staff_id": c.staff_id, "staff_no": c.staff_no,
+         "name": c.name, "department": c.department, "post": c.post, "status": c.status, "score": c.score,
+         "weighted_score": c.weighted_score, "points": c.points, "late_count": c.late_count,
+         "lateness_deduction": c.lateness_deduction, "attendance_deduction": c.attendance_deduction,
+         "incident_deduction": c.incident_deduction, "kpi_deduction": c.kpi_deduction, "reward": c.reward,
+         "net": c.net, "missing": "；".join(c.missing)} for c in cards]
     built = {c.staff_id for c in cards}
     rows += [{"card_id": None, "version": None, "staff_id": i.id, "staff_no": i.staff_no, "name": i.name,
               "department": i.department, "post": i.post, "status": NOT_BUILT, "score": None,
@@ -552,7 +557,7 @@ def month_view(*, actor: Actor, period: str) -> pd.DataFrame:
 # --- moving a card along 草稿 -> 已提交 -> 已审批 ---------------------------------------------------------
 
 
-def _locked(session, actor: Actor, card_id: int, version: int) -> Scorecard:
+def _locked(session: Session, actor: Actor, card_id: int, version: int) -> Scorecard:
     row = session.get(Scorecard, card_id, with_for_update=True)
     scope = staff_scope(actor)
     if row is None or (scope is not None and row.staff_id not in scope):
@@ -596,7 +601,7 @@ def submit(*, actor: Actor, card_id: int, version: int) -> None:
         row = _locked(s, actor, card_id, version)
         if row.status != DRAFT:
             raise Conflict(f"考核表{row.status}，不能再提交")
-        missing = _view(row, s.get(Staff, row.staff_id)).missing
+        missing = _view(row, cast(Staff, s.get(Staff, row.staff_id))).missing  # a foreign key: never None
         if missing:
             raise ValidationError({"考核表": "不完整，不能提交：" + "；".join(missing)})
         row.status = SUBMITTED
@@ -634,7 +639,7 @@ def approve(*, actor: Actor, card_id: int, version: int) -> None:
             raise Conflict("考核表已审批")
         if row.status != SUBMITTED:
             raise ValidationError({"考核表": "尚未提交，不完整的考核表不能审批"})
-        missing = _view(row, s.get(Staff, row.staff_id)).missing
+        missing = _view(row, cast(Staff, s.get(Staff, row.staff_id))).missing  # a foreign key: never None
         if missing:
             raise ValidationError({"考核表": "不完整，不能审批：" + "；".join(missing)})
         row.status = APPROVED
@@ -692,7 +697,7 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
     scope = line.scope if line else "本人"
     with read_session() as s:
         figures = _Figures(p, card.as_of, _users_of(s, [card.staff_id]))
-    whose: object = "all" if scope == CENTRE else card.staff_id
+    whose: int | Literal["all"] = "all" if scope == CENTRE else card.staff_id
     if kpi_def.source == "fee":
         fee_scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=card.staff_id)
         return pd.DataFrame(kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope), dtype=object)

@@ -22,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVarTuple, cast
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Attendance, Department, Incident, IncidentType, Staff, User
@@ -61,6 +62,8 @@ _SALARY = FieldRule("base_salary", "基本工资", "hundredths", required=True, 
                     max_value=MAX_SALARY)
 _ACTIVE = FieldRule("active", "在职", "bool")
 _APPRAISED = FieldRule("appraised", "参与考核", "bool")
+
+_Ts = TypeVarTuple("_Ts")
 
 
 # --- who sees whom -------------------------------------------------------------------------------------
@@ -101,14 +104,15 @@ def _require_in(scope: frozenset[int] | None, staff_id: int, what: str) -> None:
         raise PermissionDenied(what)
 
 
-def _scoped(stmt, scope: frozenset[int] | None, column=Staff.id):
+def _scoped(stmt: Select[*_Ts], scope: frozenset[int] | None,
+            column: SQLColumnExpression[int] = Staff.id) -> Select[*_Ts]:
     return stmt if scope is None else stmt.where(column.in_(sorted(scope)))
 
 
 # --- staff records ---------------------------------------------------------------------------------------
 
 
-def _department_choices(session) -> dict[str, int]:
+def _department_choices(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Department.name, Department.id).where(Department.active.is_(True))
                                 .order_by(Department.code)).all())
 
@@ -133,7 +137,7 @@ STAFF_COLUMNS = {
 def list_staff(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of staff records within the actor's scope (filters: department_id, post, active)."""
     authorize_list(actor, "staff.manage", query)
-    stmt = select(*[c.label(n) for n, c in STAFF_COLUMNS.items()]).outerjoin(
+    stmt: Select[*tuple[Any, ...]] = select(*[c.label(n) for n, c in STAFF_COLUMNS.items()]).outerjoin(
         Department, Department.id == Staff.department_id)
     stmt = _scoped(stmt, staff_scope(actor))
     with read_session() as s:
@@ -150,7 +154,8 @@ _STAFF_EDIT_RULES = RecordRules({
 })
 
 
-def _department_ids(changes: Mapping[str, Any], departments: Mapping[str, int]) -> tuple[dict, dict[str, str]]:
+def _department_ids(changes: Mapping[str, Any],
+                    departments: Mapping[str, int]) -> tuple[dict[str, Any], dict[str, str]]:
     """A department named in a grid or form (its name) -> department_id; (changes, errors)."""
     out = dict(changes)
     if "department" not in out:
@@ -275,19 +280,20 @@ class StaffInfo:
         return (self.hired_on is None or self.hired_on <= last) and (self.left_on is None or self.left_on >= first)
 
 
-def _info_select():
+def _info_select() -> Select[*tuple[Any, ...]]:
     return (select(Staff.id, Staff.staff_no, Staff.name, Staff.department_id,
                    func.coalesce(Department.name, ""), Staff.post, Staff.hired_on, Staff.left_on, Staff.base_salary,
                    Staff.active, Staff.appraised)
             .outerjoin(Department, Department.id == Staff.department_id))
 
 
-def staff_infos(session, ids: Sequence[int] | None = None) -> list[StaffInfo]:
+def staff_infos(session: Session, ids: Sequence[int] | None = None) -> list[StaffInfo]:
     """Staff records as values (inside a caller's session), by 工号."""
     stmt = _info_select().order_by(Staff.staff_no)
     if ids is not None:
         stmt = stmt.where(Staff.id.in_(list(ids)))
-    return [StaffInfo(*r) for r in session.execute(stmt)]
+    # a Row of 11 columns is typed Row[*tuple[Any, ...]], which mypy does not spread as Any
+    return [StaffInfo(*cast(tuple[Any, ...], r)) for r in session.execute(stmt)]
 
 
 def staff_choices(*, actor: Actor, purpose: str = "appraisal") -> dict[int, str]:
@@ -468,14 +474,15 @@ class AttendanceFigures:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _within_employment() -> list:
+def _within_employment() -> list[ColumnElement[bool]]:
     """Attendance days inside the person's employment: a 离职日期 entered after the month's sheet was generated
     leaves rows after it, and those days are not the person's working days any more."""
     return [or_(Staff.hired_on.is_(None), Attendance.day >= Staff.hired_on),
             or_(Staff.left_on.is_(None), Attendance.day <= Staff.left_on)]
 
 
-def attendance_figures(session, staff_ids: Sequence[int], period: Period) -> dict[int, AttendanceFigures]:
+def attendance_figures(session: Session, staff_ids: Sequence[int],
+                       period: Period) -> dict[int, AttendanceFigures]:
     """Each person's attendance figures of the month within their employment, in one query (inside the
     caller's session)."""
     first, last = _month_days(period)
@@ -495,7 +502,8 @@ def attendance_figures(session, staff_ids: Sequence[int], period: Period) -> dic
     return {r[0]: AttendanceFigures(*(int(v or 0) for v in r[1:])) for r in rows}
 
 
-def attendance_days(session, staff_id: int, period: Period, *, exceptions_only: bool = True) -> pd.DataFrame:
+def attendance_days(session: Session, staff_id: int, period: Period, *,
+                    exceptions_only: bool = True) -> pd.DataFrame:
     """The days behind a person's attendance figures (late, early, absent or on leave)."""
     first, last = _month_days(period)
     stmt = select(Attendance.day, Attendance.late_minutes, Attendance.early_minutes, Attendance.absent,
@@ -546,7 +554,7 @@ def record_incident(*, actor: Actor, incident: NewIncident) -> int:
         infos = staff_infos(s, [incident.staff_id])
         if not infos:
             raise NotFound("没有这位员工")
-        problem = employment_problem(infos[0], day)
+        problem = employment_problem(infos[0], cast(date, day))  # required: a failed parse raised above
         if problem:
             raise ValidationError({"日期": problem})
         row = Incident(staff_id=incident.staff_id, incident_type_id=kind.id, day=day, note=note,
@@ -586,7 +594,7 @@ def withdraw_incident(*, actor: Actor, incident_id: int, version: int, reason: s
         uow.commit()
 
 
-def incident_counts(session, staff_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
+def incident_counts(session: Session, staff_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
     """staff id -> incident type id -> how many (not withdrawn) in the month."""
     first, last = _month_days(period)
     if not staff_ids:
@@ -600,7 +608,7 @@ def incident_counts(session, staff_ids: Sequence[int], period: Period) -> dict[i
     return out
 
 
-def incidents_of(session, staff_id: int, period: Period) -> list[dict]:
+def incidents_of(session: Session, staff_id: int, period: Period) -> list[dict[str, Any]]:
     """A person's incidents of the month (withdrawn ones too, marked), by day."""
     first, last = _month_days(period)
     rows = session.execute(select(Incident.id, Incident.version, Incident.day, IncidentType.name, IncidentType.kind,
@@ -618,11 +626,13 @@ def list_incidents(*, actor: Actor, period: str, staff_id: int | None = None) ->
     require(actor, "incidents.record")
     p = _period(period)
     first, last = _month_days(p)
-    stmt = (select(Incident.id, Incident.version, Incident.day, Staff.staff_no, Staff.name, IncidentType.name,
-                   IncidentType.kind, Incident.note, Incident.recorder_name, Incident.recorded_at, Incident.withdrawn,
-                   Incident.withdrawn_reason)
-            .join(Staff, Staff.id == Incident.staff_id).join(IncidentType, IncidentType.id == Incident.incident_type_id)
-            .where(Incident.day >= first, Incident.day <= last).order_by(Incident.day.desc(), Incident.id.desc()))
+    stmt: Select[*tuple[Any, ...]] = (
+        select(Incident.id, Incident.version, Incident.day, Staff.staff_no, Staff.name, IncidentType.name,
+               IncidentType.kind, Incident.note, Incident.recorder_name, Incident.recorded_at,
+               Incident.withdrawn, Incident.withdrawn_reason)
+        .join(Staff, Staff.id == Incident.staff_id)
+        .join(IncidentType, IncidentType.id == Incident.incident_type_id)
+        .where(Incident.day >= first, Incident.day <= last).order_by(Incident.day.desc(), Incident.id.desc()))
     stmt = _scoped(stmt, staff_scope(actor))
     if staff_id is not None:
         stmt = stmt.where(Incident.staff_id == staff_id)

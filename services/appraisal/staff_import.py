@@ -45,10 +45,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -61,7 +61,7 @@ from services.platform.auth import Actor, require
 from services.platform.clock import local_today
 from services.platform.counters import advance
 from services.platform.errors import Conflict, StaleEdit, ValidationError
-from services.platform.validate import parse_text
+from services.platform.validate import FieldRule, parse_text
 from services.platform.workbook import (
     Problem,
     Progress,
@@ -149,7 +149,7 @@ class AttendanceImportCounts(ImportCounts):
         text = f"共 {self.rows} 行：新增考勤 {self.new} 天、修改 {self.changed} 天、不变 {self.unchanged} 天"
         if self.first_day is not None:
             span = (self.first_day.isoformat() if self.first_day == self.last_day
-                    else f"{self.first_day.isoformat()} 至 {self.last_day.isoformat()}")
+                    else f"{self.first_day.isoformat()} 至 {cast(date, self.last_day).isoformat()}")
             text += f"；涉及 {self.people} 人，{span}"
         return text
 
@@ -190,7 +190,7 @@ class ImportPreview:
     problems: tuple[Problem, ...]
     counts: ImportCounts
     rows: pd.DataFrame
-    parsed: tuple = field(repr=False, default=())
+    parsed: tuple[StaffRow | AttendanceRow, ...] = field(repr=False, default=())
 
     @property
     def ok(self) -> bool:
@@ -202,7 +202,8 @@ class _Plan:
     problems: list[Problem] = field(default_factory=list)
     new: list[dict[str, Any]] = field(default_factory=list)  # column values of the records to create
     changed: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (id, the new values)
-    details: dict[str, tuple[dict, dict]] = field(default_factory=dict)  # record -> (before, after) as shown
+    # record -> (before, after) as shown
+    details: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
     actions: dict[int, str] = field(default_factory=dict)  # Excel row -> 新增 / 修改：… / 不变
     counts: ImportCounts = field(default_factory=ImportCounts)
 
@@ -220,7 +221,7 @@ def _same_name(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", nfkc(a)).casefold() == re.sub(r"\s+", "", nfkc(b)).casefold()
 
 
-def _rule(rule) -> Callable[[Any], Any]:
+def _rule(rule: FieldRule) -> Callable[[Any], Any]:
     """A staff.py field rule applied to a cell as text (full-width to half-width, 12.0 -> '12')."""
     return lambda value: rule.parse(code(value))
 
@@ -317,6 +318,7 @@ def _plan_staff(session: Session, rows: Sequence[StaffRow], actor: Actor,
             plan.problems.append(Problem(r.row, "入职日期", f"不能晚于 {info.name} 的离职日期 {info.left_on}"))
         earliest = first_attendance.get(info.id) if info is not None else None
         if earliest is not None and r.hired_on > earliest:
+            assert info is not None  # `earliest` is only looked up for a known person
             plan.problems.append(Problem(r.row, "入职日期", f"{info.name} 在 {earliest} 已有考勤，入职日期不能晚于该日"))
         key = r.staff_no.casefold()
         if key in seen:
@@ -346,7 +348,7 @@ def _plan_attendance(session: Session, rows: Sequence[AttendanceRow], _actor: Ac
     known = _by_staff_no(session)
     today = local_today()
     people = {known[r.staff_no.casefold()].id for r in rows if r.staff_no.casefold() in known}
-    existing: dict[tuple[int, date], tuple] = {}
+    existing: dict[tuple[int, date], Row[int, int, date, int, int, bool, str]] = {}
     if people and rows:
         first, last = min(r.day for r in rows), max(r.day for r in rows)
         ids = sorted(people)
@@ -435,13 +437,13 @@ class _Kind:
     headers: tuple[str, ...]
     template: str
     lock: str
-    model: type
+    model: type[Staff] | type[Attendance]
     defaults: dict[str, Any]  # columns of a new record the file does not give
     scope: Callable[[Actor], frozenset[int] | None]
     parse_row: Callable[[RowCells, datetime], Any]
     plan: Callable[[Session, Sequence[Any], Actor, frozenset[int] | None], _Plan]
     frame: Callable[[Sequence[Any], _Plan | None], pd.DataFrame]
-    counts: type
+    counts: type[ImportCounts]
     created: Callable[[_Plan], dict[str, Any]]
 
 
@@ -476,7 +478,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, kind: _Kind) -> None:
     session.flush()
     shown = list(plan.details.items())[:_AUDIT_DETAILS]
     before = {label: b for label, (b, _a) in shown}
-    after = {label: a for label, (_b, a) in shown}
+    after: dict[str, object] = {label: a for label, (_b, a) in shown}
     if len(plan.details) > len(shown):
         after["…"] = f"另有 {len(plan.details) - len(shown)} 条修改"
     audit.record(session, actor, "import", kind.key, "-", {"修改": before} if before else None,
@@ -550,7 +552,8 @@ def preview_staff_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
 def commit_staff_import(*, actor: Actor, preview: ImportPreview,
                         progress: Progress | None = None) -> StaffImportCounts:
     """Write a previewed staff import in one transaction: every change, or nothing and a ValidationError."""
-    return _commit(STAFF, actor, preview, progress)
+    # _plan_staff counts with StaffImportCounts
+    return cast(StaffImportCounts, _commit(STAFF, actor, preview, progress))
 
 
 def import_staff(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> StaffImportCounts:
@@ -567,7 +570,8 @@ def preview_attendance_import(*, actor: Actor, source: bytes | str | Path | Bina
 def commit_attendance_import(*, actor: Actor, preview: ImportPreview,
                              progress: Progress | None = None) -> AttendanceImportCounts:
     """Write a previewed attendance import in one transaction: every change, or nothing and a ValidationError."""
-    return _commit(ATTENDANCE, actor, preview, progress)
+    # _plan_attendance counts with AttendanceImportCounts
+    return cast(AttendanceImportCounts, _commit(ATTENDANCE, actor, preview, progress))
 
 
 def import_attendance(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> AttendanceImportCounts:

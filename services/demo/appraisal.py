@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import insert, select, update
 
@@ -127,7 +128,8 @@ def _staff_and_accounts(extra: tuple[ExtraStaff, ...], demo_password: str | None
     passwords = {}
     for e in extra:
         if e.username:
-            _, pw = add_user(actor=SYSTEM_ACTOR, username=e.username, display_name=e.name, role=e.role,
+            role = cast(Role, e.role)  # every ExtraStaff with an account has a role (_extra_staff)
+            _, pw = add_user(actor=SYSTEM_ACTOR, username=e.username, display_name=e.name, role=role,
                              password=demo_password, staff_id=ids[e.staff_no], must_change_password=False)
             passwords[e.username] = pw
     return passwords
@@ -211,6 +213,7 @@ def _incidents(rng: random.Random, today: date, first_month: str, ids: dict[str,
     with read_session() as s:
         types = dict(s.execute(select(IncidentType.name, IncidentType.id)).all())
         recorder = s.execute(select(User.id, User.display_name).where(User.username == "manager")).first()
+    assert recorder is not None  # builder.DEMO_USERS made the manager's account
     rows = []
     for staff_no, kind, count, note in INCIDENT_PLAN:
         days = sorted(start + timedelta(days=rng.randrange(span)) for _ in range(count))
@@ -231,6 +234,7 @@ def _collectors(month: str, ids: dict[str, int], extra: tuple[ExtraStaff, ...]) 
     """Who collects for which building in `month`: 翠湖花园 1、2栋 and the shops 黄丽娟, 3、5栋 马志强, 6栋 罗斌
     until he left and 高雅 after; 锦绣华庭 吴佳琪 (as the fees demo set it)."""
     leaver = next(e for e in extra if e.left_on is not None)
+    assert leaver.left_on is not None  # chosen for it
     last_day = Period.parse(month).last_instant.date()
     sixth = ids["S011"] if last_day <= leaver.left_on else ids["S012"]
     plan = {"1": ids["S004"], "2": ids["S004"], "S": ids["S004"], "3": ids["S008"], "5": ids["S008"], "6": sixth}

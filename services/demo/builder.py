@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from db import search_keys
 from db.engine import read_session, unit_of_work
@@ -77,7 +79,7 @@ def _id_number(rng: random.Random, birth: date, male: bool) -> str:
     return body + id_check_char(body)
 
 
-def _person(rng: random.Random, mobiles: set[str]) -> dict:
+def _person(rng: random.Random, mobiles: set[str]) -> dict[str, Any]:
     male = rng.random() < 0.5
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
     while True:
@@ -136,7 +138,7 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
             s.add(st)
             s.flush()
             staff_ids[username] = st.id
-        unit_rows: list[dict] = []
+        unit_rows: list[dict[str, Any]] = []
         for e_code, e_name, address, buildings in _estate_plan(scale):
             estate = Estate(code=e_code, name=e_name, address=address)
             s.add(estate)
@@ -247,7 +249,8 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
         seed_policies(s)
         seed_categories(s)
         s.flush()
-        category_ids = {(p, q): i for i, p, q in s.execute(
+        # looked up with None too: contents the seed classifier does not know (the ticket gets no category)
+        category_ids: dict[tuple[str, str] | None, int] = {(p, q): i for i, p, q in s.execute(
             select(TicketCategory.id, TicketCategory.place, TicketCategory.problem))}
         users = dict(s.execute(select(User.username, User.id)).all())
         names = dict(s.execute(select(User.id, User.display_name)).all())
@@ -307,7 +310,8 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                 ev.append(("complete", "处理中", "已完成", t.completed_at, assignee))
                 t.status = "已完成"
                 if needs_revisit:
-                    due = (cal.deadline_after(t.handled_at, 3) if t.ticket_type == "投诉"
+                    # a complaint's handled_at was set above
+                    due = (cal.deadline_after(cast(datetime, t.handled_at), 3) if t.ticket_type == "投诉"
                            else t.completed_at + timedelta(hours=24))
                     t.status = "待回访"
                     ev.append(("revisit_due", "已完成", "待回访", t.completed_at, assignee))
@@ -352,7 +356,7 @@ def _plate(rng: random.Random) -> str:
     return f"粤{rng.choice('ABE')}{rng.choice(PLATE_LETTERS)}{tail}"
 
 
-def _owners_extras(s, rng: random.Random, statuses: dict[int, str], owners: dict[int, int]) -> None:
+def _owners_extras(s: Session, rng: random.Random, statuses: dict[int, str], owners: dict[int, int]) -> None:
     """Parking, vehicles, keys, renovations, VIP households and notes, so /owners looks like a real day."""
     now = datetime.now(UTC)
     today = date(2026, 11, 20)
@@ -383,7 +387,7 @@ def _owners_extras(s, rng: random.Random, statuses: dict[int, str], owners: dict
                                start_on=end - timedelta(days=364), end_on=end,
                                monthly_fee=Decimal(rng.choice(("300.00", "350.00", "400.00"))), status="有效"))
             s.add(Vehicle(plate=plate, person_id=owners[uid], unit_id=uid))
-            s.get(ParkingSpace, space_id).status = "已租"
+            cast(ParkingSpace, s.get(ParkingSpace, space_id)).status = "已租"  # inserted above
     vacant = [uid for uid, st in statuses.items() if st in ("空置", "已交房未入住")]
     for i, uid in enumerate(vacant):
         s.add(Key(unit_id=uid, label="入户门", location=f"钥匙柜 A-{i + 1:03d}", status="在库"))
@@ -418,7 +422,8 @@ def _owners_extras(s, rng: random.Random, statuses: dict[int, str], owners: dict
                        text=f"登记为重点户（{category}）：{reason}"))
 
 
-def _unit(estate_id, building, unit_no, room_no, floor, kind, layout, area, rng, delivered) -> dict:
+def _unit(estate_id: int, building: Building, unit_no: str, room_no: str, floor: int, kind: str, layout: str,
+          area: Decimal, rng: random.Random, delivered: date) -> dict[str, Any]:
     status = rng.choices([s for s, _ in STATUS_WEIGHTS], weights=[w for _, w in STATUS_WEIGHTS])[0]
     inner = (area * Decimal("0.80")).quantize(Decimal("0.01"))
     vacant = status in ("空置", "已交房未入住")

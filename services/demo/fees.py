@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -106,11 +109,12 @@ def _payments(rng: random.Random, today: date) -> None:
                                  Bill.payer_name).order_by(Bill.due_on, Bill.period, Bill.fee_item_id, Bill.id)).all()
         collectors = dict(s.execute(select(Staff.id, Staff.name)).all())
     cashier, manager = users["cashier"], users["manager"]
-    by_household: dict[str, list] = defaultdict(list)
+    # (id, household, unit_id, period, due_on, amount, payer_name) of every bill
+    by_household: dict[str, list[Row[int, str, int | None, str, date, Decimal, str]]] = defaultdict(list)
     for b in bills:
         by_household[b.household].append(b)
     waived: dict[int, Decimal] = {}
-    approvals: list[dict] = []
+    approvals: list[dict[str, Any]] = []
     now = datetime.now(SHANGHAI)
     # a few waivers a manager granted (hardship, service failures), and two still waiting
     for b in rng.sample(bills, k=min(12, len(bills))):
@@ -128,6 +132,7 @@ def _payments(rng: random.Random, today: date) -> None:
                               decided_at=None if pending else requested + timedelta(hours=5), decision_note=""))
     events: list[tuple[datetime, str]] = []
     now = datetime.now(SHANGHAI)
+    rows: list[Any]  # a household's bills here, a payment's allocations below
     for household, rows in by_household.items():
         profile = rng.choices([p for p, _ in PROFILES], weights=[w for _, w in PROFILES])[0]
         if rows[0].payer_name == fees.DEVELOPER:
@@ -151,8 +156,8 @@ def _payments(rng: random.Random, today: date) -> None:
                 events.append((at, household))
     events.sort()
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    payments: list[dict] = []
-    allocations: list[list[dict]] = []
+    payments: list[dict[str, Any]] = []
+    allocations: list[list[dict[str, Any]]] = []
     credits: list[tuple[int, str, Decimal, datetime]] = []
     numbers: dict[int, int] = defaultdict(int)
     voids = set(rng.sample(range(len(events)), k=min(15, len(events))))
@@ -216,7 +221,7 @@ def _payments(rng: random.Random, today: date) -> None:
             if a["payment_id"] is not None:
                 a["payment_id"] = ids[a["payment_id"] - 1]
             s.add(Approval(**a))
-        table = Bill.__table__
+        table = cast(Table, Bill.__table__)  # a mapped class's table
         changes = []
         for b in bills:
             w, p = waived.get(b.id, ZERO), paid.get(b.id, ZERO)
@@ -237,8 +242,9 @@ def _payments(rng: random.Random, today: date) -> None:
         uow.commit()
 
 
-def _settlements(s, payments: list[dict], cashier: User, clerk: str, today: date) -> None:
-    by_day: dict[date, list[dict]] = defaultdict(list)
+def _settlements(s: Session, payments: list[dict[str, Any]], cashier: Row[int, str, str], clerk: str,
+                 today: date) -> None:
+    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for p in payments:
         by_day[p["received_at"].date()].append(p)
     for day, rows in sorted(by_day.items()):
@@ -258,7 +264,10 @@ def _settlements(s, payments: list[dict], cashier: User, clerk: str, today: date
                          confirmed_at=datetime.combine(day, time(17, 40), SHANGHAI)))
 
 
-def _dunning(s, rng: random.Random, by_household, paid, waived, users, today: date) -> None:
+def _dunning(s: Session, rng: random.Random,
+             by_household: Mapping[str, list[Row[int, str, int | None, str, date, Decimal, str]]],
+             paid: Mapping[int, Decimal], waived: Mapping[int, Decimal],
+             users: Mapping[str, Row[int, str, str]], today: date) -> None:
     outcomes = (("承诺缴费", 40), ("无人接听", 30), ("拒缴", 15), ("承诺缴费", 15))
     staff = [users["cashier"], users["clerk"]]
     for rows in by_household.values():

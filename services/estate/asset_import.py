@@ -63,10 +63,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -272,7 +272,7 @@ class ImportPreview:
 
 
 
-def _find_header(rows: Sequence[tuple]) -> tuple[_Layout, int, dict[str, int]] | None:
+def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[_Layout, int, dict[str, int]] | None:
     """(layout, header row index, header -> column index) for the first row that looks like a header."""
     for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         headers = [_header(v) for v in row]
@@ -672,12 +672,13 @@ class _UnitDraft:
     fields: dict[str, Any] = field(default_factory=dict)
     field_rows: dict[str, int] = field(default_factory=dict)
     bad_fields: set[str] = field(default_factory=set)
-    members: list[tuple[int, tuple, str, date | None]] = field(default_factory=list)  # row, person key, role, start
+    # row, person key, role, start
+    members: list[tuple[int, tuple[str, str, Any], str, date | None]] = field(default_factory=list)
 
 
 @dataclass
 class _PersonDraft:
-    key: tuple
+    key: tuple[str, str, Any]  # (kind, name, mobile | ID number | unit key): see _person_key
     first_row: int
     name: str
     mobile: str
@@ -693,9 +694,10 @@ class _Plan:
     new_estates: list[_New] = field(default_factory=list)
     new_buildings: list[_New] = field(default_factory=list)
     new_units: list[_New] = field(default_factory=list)
-    unit_updates: list[tuple[int, int, dict, dict, str]] = field(default_factory=list)  # id, version, all, before, code
+    # id, version, all, before, code
+    unit_updates: list[tuple[int, int, dict[str, Any], dict[str, Any], str]] = field(default_factory=list)
     new_people: list[_New] = field(default_factory=list)
-    person_updates: list[tuple[int, int, dict, dict]] = field(default_factory=list)
+    person_updates: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     new_links: list[_New] = field(default_factory=list)
     link_ends: list[tuple[int, int, date]] = field(default_factory=list)
     link_starts: list[tuple[int, int, date | None, date | None]] = field(default_factory=list)
@@ -710,7 +712,8 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _person_key(name: str, person: dict, unit_key: tuple) -> tuple:
+def _person_key(name: str, person: dict[str, Any],
+                unit_key: tuple[str, str, str, str]) -> tuple[str, str, Any]:
     if person.get("mobile"):
         return ("m", name, person["mobile"])
     if person.get("id_number"):
@@ -718,12 +721,13 @@ def _person_key(name: str, person: dict, unit_key: tuple) -> tuple:
     return ("u", name, unit_key)
 
 
-def _merge(parsed: _Parsed) -> tuple[dict[tuple, _UnitDraft], dict[tuple, _PersonDraft], list[Problem]]:
+def _merge(parsed: _Parsed) -> tuple[dict[tuple[str, str, str, str], _UnitDraft],
+                                     dict[tuple[str, str, Any], _PersonDraft], list[Problem]]:
     """Group rows into units and people; rows of one unit (or person) must agree."""
     cols = parsed.columns
     problems: list[Problem] = []
-    units: dict[tuple, _UnitDraft] = {}
-    people: dict[tuple, _PersonDraft] = {}
+    units: dict[tuple[str, str, str, str], _UnitDraft] = {}
+    people: dict[tuple[str, str, Any], _PersonDraft] = {}
     for r in parsed.rows:
         draft = units.get(r.unit_key)
         if draft is None:
@@ -785,7 +789,10 @@ def _merge(parsed: _Parsed) -> tuple[dict[tuple, _UnitDraft], dict[tuple, _Perso
     return units, people, problems
 
 
-def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
@@ -825,7 +832,7 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
             new = _New(name=name, code=_estate_code(name, taken_codes))
             estates[folded] = new
             plan.new_estates.append(new)
-    buildings_by_estate: dict[int, list] = defaultdict(list)
+    buildings_by_estate: dict[int, list[Row[int, int, str, str]]] = defaultdict(list)
     for b in session.execute(select(Building.id, Building.estate_id, Building.code, Building.name)
                              .where(Building.estate_id.in_(existing_estate_ids or [-1]))).all():
         buildings_by_estate[b.estate_id].append(b)
@@ -836,7 +843,7 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
                  *[getattr(Unit, f) for f in _UNIT_FIELDS])
     for u in session.execute(select(*unit_cols).where(Unit.estate_id.in_(existing_estate_ids or [-1]))):
         db_units[(u.building_id, u.unit_no.casefold(), u.room_no.casefold())] = u
-    links_by_unit: dict[int, list] = defaultdict(list)
+    links_by_unit: dict[int, list[Any]] = defaultdict(list)
     db_people: dict[int, Any] = {}
     link_rows = session.execute(
         select(UnitPerson.id.label("link_id"), UnitPerson.version.label("link_version"), UnitPerson.unit_id,
@@ -855,7 +862,7 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     mobiles = sorted({p.mobile for p in people.values() if p.mobile})
     ids = sorted({p.fields["id_number"] for p in people.values() if p.fields.get("id_number")})
     by_mobile: dict[tuple[str, str], Any] = {}
-    by_id_number: dict[str, list] = defaultdict(list)
+    by_id_number: dict[str, list[Any]] = defaultdict(list)
     for chunk in _chunks(mobiles):
         for p in session.execute(select(*_PERSON_COLS).where(Person.mobile.in_(chunk)).order_by(Person.id)):
             by_mobile.setdefault((p.name, p.mobile), p)
@@ -867,10 +874,11 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
 
     # units
     new_buildings: dict[tuple[str, str], _New] = {}
-    unit_refs: dict[tuple, int | _New] = {}
-    unit_status: dict[tuple, str] = {}
-    counts = defaultdict(int)
-    resolved_keys: dict[tuple, int] = {}  # (estate ref, building ref, unit, room) -> first row: one unit per key
+    unit_refs: dict[tuple[str, str, str, str], int | _New] = {}
+    unit_status: dict[tuple[str, str, str, str], str] = {}
+    counts: defaultdict[str, int] = defaultdict(int)
+    # (estate ref, building ref, unit, room) -> first row: one unit per key
+    resolved_keys: dict[tuple[int, str, str], int] = {}
     for key, draft in units.items():
         first = draft.first
         b_code, b_text, unit_no, room_no = first.building, first.building_text, first.unit_no, first.room_no
@@ -957,20 +965,21 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     notify(0.5, "正在比对人员…")
 
     # people
-    person_refs: dict[tuple, int | _New] = {}
-    person_actions: dict[tuple, str] = {}
+    person_refs: dict[tuple[str, str, Any], int | _New] = {}
+    person_actions: dict[tuple[str, str, Any], str] = {}
     # one entry per database person, even when two ways of naming them in the file lead to the same one
-    updates: dict[int, tuple[int, dict, dict, dict[str, int]]] = {}  # id -> version, after, before, rows
+    # id -> version, after, before, rows
+    updates: dict[int, tuple[int, dict[str, Any], dict[str, Any], dict[str, int]]] = {}
     matched: set[int] = set()
-    for key, pd_ in people.items():
-        kind = key[0]
+    for pkey, pd_ in people.items():
+        kind = pkey[0]
         match = None
         if kind == "m":
             match = by_mobile.get((pd_.name, pd_.mobile))
         elif kind == "i":
-            match = next((p for p in by_id_number.get(key[2], []) if p.name == pd_.name), None)
+            match = next((p for p in by_id_number.get(pkey[2], []) if p.name == pd_.name), None)
         else:
-            unit_ref = unit_refs.get(key[2])
+            unit_ref = unit_refs.get(pkey[2])
             if isinstance(unit_ref, int):
                 match = next((lk for lk in links_by_unit.get(unit_ref, []) if lk.name == pd_.name), None)
         idn = pd_.fields.get("id_number")
@@ -985,11 +994,11 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
                       "is_company": pd_.fields.get("is_company", False), "note": "；".join(pd_.notes)[:500]}
             new = _New(**values)
             plan.new_people.append(new)
-            person_refs[key] = new
+            person_refs[pkey] = new
             counts["people_new"] += 1
-            person_actions[key] = "新增"
+            person_actions[pkey] = "新增"
             continue
-        person_refs[key] = match.id
+        person_refs[pkey] = match.id
         matched.add(match.id)
         _version, after, before, rows = updates.get(match.id, (match.version, {}, {}, {}))
         for fld, value in pd_.fields.items():
@@ -1005,7 +1014,7 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
             after["note"] = "；".join([x for x in [note, *missing] if x])[:500]
         if after:
             updates[match.id] = (match.version, after, before, rows)
-        person_actions[key] = "修改" if after else "不变"
+        person_actions[pkey] = "修改" if after else "不变"
     plan.person_updates = [(pid, version, after, before) for pid, (version, after, before, _r) in updates.items()]
     counts["people_changed"] = len(updates)
     counts["people_unchanged"] = len(matched - updates.keys())
@@ -1113,26 +1122,26 @@ def _json_value(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def _dump(values: dict | None) -> str | None:
+def _dump(values: dict[str, Any] | None) -> str | None:
     """The same JSON text as services.platform.audit writes (money and dates as strings), a little faster."""
     if values is None:
         return None
     return json.dumps(values, ensure_ascii=False, sort_keys=True, default=_json_value)
 
 
-def _audit_row(actor: Actor, at: datetime, entity: str, entity_id: object, before: dict | None,
-               after: dict | None) -> dict:
+def _audit_row(actor: Actor, at: datetime, entity: str, entity_id: object, before: dict[str, Any] | None,
+               after: dict[str, Any] | None) -> dict[str, Any]:
     return {"at": at, "actor_user_id": actor.user_id, "actor_username": actor.username, "action": "import",
             "entity": entity, "entity_id": str(entity_id), "before_json": _dump(before),
             "after_json": _dump(after)}
 
 
-def _private(values: dict) -> dict:
+def _private(values: dict[str, Any]) -> dict[str, Any]:
     """Audit rows never carry a full ID number."""
     return {k: (mask_id_number(v) if k == "id_number" and v else v) for k, v in values.items()}
 
 
-def _insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int]:
+def _insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     """Insert many rows in a few statements; their new ids, in the order of `rows`."""
     if not rows:
         return []
@@ -1145,27 +1154,30 @@ def _insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int
     # rows are exactly the ids above the maximum read here, in insertion order.
     before = session.execute(select(func.max(table.c.id))).scalar() or 0
     session.execute(insert(table), rows)
-    ids = list(session.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).scalars())
+    ids: list[int] = list(session.execute(select(table.c.id).where(table.c.id > before)
+                                          .order_by(table.c.id)).scalars())
     if len(ids) != len(rows):  # never expected: someone wrote without the lock
         raise StaleEdit("导入期间数据库被其他程序写入，导入未完成，请重试")
     return ids
 
 
-def _update_versioned(session: Session, table, params: list[dict], values: dict) -> None:
+def _update_versioned(session: Session, table: Table, params: list[dict[str, Any]],
+                      values: dict[str, Any]) -> None:
     """Executemany UPDATE ... WHERE id = :b_id AND version = :b_version; any miss is a stale edit."""
     if not params:
         return
     stmt = (update(table)
             .where(and_(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")))
             .values(version=table.c.version + 1, **values))
-    result = session.execute(stmt, params)
+    # an UPDATE's result is a CursorResult, though Session.execute is typed to return a Result
+    result = cast("CursorResult[Any]", session.execute(stmt, params))
     if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
         raise StaleEdit("导入期间有记录被他人修改，导入未完成，请重新预览后再导入")
 
 
 def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> None:
     at = utcnow()
-    audits: list[dict] = []
+    audits: list[dict[str, Any]] = []
     for e in plan.new_estates:
         estate = Estate(code=e.values["code"], name=e.values["name"], address="")
         session.add(estate)
@@ -1182,7 +1194,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
                                  {"estate_id": building.estate_id, "code": building.code, "name": building.name,
                                   "floors": building.floors}))
     notify(0.75, f"正在写入房屋（新增 {len(plan.new_units)}）…")
-    units = Unit.__table__
+    units = cast(Table, Unit.__table__)  # declared a FromClause; a mapped class's table is a Table
     unit_rows = []
     for u in plan.new_units:
         v = u.values
@@ -1205,14 +1217,14 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
         audits.append(_audit_row(actor, at, "units", uid, {"code": code, **before},
                                  {"code": code, **{f: full[f] for f in before}}))
     notify(0.85, f"正在写入人员（新增 {len(plan.new_people)}）…")
-    people = Person.__table__
+    people = cast(Table, Person.__table__)
     person_rows = [{**p.values, "version": 1, "mobile_last4": search_keys.mobile_last4(p.values["mobile"]),
                     "pinyin_initials": search_keys.pinyin_initials(p.values["name"])} for p in plan.new_people]
     for p, new_id in zip(plan.new_people, _insert_returning_ids(session, people, person_rows), strict=True):
         p.id = new_id
         audits.append(_audit_row(actor, at, "people", new_id, None,
                                  {k: v for k, v in p.values.items() if k != "id_number"}))
-    by_fields: dict[tuple[str, ...], list] = defaultdict(list)
+    by_fields: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
     for pid, version, after, before in plan.person_updates:
         by_fields[tuple(sorted(after))].append((pid, version, after))
         audits.append(_audit_row(actor, at, "people", pid, _private(before), _private(after)))
@@ -1221,7 +1233,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
                                             for pid, version, after in items],
                           {f: bindparam(f"b_{f}") for f in flds})
     notify(0.92, "正在写入房屋人员关系…")
-    links = UnitPerson.__table__
+    links = cast(Table, UnitPerson.__table__)
     _update_versioned(session, links, [{"b_id": lid, "b_version": version, "b_end_on": end}
                                        for lid, version, end in plan.link_ends], {"end_on": bindparam("b_end_on")})
     for lid, _version, end in plan.link_ends:
@@ -1239,7 +1251,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
                                  {k: row[k] for k in ("unit_id", "person_id", "role", "start_on")}))
     notify(0.97, "正在写入操作日志…")
     if audits:
-        session.execute(insert(AuditEntry.__table__), audits)
+        session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
 
 
 def commit_import(*, actor: Actor, preview: ImportPreview, progress: Progress | None = None) -> ImportCounts:

@@ -9,12 +9,14 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -48,7 +50,7 @@ VIP_CATEGORIES = ("独居老人", "残障人士", "频繁投诉", "欠费历史"
 VACANT_STATUSES = ("空置", "已交房未入住")
 
 
-def _locked_unit(session, unit_id: int, version: int | None) -> Unit:
+def _locked_unit(session: Session, unit_id: int, version: int | None) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound("房屋不存在")
@@ -57,12 +59,13 @@ def _locked_unit(session, unit_id: int, version: int | None) -> Unit:
     return unit
 
 
-def _note(session, actor: Actor, unit_id: int, kind: str, text: str) -> None:
+def _note(session: Session, actor: Actor, unit_id: int, kind: str, text: str) -> None:
     session.add(UnitNote(unit_id=unit_id, at=utcnow(), author=actor.display_name, kind=kind, text=text))
 
 
-def unit_label(session, unit: Unit) -> str:
+def unit_label(session: Session, unit: Unit) -> str:
     b = session.get(Building, unit.building_id)
+    assert b is not None  # units.building_id is a foreign key
     return f"{b.code}-{unit.unit_no}-{unit.room_no}"
 
 
@@ -70,7 +73,7 @@ def unit_label(session, unit: Unit) -> str:
 class MoveIn:
     unit_id: int
     unit_version: int
-    person: dict  # name, gender, mobile, phone, id_number, is_company, note
+    person: dict[str, Any]  # name, gender, mobile, phone, id_number, is_company, note
     role: str
     move_in_on: date
     documents: Sequence[str] = ()
@@ -170,7 +173,7 @@ def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequenc
             if link.start_on and move_out_on < link.start_on:
                 raise ValidationError({"迁出日期": f"不能早于入住日期 {link.start_on}"})
             link.end_on = move_out_on
-            names.append(s.get(Person, link.person_id).name)
+            names.append(cast(Person, s.get(Person, link.person_id)).name)  # person_id is a foreign key
         s.flush()
         remaining = s.scalar(select(UnitPerson.id).where(UnitPerson.unit_id == unit.id,
                                                          UnitPerson.end_on.is_(None)).limit(1))
@@ -287,7 +290,7 @@ VACANCY_COLUMNS = {
 def vacancy_ledger(*, actor: Actor, query: ListQuery) -> PageResult:
     """空置房台账: vacant units, longest-unvisited first by default."""
     authorize_list(actor, "units.view", query)
-    stmt = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(*[c.label(n) for n, c in VACANCY_COLUMNS.items()])
         .join(Building, Building.id == Unit.building_id)
         .join(Estate, Estate.id == Unit.estate_id)
@@ -322,7 +325,7 @@ class UnitCard:
     last_inspected_on: date | None
     note: str
     renovating: bool
-    vip: list[dict] = field(default_factory=list)
+    vip: list[dict[str, Any]] = field(default_factory=list)
     residents: pd.DataFrame = field(default_factory=pd.DataFrame)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     vehicles: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -332,7 +335,7 @@ class UnitCard:
     timeline: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _frame(rows, columns) -> pd.DataFrame:
+def _frame(rows: Iterable[Iterable[Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns, dtype=object)
 
 

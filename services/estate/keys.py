@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Estate, Key, KeyLoan, Unit
@@ -23,7 +24,7 @@ from services.platform.listing import ListQuery, PageResult, authorize_list, run
 KEY_STATUSES = ("在库", "借出", "遗失", "已交付")
 
 
-def _key(session, key_id: int, version: int) -> Key:
+def _key(session: Session, key_id: int, version: int) -> Key:
     key = session.get(Key, key_id)
     if key is None:
         raise NotFound("钥匙不存在")

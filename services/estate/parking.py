@@ -8,14 +8,15 @@ monthly fee is Money; leases ending within 30 days make the expiring list.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, ParkingLease, ParkingSpace, Person, Unit, UnitPerson, Vehicle
@@ -71,12 +72,13 @@ def list_spaces(*, actor: Actor, query: ListQuery) -> PageResult:
                         default_sort=("number", False))
 
 
-def _space_status_check(space: ParkingSpace, values) -> dict[str, str]:
+def _space_status_check(space: ParkingSpace, values: Mapping[str, Any]) -> dict[str, str]:
     """已租 follows the leases: the grid neither sets it nor changes the status of a leased space."""
     new = values.get("status", space.status)
     if new == space.status:
         return {}
-    leased = object_session(space).scalar(select(ParkingLease.id).where(
+    # apply_edits loaded `space` through its session, so the space is attached to one
+    leased = cast(Session, object_session(space)).scalar(select(ParkingLease.id).where(
         ParkingLease.space_id == space.id, ParkingLease.status == "有效").limit(1))
     if leased is not None or new == "已租":
         return {"状态": "出租和退租请通过车位租赁办理"}
@@ -141,7 +143,7 @@ def add_vehicle(*, actor: Actor, unit_id: int, person_id: int | None, plate: str
         return vehicle.id
 
 
-def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee) -> tuple[str, Decimal]:
+def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee: object) -> tuple[str, Decimal]:
     errors = {}
     try:
         plate = _plate(plate) if plate else ""
@@ -160,7 +162,7 @@ def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee) -> tupl
 
 
 def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: int, unit_id: int | None,
-                plate: str, start_on: date, end_on: date, monthly_fee) -> int:
+                plate: str, start_on: date, end_on: date, monthly_fee: object) -> int:
     """车位租赁: a new lease on a free 租赁 space; returns the lease id."""
     require(actor, "parking.manage")
     plate, fee = _lease_values(plate, start_on, end_on, monthly_fee)
@@ -192,7 +194,7 @@ def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: i
         return lease.id
 
 
-def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, monthly_fee) -> int:
+def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, monthly_fee: object) -> int:
     """续租: a new lease document from the day after the old end; the old one becomes 已续租."""
     require(actor, "parking.manage")
     with unit_of_work() as uow:
@@ -213,6 +215,7 @@ def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, 
         s.add(new)
         s.flush()
         space = s.get(ParkingSpace, old.space_id)
+        assert space is not None  # parking_leases.space_id is a foreign key
         audit.record(s, actor, "lease_renew", "parking_leases", new.id, {"lease": old.id, "end_on": old.end_on},
                      {"space": space.number, "start_on": start, "end_on": new_end_on, "monthly_fee": fee})
         if old.unit_id:
@@ -235,6 +238,7 @@ def end_lease(*, actor: Actor, lease_id: int, version: int) -> None:
         # billing reads the lease's dates: it is charged up to the day it ended, not to its planned end
         lease.end_on = min(lease.end_on, max(local_today(), lease.start_on))
         space = s.get(ParkingSpace, lease.space_id)
+        assert space is not None  # parking_leases.space_id is a foreign key
         space.status = "空闲"
         audit.record(s, actor, "lease_end", "parking_leases", lease.id, {"status": "有效", "end_on": before_end},
                      {"status": "已终止", "end_on": lease.end_on})
@@ -305,7 +309,8 @@ def search_leases(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list
     if len(plate) >= 3 and plate.isalnum():
         conds.append(ParkingLease.plate.contains(plate, autoescape=True))
     with read_session() as s:
-        rows = s.execute(
+        # 13 columns: SQLAlchemy types the first 10 only, and mypy cannot unpack such a row into names
+        rows: Sequence[Sequence[Any]] = s.execute(
             select(ParkingLease.id, ParkingLease.unit_id, Estate.name, ParkingSpace.number, ParkingLease.plate,
                    Person.name, Person.mobile, ParkingLease.status, ParkingLease.start_on, ParkingLease.end_on,
                    Building.code, Unit.unit_no, Unit.room_no)
@@ -343,5 +348,6 @@ def free_spaces(*, actor: Actor, estate_id: int) -> list[tuple[int, int, str]]:
         rows = s.execute(select(ParkingSpace.id, ParkingSpace.version, ParkingSpace.number)
                          .where(ParkingSpace.estate_id == estate_id, ParkingSpace.status == "空闲")
                          .order_by(ParkingSpace.number))
-        return [tuple(r) for r in rows]
+        # tuple(row) is typed tuple[object, ...]; the row holds (int, int, str)
+        return cast("list[tuple[int, int, str]]", [tuple(r) for r in rows])
 

@@ -15,8 +15,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, Person, Unit, UnitPerson
@@ -63,12 +65,12 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-def _prefix(col, text: str):
+def _prefix(col: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
     """Index-friendly prefix match (LIKE 'x%' cannot use an index on every backend)."""
     return and_(col >= text, col < text + "\uffff")
 
 
-def _unit_code(b_code, unit_no, room_no) -> str:
+def _unit_code(b_code: str, unit_no: str, room_no: str) -> str:
     return f"{b_code}-{unit_no}-{room_no}"
 
 
@@ -77,8 +79,8 @@ class SearchTerms:
     """What one search text asks for: conditions on units and on people, and the word for what matched."""
 
     text: str
-    unit_conds: tuple
-    person_conds: tuple
+    unit_conds: tuple[ColumnElement[bool], ...]
+    person_conds: tuple[ColumnElement[bool], ...]
     matched: str
 
 
@@ -147,7 +149,7 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
                 hits[uid] = SearchHit(uid, estate, _unit_code(b_code, unit_no, room_no), status,
                                       _current_people_line(s, uid), "房号")
         if person_conds and len(hits) < limit:
-            stmt = (
+            person_stmt = (
                 select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no, Unit.status,
                        Person.name, Person.mobile, UnitPerson.role)
                 .join(UnitPerson, UnitPerson.person_id == Person.id)
@@ -158,7 +160,8 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
                 .order_by(Person.name, Unit.id)
                 .limit(limit)
             )
-            for uid, estate, b_code, unit_no, room_no, status, name, mobile, role in s.execute(stmt):
+            for (uid, estate, b_code, unit_no, room_no, status, name, mobile,
+                 role) in s.execute(person_stmt):
                 if uid in hits or len(hits) >= limit:
                     continue
                 line = f"{name}（{role}） {mask_mobile(mobile)}".strip()
@@ -167,7 +170,7 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
     return list(hits.values())
 
 
-def _current_people_line(session, unit_id: int) -> str:
+def _current_people_line(session: Session, unit_id: int) -> str:
     rows = session.execute(
         select(Person.name, Person.mobile, UnitPerson.role)
         .join(UnitPerson, UnitPerson.person_id == Person.id)
@@ -217,7 +220,7 @@ def update_people(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     return n
 
 
-def parse_person(values: dict) -> dict:
+def parse_person(values: dict[str, Any]) -> dict[str, Any]:
     """Validate a person form (name, gender, mobile, landline, ID number...) — all problems at once."""
     parsed, errors = PERSON_RULES.parse(values)
     if not parsed.get("name"):
@@ -229,7 +232,8 @@ def parse_person(values: dict) -> dict:
     return parsed
 
 
-def find_or_create_person(session, actor: Actor, values: dict, *, audited: bool = True) -> Person:
+def find_or_create_person(session: Session, actor: Actor, values: dict[str, Any], *,
+                          audited: bool = True) -> Person:
     """The person with the same name and mobile, or a new one (people match on name + mobile).
 
     A workflow that records the person in its own audit row passes audited=False."""
@@ -260,7 +264,7 @@ def reveal(*, actor: Actor, person_id: int, field: str) -> str:
         person = uow.session.get(Person, person_id)
         if person is None:
             raise NotFound("人员不存在")
-        value = getattr(person, field)
+        value: str = getattr(person, field)  # mobile or id_number, both str columns
         audit.record(uow.session, actor, "reveal", "people", person_id, None, {"field": field})
         uow.commit()
     return value

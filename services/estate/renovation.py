@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Estate, Renovation, Unit
@@ -99,7 +101,7 @@ def apply(*, actor: Actor, application: Application) -> int:
         return r.id
 
 
-def _step(s, renovation_id: int, version: int, step: str) -> tuple[Renovation, Unit]:
+def _step(s: Session, renovation_id: int, version: int, step: str) -> tuple[Renovation, Unit]:
     r = s.get(Renovation, renovation_id)
     if r is None:
         raise NotFound("装修登记不存在")
@@ -107,7 +109,7 @@ def _step(s, renovation_id: int, version: int, step: str) -> tuple[Renovation, U
         raise StaleEdit()
     if r.status != _NEXT[step]:
         raise Conflict(f"当前状态为{r.status}，不能{_STEP_LABEL[step]}（需为{_NEXT[step]}）")
-    return r, s.get(Unit, r.unit_id)
+    return r, cast(Unit, s.get(Unit, r.unit_id))  # renovations.unit_id is a foreign key
 
 
 def decide(*, actor: Actor, renovation_id: int, version: int, approve: bool, reason: str = "") -> None:
@@ -166,7 +168,7 @@ def inspect(*, actor: Actor, renovation_id: int, version: int, inspected_on: dat
         uow.commit()
 
 
-def close(*, actor: Actor, renovation_id: int, version: int, refund, refunded_on: date | None,
+def close(*, actor: Actor, renovation_id: int, version: int, refund: object, refunded_on: date | None,
           unit_status_after: str | None = None) -> None:
     """关闭: refund the deposit (all or part, never more) and give the unit its status back."""
     require(actor, "renovation.manage")

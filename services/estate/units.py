@@ -7,12 +7,12 @@ grid; the inner area never exceeds the built area; mobiles are masked in lists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import Select, SQLColumnExpression, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -58,7 +58,8 @@ _owner = (
 _owner_name = select(Person.name).where(Person.id == _owner).scalar_subquery()
 _owner_mobile = select(Person.mobile).where(Person.id == _owner).scalar_subquery()
 
-def join_unit_location(stmt: Select, unit_id: ColumnElement) -> Select:
+def join_unit_location(stmt: Select[*tuple[Any, ...]],
+                       unit_id: SQLColumnExpression[int]) -> Select[*tuple[Any, ...]]:
     """Join a list statement to the unit it is about, its building and estate (for unit_code and sorting)."""
     return (stmt.join(Unit, Unit.id == unit_id).join(Building, Building.id == Unit.building_id)
             .join(Estate, Estate.id == Unit.estate_id))
@@ -100,7 +101,7 @@ UNIT_COLUMNS = {
 def list_units(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of units with their current owner; filters: estate_id, building_id, kind, status."""
     authorize_list(actor, "units.view", query)
-    stmt = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(*[c.label(n) for n, c in UNIT_COLUMNS.items()])
         .join(Building, Building.id == Unit.building_id)
         .join(Estate, Estate.id == Unit.estate_id)
@@ -127,11 +128,13 @@ def list_units(*, actor: Actor, query: ListQuery) -> PageResult:
     return result
 
 
-def _unit_labeller(session: Session):
+def _unit_labeller(session: Session) -> Callable[[Unit], str]:
     def label(unit: Unit) -> str:
         # the estate is part of the label: 1-1-101 exists in every estate
-        estate = session.get(Estate, unit.estate_id).name
-        return f"{estate} {session.get(Building, unit.building_id).code}-{unit.unit_no}-{unit.room_no}"
+        # units.estate_id and units.building_id are foreign keys: both rows exist
+        estate = cast(Estate, session.get(Estate, unit.estate_id)).name
+        building = cast(Building, session.get(Building, unit.building_id))
+        return f"{estate} {building.code}-{unit.unit_no}-{unit.room_no}"
 
     return label
 

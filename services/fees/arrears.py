@@ -26,6 +26,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
 from db.types import utcnow
 from services.fees import ledger
+from services.fees.accounts import AccountKey, unit_household
 from services.fees.figures import AGING_BUCKETS
 from services.platform import audit
 from services.platform.auth import Actor, require
@@ -176,9 +177,9 @@ def owed_by_units(session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
     owed = {unit_id: _yuan(0) for unit_id in unit_ids}
     for household, cents in session.execute(
             select(Bill.household, func.sum(_owing_cents()))
-            .where(Bill.household.in_([f"U{u}" for u in owed] or ["-"]), Bill.status.in_(ledger.OPEN_STATUSES))
+            .where(Bill.household.in_([unit_household(u) for u in owed] or ["-"]), Bill.status.in_(ledger.OPEN_STATUSES))
             .group_by(Bill.household)):
-        owed[int(household[1:])] = _yuan(cents or 0)
+        owed[AccountKey.parse(household).id] = _yuan(cents or 0)
     return owed
 
 

@@ -65,6 +65,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Bill, Building, Estate, FeeItem, Person, Unit, UnitPerson
 from db.types import utcnow
 from services.fees import ledger
+from services.fees.accounts import AccountKey, unit_household
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.clock import local_today
@@ -578,12 +579,12 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
     unit_ids = sorted({u.id for _r, _e, u, _i in resolved})
     existing: dict[tuple[int, int], list[tuple]] = defaultdict(list)  # (unit, item) -> bills
     for chunk in range(0, len(unit_ids), _CHUNK):
-        payer_keys = [f"U{u}" for u in unit_ids[chunk:chunk + _CHUNK]]
+        payer_keys = [unit_household(u) for u in unit_ids[chunk:chunk + _CHUNK]]
         for b in session.execute(
                 select(Bill.id, Bill.fee_item_id, Bill.payer_key, Bill.period, Bill.start_on, Bill.end_on,
                        Bill.amount, Bill.source, Bill.status)
                 .where(Bill.payer_key.in_(payer_keys))).all():
-            existing[(int(b.payer_key[1:]), b.fee_item_id)].append(b)
+            existing[(AccountKey.parse(b.payer_key).id, b.fee_item_id)].append(b)
     owners = _owners(session, unit_ids)
     progress(0.7, "正在核对每一行…")
     seen: dict[tuple[int, int, str], int] = {}
@@ -689,7 +690,7 @@ def preview_arrears_import(*, actor: Actor, source: bytes | str | Path | BinaryI
 
 def _write(session: Session, actor: Actor, plan: _Plan, layout: str, progress: Progress) -> Decimal:
     now = utcnow()
-    rows = [dict(fee_item_id=d.item.id, payer_key=f"U{d.unit.id}", household=f"U{d.unit.id}", unit_id=d.unit.id,
+    rows = [dict(fee_item_id=d.item.id, payer_key=unit_household(d.unit.id), household=unit_household(d.unit.id), unit_id=d.unit.id,
                  parking_lease_id=None, payer_name=d.payer_name[:64], period=d.row.period, start_on=d.row.start_on,
                  end_on=d.row.end_on, quantity=None, rate=None, amount=d.row.amount, paid=Decimal("0.00"),
                  waived=Decimal("0.00"), due_on=d.row.end_on, status="未缴", source=SOURCE, run_id=None,

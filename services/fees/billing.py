@@ -40,6 +40,7 @@ from db.models import (
 )
 from db.types import round_cents, utcnow
 from services.fees import ledger
+from services.fees.accounts import lease_household, unit_household
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
@@ -177,7 +178,7 @@ def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
 
     def add(item: FeeItem, unit_id: int, quantity: Decimal | None, days: int, span: tuple[date, date],
             amount: Decimal | None = None) -> None:
-        key = f"U{unit_id}"
+        key = unit_household(unit_id)
         if (item.id, key) in existing_keys:
             return
         value = amount if amount is not None else prorate(quantity or Decimal(1), item.rate, days, days_in_month)
@@ -247,12 +248,12 @@ def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
             .join(Person, Person.id == ParkingLease.person_id)
             .where(ParkingLease.start_on <= last, ParkingLease.end_on >= first, *lease_filter)).all()
         for lease_id, unit_id, start_on, end_on, fee, name in leases:
-            key = f"L{lease_id}"
+            key = lease_household(lease_id)
             span = _clip(start_on, end_on, first, last)
             if (parking.id, key) in existing_keys or span is None or fee <= 0:
                 continue
             amount = prorate(Decimal(1), fee, _days(*span), days_in_month)
-            planned.append(PlannedBill(parking.id, parking.name, key, f"U{unit_id}" if unit_id else key, unit_id,
+            planned.append(PlannedBill(parking.id, parking.name, key, unit_household(unit_id) if unit_id else key, unit_id,
                                        lease_id, name, span[0], span[1], None, fee, amount))
 
     by_item: dict[str, list[Decimal]] = defaultdict(list)

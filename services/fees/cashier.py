@@ -10,9 +10,8 @@ Invariants:
 - money meets bills oldest first, or the bills the cashier picked; what is beyond the owed amount
   becomes prepaid credit 预存; no cent appears or vanishes (ledger invariants);
 - a posted payment is never edited or deleted; voiding 作废, waiving 减免, cancelling a bill 取消账单 and
-  refunding credit 退款 (services.fees.refunds) are requests a manager other than the requester approves; a void keeps
-  the receipt number and takes the payment's money off every bill it reached; a payment whose credit was refunded,
-  or is about to be (a refund of its account waits while it has credit left), cannot be voided;
+  refunding credit 退款 are requests a manager other than the requester approves (services/fees/approvals.py,
+  services/fees/refunds.py);
 - a cashier settles only their own day 日结; once settled, that day takes no more payments (nor refund payouts).
   The sheet counts the day's valid payments by method and the refunds the cashier paid out that day; the cash to
   hand over is the cash received less the cash refunded. A payment and the
@@ -36,23 +35,18 @@ from db.models import (
     Allocation,
     Approval,
     Bill,
-    Building,
     CreditEntry,
-    Estate,
     FeeItem,
-    ParkingLease,
-    ParkingSpace,
     Payment,
-    Person,
     Refund,
     Settlement,
-    Unit,
     User,
 )
 from db.types import utcnow
 from services.fees import ledger
+from services.fees.accounts import AccountKey, account_holder, account_key
 from services.platform import audit
-from services.platform.auth import Actor, Role, can, require, role_can
+from services.platform.auth import Actor, Role, require, role_can
 from services.platform.clock import SHANGHAI, local_today, to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -61,64 +55,6 @@ from services.platform.validate import FieldError, parse_hundredths, parse_text
 METHODS = ("现金", "微信", "支付宝", "银行转账", "POS")
 RECEIPT_PREFIX = "SJ"
 MAX_PAYMENT = Decimal("10000000.00")
-APPROVAL_KINDS = ("作废收据", "减免", "取消账单", "退款")
-
-
-def household_of_unit(unit_id: int) -> str:
-    return ledger.unit_household(unit_id)
-
-
-def account_key(unit_id: int | None, household: str | None) -> str:
-    """The account a call is about: `household` ("U<unit id>" / "L<lease id>"), or the unit's account."""
-    if (unit_id is None) == (household is None):
-        raise ValidationError({"户号": "请指定房屋或车位租约（二者选一）"})
-    if household is None:
-        return household_of_unit(unit_id)
-    kind, number = ledger.parse_household(household)
-    return f"{kind}{number}"
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who an account belongs to: a unit, or a parking lease without a unit."""
-
-    household: str
-    label: str  # "翠湖花园 1-1-101", or "翠湖花园 B1-021（粤B12345）" for a lease
-    place: str  # 房屋 / 车位 (how documents name the label)
-    unit_id: int | None
-    lease_id: int | None
-    payer_name: str = ""  # a lease's lessee
-
-
-def account_holder(session, household: str) -> Holder:
-    kind, number = ledger.parse_household(household)
-    if kind == ledger.UNIT:
-        return Holder(household, _unit_label(session, number), "房屋", number, None)
-    row = session.execute(select(Estate.name, ParkingSpace.number, ParkingLease.plate, Person.name,
-                                 ParkingLease.unit_id)
-                          .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
-                          .join(Estate, Estate.id == ParkingSpace.estate_id)
-                          .join(Person, Person.id == ParkingLease.person_id)
-                          .where(ParkingLease.id == number)).first()
-    if row is None:
-        raise NotFound("没有这份车位租约")
-    estate, space, plate, person, unit_id = row
-    return Holder(household, f"{estate} {space}" + (f"（{plate}）" if plate else ""), "车位", unit_id, number,
-                  person)
-
-
-def holder_labels(session, households: set[str]) -> dict[str, str]:
-    """The label of each account ("小区 楼栋-单元-房号", or "小区 车位号（车牌）"), in two queries."""
-    units = {int(h[1:]) for h in households if h and h[0] == ledger.UNIT and h[1:].isdigit()}
-    leases = {int(h[1:]) for h in households if h and h[0] == ledger.LEASE and h[1:].isdigit()}
-    labels = {household_of_unit(uid): label for uid, label in _unit_labels(session, units).items()}
-    if leases:
-        for lease_id, estate, space, plate in session.execute(
-                select(ParkingLease.id, Estate.name, ParkingSpace.number, ParkingLease.plate)
-                .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
-                .join(Estate, Estate.id == ParkingSpace.estate_id).where(ParkingLease.id.in_(sorted(leases)))):
-            labels[ledger.lease_household(lease_id)] = f"{estate} {space}" + (f"（{plate}）" if plate else "")
-    return labels
 
 
 @dataclass(frozen=True)
@@ -148,15 +84,6 @@ class Account:
     place: str = "房屋"  # 房屋 / 车位
 
 
-def _unit_label(session, unit_id: int) -> str:
-    row = session.execute(select(Estate.name, Building.code, Unit.unit_no, Unit.room_no)
-                          .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
-                          .where(Unit.id == unit_id)).first()
-    if row is None:
-        raise NotFound("没有这套房屋")
-    return f"{row[0]} {row[1]}-{row[2]}-{row[3]}"
-
-
 def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
     if not bill_ids:
         return {}
@@ -169,9 +96,10 @@ def account(*, actor: Actor, unit_id: int | None = None, household: str | None =
     """Everything an account owes, by item and month, oldest first, with its prepaid credit: a unit's account
     (`unit_id`, or household "U<id>"), or the account "L<id>" of a parking lease without a unit."""
     require(actor, "fees.view")
-    household = account_key(unit_id, household)
+    key = AccountKey.of(unit_id, household)
+    household = str(key)
     with read_session() as s:
-        holder = account_holder(s, household)
+        holder = account_holder(s, key)
         rows = s.execute(select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
                          .where(Bill.household == household, Bill.status.in_(ledger.OPEN_STATUSES))
                          .order_by(*ledger.OLDEST_FIRST)).all()
@@ -245,7 +173,8 @@ def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | N
                  method: str, bill_ids: Sequence[int] | None = None, note: str = "") -> Receipt:
     """Post a payment for a unit (or a lease account) with its receipt number; oldest bills first unless picked."""
     require(actor, "fees.collect")
-    household = account_key(unit_id, household)
+    key = AccountKey.of(unit_id, household)
+    household = str(key)
     value = parse_amount(amount)
     errors = {}
     if method not in METHODS:
@@ -264,7 +193,7 @@ def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | N
             lock_cashier_day(s, actor.user_id, today)
             if day_settled(s, actor.user_id, today):
                 raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
-        holder = account_holder(s, household)
+        holder = account_holder(s, key)
         bills = ledger.open_bills(s, household)
         if bill_ids is not None:
             wanted = list(dict.fromkeys(bill_ids))
@@ -327,202 +256,6 @@ def required_reason(reason: str) -> str:
     if not text:
         raise ValidationError({"原因": "必须写明原因"})
     return text
-
-
-def _no_pending(session, **target) -> None:
-    key, value = next(iter(target.items()))
-    if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == "待审批")):
-        raise Conflict("已有一项待审批的申请，请等主管处理后再提")
-
-
-def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
-    """Ask a manager to void a receipt (作废); nothing changes until it is approved."""
-    if not (can(actor, "fees.collect") or can(actor, "fees.request")):
-        require(actor, "fees.request")
-    text = required_reason(reason)
-    with unit_of_work() as uow:
-        s = uow.session
-        p = s.get(Payment, payment_id)
-        if p is None:
-            raise NotFound("没有这张收据")
-        if p.status == "已作废":
-            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
-        _refund_blocks_void(s, p)
-        _no_pending(s, payment_id=payment_id)
-        req = Approval(kind="作废收据", payment_id=p.id, amount=p.amount, reason=text, requested_by=actor.user_id,
-                       requester_name=actor.display_name, requested_at=utcnow())
-        s.add(req)
-        s.flush()
-        audit.record(s, actor, "request", "approvals", req.id, None,
-                     {"kind": req.kind, "receipt_no": p.receipt_no, "reason": text})
-        uow.commit()
-        return req.id
-
-
-def _refund_blocks_void(session, p: Payment) -> None:
-    """Refuse to void a payment whose credit went back to the payer (or is about to): the money left the counter,
-    so the void would make it vanish from the books. Locking reads: a refund granted meanwhile is seen."""
-    refund_ids = sorted(set(session.scalars(select(CreditEntry.refund_id).where(
-        CreditEntry.payment_id == p.id, CreditEntry.kind == "退款", CreditEntry.voided.is_(False)).with_for_update())))
-    if refund_ids:
-        numbers = "、".join(session.scalars(select(Refund.refund_no).where(Refund.id.in_(refund_ids))
-                                           .order_by(Refund.refund_no)))
-        raise Conflict(f"收据 {p.receipt_no} 的预存已退还缴款人（退款单 {numbers}），不能作废")
-    if p.credit_added <= 0:
-        return
-    waiting = session.scalar(select(Approval.id).where(Approval.kind == "退款", Approval.household == p.household,
-                                                       Approval.status == "待审批"))
-    left = sum(session.scalars(select(CreditEntry.amount).where(CreditEntry.payment_id == p.id,
-                                                                CreditEntry.voided.is_(False))), ledger.ZERO)
-    if waiting and left > 0:
-        raise Conflict(f"该户有一项待审批的退款申请，可能退还收据 {p.receipt_no} 的预存；请先由主管审批或驳回该退款申请，再作废")
-
-
-def request_waiver(*, actor: Actor, bill_id: int, amount: object, reason: str) -> int:
-    """Ask a manager to waive part or all of a bill (减免); never applied by the requester alone."""
-    require(actor, "fees.request")
-    value = parse_amount(amount, "减免金额")
-    text = required_reason(reason)
-    with unit_of_work() as uow:
-        s = uow.session
-        bill = s.get(Bill, bill_id)
-        if bill is None:
-            raise NotFound("没有这笔账单")
-        if bill.status not in ledger.OPEN_STATUSES:
-            raise Conflict(f"账单状态为“{bill.status}”，不能减免")
-        if value > ledger.outstanding(bill):
-            raise ValidationError({"减免金额": f"不能超过未缴金额 {ledger.outstanding(bill)}"})
-        _no_pending(s, bill_id=bill_id)
-        req = Approval(kind="减免", bill_id=bill.id, amount=value, reason=text, requested_by=actor.user_id,
-                       requester_name=actor.display_name, requested_at=utcnow())
-        s.add(req)
-        s.flush()
-        audit.record(s, actor, "request", "approvals", req.id, None,
-                     {"kind": req.kind, "bill_id": bill.id, "amount": value, "reason": text})
-        uow.commit()
-        return req.id
-
-
-def request_cancel(*, actor: Actor, bill_id: int, reason: str) -> int:
-    """Ask a manager to cancel a bill raised in error (取消账单); a bill with money on it cannot be cancelled."""
-    require(actor, "fees.request")
-    text = required_reason(reason)
-    with unit_of_work() as uow:
-        s = uow.session
-        bill = s.get(Bill, bill_id)
-        if bill is None:
-            raise NotFound("没有这笔账单")
-        if bill.status == ledger.CANCELLED:
-            raise Conflict("账单已取消")
-        if bill.paid > 0:
-            raise Conflict("账单已有收款，请先作废相关收据再取消")
-        _no_pending(s, bill_id=bill_id)
-        req = Approval(kind="取消账单", bill_id=bill.id, amount=bill.amount, reason=text,
-                       requested_by=actor.user_id, requester_name=actor.display_name, requested_at=utcnow())
-        s.add(req)
-        s.flush()
-        audit.record(s, actor, "request", "approvals", req.id, None,
-                     {"kind": req.kind, "bill_id": bill.id, "reason": text})
-        uow.commit()
-        return req.id
-
-
-def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> None:
-    """A manager grants or refuses a request; granting applies it in the same transaction."""
-    require(actor, "fees.approve")
-    try:
-        note = parse_text(note, max_len=200)
-    except FieldError as exc:
-        raise ValidationError({"审批意见": str(exc)}) from exc
-    now = utcnow()
-    with unit_of_work() as uow:
-        s = uow.session
-        req = s.get(Approval, approval_id, with_for_update=True)
-        if req is None:
-            raise NotFound("没有这项申请")
-        if req.status != "待审批":
-            raise Conflict(f"该申请已{req.status}，不能重复审批")
-        if req.requested_by is not None and req.requested_by == actor.user_id:
-            raise PermissionDenied("审批自己提出的申请（须由另一位主管审批）")
-        after: dict = {"kind": req.kind}
-        if approve:
-            after.update(_apply(s, req, actor, now))
-        req.status = "已批准" if approve else "已驳回"
-        req.decided_by = actor.user_id
-        req.decider_name = actor.display_name
-        req.decided_at = now
-        req.decision_note = note
-        s.flush()
-        audit.record(s, actor, "approve" if approve else "refuse", "approvals", req.id,
-                     {"status": "待审批"}, {"status": req.status, **after, "note": note})
-        uow.commit()
-
-
-def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
-    if req.kind == "退款":
-        from services.fees import (
-            refunds,  # refunds builds on this module; imported here so imports stay one way
-        )
-
-        return refunds.grant(session, req, actor, now)
-    if req.kind == "作废收据":
-        p = session.get(Payment, req.payment_id, with_for_update=True)
-        if p.status == "已作废":
-            raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
-        _refund_blocks_void(session, p)
-        reversed_amount, bill_ids = ledger.reverse_payment(session, p.id)
-        p.status = "已作废"
-        p.voided_at = now
-        p.void_reason = req.reason
-        p.void_approved_by = actor.display_name
-        return {"receipt_no": p.receipt_no, "reversed": reversed_amount, "bills": bill_ids}
-    bill = session.get(Bill, req.bill_id, with_for_update=True)
-    if req.kind == "减免":
-        if bill.status not in ledger.OPEN_STATUSES or req.amount > ledger.outstanding(bill):
-            raise Conflict(f"账单现未缴 {ledger.outstanding(bill)}，少于申请减免的 {req.amount}，请驳回后重新申请")
-        bill.waived += req.amount
-        ledger.settle_status(bill)
-        return {"bill_id": bill.id, "waived": req.amount}
-    if bill.paid > 0:
-        raise Conflict("账单已有收款，请先作废相关收据再取消")
-    bill.status = ledger.CANCELLED
-    return {"bill_id": bill.id, "cancelled": bill.amount}
-
-
-def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int | None = None) -> list[dict]:
-    """Requests for the manager's queue (or the history, or one requester's own), newest first."""
-    require(actor, "fees.view")
-    with read_session() as s:
-        stmt = (select(Approval, Payment.receipt_no, Bill.period, FeeItem.name, Payment.household, Bill.household,
-                       Refund.refund_no)
-                .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
-                .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
-                .outerjoin(Refund, Refund.approval_id == Approval.id)
-                .where(Approval.status == status if status else True)
-                .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(500))
-        if requested_by is not None:
-            stmt = stmt.where(Approval.requested_by == requested_by)
-        rows = s.execute(stmt).all()
-        households = {a.household or ph or bh for a, _, _, _, ph, bh, _ in rows}
-        labels = holder_labels(s, {h for h in households if h})
-        return [{"id": a.id, "kind": a.kind, "receipt_no": no or refund_no or "",
-                 "bill": f"{item} {period}" if item else "",
-                 "unit": labels.get(a.household or ph or bh, ""), "amount": a.amount, "reason": a.reason,
-                 "method": a.method or "", "payee": a.payee_name or "", "household": a.household or ph or bh or "",
-                 "requester": a.requester_name, "requested_at": to_local(a.requested_at), "status": a.status,
-                 "decider": a.decider_name, "decision_note": a.decision_note,
-                 "decided_at": to_local(a.decided_at) if a.decided_at else None,
-                 "requested_by": a.requested_by} for a, no, period, item, ph, bh, refund_no in rows]
-
-
-def _unit_labels(session, unit_ids: set[int]) -> dict[int, str]:
-    """"小区 楼栋-单元-房号" for each unit id, in one query."""
-    if not unit_ids:
-        return {}
-    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
-                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
-                           .where(Unit.id.in_(sorted(unit_ids)))).all()
-    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from db.engine import read_session
 from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Payment, Unit
 from db.types import utcnow
-from services.fees.ledger import LEASE
+from services.fees.accounts import lease_household
 from services.platform.period import Period
 from services.platform.rates import rate
 
@@ -61,7 +61,7 @@ class FeeScope:
 def lease_households(session, estate_id: int) -> list[str]:
     """The accounts "L<lease id>" of the parking leases without a unit whose space is in the estate (a short list,
     read first: building the keys in SQL would mix collations on MariaDB)."""
-    return [f"{LEASE}{i}" for i in session.scalars(
+    return [lease_household(i) for i in session.scalars(
         select(ParkingLease.id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
         .where(ParkingSpace.estate_id == estate_id, ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))]
 

@@ -21,31 +21,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from db.models import Allocation, Bill, CreditEntry, Payment
-from services.platform.errors import ValidationError
 
 ZERO = Decimal("0.00")
 OPEN_STATUSES = ("未缴", "部分缴")
 CANCELLED = "已取消"
 OLDEST_FIRST = (Bill.due_on, Bill.period, Bill.fee_item_id, Bill.id)
-
-
-UNIT, LEASE = "U", "L"
-
-
-def unit_household(unit_id: int) -> str:
-    return f"{UNIT}{unit_id}"
-
-
-def lease_household(lease_id: int) -> str:
-    return f"{LEASE}{lease_id}"
-
-
-def parse_household(key: object) -> tuple[str, int]:
-    """"U12" -> ("U", 12), "L7" -> ("L", 7); anything else is refused naming the field."""
-    text = str(key or "").strip().upper()
-    if len(text) < 2 or text[0] not in (UNIT, LEASE) or not text[1:].isdigit() or int(text[1:]) <= 0:
-        raise ValidationError({"户号": f"应为 U<房屋编号> 或 L<车位租约编号>（收到 {key!r}）"})
-    return text[0], int(text[1:])
 
 
 def outstanding(bill: Bill) -> Decimal:

@@ -4,7 +4,7 @@ Invariants:
 - a refund pays back credit only: an amount > 0 with at most two decimals, at most the account's credit balance
   when asked for and again when granted (credit may have been spent by a bill since); otherwise it is refused
   naming the field and the rule, and nothing is written;
-- one refund request waits per account at a time; the requester never grants their own (`cashier.decide`);
+- one refund request waits per account at a time; the requester never grants their own (`approvals.decide`);
 - granting posts the 退款单 in the same transaction: its number TK<year>-NNNNNN comes from its own counter (year of
   the grant in Shanghai: unique, without gaps) and its money from negative credit entries of kind 退款, taken
   from each still valid payment's remaining credit, oldest payment first, under the payment locks a billing run
@@ -30,6 +30,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Approval, Refund
 from db.types import utcnow
 from services.fees import cashier, ledger
+from services.fees.accounts import account_holder, account_key
 from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import to_local
@@ -51,7 +52,7 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
                    method: str, payee: str, reason: str) -> int:
     """Ask a manager to pay part or all of an account's prepaid credit back (退款); returns the request id."""
     _may_request(actor)
-    household = cashier.account_key(unit_id, household)
+    household = account_key(unit_id, household)
     errors: dict[str, str] = {}
     value = None
     try:
@@ -72,7 +73,7 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
         errors.update(exc.errors)
     with unit_of_work() as uow:
         s = uow.session
-        holder = cashier.account_holder(s, household)
+        holder = account_holder(s, household)
         balance = ledger.credit_balances(s, [household]).get(household, ledger.ZERO)
         if value is not None and value > balance:
             errors["退款金额"] = f"不能超过该户预存余额 {balance}"
@@ -93,8 +94,8 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
 
 
 def grant(session, req: Approval, actor: Actor, now: datetime) -> dict:
-    """Post the 退款单 of a granted request and take its credit (inside `cashier.decide`'s transaction)."""
-    holder = cashier.account_holder(session, req.household)
+    """Post the 退款单 of a granted request and take its credit (inside `approvals.decide`'s transaction)."""
+    holder = account_holder(session, req.household)
     year = to_local(now).year
     # The series' counter row first: grants queue on it before they lock any credit, so two grants of different
     # accounts never hold gap locks on the credit ledger in opposite orders (a MariaDB deadlock). A refusal
@@ -140,7 +141,7 @@ class RefundView:
 
 
 def _view(session, r: Refund) -> RefundView:
-    holder = cashier.account_holder(session, r.household)
+    holder = account_holder(session, r.household)
     return RefundView(r.id, r.version, r.refund_no, r.household, holder.label, holder.place, r.payee_name, r.amount,
                       r.method, r.reason, r.requester_name, r.approver_name, r.approved_at, r.status, r.paid_by_name,
                       r.paid_at)
@@ -207,7 +208,7 @@ def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str 
                     limit: int = 20) -> list[RefundRow]:
     """An account's refund requests, newest first: waiting, refused, granted (to pay out) and paid out."""
     require(actor, "fees.view")
-    household = cashier.account_key(unit_id, household)
+    household = account_key(unit_id, household)
     with read_session() as s:
         rows = s.execute(select(Approval, Refund).outerjoin(Refund, Refund.approval_id == Approval.id)
                          .where(Approval.kind == KIND, Approval.household == household)

@@ -127,7 +127,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _dump(values: dict | None) -> str | None:
+def _dump(values: dict[str, Any] | None) -> str | None:
     if values is None:
         return None
     return json.dumps(_jsonable(values), ensure_ascii=False, sort_keys=True)
@@ -139,8 +139,8 @@ def record(
     action: str,
     entity: str,
     entity_id: object,
-    before: dict | None,
-    after: dict | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
 ) -> None:
     """Add one audit row to the caller's transaction (never commits)."""
     session.add(
@@ -157,5 +157,5 @@ def record(
     )
 
 
-def snapshot(obj: object, fields: list[str] | tuple[str, ...]) -> dict:
+def snapshot(obj: object, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}

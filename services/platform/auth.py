@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
 from db.models import User
@@ -205,7 +207,7 @@ def authenticate(*, username: str, password: str, now: datetime | None = None) -
         return actor
 
 
-def _sign_in_state(session, user_id: int, **values) -> None:
+def _sign_in_state(session: Session, user_id: int, **values: Any) -> None:
     """Sign-in bookkeeping, written without bumping `version`: an admin editing the account meanwhile
     must not get a stale-edit refusal because its owner signed in."""
     session.execute(update(User).where(User.id == user_id).values(**values).execution_options(

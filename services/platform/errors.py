@@ -29,7 +29,7 @@ class ValidationError(DomainError):
         self,
         errors: Mapping[str, str] | None = None,
         *,
-        row_errors: Mapping[object, Mapping[str, str]] | None = None,
+        row_errors: Mapping[int, Mapping[str, str]] | Mapping[str, Mapping[str, str]] | None = None,
     ):
         self.errors = dict(errors or {})
         self.row_errors = {k: dict(v) for k, v in (row_errors or {}).items()}

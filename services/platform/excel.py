@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 import pandas as pd
 
@@ -18,7 +19,7 @@ from services.platform.errors import DomainError
 _FORMULA_STARTS = {"csv": ("=", "+", "-", "@", "\t", "\r"), "xlsx": ("=",)}
 
 
-def _export_cell(value, fmt: str):
+def _export_cell(value: Any, fmt: str) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.isoformat(sep=" ")
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS.get(fmt, ("=",))):
@@ -33,7 +34,7 @@ def frame_to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "Sheet1") -> byte
     would read as a formula (= + - @) is prefixed with an apostrophe.
     """
     if fmt == "csv":
-        return _safe(df, fmt).to_csv(index=False).encode("utf-8-sig")
+        return cast(bytes, _safe(df, fmt).to_csv(index=False).encode("utf-8-sig"))  # pandas is untyped (Any)
     if fmt == "xlsx":
         return excel_workbook({sheet: df})
     raise DomainError(f"不支持的格式：{fmt}（可选 csv 或 xlsx）")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.platform.auth import Actor, require
@@ -53,14 +53,14 @@ def _like_pattern(text: str) -> str:
 
 def run_list(
     session: Session,
-    stmt: Select,
-    columns: Mapping[str, ColumnElement],
+    stmt: Select[*tuple[Any, ...]],
+    columns: Mapping[str, SQLColumnExpression[Any]],
     query: ListQuery,
     *,
-    search_columns: Sequence[ColumnElement] = (),
-    equal_filters: Mapping[str, ColumnElement] | None = None,
+    search_columns: Sequence[SQLColumnExpression[Any]] = (),
+    equal_filters: Mapping[str, SQLColumnExpression[Any]] | None = None,
     default_sort: tuple[str, bool] = ("id", False),
-    sort_keys: Mapping[str, Sequence[ColumnElement]] | None = None,
+    sort_keys: Mapping[str, Sequence[SQLColumnExpression[Any]]] | None = None,
 ) -> PageResult:
     """Apply search, equality filters, sort and paging to `stmt` (which selects `columns` by label).
 
@@ -79,7 +79,10 @@ def run_list(
 
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
-    sort_name, descending = (query.sort, query.descending) if query.sort in columns else default_sort
+    # query.sort is a key of `columns` in the first branch, so it is a str there
+    sort_name, descending = (
+        (cast(str, query.sort), query.descending) if query.sort in columns else default_sort
+    )
     keys = (sort_keys or {}).get(sort_name) or [columns[sort_name]]
     id_col = columns.get("id")
     order = [k.desc() if descending else k.asc() for k in keys]

@@ -8,10 +8,12 @@ a reset password must be changed at the next sign-in; hashes never leave here.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Staff, User
@@ -75,7 +77,7 @@ def _check_username(username: str) -> str:
     rule = FieldRule("username", "用户名", "text", required=True, max_len=32, pattern=USERNAME_PATTERN,
                      pattern_hint="3–32 位字母、数字、点、下划线或短横线")
     try:
-        return rule.parse(username)
+        return cast(str, rule.parse(username))  # a "text" rule parses to str
     except FieldError as exc:
         raise ValidationError({"用户名": str(exc)}) from None
 
@@ -122,7 +124,7 @@ def add_user(
             username=username,
             display_name=display_name,
             password_hash=hash_password(password),
-            role=role.value,
+            role=cast(Role, role).value,  # parsed into a Role above, or errors were raised
             staff_id=staff_id,
             must_change_password=must_change_password,
         )
@@ -132,27 +134,28 @@ def add_user(
         except IntegrityError as exc:
             raise Conflict(f"用户名已存在：{username}") from exc
         audit.record(s, actor, "create", "users", user.id, None,
-                     {"username": username, "display_name": display_name, "role": role.value})
+                     {"username": username, "display_name": display_name, "role": cast(Role, role).value})
         uow.commit()
         return user.id, password
 
 
-def _lock_admins(session) -> None:
+def _lock_admins(session: Session) -> None:
     """Serialise changes that could leave no active admin (two admins disabling each other at once)."""
     session.execute(select(User.id).where(User.role == Role.ADMIN.value).order_by(User.id).with_for_update()).all()
 
 
-def _active_admins(session) -> int:
-    return session.scalar(
+def _active_admins(session: Session) -> int:
+    # COUNT(*) always returns one row, so this is never None
+    return cast(int, session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
-    )
+    ))
 
 
 def update_users(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     """Apply grid edits (name, role, active) to accounts, all or nothing."""
     require(actor, "users.manage")
 
-    def check_self(user: User, values) -> dict[str, str]:
+    def check_self(user: User, values: Mapping[str, Any]) -> dict[str, str]:
         errors = {}
         if user.id == actor.user_id:
             if values.get("role", Role.ADMIN.value) != Role.ADMIN.value:
@@ -175,7 +178,7 @@ def update_users(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     return count
 
 
-def _get_user(session, username: str) -> User:
+def _get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"用户不存在：{username}")

@@ -172,7 +172,7 @@ class RecordRules:
     fields: Mapping[str, FieldRule]
     check: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = field(default=None)
 
-    def parse(self, raw: Mapping[str, Any]) -> tuple[dict, dict]:
+    def parse(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Parse `raw` field by field; return (values, errors keyed by field label)."""
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
@@ -187,7 +187,7 @@ class RecordRules:
                 errors[rule.label] = str(exc)
         return values, errors
 
-    def parse_or_raise(self, raw: Mapping[str, Any]) -> dict:
+    def parse_or_raise(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         values, errors = self.parse(raw)
         if errors:
             raise ValidationError(errors)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import openpyxl
 from openpyxl.utils.datetime import from_excel
@@ -115,13 +115,14 @@ def code(value: Any) -> str:
     return re.sub(r"\s+", "", nfkc(plain(value)))
 
 
-def load(source: bytes | str | Path | BinaryIO):
+def load(source: bytes | str | Path | BinaryIO) -> openpyxl.Workbook:
     """Open a workbook read-only (values, not formulas); ValidationError {文件: ...} when it is not one."""
     if isinstance(source, str | Path):
         try:
             source = Path(source).read_bytes()  # judged by content, whatever the file is called
         except OSError as exc:
-            raise ValidationError({"文件": f"无法读取文件：{source}"}) from exc
+            # `source` is still the str or Path given here (read_bytes raised), never bytes
+            raise ValidationError({"文件": f"无法读取文件：{source!s}"}) from exc
     if isinstance(source, bytes | bytearray):
         source = io.BytesIO(source)
     try:
@@ -130,7 +131,7 @@ def load(source: bytes | str | Path | BinaryIO):
         raise ValidationError({"文件": "不是有效的 Excel 文件（.xlsx）；旧版 .xls 请在 Excel 中另存为 .xlsx"}) from exc
 
 
-def sheet_rows(wb, ws) -> list[tuple]:
+def sheet_rows(wb: openpyxl.Workbook, ws: Any) -> list[tuple[Any, ...]]:
     """Every row of the sheet from row 1 (missing rows as empty tuples), values only."""
     rows = fast_sheet_rows(wb, ws)
     if rows is not None:
@@ -155,7 +156,7 @@ def _column_index(ref: str) -> int:
     return index
 
 
-def fast_sheet_rows(wb, ws) -> list[tuple] | None:
+def fast_sheet_rows(wb: openpyxl.Workbook, ws: Any) -> list[tuple[Any, ...]] | None:
     """The sheet's cell values read straight from its XML with expat, about four times faster than
     openpyxl's own read-only parser (which builds a dict per cell). Values are converted exactly as
     openpyxl converts them (shared and inline strings, numbers to int or float, date-styled numbers to
@@ -169,8 +170,8 @@ def fast_sheet_rows(wb, ws) -> list[tuple] | None:
     except AttributeError:
         return None
     date_keys = {str(i) for i in date_styles}  # style ids as the XML spells them
-    rows: dict[int, list] = {}
-    current: list = []
+    rows: dict[int, list[Any]] = {}
+    current: list[Any] = []
     row_no = 0
     col = -1
     cell_type = "n"
@@ -185,7 +186,7 @@ def fast_sheet_rows(wb, ws) -> list[tuple] | None:
         kind = kinds[tag] = _XML_TAGS.get(tag.rpartition(":")[2], 0)
         return kind
 
-    def start(tag: str, attrs: dict) -> None:
+    def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal current, row_no, col, cell_type, style, collecting, inline, in_phonetic
         kind = kinds.get(tag)
         if kind is None:
@@ -374,7 +375,7 @@ def serial_date(serial: float, epoch: datetime) -> date:
     """An Excel day number (1900-03-01 .. 2099-12-31) as a date."""
     if not 61 <= serial < 73051:  # 1900-03-01 .. 2099-12-31 in Excel's count
         raise FieldError(DATE_HINT)
-    return from_excel(int(serial), epoch=epoch).date()
+    return cast(date, from_excel(int(serial), epoch=epoch).date())  # openpyxl is untyped (Any)
 
 
 def parse_date(value: Any, epoch: datetime) -> date:

@@ -6,11 +6,14 @@ Asia/Shanghai; `as_of` is the moment the figure is taken (default: now); cancell
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
 from db.engine import read_session
 from db.models import Revisit, Ticket
@@ -85,8 +88,8 @@ class TicketScope:
     first_responder_ids: tuple[int, ...] | None = None
     ruling_staff_id: int | None = None
 
-    def where(self) -> list:
-        conditions = []
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
         if self.assignee_ids is not None:
             conditions.append(Ticket.assignee_id.in_(list(self.assignee_ids)))
         if self.first_responder_ids is not None:
@@ -99,10 +102,12 @@ class TicketScope:
 def _facts(period: Period, scope: TicketScope | None = None
            ) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
     """Tickets received or completed in the period and revisits due or done in it (cancelled excluded)."""
-    in_p = lambda col: and_(col >= period.start, col < period.end)  # noqa: E731
+    in_p: Callable[[QueryableAttribute[datetime | None]], ColumnElement[bool]] = (  # noqa: E731
+        lambda col: and_(col >= period.start, col < period.end))
     within_scope = (scope or TicketScope()).where()
     with read_session() as s:
-        tickets = [TicketFact(*r) for r in s.execute(
+        # SQLAlchemy types a 10-column select as "these 10 columns and maybe more", so *r may look too long
+        tickets = [TicketFact(*r) for r in s.execute(  # type: ignore[call-arg]  # 10 columns, see above
             select(Ticket.id, Ticket.number, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
                    Ticket.completed_at, Ticket.handled_at, Ticket.needs_revisit, Ticket.ruling, Ticket.ruled_at)
             .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at)),
@@ -116,22 +121,24 @@ def _facts(period: Period, scope: TicketScope | None = None
         for chunk in range(0, len(ids), 900):
             for ticket_id, at in s.execute(select(Revisit.ticket_id, Revisit.done_at).where(
                     Revisit.ticket_id.in_(ids[chunk:chunk + 900]), Revisit.done_at.is_not(None))):
-                done.setdefault(ticket_id, []).append(at)
+                done.setdefault(ticket_id, []).append(cast(datetime, at))  # not None: the query excludes it
     return tickets, revisits, done
 
 
-def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]]):
+def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]]
+                 ) -> dict[str, tuple[str, Callable[[Any], bool], Callable[[Any], bool]]]:
     """key -> (subject: 'ticket' or 'revisit', in the denominator?, in the numerator?) exactly as KPI.md says."""
 
-    def within(moment):
+    def within(moment: datetime | None) -> bool:
         return moment is not None and period.start <= moment < period.end
 
-    def by(moment):
+    def by(moment: datetime | None) -> bool:
         return moment is not None and moment <= as_of
 
-    repair = lambda t: t.ticket_type == REPAIR  # noqa: E731
-    complaint = lambda t: t.ticket_type == COMPLAINT  # noqa: E731
-    completed_in_p = lambda t: within(t.completed_at) and by(t.completed_at)  # noqa: E731
+    repair: Callable[[TicketFact], bool] = lambda t: t.ticket_type == REPAIR  # noqa: E731
+    complaint: Callable[[TicketFact], bool] = lambda t: t.ticket_type == COMPLAINT  # noqa: E731
+    completed_in_p: Callable[[TicketFact], bool] = (  # noqa: E731
+        lambda t: within(t.completed_at) and by(t.completed_at))
     return {
         "repair_timeliness": ("ticket", lambda t: repair(t) and completed_in_p(t),
                               lambda t: t.completed_at <= t.deadline_at),
@@ -168,7 +175,7 @@ def ticket_kpis(period: str | Period, *, as_of: datetime | None = None,
 
 
 def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
-                        scope: TicketScope | None = None) -> list[dict]:
+                        scope: TicketScope | None = None) -> list[dict[str, Any]]:
     """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts."""
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
@@ -177,7 +184,8 @@ def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | Non
     if key == "effective_complaints":
         key = "effective_complaint_rate"
     subject, in_denominator, in_numerator = definitions[key]
-    rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
+    # TicketFacts or RevisitFacts, as `subject` says (the revisit fields are read only for revisits)
+    rows: list[Any] = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
     return [{"number": r.number, "counts": bool(in_numerator(r)), **{
         k: getattr(r, k) for k in ("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
         if hasattr(r, k)}, **({"due_at": r.due_at, "done_at": r.done_at, "result": r.result}

@@ -3,10 +3,12 @@ tickets for intake, and the month's counts for the analysis page. Filtered, sort
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from db.engine import read_session
@@ -50,7 +52,7 @@ TICKET_COLUMNS = {
 }
 
 
-def _base():
+def _base() -> Select[*tuple[Any, ...]]:
     return (select(*[c.label(n) for n, c in TICKET_COLUMNS.items()])
             .join(Estate, Estate.id == Ticket.estate_id)
             .outerjoin(Unit, Unit.id == Ticket.unit_id)
@@ -101,7 +103,7 @@ def board_counts(*, actor: Actor) -> dict[str, int]:
     now = utcnow()
     start = datetime.combine(local_today(), time.min, SHANGHAI)
     with read_session() as s:
-        def count(*where) -> int:
+        def count(*where: ColumnElement[bool]) -> int:
             return s.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
 
         return {
@@ -140,7 +142,8 @@ def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
               "category": func.coalesce(TicketCategory.place.concat(" · ").concat(TicketCategory.problem),
                                         "未分类")}[by]
     with read_session() as s:
-        rows = s.execute(
+        # SQLAlchemy types .label() of a SQLColumnExpression as Label[Never]; the keys are text
+        rows: Sequence[Row[str, int]] = s.execute(
             select(column.label("key"), func.count(Ticket.id))
             .join(Estate, Estate.id == Ticket.estate_id)
             .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Building, Building.id == Unit.building_id)
@@ -152,7 +155,7 @@ def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=["key", "count"], dtype=object)
 
 
-def ticket_detail(*, actor: Actor, ticket_id: int) -> dict:
+def ticket_detail(*, actor: Actor, ticket_id: int) -> dict[str, Any]:
     """One ticket as a plain dict (with its unit code, 有偿/无偿 `paid` and 费用 `cost`), for the detail panel."""
     require(actor, "tickets.view")
     with read_session() as s:

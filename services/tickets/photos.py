@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import TicketPhoto
@@ -108,12 +109,13 @@ def check_photos(photos: Iterable[tuple[str, bytes]] | None, *, already: int = 0
     return files
 
 
-def count(session, ticket_id: int) -> int:
+def count(session: Session, ticket_id: int) -> int:
     return session.scalar(select(func.count()).select_from(TicketPhoto)
                           .where(TicketPhoto.ticket_id == ticket_id)) or 0
 
 
-def attach(session, actor: Actor, ticket_id: int, files: Sequence[PhotoFile], at: datetime) -> list[int]:
+def attach(session: Session, actor: Actor, ticket_id: int, files: Sequence[PhotoFile],
+           at: datetime) -> list[int]:
     """Add checked photos to a ticket inside the caller's transaction (one INSERT each); returns their ids."""
     ids = []
     for f in files:

@@ -56,11 +56,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pandas as pd
 from sqlalchemy import select
@@ -207,7 +207,7 @@ class TicketImportPreview:
 # --- reading the workbook ------------------------------------------------------------------------
 
 
-def _find_header(rows: Sequence[tuple]) -> tuple[int, dict[str, int]] | None:
+def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
     for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         names = [ALIASES.get(h, h) for h in (header_text(v) for v in row)]
         if all(s in names for s in SIGNATURE):
@@ -306,7 +306,7 @@ def _parse_row(row: int, cells: dict[str, Any], epoch: datetime, now: datetime,
                problems: list[Problem]) -> TicketRow | None:
     n_problems = len(problems)
 
-    def take(fld: str, parse, *, required: bool = False, default: Any = None) -> Any:
+    def take(fld: str, parse: Callable[[Any], object], *, required: bool = False, default: Any = None) -> Any:
         value = cells.get(fld)
         if blank(value):
             if required:
@@ -319,7 +319,7 @@ def _parse_row(row: int, cells: dict[str, Any], epoch: datetime, now: datetime,
             return default
 
     def moment(fld: str, *, required: bool = False) -> datetime | None:
-        local = take(fld, lambda v: parse_datetime(v, epoch), required=required)
+        local: datetime | None = take(fld, lambda v: parse_datetime(v, epoch), required=required)
         if local is None:
             return None
         at = local.replace(tzinfo=SHANGHAI)
@@ -415,7 +415,8 @@ class _Plan:
     new: list[_Draft] = field(default_factory=list)
     existing_rows: set[int] = field(default_factory=set)
     statuses: dict[int, str] = field(default_factory=dict)  # row -> derived status of a new ticket
-    policies: dict[str, tuple | None] = field(default_factory=dict)  # type -> (unit, amount, needs revisit)
+    # type -> (unit, amount, needs revisit)
+    policies: dict[str, tuple[str, int, bool] | None] = field(default_factory=dict)
     counts: TicketImportCounts = field(default_factory=TicketImportCounts)
 
 
@@ -464,7 +465,8 @@ class _People:
         return f"系统中没有“{name}”这位用户或员工（按用户名、姓名或工号查找）"
 
 
-def _key(estate_id: int, unit_id: int | None, ticket_type: str, received_at: datetime, content: str) -> tuple:
+def _key(estate_id: int, unit_id: int | None, ticket_type: str, received_at: datetime,
+         content: str) -> tuple[int, int, str, datetime, str]:
     return estate_id, unit_id or 0, ticket_type, received_at.astimezone(UTC), content
 
 
@@ -487,13 +489,13 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
         units_by_parts[(u.estate_id, (u.code.casefold(), u.unit_no.casefold(), u.room_no.casefold()))] = u.id
     progress(0.3, "正在比对员工…")
     people = _People(session)
-    policies = {}
+    policies: dict[str, tuple[str, int, bool] | None] = {}
     for ticket_type in sorted({r.ticket_type for r in rows}):
         p = tickets._sla(session, ticket_type, None)
         policies[ticket_type] = None if p is None else (p.unit, p.amount, p.needs_revisit)
     plan.policies = policies
     progress(0.5, "正在查找已导入的工单…")
-    existing: set[tuple] = set()
+    existing: set[tuple[int, int, str, datetime, str]] = set()
     if rows and wanted:
         first = min(r.received_at for r in rows)
         last = max(r.received_at for r in rows)
@@ -503,8 +505,8 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
                        Ticket.received_at <= last)).all():
             existing.add(_key(t.estate_id, t.unit_id, t.ticket_type, t.received_at, t.content))
     progress(0.7, "正在核对每一行…")
-    seen: dict[tuple, int] = {}
-    statuses = Tally()
+    seen: dict[tuple[int, int, str, datetime, str], int] = {}
+    statuses: Tally[str] = Tally()
     for r in rows:
         n_problems = len(plan.problems)
         estate_id = estates.get(r.estate.casefold())
@@ -534,6 +536,7 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
             plan.problems.append(Problem(r.row, "回访时间", f"{r.ticket_type}不需要回访（按时限规定），请清空回访各列"))
         if len(plan.problems) > n_problems:
             continue
+        assert estate_id is not None and policy is not None  # either missing added a problem just above
         key = _key(estate_id, unit_id, r.ticket_type, r.received_at, r.content)
         if key in seen:
             plan.problems.append(Problem(r.row, "受理时间", f"与第 {seen[key]} 行是同一张工单（小区、房屋、类型、受理时间、"
@@ -599,7 +602,7 @@ def _lock_imports(session: Session) -> None:
     advance(session, LOCK_COUNTER)
 
 
-def _span(rows: Sequence[TicketRow], policies: dict[str, tuple | None]) -> tuple[date, date]:
+def _span(rows: Sequence[TicketRow], policies: dict[str, tuple[str, int, bool] | None]) -> tuple[date, date]:
     """The local days a working-day calendar must cover for every deadline and revisit due time of the rows
     (as wide as workdays.calendar_for makes it for one deadline)."""
     moments = [r.received_at for r in rows] + [r.completed_at for r in rows if r.completed_at]
@@ -611,7 +614,8 @@ def _span(rows: Sequence[TicketRow], policies: dict[str, tuple | None]) -> tuple
 
 
 def _holiday_years(session: Session, rows: Sequence[TicketRow],
-                   policies: dict[str, tuple | None]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+                   policies: dict[str, tuple[str, int, bool] | None]
+                   ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(years to copy from chinese-calendar, years nobody knows) among the years the file's deadlines touch
     that have no row in the holiday table."""
     if not rows:
@@ -624,7 +628,8 @@ def _holiday_years(session: Session, rows: Sequence[TicketRow],
             tuple(y for y in missing if not workdays.package_covers(y)))
 
 
-def _calendar(session: Session, plan: _Plan, policies: dict[str, tuple | None]) -> WorkCalendar:
+def _calendar(session: Session, plan: _Plan,
+              policies: dict[str, tuple[str, int, bool] | None]) -> WorkCalendar:
     """Copy missing years' holidays into the table (as `propdesk init` does for the current years), then one
     calendar over the whole span, read in this transaction."""
     for year in plan.counts.holiday_years:
@@ -724,9 +729,10 @@ def _who(person: _Person) -> str:
 
 def _revisit_due(cal: WorkCalendar, r: TicketRow) -> datetime:
     """As tickets._revisit_due: complaints 3 working days after handling, others 24 hours after completion."""
+    # called for completed rows only (_write checks completed_at first)
     if r.ticket_type == "投诉":
-        return cal.deadline_after(r.completed_at, tickets.COMPLAINT_REVISIT_WORKING_DAYS)
-    return r.completed_at + tickets.REPAIR_REVISIT_AFTER
+        return cal.deadline_after(cast(datetime, r.completed_at), tickets.COMPLAINT_REVISIT_WORKING_DAYS)
+    return cast(datetime, r.completed_at) + tickets.REPAIR_REVISIT_AFTER
 
 
 def commit_ticket_import(*, actor: Actor, preview: TicketImportPreview,

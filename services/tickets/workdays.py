@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import chinese_calendar
 from sqlalchemy import select
@@ -44,9 +45,9 @@ def package_covers(year: int) -> bool:
     return True
 
 
-def calendar_deviations(year: int) -> list[dict]:
+def calendar_deviations(year: int) -> list[dict[str, Any]]:
     """The days of `year` that differ from Monday–Friday work: holidays on weekdays, 调休 on weekends."""
-    out = []
+    out: list[dict[str, Any]] = []
     day = date(year, 1, 1)
     while day.year == year:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
@@ -136,4 +137,5 @@ def deadline(start: datetime, *, hours: int | None = None, working_days: int | N
         raise ValueError("give hours or working_days")
     if hours is not None:
         return start + timedelta(hours=hours)
+    assert working_days is not None  # the check above: exactly one of the two is given
     return calendar_for(start, working_days).deadline_after(start, working_days)

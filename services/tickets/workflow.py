@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
@@ -83,22 +85,24 @@ class Intake:
     department: str = "客服"
 
 
-def _sla(session, ticket_type: str, category_id: int | None) -> SlaPolicy | None:
+def _sla(session: Session, ticket_type: str, category_id: int | None) -> SlaPolicy | None:
     stmt = select(SlaPolicy).where(SlaPolicy.ticket_type == ticket_type, SlaPolicy.active.is_(True))
     rows = list(session.scalars(stmt))
-    exact = [p for p in rows if p.category_id == category_id and category_id is not None]
-    general = [p for p in rows if p.category_id is None]
+    # typed with None so that the fallback [None] below makes one list type
+    exact: list[SlaPolicy | None] = [p for p in rows
+                                     if p.category_id == category_id and category_id is not None]
+    general: list[SlaPolicy | None] = [p for p in rows if p.category_id is None]
     return (exact or general or [None])[0]
 
 
-def _next_number(session, ticket_type: str, received_at: datetime) -> str:
+def _next_number(session: Session, ticket_type: str, received_at: datetime) -> str:
     """The day's next number for the type, from its counter (locked until the intake commits)."""
     day = received_at.astimezone(SHANGHAI).strftime("%Y%m%d")
     value = advance(session, f"ticket:{PREFIX[ticket_type]}{day}")
     return f"{PREFIX[ticket_type]}{day}-{value:03d}"
 
 
-def _event(session, actor: Actor, ticket: Ticket, kind: str, before: str, note: str = "",
+def _event(session: Session, actor: Actor, ticket: Ticket, kind: str, before: str, note: str = "",
            at: datetime | None = None) -> None:
     session.add(TicketEvent(ticket_id=ticket.id, at=at or utcnow(), actor_user_id=actor.user_id,
                             actor_name=actor.display_name, kind=kind, status_from=before,
@@ -181,7 +185,8 @@ def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | 
         return ticket.id, ticket.number
 
 
-def _photo_summary(files: Sequence[ticket_photos.PhotoFile], ids: Sequence[int]) -> list[dict]:
+def _photo_summary(files: Sequence[ticket_photos.PhotoFile],
+                   ids: Sequence[int]) -> list[dict[str, int | str]]:
     return [{"id": i, "filename": f.filename, "size": len(f.data)} for f, i in zip(files, ids, strict=True)]
 
 
@@ -228,7 +233,7 @@ def _paid_and_cost(paid: bool | None, cost: Decimal | str | None) -> tuple[bool,
     return bool(paid), value
 
 
-def _load(session, ticket_id: int, version: int) -> Ticket:
+def _load(session: Session, ticket_id: int, version: int) -> Ticket:
     # Locked: a second desk on the same version waits here and then sees the new version (StaleEdit),
     # instead of failing in its versioned UPDATE with SQLAlchemy's StaleDataError.
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -280,7 +285,7 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         if when < ticket.received_at:
             raise ValidationError({"完成时间" if action == "complete" else "时间": "不能早于受理时间"})
         before = ticket.status
-        charged_before: dict = {}
+        charged_before: dict[str, Any] = {}
         if action == "dispatch":
             if department is not None and department not in DEPARTMENTS:
                 raise ValidationError({"处理部门": "应为以下之一：" + "、".join(DEPARTMENTS)})
@@ -322,10 +327,11 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
 
 
 def _revisit_due(ticket: Ticket) -> datetime:
+    # called on completion only: move() has just set completed_at (and handled_at of a complaint)
     if ticket.ticket_type == "投诉":
-        return workdays.deadline(ticket.handled_at or ticket.completed_at,
+        return workdays.deadline(cast(datetime, ticket.handled_at or ticket.completed_at),
                                  working_days=COMPLAINT_REVISIT_WORKING_DAYS)
-    return ticket.completed_at + REPAIR_REVISIT_AFTER
+    return cast(datetime, ticket.completed_at) + REPAIR_REVISIT_AFTER
 
 
 def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, result: str, comment: str = "",
@@ -393,7 +399,7 @@ def rule_complaint(*, actor: Actor, ticket_id: int, version: int, effective: boo
         uow.commit()
 
 
-def timeline(*, actor: Actor, ticket_id: int) -> list[dict]:
+def timeline(*, actor: Actor, ticket_id: int) -> list[dict[str, Any]]:
     """Every step of a ticket, oldest first."""
     require(actor, "tickets.view")
     with read_session() as s:
@@ -417,7 +423,7 @@ DEFAULT_POLICIES = (
 )
 
 
-def seed_policies(session) -> int:
+def seed_policies(session: Session) -> int:
     """The seed SLA table (inside the caller's transaction); types already present are kept."""
     present = set(session.scalars(select(SlaPolicy.ticket_type).where(SlaPolicy.category_id.is_(None))))
     added = 0
@@ -443,7 +449,7 @@ DEFAULT_CATEGORIES = tuple(
 )
 
 
-def seed_categories(session) -> int:
+def seed_categories(session: Session) -> int:
     """The seed two-level classifier (inside the caller's transaction) when the table is empty."""
     if session.scalar(select(TicketCategory.id).limit(1)) is not None:
         return 0

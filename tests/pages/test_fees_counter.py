@@ -27,8 +27,8 @@ from streamlit.testing.v1 import AppTest
 from db import migrate
 from db.engine import get_engine
 from db.models import Unit
+from services.fees import approvals, cashier, refunds
 from services.fees import billing as fees
-from services.fees import cashier, refunds
 from services.fees.documents import receipt_pdf, refund_pdf
 from services.platform.auth import Actor, Role
 from services.platform.clock import local_today
@@ -270,11 +270,11 @@ def test_void_requested_at_the_counter_and_approved_by_a_manager_puts_the_bills_
         (row.receipt_no, "待审批", "测试小区 1-1-105")
 
     boss = _tab(db.manager, "approvals_tab")
-    [request] = [a for a in cashier.list_approvals(actor=db.manager) if a["receipt_no"] == row.receipt_no]
+    [request] = [a for a in approvals.list_approvals(actor=db.manager) if a.receipt_no == row.receipt_no]
     assert f"**作废收据 · {row.receipt_no} · 测试小区 1-1-105 · ¥393.80**" in _texts(boss)
     assert "原因：收款方式选错，业主实际用微信支付 · 申请人 收费员甲" in _texts(boss)
-    boss.text_input(key=f"fees:approval:note:{request['id']}").input("同意作废，已核对微信流水")
-    _run(boss, f"fees:approval:ok:{request['id']}")
+    boss.text_input(key=f"fees:approval:note:{request.id}").input("同意作废，已核对微信流水")
+    _run(boss, f"fees:approval:ok:{request.id}")
     assert "已批准" in [t.value for t in boss.toast]
     assert row.receipt_no not in _texts(boss)  # out of the queue
 
@@ -289,7 +289,7 @@ def test_void_requested_at_the_counter_and_approved_by_a_manager_puts_the_bills_
 
 def test_a_manager_cannot_approve_their_own_request_and_sees_why(db):
     bill = cashier.account(actor=db.manager2, unit_id=db.units["1-1-106"]).bills[0]
-    request_id = cashier.request_waiver(actor=db.manager2, bill_id=bill.id, amount="20.00", reason="业主家中漏水受损")
+    request_id = approvals.request_waiver(actor=db.manager2, bill_id=bill.id, amount="20.00", reason="业主家中漏水受损")
     at = _tab(db.manager2, "approvals_tab")
     assert "本人申请" in _texts(at)
     _run(at, f"fees:approval:ok:{request_id}")
@@ -377,10 +377,10 @@ def test_a_refund_is_asked_for_at_the_counter_granted_by_a_manager_printed_and_p
     assert _metrics(at)["预存余额"] == "¥106.20"  # nothing moves before the approval
 
     boss = _tab(db.manager, "approvals_tab")
-    [request] = [a for a in cashier.list_approvals(actor=db.manager) if a["kind"] == "退款"]
+    [request] = [a for a in approvals.list_approvals(actor=db.manager) if a.kind == "退款"]
     assert "**退款 · 测试小区 1-1-106 · ¥100.00 · 现金 · 领款人 业主王五**" in _texts(boss)
     assert "原因：房屋已出售，退还预存款 · 申请人 收费员乙" in _texts(boss)
-    _run(boss, f"fees:approval:ok:{request['id']}")
+    _run(boss, f"fees:approval:ok:{request.id}")
     assert "已批准" in [t.value for t in boss.toast]
 
     again = _counter(db.cashier2, "1-1-106")
@@ -500,8 +500,8 @@ def test_the_receipt_pdf_carries_the_number_and_a_voided_receipt_reprints_void(d
     text = _pdf_text(receipt_pdf(doc))
     assert r.receipt_no in text and "测试物业服务中心" in text and "壹佰玖拾陆元玖角整" in text
 
-    request = cashier.request_void(actor=db.cashier2, payment_id=r.payment_id, reason="重复收款")
-    cashier.decide(actor=db.manager, approval_id=request, approve=True)
+    request = approvals.request_void(actor=db.cashier2, payment_id=r.payment_id, reason="重复收款")
+    approvals.decide(actor=db.manager, approval_id=request, approve=True)
     void = receipt_doc(cashier.receipt(actor=db.cashier2, payment_id=r.payment_id), "测试物业服务中心")
     assert (void.voided, void.void_reason, void.total) == (True, "重复收款", BILL)
     text = _pdf_text(receipt_pdf(void))

@@ -291,7 +291,7 @@ def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fee
 
     from db.engine import read_session
     from db.models import User
-    from services.fees import cashier, ledger, refunds
+    from services.fees import approvals, cashier, ledger, refunds
     from services.platform.auth import actor_of
 
     with read_session() as s:
@@ -301,7 +301,7 @@ def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fee
     unit_id = int(household[1:])
     req = refunds.request_refund(actor=people["cashier"], unit_id=unit_id, amount="10.00", method="微信",
                                  payee="业主", reason="多缴退还")
-    cashier.decide(actor=people["manager"], approval_id=req, approve=True)
+    approvals.decide(actor=people["manager"], approval_id=req, approve=True)
     [granted] = refunds.account_refunds(actor=SYSTEM_ACTOR, unit_id=unit_id)
     latest = cashier.unit_receipts(actor=SYSTEM_ACTOR, unit_id=unit_id)[0]
     at = signed_in("service").run()

@@ -22,14 +22,15 @@ Decisions (the screens follow them; tests/pages/test_fees_counter.py checks them
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
 from services.estate import parking
-from services.fees import cashier, documents, refunds
+from services.fees import accounts, approvals, cashier, documents, refunds
+from services.fees.approvals import ApprovalView
 from services.fees.cashier import Account, Receipt, SettlementSheet
 from services.fees.refunds import RefundView
 from services.platform.auth import Actor, can
@@ -146,7 +147,7 @@ def _household() -> str | None:
     picked = st.session_state.get(ACCOUNT)
     if picked and picked[1] == unit_id:
         return picked[0]
-    return cashier.household_of_unit(unit_id) if unit_id is not None else None
+    return accounts.unit_household(unit_id) if unit_id is not None else None
 
 
 def _lease_hits(actor: Actor, text: str) -> Callable[[], None] | None:
@@ -507,14 +508,14 @@ def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None
     if submit:
         try:
             if kind == "void":
-                cashier.request_void(actor=actor, payment_id=target, reason=reason)
+                approvals.request_void(actor=actor, payment_id=target, reason=reason)
             elif kind == "waive":
-                cashier.request_waiver(actor=actor, bill_id=target, amount=amount, reason=reason)
+                approvals.request_waiver(actor=actor, bill_id=target, amount=amount, reason=reason)
             elif kind == "refund":
                 refunds.request_refund(actor=actor, household=acct.household, amount=amount, method=method,
                                        payee=payee, reason=reason)
             else:
-                cashier.request_cancel(actor=actor, bill_id=target, reason=reason)
+                approvals.request_cancel(actor=actor, bill_id=target, reason=reason)
         except DomainError as exc:
             st.error(exc.message)
             return
@@ -525,57 +526,57 @@ def _request_dialog(actor: Actor, acct: Account, kind: str, target: int) -> None
 # --- 审批 -------------------------------------------------------------------------------------------
 
 
-def _what(a: dict) -> str:
-    target = a["receipt_no"] or a["bill"]
-    extra = (a["method"], t("fees.refund_payee_shown", payee=a["payee"])) if a["kind"] == "退款" else ()
-    return " · ".join(x for x in (a["kind"], target, a["unit"], fmt.money(a["amount"]), *extra) if x)
+def _what(a: ApprovalView) -> str:
+    target = a.target
+    extra = (a.method, t("fees.refund_payee_shown", payee=a.payee)) if a.kind == "退款" else ()
+    return " · ".join(x for x in (a.kind, target, a.unit, fmt.money(a.amount), *extra) if x)
 
 
 def approvals_tab(actor: Actor) -> None:
     """A manager's queue of void, waiver, cancel and refund requests; everyone's own requests and their state."""
     if can(actor, "fees.approve"):
-        pending = cashier.list_approvals(actor=actor, status="待审批")
+        pending = approvals.list_approvals(actor=actor, status="待审批")
         st.subheader(t("fees.approval_queue", n=len(pending)))
         if not pending:
             st.info(t("fees.approval_none"), icon=":material/done_all:")
         for a in pending:
             _decision_card(actor, a)
         with st.expander(t("fees.approval_history")):
-            done = [a for a in cashier.list_approvals(actor=actor, status="") if a["status"] != "待审批"]
+            done = [a for a in approvals.list_approvals(actor=actor, status="") if a.status != "待审批"]
             _approvals_table(done, decided=True)
     st.subheader(t("fees.approval_mine"))
-    mine = cashier.list_approvals(actor=actor, status="", requested_by=actor.user_id) \
+    mine = approvals.list_approvals(actor=actor, status="", requested_by=actor.user_id) \
         if actor.user_id is not None else []
     _approvals_table(mine, decided=True)
 
 
-def _decision_card(actor: Actor, a: dict) -> None:
+def _decision_card(actor: Actor, a: ApprovalView) -> None:
     with st.container(border=True):
         c1, c2 = st.columns([3, 2], vertical_alignment="center")
-        own = a["requested_by"] is not None and a["requested_by"] == actor.user_id
+        own = a.requested_by is not None and a.requested_by == actor.user_id
         c1.markdown(f"**{_what(a)}**" + (f" :orange-badge[{t('fees.approval_own')}]" if own else ""))
-        c1.caption(t("fees.approval_by", reason=a["reason"], who=a["requester"], at=fmt.moment(a["requested_at"])))
-        note = c2.text_input(t("fees.approval_note"), max_chars=200, key=f"fees:approval:note:{a['id']}")
+        c1.caption(t("fees.approval_by", reason=a.reason, who=a.requester, at=fmt.moment(a.requested_at)))
+        note = c2.text_input(t("fees.approval_note"), max_chars=200, key=f"fees:approval:note:{a.id}")
         b1, b2 = c2.columns(2)
         for approve, label, button_key in ((True, t("fees.approval_approve"), "ok"),
                                            (False, t("fees.approval_refuse"), "no")):
             column = b1 if approve else b2
-            if column.button(label, key=f"fees:approval:{button_key}:{a['id']}", width="stretch",
+            if column.button(label, key=f"fees:approval:{button_key}:{a.id}", width="stretch",
                              type="primary" if approve else "secondary"):
                 try:
-                    cashier.decide(actor=actor, approval_id=a["id"], approve=approve, note=note)
+                    approvals.decide(actor=actor, approval_id=a.id, approve=approve, note=note)
                 except DomainError as exc:
                     st.error(exc.message)
                 else:
                     _done(t("fees.approval_approved") if approve else t("fees.approval_refused"))
 
 
-def _approvals_table(rows: list[dict], *, decided: bool) -> None:
+def _approvals_table(rows: list[ApprovalView], *, decided: bool) -> None:
     if not rows:
         st.caption(t("fees.approval_empty"))
         return
-    df = pd.DataFrame([{**a, "target": a["receipt_no"] or a["bill"], "at": a["requested_at"],
-                        "decided": a["decided_at"]} for a in rows])
+    df = pd.DataFrame([{**asdict(a), "target": a.target, "at": a.requested_at, "decided": a.decided_at}
+                       for a in rows])
     labels = {"kind": t("fees.approval_kind"), "target": t("fees.approval_target"), "unit": t("fees.approval_unit"),
               "amount": t("fees.approval_amount"), "reason": t("fees.approval_reason"),
               "requester": t("fees.approval_requester"), "at": t("fees.approval_at"),

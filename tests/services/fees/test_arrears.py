@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.fees import arrears, cashier
+from services.fees import approvals, arrears, cashier
 from services.fees.arrears import Dunning
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
@@ -120,8 +120,8 @@ def owing(db, monkeypatch) -> Arrears:
     cashier.take_payment(actor=cash, unit_id=u1, amount="40.00", method="现金", bill_ids=[u1_oct])
     make_bill(u2, wy, "2026-10", "50.00")
     u2_sep = make_bill(u2, lj, "2026-09", "30.00")
-    req = cashier.request_waiver(actor=desk, bill_id=u2_sep, amount="30.00", reason="商铺空置")
-    cashier.decide(actor=boss, approval_id=req, approve=True)
+    req = approvals.request_waiver(actor=desk, bill_id=u2_sep, amount="30.00", reason="商铺空置")
+    approvals.decide(actor=boss, approval_id=req, approve=True)
     make_bill(u3, wy, "2026-08", "200.00")
     u3_sep = make_bill(u3, wy, "2026-09", "100.00")
     cashier.take_payment(actor=cash, unit_id=u3, amount="100.00", method="微信", bill_ids=[u3_sep])

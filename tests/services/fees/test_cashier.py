@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from db.engine import read_session
 from db.models import Allocation, Approval, Bill, CreditEntry, Payment, Settlement
+from services.fees import approvals, cashier, ledger
 from services.fees import billing as fees
-from services.fees import cashier, ledger
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
 from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -100,8 +100,8 @@ def _pay(c: Counter, amount: str = "100.00", *, actor=None, unit: int | None = N
 
 
 def _void(c: Counter, payment_id: int, *, by=None, approver=None, reason: str = "金额录错") -> int:
-    req = cashier.request_void(actor=by or c.cash1, payment_id=payment_id, reason=reason)
-    cashier.decide(actor=approver or c.boss1, approval_id=req, approve=True, note="同意")
+    req = approvals.request_void(actor=by or c.cash1, payment_id=payment_id, reason=reason)
+    approvals.decide(actor=approver or c.boss1, approval_id=req, approve=True, note="同意")
     return req
 
 
@@ -243,8 +243,8 @@ def test_an_unknown_method_is_refused_and_nothing_is_written(counter):
 
 def test_paying_a_cancelled_bill_is_refused_and_nothing_is_written(counter):
     c = counter
-    req = cashier.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
-    cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+    req = approvals.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
+    approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     assert _state(c.oct)[2] == "已取消"
     before = db_state()
     with pytest.raises(ValidationError) as e:
@@ -290,41 +290,41 @@ def test_a_payment_writes_one_audit_row(counter):
 def test_a_void_needs_a_manager(counter):
     c = counter
     r = _pay(c, "100.00")
-    req = cashier.request_void(actor=c.cash1, payment_id=r.payment_id, reason="收错房屋")
+    req = approvals.request_void(actor=c.cash1, payment_id=r.payment_id, reason="收错房屋")
     for not_manager in (c.cash1, c.cash2, c.desk):
         with pytest.raises(PermissionDenied):
-            cashier.decide(actor=not_manager, approval_id=req, approve=True)
+            approvals.decide(actor=not_manager, approval_id=req, approve=True)
     # nothing changes while it waits
     assert cashier.receipt(actor=c.cash1, payment_id=r.payment_id).status == "有效"
     assert _state(c.aug) == (D("100.00"), D("0.00"), "已缴")
-    assert cashier.list_approvals(actor=c.boss1)[0]["kind"] == "作废收据"
+    assert approvals.list_approvals(actor=c.boss1)[0].kind == "作废收据"
 
 
 def test_the_requester_cannot_approve_their_own_request(counter):
     c = counter
     r = _pay(c, "100.00")
-    req = cashier.request_void(actor=c.boss1, payment_id=r.payment_id, reason="收错房屋")
+    req = approvals.request_void(actor=c.boss1, payment_id=r.payment_id, reason="收错房屋")
     with pytest.raises(PermissionDenied) as e:
-        cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     assert "审批自己提出的申请" in e.value.message
     assert get_row(Approval, req).status == "待审批"
-    cashier.decide(actor=c.boss2, approval_id=req, approve=True)
+    approvals.decide(actor=c.boss2, approval_id=req, approve=True)
     assert get_row(Approval, req).status == "已批准"
 
 
 def test_voiding_twice_is_refused(counter):
     c = counter
     r = _pay(c, "100.00")
-    req = cashier.request_void(actor=c.cash1, payment_id=r.payment_id, reason="金额录错")
+    req = approvals.request_void(actor=c.cash1, payment_id=r.payment_id, reason="金额录错")
     with pytest.raises(Conflict):  # a second request while one waits
-        cashier.request_void(actor=c.cash2, payment_id=r.payment_id, reason="再申请一次")
-    cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+        approvals.request_void(actor=c.cash2, payment_id=r.payment_id, reason="再申请一次")
+    approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     before = db_state()
     with pytest.raises(Conflict) as e:
-        cashier.request_void(actor=c.cash1, payment_id=r.payment_id, reason="再作废一次")
+        approvals.request_void(actor=c.cash1, payment_id=r.payment_id, reason="再作废一次")
     assert e.value.message == "收据 SJ2026-000001 已作废，不能重复作废"
     with pytest.raises(Conflict):  # the decided request cannot be decided again
-        cashier.decide(actor=c.boss2, approval_id=req, approve=True)
+        approvals.decide(actor=c.boss2, approval_id=req, approve=True)
     assert db_state() == before
 
 
@@ -380,8 +380,8 @@ def test_a_voided_receipt_keeps_its_number_and_reads_as_void(counter):
 def test_a_refused_void_changes_nothing_but_the_request(counter):
     c = counter
     r = _pay(c, "100.00")
-    req = cashier.request_void(actor=c.cash1, payment_id=r.payment_id, reason="金额录错")
-    cashier.decide(actor=c.boss1, approval_id=req, approve=False, note="核实无误")
+    req = approvals.request_void(actor=c.cash1, payment_id=r.payment_id, reason="金额录错")
+    approvals.decide(actor=c.boss1, approval_id=req, approve=False, note="核实无误")
     assert get_row(Approval, req).status == "已驳回"
     assert get_row(Payment, r.payment_id).status == "有效"
     assert _state(c.aug) == (D("100.00"), D("0.00"), "已缴")
@@ -392,7 +392,7 @@ def test_a_void_needs_a_reason(counter):
     r = _pay(c, "100.00")
     before = db_state()
     with pytest.raises(ValidationError) as e:
-        cashier.request_void(actor=c.cash1, payment_id=r.payment_id, reason="  ")
+        approvals.request_void(actor=c.cash1, payment_id=r.payment_id, reason="  ")
     assert e.value.errors == {"原因": "必须写明原因"}
     assert db_state() == before
 
@@ -402,11 +402,11 @@ def test_a_void_needs_a_reason(counter):
 
 def test_an_approved_waiver_reduces_what_is_owed(counter):
     c = counter
-    req = cashier.request_waiver(actor=c.desk, bill_id=c.oct, amount="30.00", reason="漏水影响使用")
+    req = approvals.request_waiver(actor=c.desk, bill_id=c.oct, amount="30.00", reason="漏水影响使用")
     # requested only: still 320.00 owed
     assert cashier.account(actor=c.cash1, unit_id=c.unit).owed == D("320.00")
     assert [b.pending for b in cashier.account(actor=c.cash1, unit_id=c.unit).bills if b.id == c.oct] == ["减免"]
-    cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+    approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     # 320.00 - 30.00 = 290.00
     assert cashier.account(actor=c.cash1, unit_id=c.unit).owed == D("290.00")
     assert _state(c.oct) == (D("0.00"), D("30.00"), "部分缴")
@@ -419,20 +419,20 @@ def test_an_approved_waiver_reduces_what_is_owed(counter):
 
 def test_a_whole_bill_waived_reads_as_waived(counter):
     c = counter
-    req = cashier.request_waiver(actor=c.desk, bill_id=c.sep_lj, amount="20.00", reason="商铺空置")
-    cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+    req = approvals.request_waiver(actor=c.desk, bill_id=c.sep_lj, amount="20.00", reason="商铺空置")
+    approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     assert _state(c.sep_lj) == (D("0.00"), D("20.00"), "已减免")
 
 
 def test_a_waiver_is_never_applied_by_the_requester_alone(counter):
     c = counter
-    req = cashier.request_waiver(actor=c.boss1, bill_id=c.oct, amount="30.00", reason="领导特批")
+    req = approvals.request_waiver(actor=c.boss1, bill_id=c.oct, amount="30.00", reason="领导特批")
     with pytest.raises(PermissionDenied):
-        cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     with pytest.raises(PermissionDenied):
-        cashier.decide(actor=c.cash1, approval_id=req, approve=True)
+        approvals.decide(actor=c.cash1, approval_id=req, approve=True)
     assert _state(c.oct) == (D("0.00"), D("0.00"), "未缴")
-    cashier.decide(actor=c.boss2, approval_id=req, approve=True)
+    approvals.decide(actor=c.boss2, approval_id=req, approve=True)
     assert _state(c.oct) == (D("0.00"), D("30.00"), "部分缴")
 
 
@@ -441,21 +441,21 @@ def test_a_waiver_larger_than_what_is_outstanding_is_refused(counter):
     _pay(c, "230.00")  # 08 100 + 09 100 + 09 20 + 10月 10.00: October owes 90.00
     before = db_state()
     with pytest.raises(ValidationError) as e:
-        cashier.request_waiver(actor=c.desk, bill_id=c.oct, amount="90.01", reason="漏水")
+        approvals.request_waiver(actor=c.desk, bill_id=c.oct, amount="90.01", reason="漏水")
     assert e.value.errors == {"减免金额": "不能超过未缴金额 90.00"}
     with pytest.raises(ValidationError):
-        cashier.request_waiver(actor=c.desk, bill_id=c.oct, amount="-1", reason="漏水")
+        approvals.request_waiver(actor=c.desk, bill_id=c.oct, amount="-1", reason="漏水")
     with pytest.raises(Conflict):  # a paid bill cannot be waived
-        cashier.request_waiver(actor=c.desk, bill_id=c.aug, amount="1.00", reason="漏水")
+        approvals.request_waiver(actor=c.desk, bill_id=c.aug, amount="1.00", reason="漏水")
     assert db_state() == before
 
 
 def test_a_waiver_overtaken_by_a_payment_cannot_be_approved(counter):
     c = counter
-    req = cashier.request_waiver(actor=c.desk, bill_id=c.aug, amount="50.00", reason="漏水")
+    req = approvals.request_waiver(actor=c.desk, bill_id=c.aug, amount="50.00", reason="漏水")
     _pay(c, "60.00", bill_ids=[c.aug])  # August now owes 40.00
     with pytest.raises(Conflict):
-        cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     assert _state(c.aug) == (D("60.00"), D("0.00"), "部分缴")
     assert get_row(Approval, req).status == "待审批"
 
@@ -464,24 +464,24 @@ def test_a_bill_with_money_on_it_cannot_be_cancelled(counter):
     c = counter
     _pay(c, "10.00", bill_ids=[c.aug])
     with pytest.raises(Conflict) as e:
-        cashier.request_cancel(actor=c.desk, bill_id=c.aug, reason="重复开单")
+        approvals.request_cancel(actor=c.desk, bill_id=c.aug, reason="重复开单")
     assert e.value.message == "账单已有收款，请先作废相关收据再取消"
     # requested while unpaid, paid before the manager decides: still refused
-    req = cashier.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
+    req = approvals.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
     _pay(c, "10.00", bill_ids=[c.oct])
     with pytest.raises(Conflict):
-        cashier.decide(actor=c.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=c.boss1, approval_id=req, approve=True)
     assert _state(c.oct)[2] == "部分缴"
 
 
 def test_an_approved_cancel_takes_the_bill_off_the_account(counter):
     c = counter
-    req = cashier.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
-    cashier.decide(actor=c.boss2, approval_id=req, approve=True)
+    req = approvals.request_cancel(actor=c.desk, bill_id=c.oct, reason="重复开单")
+    approvals.decide(actor=c.boss2, approval_id=req, approve=True)
     acct = cashier.account(actor=c.cash1, unit_id=c.unit)
     assert (acct.owed, c.oct in [b.id for b in acct.bills]) == (D("220.00"), False)
     with pytest.raises(Conflict):
-        cashier.request_cancel(actor=c.desk, bill_id=c.oct, reason="再取消")
+        approvals.request_cancel(actor=c.desk, bill_id=c.oct, reason="再取消")
 
 
 # --- daily settlement 日结 ------------------------------------------------------------------------------

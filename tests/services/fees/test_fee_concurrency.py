@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import Allocation, Bill, CreditEntry, Payment
-from services.fees import cashier, ledger
+from services.fees import accounts, approvals, cashier, ledger
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
 from services.platform.errors import Conflict
@@ -163,9 +163,9 @@ def test_two_managers_approving_one_void_at_once_reverse_it_once(db, monkeypatch
     cash = fee_login(Role.CASHIER, "cash")
     boss1, boss2 = fee_login(Role.MANAGER, "boss1"), fee_login(Role.MANAGER, "boss2")
     r = cashier.take_payment(actor=cash, unit_id=unit, amount="150.00", method="现金")
-    req = cashier.request_void(actor=cash, payment_id=r.payment_id, reason="收错")
-    results = run_both(lambda: cashier.decide(actor=boss1, approval_id=req, approve=True),
-                       lambda: cashier.decide(actor=boss2, approval_id=req, approve=True))
+    req = approvals.request_void(actor=cash, payment_id=r.payment_id, reason="收错")
+    results = run_both(lambda: approvals.decide(actor=boss1, approval_id=req, approve=True),
+                       lambda: approvals.decide(actor=boss2, approval_id=req, approve=True))
     assert sorted(type(x).__name__ for x in results) == ["Conflict", "NoneType"], results
     with read_session() as s:
         b = s.get(Bill, bill)
@@ -180,7 +180,7 @@ def test_two_cashiers_paying_one_picked_bill_at_once_never_overpay_it(db, monkey
     [unit] = bulk_units(estate_id, b1, 1)
     bill = make_bill(unit, items["WY-ZZ"], "2026-10", "100.00")
     a, b = fee_login(Role.CASHIER, "cash_a"), fee_login(Role.CASHIER, "cash_b")
-    meet_after(monkeypatch, cashier, "_unit_label")  # both reach the bill lock together
+    meet_after(monkeypatch, accounts, "_unit_label")  # both reach the bill lock together
     results = run_both(
         lambda: cashier.take_payment(actor=a, unit_id=unit, amount="100.00", method="现金", bill_ids=[bill]),
         lambda: cashier.take_payment(actor=b, unit_id=unit, amount="100.00", method="微信", bill_ids=[bill]))
@@ -207,7 +207,7 @@ def test_a_void_approved_while_a_billing_run_spends_that_payments_credit_leaves_
     [unit] = bulk_units(estate_id, b1, 1)
     cash, boss = fee_login(Role.CASHIER, "cash"), fee_login(Role.MANAGER, "boss")
     r = cashier.take_payment(actor=cash, unit_id=unit, amount="500.00", method="现金")  # all credit
-    req = cashier.request_void(actor=cash, payment_id=r.payment_id, reason="假币")
+    req = approvals.request_void(actor=cash, payment_id=r.payment_id, reason="假币")
     clock.now = datetime(2026, 12, 1, 2, tzinfo=SHANGHAI)
 
     credit_read, void_done = threading.Event(), threading.Event()
@@ -226,7 +226,7 @@ def test_a_void_approved_while_a_billing_run_spends_that_payments_credit_leaves_
         _result(lambda: fees.run_billing(actor=fee_login(Role.CLERK, "clerk"), period="2026-12"))))
     run.start()
     assert credit_read.wait(20)
-    voided = _result(lambda: cashier.decide(actor=boss, approval_id=req, approve=True))
+    voided = _result(lambda: approvals.decide(actor=boss, approval_id=req, approve=True))
     void_done.set()
     run.join(30)
     assert not isinstance(voided, BaseException) or isinstance(voided, Conflict), voided

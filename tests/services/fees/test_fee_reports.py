@@ -21,8 +21,8 @@ import pytest
 from db.engine import unit_of_work
 from db.models import Building, Estate, Unit
 from services import kpi
+from services.fees import approvals, cashier
 from services.fees import billing as fees
-from services.fees import cashier
 from services.fees import reports as fee_reports
 from services.fees.arrears import assign_collector
 from services.fees.billing import Reading
@@ -51,8 +51,9 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     c = Clock()
-    for module in ("services.fees.cashier", "services.fees.billing", "services.platform.clock", "services.fees.figures", "services.fees.reports",
-                   "services.fees.arrears", "services.platform.audit"):
+    for module in ("services.fees.cashier", "services.fees.approvals", "services.fees.billing",
+                   "services.platform.clock", "services.fees.figures", "services.fees.reports", "services.fees.arrears",
+                   "services.platform.audit"):
         monkeypatch.setattr(f"{module}.utcnow", c)
     return c
 
@@ -102,14 +103,14 @@ def ledger(db, clock):
     cashier.take_payment(actor=cash, unit_id=b1, amount="90.00", method="现金",
                          bill_ids=[b1_march["物业服务费（商铺）"]])
     clock.set("2026-03-10")
-    req = cashier.request_waiver(actor=service, bill_id=b1_march["垃圾清运费（商铺）"], amount="20.00", reason="保洁投诉")
-    cashier.decide(actor=manager, approval_id=req, approve=True)
+    req = approvals.request_waiver(actor=service, bill_id=b1_march["垃圾清运费（商铺）"], amount="20.00", reason="保洁投诉")
+    approvals.decide(actor=manager, approval_id=req, approve=True)
     clock.set("2026-03-20")
     cashier.take_payment(actor=cash, unit_id=a1, amount="100.00", method="现金")
     clock.set("2026-03-21")
     voided = cashier.take_payment(actor=cash, unit_id=a1, amount="50.00", method="现金")
     clock.set("2026-03-22")
-    cashier.decide(actor=manager, approval_id=cashier.request_void(actor=cash, payment_id=voided.payment_id,
+    approvals.decide(actor=manager, approval_id=approvals.request_void(actor=cash, payment_id=voided.payment_id,
                                                                    reason="金额录错"), approve=True)
     clock.set("2026-03-25")
     cashier.take_payment(actor=cash, unit_id=b1, amount="50.00", method="现金")

@@ -20,7 +20,7 @@ from db.engine import read_session
 from db.models import Bill, Payment
 from services import kpi
 from services.estate import parking
-from services.fees import arrears, cashier
+from services.fees import approvals, arrears, cashier
 from services.fees import billing as fees
 from services.fees import reports as fee_reports
 from services.kpi import FeeScope
@@ -121,18 +121,18 @@ def test_void_and_waiver_work_on_a_lease_account_and_the_queue_names_the_space(l
     L = leases
     fees.run_billing(actor=L.clerk, period="2026-11")
     r = cashier.take_payment(actor=L.cash, household=L.account, amount="300.00", method="现金")
-    req = cashier.request_void(actor=L.cash, payment_id=r.payment_id, reason="收错车位")
-    [queued] = cashier.list_approvals(actor=L.boss)
-    assert (queued["kind"], queued["receipt_no"], queued["unit"]) == ("作废收据", r.receipt_no,
+    req = approvals.request_void(actor=L.cash, payment_id=r.payment_id, reason="收错车位")
+    [queued] = approvals.list_approvals(actor=L.boss)
+    assert (queued.kind, queued.receipt_no, queued.unit) == ("作废收据", r.receipt_no,
                                                                       "测试小区二 B1-001（粤B12345）")
-    cashier.decide(actor=L.boss, approval_id=req, approve=True)
+    approvals.decide(actor=L.boss, approval_id=req, approve=True)
     assert cashier.account(actor=L.cash, household=L.account).owed == D("300.00")
     assert cashier.receipt(actor=L.cash, payment_id=r.payment_id).status == "已作废"
 
     bill = cashier.account(actor=L.cash, household=L.account).bills[0]
-    waive = cashier.request_waiver(actor=L.cash, bill_id=bill.id, amount="100.00", reason="车位积水一周")
-    assert cashier.list_approvals(actor=L.boss)[0]["unit"] == "测试小区二 B1-001（粤B12345）"
-    cashier.decide(actor=L.boss, approval_id=waive, approve=True)
+    waive = approvals.request_waiver(actor=L.cash, bill_id=bill.id, amount="100.00", reason="车位积水一周")
+    assert approvals.list_approvals(actor=L.boss)[0].unit == "测试小区二 B1-001（粤B12345）"
+    approvals.decide(actor=L.boss, approval_id=waive, approve=True)
     # 300.00 - 100.00 waived = 200.00
     assert cashier.account(actor=L.cash, household=L.account).owed == D("200.00")
 

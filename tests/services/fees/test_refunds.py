@@ -19,8 +19,8 @@ from sqlalchemy import select
 from db.engine import read_session
 from db.models import Approval, CreditEntry, Payment, Refund, Unit
 from services.admin import system
+from services.fees import approvals, cashier, ledger, refunds
 from services.fees import billing as fees
-from services.fees import cashier, ledger, refunds
 from services.fees import reports as fee_reports
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
@@ -97,7 +97,7 @@ def _refund_entries() -> list[tuple[int, Decimal, str, int | None]]:
 
 def _grant(d: Desk, amount: str = "230.00", **kwargs) -> refunds.RefundView:
     req = _ask(d, amount, **kwargs)
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True, note="核对无误")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True, note="核对无误")
     [row] = [r for r in refunds.account_refunds(actor=d.boss1, unit_id=kwargs.get("unit") or d.a)
              if r.approval_id == req]
     return refunds.refund(actor=d.boss1, refund_id=row.refund_id)
@@ -123,14 +123,14 @@ def test_a_granted_refund_posts_its_voucher_and_takes_the_oldest_credit_first(de
     req = _ask(d)
     # asked only: nothing moves
     assert _credit(d.a) == D("280.00") and _refund_entries() == []
-    [queued] = cashier.list_approvals(actor=d.boss1)
-    assert (queued["kind"], queued["unit"], queued["amount"], queued["method"], queued["payee"]) == (
+    [queued] = approvals.list_approvals(actor=d.boss1)
+    assert (queued.kind, queued.unit, queued.amount, queued.method, queued.payee) == (
         "退款", "测试小区二 1-1-R00001", D("230.00"), "现金", "业主甲")
     assert [(r.status, r.refund_no, r.amount) for r in refunds.account_refunds(actor=d.cash1, unit_id=d.a)] == [
         ("待审批", "", D("230.00"))]
 
     d.clock.now = at(2026, 11, 23, 11, 30)
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True, note="核对无误")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True, note="核对无误")
     [row] = refunds.account_refunds(actor=d.cash1, unit_id=d.a)
     r = refunds.refund(actor=d.cash1, refund_id=row.refund_id)
     assert (r.refund_no, r.status, r.amount, r.method, r.payee) == ("TK2026-000001", "待付款", D("230.00"), "现金",
@@ -166,13 +166,13 @@ def test_a_refund_needs_a_manager_other_than_the_requester(desk):
     d = desk
     req = _ask(d, by=d.boss1)
     with pytest.raises(PermissionDenied) as e:
-        cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     assert "审批自己提出的申请" in e.value.message
     for not_manager in (d.cash1, d.cash2, d.desk):
         with pytest.raises(PermissionDenied):
-            cashier.decide(actor=not_manager, approval_id=req, approve=True)
+            approvals.decide(actor=not_manager, approval_id=req, approve=True)
     assert _refund_entries() == [] and get_row(Approval, req).status == "待审批"
-    cashier.decide(actor=d.boss2, approval_id=req, approve=True)
+    approvals.decide(actor=d.boss2, approval_id=req, approve=True)
     assert _credit(d.a) == D("50.00")
 
 
@@ -188,7 +188,7 @@ def test_front_desk_staff_may_ask_for_a_refund(desk):
 def test_a_refused_refund_changes_nothing_but_the_request(desk):
     d = desk
     req = _ask(d)
-    cashier.decide(actor=d.boss1, approval_id=req, approve=False, note="请业主本人来办理")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=False, note="请业主本人来办理")
     assert get_row(Approval, req).status == "已驳回"
     assert _credit(d.a) == D("280.00") and _refund_entries() == []
     assert [r.status for r in refunds.account_refunds(actor=d.cash1, unit_id=d.a)] == ["已驳回"]
@@ -232,11 +232,11 @@ def test_credit_spent_after_the_request_is_checked_again_when_granting(desk):
     assert _credit(d.a) == D("83.10")
     before = db_state()
     with pytest.raises(Conflict) as e:
-        cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+        approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     assert e.value.message == ("该户预存余额现为 83.10，不足申请退款的 280.00（申请后预存已被账单抵扣或作废），"
                                "不能批准；请驳回后按现有余额重新申请")
     assert db_state() == before  # no voucher, no number taken, no credit moved; the request still waits
-    cashier.decide(actor=d.boss1, approval_id=req, approve=False, note="余额不足")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=False, note="余额不足")
     assert _grant(d, "83.10").refund_no == "TK2026-000001"  # the refused attempt took no number
     assert _credit(d.a) == D("0.00")
     _ledger_holds()
@@ -257,8 +257,8 @@ def test_a_lease_account_refunds_its_credit(desk):
     cashier.take_payment(actor=d.cash1, household=f"L{lease}", amount="120.00", method="现金")  # no bill: credit
     req = refunds.request_refund(actor=d.cash1, household=f"L{lease}", amount="120.00", method="现金",
                                  payee="王车主", reason="退租")
-    assert cashier.list_approvals(actor=d.boss1)[0]["unit"] == "测试小区二 B1-001（粤B12345）"
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+    assert approvals.list_approvals(actor=d.boss1)[0].unit == "测试小区二 B1-001（粤B12345）"
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     [row] = refunds.account_refunds(actor=d.cash1, household=f"L{lease}")
     r = refunds.refund(actor=d.cash1, refund_id=row.refund_id)
     assert (r.refund_no, r.place, r.unit_code, r.amount) == ("TK2026-000001", "车位", "测试小区二 B1-001（粤B12345）",
@@ -276,24 +276,24 @@ def test_a_payment_whose_credit_was_refunded_cannot_be_voided(desk):
     before = db_state()
     for p in (d.p1, d.p2):
         with pytest.raises(Conflict) as e:
-            cashier.request_void(actor=d.cash1, payment_id=p.payment_id, reason="收错")
+            approvals.request_void(actor=d.cash1, payment_id=p.payment_id, reason="收错")
         assert e.value.message == f"收据 {p.receipt_no} 的预存已退还缴款人（退款单 TK2026-000001），不能作废"
     assert db_state() == before
     # a payment of another account is voided as before
     other = cashier.take_payment(actor=d.cash1, unit_id=d.b, amount="10.00", method="现金")
-    req = cashier.request_void(actor=d.cash1, payment_id=other.payment_id, reason="收错房屋")
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+    req = approvals.request_void(actor=d.cash1, payment_id=other.payment_id, reason="收错房屋")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     assert get_row(Payment, other.payment_id).status == "已作废"
     _ledger_holds()
 
 
 def test_a_void_asked_for_before_the_refund_is_refused_when_approved_after_it(desk):
     d = desk
-    void = cashier.request_void(actor=d.cash1, payment_id=d.p2.payment_id, reason="金额录错")
+    void = approvals.request_void(actor=d.cash1, payment_id=d.p2.payment_id, reason="金额录错")
     _grant(d, "230.00")
     before = db_state()
     with pytest.raises(Conflict) as e:
-        cashier.decide(actor=d.boss2, approval_id=void, approve=True)
+        approvals.decide(actor=d.boss2, approval_id=void, approve=True)
     assert "已退还缴款人（退款单 TK2026-000001）" in e.value.message
     assert db_state() == before
     assert get_row(Payment, d.p2.payment_id).status == "有效"
@@ -303,7 +303,7 @@ def test_a_payment_with_credit_left_cannot_be_voided_while_a_refund_of_its_accou
     d = desk
     _ask(d, "100.00")
     with pytest.raises(Conflict) as e:
-        cashier.request_void(actor=d.cash1, payment_id=d.p2.payment_id, reason="金额录错")
+        approvals.request_void(actor=d.cash1, payment_id=d.p2.payment_id, reason="金额录错")
     assert e.value.message == ("该户有一项待审批的退款申请，可能退还收据 SJ2026-000002 的预存；"
                                "请先由主管审批或驳回该退款申请，再作废")
     # a payment of the account that left no credit can still be voided
@@ -311,15 +311,15 @@ def test_a_payment_with_credit_left_cannot_be_voided_while_a_refund_of_its_accou
     bill = make_bill(d.a, items["LJ-SP"], "2026-11", "20.00")
     paid = cashier.take_payment(actor=d.cash1, unit_id=d.a, amount="20.00", method="现金", bill_ids=[bill])
     assert paid.credit_added == D("0.00")
-    req = cashier.request_void(actor=d.cash1, payment_id=paid.payment_id, reason="收错")
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+    req = approvals.request_void(actor=d.cash1, payment_id=paid.payment_id, reason="收错")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     assert get_row(Payment, paid.payment_id).status == "已作废"
 
 
 def test_a_voided_payments_credit_is_not_refunded(desk):
     d = desk
-    req = cashier.request_void(actor=d.cash1, payment_id=d.p1.payment_id, reason="假币")
-    cashier.decide(actor=d.boss1, approval_id=req, approve=True)
+    req = approvals.request_void(actor=d.cash1, payment_id=d.p1.payment_id, reason="假币")
+    approvals.decide(actor=d.boss1, approval_id=req, approve=True)
     # P1 voided: its 200.00 of credit is gone (and October owes again); only P2's 80.00 is left
     assert _credit(d.a) == D("80.00")
     with pytest.raises(ValidationError):
@@ -458,7 +458,7 @@ def test_refunds_granted_at_once_take_gapless_voucher_numbers(desk):
         try:
             start.wait(timeout=30)
             for req in requests[i::len(bosses)]:
-                cashier.decide(actor=bosses[i], approval_id=req, approve=True)
+                approvals.decide(actor=bosses[i], approval_id=req, approve=True)
         except BaseException as exc:
             errors.append(exc)
 
@@ -487,7 +487,7 @@ def test_a_refund_granted_while_a_billing_run_spends_the_same_credit_never_overd
     d.clock.now = at(2026, 12, 1, 2)
     meet_after(monkeypatch, ledger, "_credit_by_payment")
     clerk = fee_login(Role.CLERK, "clerk")
-    results = run_both(lambda: cashier.decide(actor=d.boss1, approval_id=req, approve=True),
+    results = run_both(lambda: approvals.decide(actor=d.boss1, approval_id=req, approve=True),
                        lambda: fees.run_billing(actor=clerk, period="2026-12"))
     granted, run = results
     assert isinstance(run, fees.BillingResult), run
@@ -504,11 +504,11 @@ def test_a_void_and_a_refund_of_the_same_payment_granted_at_once_never_both_happ
     """The void of P1 and a refund needing P1's credit are granted at the same moment. The void is refused (the
     refund still waits, or has taken P1's credit) or the refund finds P1 voided; never both."""
     d = desk
-    void = cashier.request_void(actor=d.cash1, payment_id=d.p1.payment_id, reason="假币")
+    void = approvals.request_void(actor=d.cash1, payment_id=d.p1.payment_id, reason="假币")
     refund_req = _ask(d, "150.00", by=d.cash2)  # P1's credit is needed: P2 has only 80.00
     meet_after(monkeypatch, ledger, "_credit_by_payment")
-    results = run_both(lambda: cashier.decide(actor=d.boss1, approval_id=void, approve=True),
-                       lambda: cashier.decide(actor=d.boss2, approval_id=refund_req, approve=True))
+    results = run_both(lambda: approvals.decide(actor=d.boss1, approval_id=void, approve=True),
+                       lambda: approvals.decide(actor=d.boss2, approval_id=refund_req, approve=True))
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "NoneType"], results
     voided = get_row(Payment, d.p1.payment_id).status == "已作废"
     refunded = _refund_entries()

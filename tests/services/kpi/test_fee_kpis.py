@@ -29,7 +29,7 @@ from decimal import Decimal
 import pytest
 
 from services import kpi
-from services.fees import arrears, cashier
+from services.fees import approvals, arrears, cashier
 from services.kpi import FeeScope
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
@@ -103,8 +103,8 @@ def month(db, monkeypatch) -> Month:
     _pay(m, at(3, 10), u3, "60.00")
     voided = _pay(m, at(3, 12), u4, "50.00", bill_ids=[bills["u4_03"]])
     clock.now = at(3, 13)
-    req = cashier.request_void(actor=m.cash, payment_id=voided.payment_id, reason="收错")
-    cashier.decide(actor=m.boss, approval_id=req, approve=True)
+    req = approvals.request_void(actor=m.cash, payment_id=voided.payment_id, reason="收错")
+    approvals.decide(actor=m.boss, approval_id=req, approve=True)
     _pay(m, at(4, 2), u2, "100.00")
     return m
 
@@ -219,15 +219,15 @@ def test_an_approved_waiver_counts_billed_net_and_a_household_waived_to_zero_is_
     desk = fee_login(Role.SERVICE, "desk")
     # U3 owes 40.00 of March: waive it; U4's March bill is waived whole
     for bill, amount in ((month.bills["u3_03"], "40.00"), (month.bills["u4_03"], "100.00")):
-        req = cashier.request_waiver(actor=desk, bill_id=bill, amount=amount, reason="漏水影响使用")
-        cashier.decide(actor=month.boss, approval_id=req, approve=True)
+        req = approvals.request_waiver(actor=desk, bill_id=bill, amount=amount, reason="漏水影响使用")
+        approvals.decide(actor=month.boss, approval_id=req, approve=True)
     got = kpi.fee_kpis("2026-03", as_of=END_OF_MARCH)
     # billed net: U1 100 + U2 100 + U3 (100 - 40) + U4 (100 - 100) = 260.00; collected 160; 160 / 260 = 0.6154
     assert (got["billed"], got["collected"], got["collection_rate"]) == (D("260.00"), D("160.00"), D("0.6154"))
     # households billed: U1, U2, U3 (U4 owes nothing for March); owing: U2 -> (3 - 1) / 3 = 0.6667
     assert got["household_rate"] == D("0.6667")
     # a pending (not approved) waiver changes nothing, not even the prior arrears it would reduce
-    cashier.request_waiver(actor=desk, bill_id=month.bills["u4_2025_11"], amount="80.00", reason="待批")
+    approvals.request_waiver(actor=desk, bill_id=month.bills["u4_2025_11"], amount="80.00", reason="待批")
     assert kpi.fee_kpis("2026-03", as_of=END_OF_MARCH) == got
 
 
@@ -258,8 +258,8 @@ def test_a_voided_payment_whose_credit_was_used_counts_nowhere(month):
     month.clock.now = at(4, 1, 2)
     fees.run_billing(actor=actor_for(Role.CLERK), period="2026-04")
     month.clock.now = at(4, 2, 9)
-    req = cashier.request_void(actor=month.cash, payment_id=r.payment_id, reason="假币")
-    cashier.decide(actor=month.boss, approval_id=req, approve=True)
+    req = approvals.request_void(actor=month.cash, payment_id=r.payment_id, reason="假币")
+    approvals.decide(actor=month.boss, approval_id=req, approve=True)
     got = kpi.fee_kpis("2026-04", as_of=at(4, 30, 23))
     # collected in April: only U2's 100.00 of 04-02 met a March bill (recovered), nothing met April
     assert (got["collected"], got["collection_rate"], got["household_rate"]) == (D("0.00"), D("0.0000"),
