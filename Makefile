@@ -30,6 +30,7 @@ run: demo
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from services.appraisal.scorecards import APPROVED, ScorecardView
+from services.appraisal.scorecards import APPROVED, ScorecardView, scorecard
 from services.fees.documents import (
     _GREY,
     _RED,
@@ -28,6 +28,8 @@ from services.fees.documents import (
     _width,
     format_money,
 )
+from services.platform.auth import Actor
+from services.platform.settings import get_setting
 
 _W, _H, _M = 210.0, 297.0, 15.0
 _BOTTOM = 280.0
@@ -46,6 +48,11 @@ _SIZE = 9.5
 
 def _money(value: Decimal) -> str:
     return format_money(value, symbol=True)
+
+
+def card_pdf(*, actor: Actor, card_id: int) -> bytes:
+    """A scorecard as the PDF its reader downloads, under the company name on the receipts."""
+    return scorecard_pdf(scorecard(actor=actor, card_id=card_id), company=get_setting("company_name"))
 
 
 def scorecard_pdf(card: ScorecardView, *, company: str) -> bytes:

@@ -47,6 +47,7 @@ from services.platform.clock import SHANGHAI
 from services.platform.errors import Conflict
 from services.platform.identity import id_check_char
 from services.platform.users import add_user
+from services.tickets.statuses import TicketStatus
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华飞玉兰萍红建国建华文志强晓明海燕俊杰欣怡子涵浩然雨轩梓萱思远嘉怡宇航佳琪一鸣天宇"
@@ -283,7 +284,7 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                            category_id=category_ids.get(TICKET_CATEGORY_OF.get(content)),
                            received_at=received, entered_at=received + timedelta(hours=8 if night else 0, minutes=2),
                            entered_by=responder, first_responder_id=responder, department=department,
-                           assignee_id=assignee, status="待派单", deadline_at=deadline, needs_revisit=needs_revisit)
+                           assignee_id=assignee, status=TicketStatus.PENDING, deadline_at=deadline, needs_revisit=needs_revisit)
                 tickets.append(t)
                 plans.append((t, needs_revisit, responder, assignee))
         s.add_all(tickets)
@@ -291,13 +292,13 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
         events, revisits = [], []
         for t, needs_revisit, responder, assignee in plans:
             age = now - t.received_at
-            ev = [("create", "", "待派单", t.received_at, responder)]
+            ev = [("create", "", TicketStatus.PENDING, t.received_at, responder)]
             if age > timedelta(hours=1):
-                ev.append(("dispatch", "待派单", "已派单", t.received_at + timedelta(minutes=20), responder))
-                t.status = "已派单"
+                ev.append(("dispatch", TicketStatus.PENDING, TicketStatus.DISPATCHED, t.received_at + timedelta(minutes=20), responder))
+                t.status = TicketStatus.DISPATCHED
             if age > timedelta(hours=3):
-                ev.append(("accept", "已派单", "处理中", t.received_at + timedelta(minutes=50), assignee))
-                t.status = "处理中"
+                ev.append(("accept", TicketStatus.DISPATCHED, TicketStatus.IN_HAND, t.received_at + timedelta(minutes=50), assignee))
+                t.status = TicketStatus.IN_HAND
             limit = t.deadline_at - t.received_at
             took = limit * (rng.uniform(0.1, 0.9) if rng.random() < 0.92 else rng.uniform(1.05, 1.8))
             done_at = t.received_at + took
@@ -307,14 +308,14 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                     t.handled_at = t.received_at + timedelta(hours=rng.uniform(1, 20) if rng.random() < 0.9
                                                              else rng.uniform(26, 40))
                     t.completed_at = max(done_at, t.handled_at)
-                ev.append(("complete", "处理中", "已完成", t.completed_at, assignee))
-                t.status = "已完成"
+                ev.append(("complete", TicketStatus.IN_HAND, TicketStatus.COMPLETED, t.completed_at, assignee))
+                t.status = TicketStatus.COMPLETED
                 if needs_revisit:
                     # a complaint's handled_at was set above
                     due = (cal.deadline_after(cast(datetime, t.handled_at), 3) if t.ticket_type == "投诉"
                            else t.completed_at + timedelta(hours=24))
-                    t.status = "待回访"
-                    ev.append(("revisit_due", "已完成", "待回访", t.completed_at, assignee))
+                    t.status = TicketStatus.AWAITING_REVISIT
+                    ev.append(("revisit_due", TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT, t.completed_at, assignee))
                     r = Revisit(ticket_id=t.id, due_at=due)
                     done = due - (due - t.completed_at) * rng.uniform(0.1, 0.9) if rng.random() < 0.9 else \
                         due + timedelta(hours=rng.uniform(2, 30))
@@ -322,12 +323,12 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
                     if done < now and (now - t.completed_at > timedelta(days=4) or rng.random() < 0.5):
                         r.done_at, r.method, r.done_by = done, rng.choice(("电话", "电话", "上门")), users["service"]
                         r.result = rng.choices(("满意", "基本满意", "不满意"), weights=(80, 15, 5))[0]
-                        t.status, t.closed_at = "已关闭", done
-                        ev.append(("revisit", "待回访", "已关闭", done, users["service"]))
+                        t.status, t.closed_at = TicketStatus.CLOSED, done
+                        ev.append(("revisit", TicketStatus.AWAITING_REVISIT, TicketStatus.CLOSED, done, users["service"]))
                     revisits.append(r)
                 else:
-                    t.status, t.closed_at = "已关闭", t.completed_at
-                    ev.append(("close", "已完成", "已关闭", t.completed_at, responder))
+                    t.status, t.closed_at = TicketStatus.CLOSED, t.completed_at
+                    ev.append(("close", TicketStatus.COMPLETED, TicketStatus.CLOSED, t.completed_at, responder))
             if t.ticket_type == "投诉" and t.handled_at is not None and rng.random() < 0.35:
                 t.ruling, t.ruled_at = "有效", t.handled_at + timedelta(days=1)
                 t.ruling_staff_id = rng.choice(staff)

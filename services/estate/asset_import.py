@@ -662,7 +662,10 @@ class _New:
 
 
 def _ref_id(ref: int | _New) -> int:
-    return ref if isinstance(ref, int) else ref.id  # type: ignore[return-value]
+    if isinstance(ref, int):
+        return ref
+    assert ref.id is not None, "a new record is written before a row that refers to it"
+    return ref.id
 
 
 @dataclass

@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Approval, Bill, CreditEntry, FeeItem, Payment, Refund
@@ -33,7 +35,7 @@ from services.platform.validate import FieldError, parse_text
 APPROVAL_KINDS = ("作废收据", "减免", "取消账单", "退款")
 
 
-def _no_pending(session, **target) -> None:
+def _no_pending(session: Session, **target: object) -> None:
     key, value = next(iter(target.items()))
     if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == "待审批")):
         raise Conflict("已有一项待审批的申请，请等主管处理后再提")
@@ -63,11 +65,13 @@ def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
         return req.id
 
 
-def _refund_blocks_void(session, p: Payment) -> None:
+def _refund_blocks_void(session: Session, p: Payment) -> None:
     """Refuse to void a payment whose credit went back to the payer (or is about to): the money left the counter,
     so the void would make it vanish from the books. Locking reads: a refund granted meanwhile is seen."""
-    refund_ids = sorted(set(session.scalars(select(CreditEntry.refund_id).where(
-        CreditEntry.payment_id == p.id, CreditEntry.kind == "退款", CreditEntry.voided.is_(False)).with_for_update())))
+    # entries of kind 退款 always name their refund (ledger.refund_credit): no None among the ids
+    refund_ids = sorted(cast(set[int], set(session.scalars(select(CreditEntry.refund_id).where(
+        CreditEntry.payment_id == p.id, CreditEntry.kind == "退款", CreditEntry.voided.is_(False))
+        .with_for_update()))))
     if refund_ids:
         numbers = "、".join(session.scalars(select(Refund.refund_no).where(Refund.id.in_(refund_ids))
                                            .order_by(Refund.refund_no)))
@@ -148,7 +152,7 @@ def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> 
             raise Conflict(f"该申请已{req.status}，不能重复审批")
         if req.requested_by is not None and req.requested_by == actor.user_id:
             raise PermissionDenied("审批自己提出的申请（须由另一位主管审批）")
-        after: dict = {"kind": req.kind}
+        after: dict[str, Any] = {"kind": req.kind}
         if approve:
             after.update(_apply(s, req, actor, now))
         req.status = "已批准" if approve else "已驳回"
@@ -162,11 +166,12 @@ def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> 
         uow.commit()
 
 
-def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
+def _apply(session: Session, req: Approval, actor: Actor, now: datetime) -> dict[str, Any]:
     if req.kind == "退款":
         return refunds.grant(session, req, actor, now)
     if req.kind == "作废收据":
-        p = session.get(Payment, req.payment_id, with_for_update=True)
+        # a void request names its payment (a foreign key): the row exists
+        p = cast(Payment, session.get(Payment, req.payment_id, with_for_update=True))
         if p.status == "已作废":
             raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
         _refund_blocks_void(session, p)
@@ -176,8 +181,10 @@ def _apply(session, req: Approval, actor: Actor, now: datetime) -> dict:
         p.void_reason = req.reason
         p.void_approved_by = actor.display_name
         return {"receipt_no": p.receipt_no, "reversed": reversed_amount, "bills": bill_ids}
-    bill = session.get(Bill, req.bill_id, with_for_update=True)
+    # a waiver or cancellation request names its bill (a foreign key): the row exists
+    bill = cast(Bill, session.get(Bill, req.bill_id, with_for_update=True))
     if req.kind == "减免":
+        assert req.amount is not None  # a waiver request always has its amount (request_waiver)
         if bill.status not in ledger.OPEN_STATUSES or req.amount > ledger.outstanding(bill):
             raise Conflict(f"账单现未缴 {ledger.outstanding(bill)}，少于申请减免的 {req.amount}，请驳回后重新申请")
         bill.waived += req.amount
@@ -226,16 +233,18 @@ def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int
                 .outerjoin(Payment, Payment.id == Approval.payment_id).outerjoin(Bill, Bill.id == Approval.bill_id)
                 .outerjoin(FeeItem, FeeItem.id == Bill.fee_item_id)
                 .outerjoin(Refund, Refund.approval_id == Approval.id)
-                .where(Approval.status == status if status else True)
+                .where(Approval.status == status if status else true())
                 .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(500))
         if requested_by is not None:
             stmt = stmt.where(Approval.requested_by == requested_by)
         rows = s.execute(stmt).all()
         households = {a.household or ph or bh for a, _, _, _, ph, bh, _ in rows}
         labels = holder_labels(s, {h for h in households if h})
+        # amount: every kind of request records one (request_void, _waiver, _cancel, refunds.request_refund)
         return [ApprovalView(
             id=a.id, kind=a.kind, receipt_no=no or refund_no or "", bill=f"{item} {period}" if item else "",
-            unit=labels.get(a.household or ph or bh, ""), amount=a.amount, reason=a.reason, method=a.method or "",
+            unit=labels.get(a.household or ph or bh, ""), amount=cast(Decimal, a.amount), reason=a.reason,
+            method=a.method or "",
             payee=a.payee_name or "", household=a.household or ph or bh or "", requester=a.requester_name,
             requested_at=to_local(a.requested_at), status=a.status, decider=a.decider_name,
             decision_note=a.decision_note, decided_at=to_local(a.decided_at) if a.decided_at else None,

@@ -19,19 +19,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import BigInteger, and_, func, select, type_coerce
-from sqlalchemy.orm import aliased
+from sqlalchemy import BigInteger, ColumnElement, and_, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 
 from db.engine import read_session, unit_of_work
 from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
 from db.types import utcnow
-from services.fees import ledger
+from services.fees import documents, ledger
 from services.fees.accounts import AccountKey, unit_household
 from services.fees.figures import AGING_BUCKETS
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.clock import local_today, to_local
 from services.platform.errors import NotFound, ValidationError
+from services.platform.settings import get_setting
 from services.platform.validate import FieldError, parse_date, parse_text
 
 DUNNING_METHODS = ("电话", "上门", "张贴通知", "短信", "微信")
@@ -56,12 +57,12 @@ def age_bucket(due_on: date, as_of: date) -> str:
     return AGING_BUCKETS[-1][0]
 
 
-def _owing_cents():
+def _owing_cents() -> ColumnElement[int]:
     return type_coerce(Bill.amount, BigInteger) - type_coerce(Bill.waived, BigInteger) - type_coerce(Bill.paid,
                                                                                                      BigInteger)
 
 
-def _open_bills_frame(session, *, estate_id: int | None = None, building_id: int | None = None,
+def _open_bills_frame(session: Session, *, estate_id: int | None = None, building_id: int | None = None,
                       unit_id: int | None = None) -> pd.DataFrame:
     """Open bills with what they owe (integer cents), their unit, estate, building and collector. The bills of a
     parking lease without a unit (account "L<lease id>") belong to the estate of the lease's space and to no
@@ -93,7 +94,7 @@ def _open_bills_frame(session, *, estate_id: int | None = None, building_id: int
     return frame
 
 
-def _yuan(cents) -> Decimal:
+def _yuan(cents: int) -> Decimal:
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
 
 
@@ -163,7 +164,7 @@ def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int 
     })
 
 
-def _last_dunning(session) -> dict[int, tuple[str, date | None]]:
+def _last_dunning(session: Session) -> dict[int, tuple[str, date | None]]:
     latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).group_by(
         DunningAction.unit_id).subquery()
     rows = session.execute(select(DunningAction.unit_id, DunningAction.at, DunningAction.method,
@@ -172,7 +173,7 @@ def _last_dunning(session) -> dict[int, tuple[str, date | None]]:
     return {u: (f"{to_local(at):%Y-%m-%d} {method} {outcome}", next_on) for u, at, method, outcome, next_on in rows}
 
 
-def owed_by_units(session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
+def owed_by_units(session: Session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
     """What each unit owes right now (0.00 for a unit that owes nothing), in one query."""
     owed = {unit_id: _yuan(0) for unit_id in unit_ids}
     for household, cents in session.execute(
@@ -318,3 +319,26 @@ def assign_collector(*, actor: Actor, unit_ids: Sequence[int], staff_id: int | N
                          {"collector_staff_id": staff_id})
         uow.commit()
         return len(units)
+
+
+@dataclass(frozen=True)
+class NoticeBatch:
+    """A building's 催缴通知单 as one PDF: one A4 page per owing unit (`count` units; none: no PDF)."""
+
+    count: int
+    pdf: bytes | None
+
+
+def notices_pdf(*, actor: Actor, building_id: int, pay_by: date, as_of: date | None = None) -> NoticeBatch:
+    """The 催缴通知单 of every owing unit of a building, as of a day, asking to pay by `pay_by`, under the company
+    name and contact line of the settings."""
+    as_of = as_of or local_today()
+    notices = notices_for_building(actor=actor, building_id=building_id, as_of=as_of)
+    if not notices:
+        return NoticeBatch(0, None)
+    company, contact = get_setting("company_name"), get_setting("notice_contact")
+    docs = [documents.DunningNotice(
+        company=company, unit_code=n.unit_code, payer=n.payer,
+        lines=tuple(documents.NoticeLine(item, period, amount, due_on) for item, period, amount, due_on in n.lines),
+        total=n.total, as_of=as_of, pay_by=pay_by, contact=contact) for n in notices]
+    return NoticeBatch(len(docs), documents.dunning_notices_pdf(docs))

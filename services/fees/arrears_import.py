@@ -49,15 +49,15 @@ from __future__ import annotations
 import calendar
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -231,7 +231,7 @@ class ArrearsImportPreview:
 # --- reading the workbook ------------------------------------------------------------------------
 
 
-def _find_header(rows: Sequence[tuple]) -> tuple[_Layout, int, dict[str, int]] | None:
+def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[_Layout, int, dict[str, int]] | None:
     for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         headers = [header_text(v) for v in row]
         for layout in LAYOUTS:
@@ -344,7 +344,8 @@ def _parse_workbook(source: bytes | str | Path | BinaryIO, *, today: date, progr
     columns = {f: h for h, f in layout.columns.items() if h in positions}
     if layout is HC and not split_unit:
         columns["unit"] = "房屋" if "房屋" in positions else "房屋编号"
-        positions = {**positions, "房屋": positions.get("房屋", positions.get("房屋编号"))}
+        # one of the two is there: a file without either was refused above
+        positions = {**positions, "房屋": cast(int, positions.get("房屋", positions.get("房屋编号")))}
     data = rows[header_index + 1:]
     parsed: list[ArrearsRow] = []
     step = max(1, len(data) // 20)
@@ -372,7 +373,7 @@ def _parse_row(layout: _Layout, row: int, cells: dict[str, Any], columns: dict[s
     def header(fld: str) -> str:
         return columns.get(fld) or layout.header_of(fld)
 
-    def take(fld: str, parse, *, required: bool = False, default: Any = None) -> Any:
+    def take(fld: str, parse: Callable[[Any], Any], *, required: bool = False, default: Any = None) -> Any:
         value = cells.get(fld)
         if blank(value):
             if required:
@@ -425,8 +426,9 @@ def _parse_row(layout: _Layout, row: int, cells: dict[str, Any], columns: dict[s
                                 f"欠费所属期间 {period} 晚于本月（{this_month}），不能导入"))
     if len(problems) > n_problems or period is None or start_on is None or end_on is None:
         return None
-    return ArrearsRow(row=row, estate=estate, unit=unit, item=item, period=period, start_on=start_on, end_on=end_on,
-                      amount=amount, note=note)
+    # unit is None only when a part of it is missing or wrong, which added a problem above
+    return ArrearsRow(row=row, estate=estate, unit=cast(str, unit), item=item, period=period,
+                      start_on=start_on, end_on=end_on, amount=amount, note=note)
 
 
 # --- planning against the database ---------------------------------------------------------------
@@ -544,6 +546,7 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
         row_estate[r.row] = keys.get(r.estate.casefold()) if r.estate else default_id
     wanted = sorted({e for e in row_estate.values() if e is not None})
     units: dict[tuple[int, tuple[str, str, str]], _UnitInfo] = {}
+    parts: tuple[str, str, str] | None  # None below for a unit written in no known form
     for chunk in range(0, len(wanted), _CHUNK):
         for u in session.execute(
                 select(Unit.id, Unit.estate_id, Building.code, Unit.unit_no, Unit.room_no, Unit.kind, Unit.status)
@@ -570,6 +573,7 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
                 hint = "" if parts is not None else "（房屋编号应为 楼栋-单元-房号，如 1-1-101）"
                 plan.problems.append(Problem(r.row, unit_header, f"“{names[estate_id]}”没有房屋 {r.unit}{hint}"))
         if unit is not None:
+            assert estate_id is not None  # a unit is only looked up in a known estate
             item = items.find(r.item, unit.kind)
             if isinstance(item, str):
                 plan.problems.append(Problem(r.row, item_header, item))
@@ -577,7 +581,9 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
                 resolved.append((r, estate_id, unit, item))
     progress(0.5, "正在查找已有账单…")
     unit_ids = sorted({u.id for _r, _e, u, _i in resolved})
-    existing: dict[tuple[int, int], list[tuple]] = defaultdict(list)  # (unit, item) -> bills
+    # (unit, item) -> bills: id, fee_item_id, payer_key, period, start_on, end_on, amount, source, status
+    existing: dict[tuple[int, int], list[Row[int, int, str, str, date, date, Decimal, str, str]]] = \
+        defaultdict(list)
     for chunk in range(0, len(unit_ids), _CHUNK):
         payer_keys = [unit_household(u) for u in unit_ids[chunk:chunk + _CHUNK]]
         for b in session.execute(
@@ -671,6 +677,7 @@ def preview_arrears_import(*, actor: Actor, source: bytes | str | Path | BinaryI
     parsed = _parse_workbook(source, today=local_today(), progress=lambda f, m: notify(0.6 * f, m))
     plan = None
     if parsed.rows:
+        assert parsed.layout is not None  # rows are only read under a header found
         with read_session() as s:
             plan = _plan(s, parsed.rows, parsed.layout.key, estate, parsed.columns,
                          lambda f, m: notify(0.6 + 0.4 * f, m))
@@ -690,6 +697,7 @@ def preview_arrears_import(*, actor: Actor, source: bytes | str | Path | BinaryI
 
 def _write(session: Session, actor: Actor, plan: _Plan, layout: str, progress: Progress) -> Decimal:
     now = utcnow()
+    rows: list[dict[str, Any]]  # Bill columns -> values of every type
     rows = [dict(fee_item_id=d.item.id, payer_key=unit_household(d.unit.id), household=unit_household(d.unit.id), unit_id=d.unit.id,
                  parking_lease_id=None, payer_name=d.payer_name[:64], period=d.row.period, start_on=d.row.start_on,
                  end_on=d.row.end_on, quantity=None, rate=None, amount=d.row.amount, paid=Decimal("0.00"),

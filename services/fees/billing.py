@@ -21,9 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -67,7 +69,7 @@ DEFAULT_ITEMS = (
 )
 
 
-def seed_items(session) -> int:
+def seed_items(session: Session) -> int:
     """The catalog a new company starts from (propdesk init); never overwrites an edited item."""
     have = set(session.scalars(select(FeeItem.code)))
     added = 0
@@ -152,7 +154,7 @@ def _clip(start: date | None, end: date | None, first: date, last: date) -> tupl
     return (lo, hi) if lo <= hi else None
 
 
-def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
+def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPlan:
     first, last, days_in_month = month_days(period)
     items = {i.id: i for i in session.scalars(select(FeeItem).where(FeeItem.active.is_(True)))}
     unit_filter = [Unit.estate_id == estate_id] if estate_id else []
@@ -172,6 +174,7 @@ def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
     planned: list[PlannedBill] = []
     missing_area = 0
     defaults_by_kind: dict[str, list[FeeItem]] = defaultdict(list)
+    item: FeeItem | None  # None below for a reading of an item not active
     for item in items.values():
         if item.default_unit_kind and item.basis in ("面积", "固定"):
             defaults_by_kind[item.default_unit_kind].append(item)
@@ -188,6 +191,7 @@ def _plan(session, period: Period, estate_id: int | None) -> BillingPlan:
                                    span[0], span[1], quantity, item.rate, value))
 
     payers: dict[int, str] = {}
+    unit_id: int | None  # None below for a parking lease without a unit
     for unit_id, kind, status, area, delivered_on in units:
         payers[unit_id] = DEVELOPER if status == UNSOLD else owners.get(unit_id, "")
         billed_from = None if status == UNSOLD else delivered_on
@@ -379,6 +383,7 @@ def record_readings(*, actor: Actor, period: str, read_on: date, readings: Seque
             if errors:
                 row_errors[n] = errors
                 continue
+            assert current is not None and previous is not None  # one that did not parse is an error above
             reading = MeterReading(unit_id=r.unit_id, fee_item_id=r.fee_item_id, period=p.label, previous=previous,
                                    current=current, usage=current - previous, replaced=r.replaced, read_on=read_on,
                                    read_by=actor.display_name)
@@ -400,7 +405,7 @@ def record_readings(*, actor: Actor, period: str, read_on: date, readings: Seque
 UNIT_FEE_ACTIONS = ("收取", "免收")
 
 
-def unit_fees(*, actor: Actor, unit_id: int) -> list[dict]:
+def unit_fees(*, actor: Actor, unit_id: int) -> list[dict[str, Any]]:
     """A unit's exceptions to the default items, newest first, with what each means for billing."""
     require(actor, "fees.view")
     with read_session() as s:
@@ -417,7 +422,7 @@ def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, s
     errors: dict[str, str] = {}
     if action not in UNIT_FEE_ACTIONS:
         errors["方式"] = "应为 收取 或 免收"
-    dates = {}
+    dates: dict[str, date | None] = {}
     for label, raw, required in (("开始日期", start_on, True), ("结束日期", end_on, False)):
         if raw in (None, ""):
             if required:
@@ -428,7 +433,8 @@ def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, s
             dates[label] = raw if isinstance(raw, date) else parse_date(raw)
         except FieldError as exc:
             errors[label] = str(exc)
-    if dates.get("结束日期") and dates.get("开始日期") and dates["结束日期"] < dates["开始日期"]:
+    if dates.get("结束日期") and dates.get("开始日期") and \
+            cast(date, dates["结束日期"]) < cast(date, dates["开始日期"]):  # both dates: the gets are truthy
         errors["结束日期"] = "不能早于开始日期"
     try:
         note = parse_text(note, max_len=200)
@@ -484,5 +490,6 @@ def fee_item_options(*, actor: Actor) -> list[tuple[int, str, str]]:
     """(id, name, basis) of active fee items, for pickers."""
     require(actor, "fees.view")
     with read_session() as s:
-        return [tuple(r) for r in s.execute(select(FeeItem.id, FeeItem.name, FeeItem.basis)
-                                            .where(FeeItem.active.is_(True)).order_by(FeeItem.code)).all()]
+        return [cast("tuple[int, str, str]", tuple(r))
+                for r in s.execute(select(FeeItem.id, FeeItem.name, FeeItem.basis)
+                                   .where(FeeItem.active.is_(True)).order_by(FeeItem.code)).all()]

@@ -26,9 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -43,13 +45,14 @@ from db.models import (
     User,
 )
 from db.types import utcnow
-from services.fees import ledger
+from services.fees import documents, ledger
 from services.fees.accounts import AccountKey, account_holder, account_key
 from services.platform import audit
 from services.platform.auth import Actor, Role, require, role_can
 from services.platform.clock import SHANGHAI, local_today, to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.platform.settings import get_setting
 from services.platform.validate import FieldError, parse_hundredths, parse_text
 
 METHODS = ("现金", "微信", "支付宝", "银行转账", "POS")
@@ -84,12 +87,12 @@ class Account:
     place: str = "房屋"  # 房屋 / 车位
 
 
-def _pending_requests(session, bill_ids: Sequence[int]) -> dict[int, str]:
+def _pending_requests(session: Session, bill_ids: Sequence[int]) -> dict[int, str]:
     if not bill_ids:
         return {}
     rows = session.execute(select(Approval.bill_id, Approval.kind).where(
         Approval.bill_id.in_(list(bill_ids)), Approval.status == "待审批")).all()
-    return dict(rows)
+    return dict(cast(Sequence[tuple[int, str]], rows))  # bill_id is not None: selected by bill_id IN (...)
 
 
 def account(*, actor: Actor, unit_id: int | None = None, household: str | None = None) -> Account:
@@ -152,14 +155,14 @@ def parse_amount(raw: object, label: str = "金额") -> Decimal:
     return value
 
 
-def day_settled(session, user_id: int | None, day: date) -> bool:
+def day_settled(session: Session, user_id: int | None, day: date) -> bool:
     if user_id is None:
         return False
     return session.scalar(select(Settlement.id).where(Settlement.cashier_user_id == user_id,
                                                       Settlement.day == day)) is not None
 
 
-def lock_cashier_day(session, user_id: int, day: date) -> None:
+def lock_cashier_day(session: Session, user_id: int, day: date) -> None:
     """Take the row lock of one cashier's day (a counter row, created on first use) until the transaction ends.
 
     Every write that counts in a 日结 sheet (a payment, a refund paid out) and the confirmation of that sheet take
@@ -246,6 +249,21 @@ def receipt(*, actor: Actor, payment_id: int) -> Receipt:
 
 
 # --- approvals: void 作废, waiver 减免, cancel 取消账单 ---------------------------------------------------
+
+
+def receipt_doc(r: Receipt, company: str) -> documents.ReceiptDoc:
+    """The printed form of a receipt the cashier service returned (voided ones carry 作废 and the reason)."""
+    return documents.ReceiptDoc(
+        company=company, receipt_no=r.receipt_no, issued_at=r.received_at, payer=r.payer_name,
+        unit_code=r.unit_code, lines=tuple(documents.ReceiptLine(x.item, x.period, x.amount) for x in r.lines),
+        credit_added=r.credit_added, credit_used=Decimal("0.00"), total=r.amount, method=r.method,
+        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason, place=r.place,
+    )
+
+
+def receipt_pdf(*, actor: Actor, payment_id: int) -> bytes:
+    """The receipt as the A5 PDF handed to the payer (a reprint of a voided one is marked 作废)."""
+    return documents.receipt_pdf(receipt_doc(receipt(actor=actor, payment_id=payment_id), get_setting("company_name")))
 
 
 def required_reason(reason: str) -> str:
@@ -338,7 +356,7 @@ def settlement_sheet(*, actor: Actor, day: date, cashier_user_id: int | None = N
         return _day_sheet(s, user_id, day)
 
 
-def _day_sheet(session, user_id: int, day: date) -> SettlementSheet:
+def _day_sheet(session: Session, user_id: int, day: date) -> SettlementSheet:
     """The sheet of one cashier's day as the session sees it: the confirmed snapshot, or the live figures."""
     done = session.scalar(select(Settlement).where(Settlement.cashier_user_id == user_id, Settlement.day == day))
     if done is not None:
@@ -403,7 +421,9 @@ def confirm_settlement(*, actor: Actor, day: date, cash_handed: object, note: st
                 errors[label] = str(exc)
         if errors:
             raise ValidationError(errors)
-        handed, note, received_by = parsed["交款现金"], parsed["差异说明"], parsed["接收人"]
+        # each parsed above (no errors): the amount a Decimal, the texts str
+        handed, note, received_by = (cast(Decimal, parsed["交款现金"]), cast(str, parsed["差异说明"]),
+                                     cast(str, parsed["接收人"]))
         discrepancy = handed - sheet.cash_expected
         if discrepancy != 0 and not note:
             raise ValidationError({"差异说明": f"交款现金与应交现金相差 {discrepancy}，请写明原因"})

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from fpdf import FPDF
 
@@ -330,6 +331,7 @@ def _font(pdf: FPDF, size: float, *, bold: bool = False, color: tuple[int, int, 
 def _width(pdf: FPDF, text: str) -> float:
     """Width of text in mm in the current font: FPDF.get_string_width without its bidi and markdown
     preprocessing (none of which applies here), ~50x faster; the sum of the glyph advances."""
+    assert pdf.current_font is not None  # every caller sets the cjk font first (_font / _fit / set_font)
     return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
 
 
@@ -627,7 +629,7 @@ def refund_pdf(doc: RefundDoc) -> bytes:
     pdf.set_draw_color(*_RULE)
     pdf.set_line_width(0.2)
     if doc.cashier:
-        paid = doc.paid_at.astimezone(SHANGHAI)
+        paid = cast(datetime, doc.paid_at).astimezone(SHANGHAI)  # RefundDoc: a cashier comes with paid_at
         _cell(pdf, _R_M, y, 60, 7, f"付款人：{doc.cashier}", size=10)
         _cell(pdf, _R_M + 62, y, 60, 7, f"付款时间：{paid:%Y-%m-%d %H:%M}", size=10)
     else:

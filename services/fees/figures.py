@@ -6,11 +6,25 @@ never count; amounts billed are net of approved waivers; sums are integer-cent s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TypeCoerce
 
 from db.engine import read_session
 from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Payment, Unit
@@ -42,9 +56,9 @@ class FeeScope:
     building_id: int | None = None
     collector_staff_id: int | None = None
 
-    def where(self) -> list:
+    def where(self) -> list[ColumnElement[bool]]:
         """Conditions on Unit (joined to the bills) for the building and collector scopes, and the estate with them."""
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if self.estate_id is not None:
             conditions.append(Unit.estate_id == self.estate_id)
         if self.building_id is not None:
@@ -58,7 +72,7 @@ class FeeScope:
         return self.building_id is not None or self.collector_staff_id is not None
 
 
-def lease_households(session, estate_id: int) -> list[str]:
+def lease_households(session: Session, estate_id: int) -> list[str]:
     """The accounts "L<lease id>" of the parking leases without a unit whose space is in the estate (a short list,
     read first: building the keys in SQL would mix collations on MariaDB)."""
     return [lease_household(i) for i in session.scalars(
@@ -66,7 +80,8 @@ def lease_households(session, estate_id: int) -> list[str]:
         .where(ParkingSpace.estate_id == estate_id, ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))]
 
 
-def in_estate(session, estate_id: int, *, unit_id, household):
+def in_estate(session: Session, estate_id: int, *, unit_id: SQLColumnExpression[int | None],
+              household: SQLColumnExpression[str]) -> ColumnElement[bool]:
     """A condition: the row (a bill, payment, credit entry) belongs to the estate, through its unit or, for a lease
     account without a unit, through the lease's parking space. `unit_id` and `household` are the row's columns."""
     units = unit_id.in_(select(Unit.id).where(Unit.estate_id == estate_id))
@@ -74,12 +89,12 @@ def in_estate(session, estate_id: int, *, unit_id, household):
     return or_(units, household.in_(leases)) if leases else units
 
 
-def _cents(column):
+def _cents(column: SQLColumnExpression[Decimal]) -> TypeCoerce[int]:
     """The raw integer cents of a Money column, so SQL sums are integer sums (no type round-trips)."""
     return type_coerce(column, BigInteger)
 
 
-def _bills(session, scope: FeeScope):
+def _bills(session: Session, scope: FeeScope) -> Select[int]:
     """Live bills (not cancelled) within the scope, as a statement the fee figures refine."""
     stmt = select(Bill.id).where(Bill.status != "已取消")
     if scope.units_only:
@@ -103,11 +118,11 @@ def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
               .join(Payment, Payment.id == Allocation.payment_id)
               .where(Payment.status != "已作废", Allocation.voided.is_(False))).subquery()
 
-    def paid_by_bill(*when):
+    def paid_by_bill(*when: ColumnElement[bool]) -> Subquery:
         return (select(allocs.c.bill_id, func.sum(allocs.c.cents).label("paid"))
                 .where(*when).group_by(allocs.c.bill_id).subquery())
 
-    def total(stmt) -> int:
+    def total(stmt: Select[Any]) -> int:
         return int(s.scalar(stmt) or 0)
 
     with read_session() as s:
@@ -150,7 +165,7 @@ def _yuan(cents: int) -> Decimal:
 
 
 def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
-                     scope: FeeScope | None = None) -> list[dict]:
+                     scope: FeeScope | None = None) -> list[dict[str, Any]]:
     """The bills or payments behind one fee figure, as fee_kpis counts them.
 
     收缴率 / 户收费率 / 当期应收 / 当期实收: every live bill of the period in scope, with what was paid on it by
@@ -166,12 +181,15 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
                     .join(Payment, Payment.id == Allocation.payment_id)
                     .where(Payment.status != "已作废", Allocation.voided.is_(False), Allocation.at <= as_of)
                     .group_by(Allocation.bill_id).subquery())
-            rows = s.execute(select(Bill.household, Bill.payer_name, FeeItem.name, Bill.period,
-                                    _cents(Bill.amount) - _cents(Bill.waived), func.coalesce(paid.c.cents, 0))
-                             .join(FeeItem, FeeItem.id == Bill.fee_item_id)
-                             .outerjoin(paid, paid.c.bill_id == Bill.id)
-                             .where(Bill.id.in_(live), Bill.period == p.label)
-                             .order_by(Bill.household, Bill.fee_item_id)).all()
+            # SQLAlchemy types these rows Row[*tuple[Any, ...]] (the coalesce is Any), which mypy cannot
+            # unpack; and `rows` is reused below for rows of another shape
+            rows: Sequence[Sequence[Any]] = s.execute(
+                select(Bill.household, Bill.payer_name, FeeItem.name, Bill.period,
+                       _cents(Bill.amount) - _cents(Bill.waived), func.coalesce(paid.c.cents, 0))
+                .join(FeeItem, FeeItem.id == Bill.fee_item_id)
+                .outerjoin(paid, paid.c.bill_id == Bill.id)
+                .where(Bill.id.in_(live), Bill.period == p.label)
+                .order_by(Bill.household, Bill.fee_item_id)).all()
             return [{"household": h, "payer": payer, "item": item, "period": per, "billed": _yuan(net),
                      "paid": _yuan(got), "counts": net - got <= 0} for h, payer, item, per, net, got in rows]
         if key not in ("arrears_recovered", "arrears_recovery_rate", "prior_years_collected"):

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.models import Allocation, Bill, CreditEntry, Payment
 
@@ -44,7 +45,7 @@ def settle_status(bill: Bill) -> None:
         bill.status = "未缴"
 
 
-def open_bills(session, household: str, *, lock: bool = True) -> list[Bill]:
+def open_bills(session: Session, household: str, *, lock: bool = True) -> list[Bill]:
     stmt = (select(Bill).where(Bill.household == household, Bill.status.in_(OPEN_STATUSES))
             .order_by(*OLDEST_FIRST))
     if lock:
@@ -52,7 +53,7 @@ def open_bills(session, household: str, *, lock: bool = True) -> list[Bill]:
     return list(session.scalars(stmt))
 
 
-def allocate(session, bills: Sequence[Bill], amount: Decimal, *, payment_id: int, at: datetime,
+def allocate(session: Session, bills: Sequence[Bill], amount: Decimal, *, payment_id: int, at: datetime,
              via: str = "收款") -> list[tuple[Bill, Decimal]]:
     """Spread `amount` over `bills` in the order given; return what each bill received."""
     left = amount
@@ -71,7 +72,7 @@ def allocate(session, bills: Sequence[Bill], amount: Decimal, *, payment_id: int
     return given
 
 
-def credit_balances(session, households: Iterable[str] | None = None) -> dict[str, Decimal]:
+def credit_balances(session: Session, households: Iterable[str] | None = None) -> dict[str, Decimal]:
     stmt = (select(CreditEntry.household, func.sum(CreditEntry.amount))
             .where(CreditEntry.voided.is_(False)).group_by(CreditEntry.household))
     if households is not None:
@@ -79,7 +80,7 @@ def credit_balances(session, households: Iterable[str] | None = None) -> dict[st
     return {h: ZERO if v is None else Decimal(v).quantize(ZERO) for h, v in session.execute(stmt).all()}
 
 
-def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
+def _credit_by_payment(session: Session, household: str) -> list[tuple[int, Decimal]]:
     """What is left of each still valid payment's credit, oldest payment first.
 
     The payments are locked first, as a void locks its payment before reversing it, so spending credit and
@@ -99,13 +100,13 @@ def _credit_by_payment(session, household: str) -> list[tuple[int, Decimal]]:
     return [(pid, left[pid]) for pid in live if left[pid] > 0]
 
 
-def credit_left(session, household: str) -> list[tuple[int, Decimal]]:
+def credit_left(session: Session, household: str) -> list[tuple[int, Decimal]]:
     """(payment id, credit left) of a household, oldest payment first, the payments locked (see
     `_credit_by_payment`): what a refund may take, read under the locks a billing run and a void also take."""
     return _credit_by_payment(session, household)
 
 
-def refund_credit(session, household: str, credit: Sequence[tuple[int, Decimal]], amount: Decimal, *,
+def refund_credit(session: Session, household: str, credit: Sequence[tuple[int, Decimal]], amount: Decimal, *,
                   at: datetime, refund_id: int) -> list[tuple[int, Decimal]]:
     """Take `amount` out of `credit` (from `credit_left`), oldest payment first, as negative 退款 entries of the
     refund; return what each payment gave. The caller has checked that the credit covers the amount."""
@@ -124,7 +125,7 @@ def refund_credit(session, household: str, credit: Sequence[tuple[int, Decimal]]
     return taken
 
 
-def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime,
+def use_credit(session: Session, household: str, bills: Sequence[Bill], *, at: datetime,
                credit: Sequence[tuple[int, Decimal]] | None = None) -> Decimal:
     """Pay `bills` (oldest first) from the household's credit, each payment's credit in turn."""
     used = ZERO
@@ -136,7 +137,7 @@ def use_credit(session, household: str, bills: Sequence[Bill], *, at: datetime,
     return used
 
 
-def apply_credit(session, *, households: Iterable[str], at: datetime) -> Decimal:
+def apply_credit(session: Session, *, households: Iterable[str], at: datetime) -> Decimal:
     """Let every household with credit pay its open bills from it (after a billing run)."""
     wanted = set(households)
     if not wanted:
@@ -150,7 +151,7 @@ def apply_credit(session, *, households: Iterable[str], at: datetime) -> Decimal
     return used
 
 
-def reverse_payment(session, payment_id: int) -> tuple[Decimal, list[int]]:
+def reverse_payment(session: Session, payment_id: int) -> tuple[Decimal, list[int]]:
     """Take a voided payment's money off every bill it reached (directly or through credit)."""
     allocations = list(session.scalars(select(Allocation).where(Allocation.payment_id == payment_id,
                                                                 Allocation.voided.is_(False))))

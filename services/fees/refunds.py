@@ -23,19 +23,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Approval, Refund
 from db.types import utcnow
-from services.fees import cashier, ledger
+from services.fees import cashier, documents, ledger
 from services.fees.accounts import account_holder, account_key
 from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, ValidationError
+from services.platform.settings import get_setting
 from services.platform.validate import FieldError, parse_text
 
 KIND = "退款"
@@ -93,8 +96,10 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
         return req.id
 
 
-def grant(session, req: Approval, actor: Actor, now: datetime) -> dict:
+def grant(session: Session, req: Approval, actor: Actor, now: datetime) -> dict[str, Any]:
     """Post the 退款单 of a granted request and take its credit (inside `approvals.decide`'s transaction)."""
+    # a refund request always names its account and amount (request_refund)
+    assert req.household is not None and req.amount is not None
     holder = account_holder(session, req.household)
     year = to_local(now).year
     # The series' counter row first: grants queue on it before they lock any credit, so two grants of different
@@ -140,7 +145,7 @@ class RefundView:
     paid_at: datetime | None
 
 
-def _view(session, r: Refund) -> RefundView:
+def _view(session: Session, r: Refund) -> RefundView:
     holder = account_holder(session, r.household)
     return RefundView(r.id, r.version, r.refund_no, r.household, holder.label, holder.place, r.payee_name, r.amount,
                       r.method, r.reason, r.requester_name, r.approver_name, r.approved_at, r.status, r.paid_by_name,
@@ -173,7 +178,8 @@ def pay_out(*, actor: Actor, refund_id: int) -> RefundView:
         if r is None:
             raise NotFound("没有这张退款单")
         if r.status == PAID:
-            raise Conflict(f"退款单 {r.refund_no} 已于 {to_local(r.paid_at):%Y-%m-%d %H:%M} 由 {r.paid_by_name} 付款，"
+            paid_at = cast(datetime, r.paid_at)  # set with the status 已付款
+            raise Conflict(f"退款单 {r.refund_no} 已于 {to_local(paid_at):%Y-%m-%d %H:%M} 由 {r.paid_by_name} 付款，"
                            f"不能重复付款")
         r.status, r.paid_by, r.paid_by_name, r.paid_at = PAID, actor.user_id, actor.display_name, now
         s.flush()
@@ -213,14 +219,30 @@ def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str 
         rows = s.execute(select(Approval, Refund).outerjoin(Refund, Refund.approval_id == Approval.id)
                          .where(Approval.kind == KIND, Approval.household == household)
                          .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(limit)).all()
-        return [RefundRow(a.id, r.id if r else None, r.refund_no if r else "", a.amount, a.method or "",
-                          a.payee_name or "", a.reason, r.status if r else a.status, a.requester_name,
+        # a.amount: a refund request always has one (request_refund)
+        return [RefundRow(a.id, r.id if r else None, r.refund_no if r else "", cast(Decimal, a.amount),
+                          a.method or "", a.payee_name or "", a.reason, r.status if r else a.status,
+                          a.requester_name,
                           to_local(a.requested_at), a.decider_name, r.paid_by_name if r else "",
                           to_local(r.paid_at) if r and r.paid_at else None,
                           to_local(a.decided_at) if a.decided_at else None) for a, r in rows]
 
 
-def pending_household_refund(session, household: str) -> int | None:
+def pending_household_refund(session: Session, household: str) -> int | None:
     """The waiting refund request of an account, if any (a void of a payment with credit left waits for it)."""
     return session.scalar(select(Approval.id).where(Approval.kind == KIND, Approval.household == household,
                                                     Approval.status == "待审批"))
+
+
+def refund_doc(r: RefundView, company: str) -> documents.RefundDoc:
+    """The printed form of a 退款单 (before payout the cashier and time are blank lines to fill in by hand)."""
+    return documents.RefundDoc(
+        company=company, refund_no=r.refund_no, approved_at=r.approved_at, payee=r.payee, unit_code=r.unit_code,
+        amount=r.amount, method=r.method, reason=r.reason, requester=r.requester, approver=r.approver,
+        cashier=r.paid_by if r.paid_at else "", paid_at=r.paid_at, place=r.place,
+    )
+
+
+def refund_pdf(*, actor: Actor, refund_id: int) -> bytes:
+    """The 退款单 as a PDF for the payee to sign."""
+    return documents.refund_pdf(refund_doc(refund(actor=actor, refund_id=refund_id), get_setting("company_name")))

@@ -19,9 +19,23 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Result,
+    Select,
+    SQLColumnExpression,
+    case,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TypeCoerce
 
 from db.engine import read_session
 from db.models import (
@@ -58,11 +72,11 @@ REPORT_GROUPS = {"month": "月份", "estate": "小区", "building": "楼栋", "c
 RECONCILIATION_COLUMNS = ("收费项目", "应收", "减免", "实收", "预存抵扣", "欠费", "本月收款")
 
 
-def _cents(column):
+def _cents(column: SQLColumnExpression[Decimal]) -> TypeCoerce[int]:
     return type_coerce(column, BigInteger)
 
 
-def _yuan(cents) -> Decimal:
+def _yuan(cents: int | None) -> Decimal:
     return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
 
 
@@ -101,7 +115,7 @@ def billing_runs(*, actor: Actor, limit: int = 20) -> pd.DataFrame:
 # --- meter sheet 抄表 ---------------------------------------------------------------------------------
 
 
-def _unit_label():
+def _unit_label() -> ColumnElement[str]:
     return Estate.name + " " + Building.code + "-" + Unit.unit_no + "-" + Unit.room_no
 
 
@@ -200,21 +214,22 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                    .join(Payment, Payment.id == Allocation.payment_id)
                    .where(Payment.status != VOIDED, Allocation.voided.is_(False))).subquery()
     with read_session() as s:
-        def bills(*columns):
+        def bills(*columns: SQLColumnExpression[Any]) -> Select[*tuple[Any, ...]]:
             stmt = select(*columns).where(Bill.period == p.label, Bill.status != CANCELLED)
             return stmt.where(_bill_in(s, estate_id)) if estate_id is not None else stmt
 
-        billed = {i: (a, w) for i, a, w in s.execute(
+        # bills() takes any columns, so its rows are typed Row[*tuple[Any, ...]], which mypy cannot unpack
+        billed = {i: (a, w) for i, a, w in cast("Result[int, int, int]", s.execute(
             bills(Bill.fee_item_id, func.sum(_cents(Bill.amount)), func.sum(_cents(Bill.waived)))
-            .group_by(Bill.fee_item_id))}
-        paid = {i: (c, via) for i, c, via in s.execute(
+            .group_by(Bill.fee_item_id)))}
+        paid = {i: (c, via) for i, c, via in cast("Result[int, int, int]", s.execute(
             bills(Bill.fee_item_id, func.sum(live_allocs.c.cents),
                   func.sum(case((live_allocs.c.via == "预存", live_allocs.c.cents), else_=0)))
             .join(live_allocs, live_allocs.c.bill_id == Bill.id).where(live_allocs.c.at <= as_of)
-            .group_by(Bill.fee_item_id))}
+            .group_by(Bill.fee_item_id)))}
         paid_by_bill = (select(live_allocs.c.bill_id, func.sum(live_allocs.c.cents).label("cents"))
                         .where(live_allocs.c.at <= as_of).group_by(live_allocs.c.bill_id).subquery())
-        owing = dict(s.execute(
+        owing: dict[int, int] = dict(s.execute(
             bills(Bill.fee_item_id, func.sum(_cents(Bill.amount) - _cents(Bill.waived)
                                              - func.coalesce(paid_by_bill.c.cents, 0)))
             .outerjoin(paid_by_bill, paid_by_bill.c.bill_id == Bill.id).group_by(Bill.fee_item_id)).all())
@@ -223,10 +238,10 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                          .where(live_allocs.c.via == "收款", live_allocs.c.at >= p.start, live_allocs.c.at < p.end))
         if estate_id is not None:
             received_stmt = received_stmt.where(_bill_in(s, estate_id))
-        received_by_item = dict(s.execute(received_stmt.group_by(Bill.fee_item_id)).all())
+        received_by_item: dict[int, int] = dict(s.execute(received_stmt.group_by(Bill.fee_item_id)).all())
         names = dict(s.execute(select(FeeItem.id, FeeItem.name)).all())
 
-        def payments(*columns):
+        def payments(*columns: SQLColumnExpression[Any]) -> Select[*tuple[Any, ...]]:
             stmt = select(*columns)
             return stmt.where(_payment_in(s, estate_id)) if estate_id is not None else stmt
 
@@ -258,19 +273,20 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                           _yuan(opening_c + added_c - used_c - refunded_c))
 
 
-def _bill_in(session, estate_id: int):
+def _bill_in(session: Session, estate_id: int) -> ColumnElement[bool]:
     """The estate's bills: its units', and those of the leases without a unit of its parking spaces."""
     return fee_figures.in_estate(session, estate_id, unit_id=Bill.unit_id, household=Bill.household)
 
 
-def _payment_in(session, estate_id: int):
+def _payment_in(session: Session, estate_id: int) -> ColumnElement[bool]:
     return fee_figures.in_estate(session, estate_id, unit_id=Payment.unit_id, household=Payment.household)
 
 
 # --- collection-rate report 收缴率 ---------------------------------------------------------------------
 
 
-def _scopes(session, by: str, estate_id: int | None) -> list[tuple[str, FeeScope]]:
+def _scopes(session: Session, by: str, estate_id: int | None) -> list[tuple[str, FeeScope]]:
+    stmt: Select[int, str] | Select[int, str, str]  # (id, name), or (id, estate, building) by building
     if by == "estate":
         stmt = select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)
         if estate_id is not None:

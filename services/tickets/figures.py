@@ -20,10 +20,11 @@ from db.models import Revisit, Ticket
 from db.types import utcnow
 from services.platform.period import Period
 from services.platform.rates import rate
+from services.tickets.statuses import TicketStatus
 
 COMPLAINT_HANDLING = timedelta(hours=24)
 SATISFIED = ("满意", "基本满意")
-CANCELLED = "已撤销"
+CANCELLED = TicketStatus.CANCELLED
 REPAIR, COMPLAINT = "报修", "投诉"
 
 # Targets managers read the month against (seed rules: 回访率 and 投诉处理率 100%); direction "min" means

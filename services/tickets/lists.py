@@ -4,7 +4,9 @@ tickets for intake, and the month's counts for the analysis page. Filtered, sort
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -19,6 +21,7 @@ from services.platform.auth import Actor, require
 from services.platform.clock import SHANGHAI, local_today
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
+from services.tickets.statuses import TicketStatus
 from services.tickets.workflow import OPEN
 
 DUE_SOON = timedelta(hours=4)
@@ -76,7 +79,7 @@ def list_tickets(*, actor: Actor, query: ListQuery, board: str = "all") -> PageR
     elif board == "deadline":
         stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.deadline_at < now + DUE_SOON)
     elif board == "revisits":
-        stmt = stmt.where(Ticket.status == "待回访")
+        stmt = stmt.where(Ticket.status == TicketStatus.AWAITING_REVISIT)
     elif board == "mine":
         stmt = stmt.where(Ticket.status.in_(OPEN),
                           or_(Ticket.assignee_id == actor.user_id, Ticket.first_responder_id == actor.user_id))
@@ -112,9 +115,9 @@ def board_counts(*, actor: Actor) -> dict[str, int]:
             "overdue": count(Ticket.status.in_(OPEN), Ticket.deadline_at < now),
             "due_soon": count(Ticket.status.in_(OPEN), Ticket.deadline_at >= now,
                               Ticket.deadline_at < now + DUE_SOON),
-            "revisits": count(Ticket.status == "待回访"),
+            "revisits": count(Ticket.status == TicketStatus.AWAITING_REVISIT),
             "revisits_overdue": s.scalar(select(func.count()).select_from(Revisit).join(Ticket)
-                                         .where(Ticket.status == "待回访", Revisit.done_at.is_(None),
+                                         .where(Ticket.status == TicketStatus.AWAITING_REVISIT, Revisit.done_at.is_(None),
                                                 Revisit.due_at < now)) or 0,
             "mine": count(Ticket.status.in_(OPEN), or_(Ticket.assignee_id == actor.user_id,
                                                        Ticket.first_responder_id == actor.user_id)),
@@ -127,7 +130,7 @@ def unit_open_tickets(*, actor: Actor, unit_id: int) -> pd.DataFrame:
     with read_session() as s:
         rows = s.execute(select(Ticket.number, Ticket.ticket_type, Ticket.status, Ticket.content,
                                 Ticket.received_at)
-                         .where(Ticket.unit_id == unit_id, Ticket.status.in_((*OPEN, "已完成", "待回访")))
+                         .where(Ticket.unit_id == unit_id, Ticket.status.in_((*OPEN, TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT)))
                          .order_by(Ticket.received_at.desc())).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["number", "ticket_type", "status", "content",
                                                            "received_at"], dtype=object)
@@ -149,22 +152,53 @@ def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
             .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Building, Building.id == Unit.building_id)
             .outerjoin(TicketCategory, TicketCategory.id == Ticket.category_id)
             .where(and_(Ticket.received_at >= period.start, Ticket.received_at < period.end),
-                   Ticket.status != "已撤销")
+                   Ticket.status != TicketStatus.CANCELLED)
             .group_by(column).order_by(func.count(Ticket.id).desc())
         ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["key", "count"], dtype=object)
 
 
-def ticket_detail(*, actor: Actor, ticket_id: int) -> dict[str, Any]:
-    """One ticket as a plain dict (with its unit code, 有偿/无偿 `paid` and 费用 `cost`), for the detail panel."""
+@dataclass(frozen=True)
+class TicketDetail:
+    """One ticket for the detail panel: the board's columns, with its unit code, 有偿/无偿 `paid` and 费用 `cost`."""
+
+    id: int
+    version: int
+    number: str
+    ticket_type: str
+    status: str
+    estate: str
+    code: str | None
+    caller_name: str
+    content: str
+    department: str
+    assignee: str | None
+    first_responder: str | None
+    received_at: datetime
+    deadline_at: datetime
+    completed_at: datetime | None
+    revisit_due_at: datetime | None
+    reopen_count: int
+    paid: bool
+    cost: Decimal
+    channel: str
+    caller_phone: str
+    urgency: str
+    ruling: str
+    needs_revisit: bool
+    handled_at: datetime | None
+
+
+def ticket_detail(*, actor: Actor, ticket_id: int) -> TicketDetail | None:
+    """One ticket for the detail panel, or None when there is no such ticket."""
     require(actor, "tickets.view")
     with read_session() as s:
         row = s.execute(_base().where(Ticket.id == ticket_id)).first()
         if row is None:
-            return {}
+            return None
         extra = s.execute(select(Ticket.channel, Ticket.caller_phone, Ticket.urgency, Ticket.ruling,
                                  Ticket.needs_revisit, Ticket.handled_at).where(Ticket.id == ticket_id)).one()
-    detail = dict(zip(TICKET_COLUMNS, row, strict=True))
-    detail.update(zip(("channel", "caller_phone", "urgency", "ruling", "needs_revisit", "handled_at"), extra,
+    fields: dict[str, Any] = dict(zip(TICKET_COLUMNS, row, strict=True))
+    fields.update(zip(("channel", "caller_phone", "urgency", "ruling", "needs_revisit", "handled_at"), extra,
                       strict=True))
-    return detail
+    return TicketDetail(**fields)

@@ -95,6 +95,7 @@ from services.platform.workbook import (
 from services.platform.workbook import template_bytes as workbook_template
 from services.tickets import workdays
 from services.tickets import workflow as tickets
+from services.tickets.statuses import TicketStatus
 from services.tickets.workdays import WorkCalendar
 
 TEMPLATE_SHEET = "历史工单"
@@ -422,10 +423,10 @@ class _Plan:
 
 def _status(r: TicketRow, needs_revisit: bool) -> str:
     if r.completed_at is None:
-        return "处理中"
+        return TicketStatus.IN_HAND
     if not needs_revisit or r.revisit_at is not None:
-        return "已关闭"
-    return "待回访"
+        return TicketStatus.CLOSED
+    return TicketStatus.AWAITING_REVISIT
 
 
 class _People:
@@ -554,8 +555,8 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
         statuses[draft.status] += 1
     holiday_years, weekend_only = _holiday_years(session, [d.row for d in plan.new], policies)
     plan.counts = TicketImportCounts(rows=len(rows), new=len(plan.new), existing=len(plan.existing_rows),
-                                     closed=statuses["已关闭"], awaiting_revisit=statuses["待回访"],
-                                     in_progress=statuses["处理中"], holiday_years=holiday_years,
+                                     closed=statuses[TicketStatus.CLOSED], awaiting_revisit=statuses[TicketStatus.AWAITING_REVISIT],
+                                     in_progress=statuses[TicketStatus.IN_HAND], holiday_years=holiday_years,
                                      weekend_only_years=weekend_only)
     progress(1.0, "比对完毕")
     return plan
@@ -656,7 +657,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> N
         else:
             deadline_at = cal.deadline_after(r.received_at, d.policy_amount)
         closed_at = None
-        if d.status == "已关闭":
+        if d.status == TicketStatus.CLOSED:
             closed_at = r.revisit_at if r.revisit_at is not None else r.completed_at
         ruling, ruled_at = "", None
         if r.effective is not None:
@@ -690,28 +691,28 @@ def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> N
                                       note=(IMPORT_MARK + note)[:1000]))
 
         responder = f"；首问责任人 {_who(d.first_responder)}" if d.first_responder else ""
-        event("create", r.received_at, "", "处理中",
+        event("create", r.received_at, "", TicketStatus.IN_HAND,
               f"{r.channel}受理{responder}；派单、接单过程未记录；{actor.display_name} 于 {_show(now)} 导入",
               d.first_responder)
-        status = "处理中"
+        status = TicketStatus.IN_HAND
         if r.completed_at is not None:
             handler = f"；处理人 {_who(d.assignee)}" if d.assignee else ""
-            event("complete", r.completed_at, "处理中", "已完成", f"处理部门 {r.department}{handler}", d.assignee)
+            event("complete", r.completed_at, TicketStatus.IN_HAND, TicketStatus.COMPLETED, f"处理部门 {r.department}{handler}", d.assignee)
             if d.needs_revisit:
-                event("revisit_due", r.completed_at, "已完成", "待回访", "")
-                status = "待回访"
+                event("revisit_due", r.completed_at, TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT, "")
+                status = TicketStatus.AWAITING_REVISIT
                 due_at = _revisit_due(cal, r)
                 revisit = Revisit(ticket_id=t.id, due_at=due_at)
                 if r.revisit_at is not None:
                     revisit.done_at, revisit.method, revisit.result = r.revisit_at, r.revisit_method, r.revisit_result
                 revisits.append(revisit)
             else:
-                event("close", r.completed_at, "已完成", "已关闭", "无需回访，完成即关闭")
-                status = "已关闭"
+                event("close", r.completed_at, TicketStatus.COMPLETED, TicketStatus.CLOSED, "无需回访，完成即关闭")
+                status = TicketStatus.CLOSED
         if t.ruled_at is not None:
             event("rule", t.ruled_at, status, status, f"定性为{t.ruling}（登记表未写明责任人）")
         if r.revisit_at is not None:
-            event("revisit", r.revisit_at, "待回访", "已关闭", f"{r.revisit_method}回访：{r.revisit_result}")
+            event("revisit", r.revisit_at, TicketStatus.AWAITING_REVISIT, TicketStatus.CLOSED, f"{r.revisit_method}回访：{r.revisit_result}")
     session.add_all(events)
     session.add_all(revisits)
     progress(0.9, "正在写入操作日志…")

@@ -37,14 +37,15 @@ from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.validate import FieldError, parse_hundredths, parse_text
 from services.tickets import photos as ticket_photos
-from services.tickets import workdays
+from services.tickets import statuses, workdays
+from services.tickets.statuses import TicketStatus
 
 TYPES = ("报修", "投诉", "咨询", "建议", "求助", "表扬")
 PREFIX = {"报修": "BX", "投诉": "TS", "咨询": "ZX", "建议": "JY", "求助": "QZ", "表扬": "BY"}
 CHANNELS = ("电话", "来访", "微信", "APP", "网络平台", "夜间值班", "巡查发现")
 DEPARTMENTS = ("工程", "保洁", "安保", "绿化", "客服")
 URGENCIES = ("普通", "紧急")
-OPEN = ("待派单", "已派单", "处理中")
+OPEN = statuses.OPEN
 REVISIT_METHODS = ("电话", "上门")
 REVISIT_RESULTS = ("满意", "基本满意", "不满意")
 REPAIR_REVISIT_AFTER = timedelta(hours=24)
@@ -54,15 +55,17 @@ _DESK = frozenset({Role.ADMIN, Role.MANAGER, Role.SERVICE, Role.CLERK})
 _HANDLERS = frozenset({Role.ADMIN, Role.MANAGER, Role.SERVICE, Role.ENGINEER, Role.CLERK})
 
 # move -> (statuses it starts from, status it leads to (None: unchanged), roles allowed)
+_S = TicketStatus
+_SENIOR = frozenset({Role.ADMIN, Role.MANAGER, Role.SERVICE})
 MOVES: dict[str, tuple[tuple[str, ...], str | None, frozenset[Role]]] = {
-    "dispatch": (("待派单", "已派单"), "已派单", _DESK),
-    "accept": (("已派单",), "处理中", _HANDLERS),
-    "note": (("待派单", "已派单", "处理中", "已完成", "待回访"), None, _HANDLERS),
-    "complete": (("待派单", "已派单", "处理中"), "已完成", _HANDLERS),
-    "revisit": (("待回访",), "已关闭", _DESK),
-    "close": (("已完成",), "已关闭", _DESK),
-    "reopen": (("已完成", "待回访", "已关闭"), "处理中", frozenset({Role.ADMIN, Role.MANAGER, Role.SERVICE})),
-    "cancel": (("待派单", "已派单", "处理中"), "已撤销", frozenset({Role.ADMIN, Role.MANAGER, Role.SERVICE})),
+    "dispatch": ((_S.PENDING, _S.DISPATCHED), _S.DISPATCHED, _DESK),
+    "accept": ((_S.DISPATCHED,), _S.IN_HAND, _HANDLERS),
+    "note": ((_S.PENDING, _S.DISPATCHED, _S.IN_HAND, _S.COMPLETED, _S.AWAITING_REVISIT), None, _HANDLERS),
+    "complete": ((_S.PENDING, _S.DISPATCHED, _S.IN_HAND), _S.COMPLETED, _HANDLERS),
+    "revisit": ((_S.AWAITING_REVISIT,), _S.CLOSED, _DESK),
+    "close": ((_S.COMPLETED,), _S.CLOSED, _DESK),
+    "reopen": ((_S.COMPLETED, _S.AWAITING_REVISIT, _S.CLOSED), _S.IN_HAND, _SENIOR),
+    "cancel": (statuses.OPEN, _S.CANCELLED, _SENIOR),
 }
 MOVE_LABELS = {"dispatch": "派单", "accept": "接单", "note": "处理进展", "complete": "完成", "revisit": "回访",
                "close": "关闭", "reopen": "重新处理", "cancel": "撤销", "create": "受理", "rule": "投诉定性",
@@ -166,7 +169,7 @@ def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | 
             caller_name=intake.caller_name.strip()[:64], caller_phone=intake.caller_phone.strip()[:20],
             content=intake.content.strip(), category_id=intake.category_id, urgency=intake.urgency,
             received_at=intake.received_at, entered_at=now, entered_by=actor.user_id,
-            first_responder_id=actor.user_id, department=intake.department, status="待派单",
+            first_responder_id=actor.user_id, department=intake.department, status=TicketStatus.PENDING,
             deadline_at=deadline_at, needs_revisit=policy.needs_revisit,
         )
         s.add(ticket)
@@ -315,10 +318,10 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         s.flush()
         _event(s, actor, ticket, action, before, note, at=when)
         if action == "complete" and ticket.needs_revisit:
-            ticket.status = "待回访"
+            ticket.status = TicketStatus.AWAITING_REVISIT
             s.add(Revisit(ticket_id=ticket.id, due_at=_revisit_due(ticket)))
             s.flush()
-            _event(s, actor, ticket, "revisit_due", "已完成", "", at=when)
+            _event(s, actor, ticket, "revisit_due", TicketStatus.COMPLETED, "", at=when)
         audit.record(s, actor, action, "tickets", ticket.id,
                      {"status": before} | charged_before,
                      {"status": ticket.status, "note": note, "assignee_id": ticket.assignee_id}
@@ -363,13 +366,13 @@ def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, r
         revisit.done_at, revisit.method, revisit.result = when, method, result
         revisit.comment, revisit.done_by = (comment or "").strip()[:500], actor.user_id
         before = ticket.status
-        ticket.status = "已关闭"
+        ticket.status = TicketStatus.CLOSED
         ticket.closed_at = when
         s.flush()
         _event(s, actor, ticket, "revisit", before, f"{method}回访：{result}" + (f"，{comment.strip()}" if comment
                                                                               else ""), at=when)
         audit.record(s, actor, "revisit", "tickets", ticket.id, {"status": before},
-                     {"status": "已关闭", "method": method, "result": result})
+                     {"status": TicketStatus.CLOSED, "method": method, "result": result})
         uow.commit()
 
 
@@ -384,7 +387,7 @@ def rule_complaint(*, actor: Actor, ticket_id: int, version: int, effective: boo
         ticket = _load(s, ticket_id, version)
         if ticket.ticket_type != "投诉":
             raise Conflict("只有投诉需要定性")
-        if ticket.status == "已撤销":
+        if ticket.status == TicketStatus.CANCELLED:
             raise Conflict("已撤销的投诉不能定性")
         if responsible_staff_id is not None and s.get(Staff, responsible_staff_id) is None:
             raise ValidationError({"责任人": "员工不存在"})
@@ -399,7 +402,19 @@ def rule_complaint(*, actor: Actor, ticket_id: int, version: int, effective: boo
         uow.commit()
 
 
-def timeline(*, actor: Actor, ticket_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TimelineStep:
+    """One step of a ticket's timeline: when, which move (its label), who, the status before and after, the note."""
+
+    at: datetime
+    kind: str
+    actor: str
+    status_from: str
+    status_to: str
+    note: str
+
+
+def timeline(*, actor: Actor, ticket_id: int) -> list[TimelineStep]:
     """Every step of a ticket, oldest first."""
     require(actor, "tickets.view")
     with read_session() as s:
@@ -408,8 +423,8 @@ def timeline(*, actor: Actor, ticket_id: int) -> list[dict[str, Any]]:
         # Times typed into a form have minute precision (the dialogs drop the seconds), times the service
         # stamps itself do not: within one minute, keep the order in which the steps were made.
         rows = sorted(rows, key=lambda e: (e.at.replace(second=0, microsecond=0), e.id))
-        return [{"at": e.at, "kind": MOVE_LABELS.get(e.kind, e.kind), "actor": e.actor_name,
-                 "from": e.status_from, "to": e.status_to, "note": e.note} for e in rows]
+        return [TimelineStep(e.at, MOVE_LABELS.get(e.kind, e.kind), e.actor_name, e.status_from, e.status_to,
+                             e.note) for e in rows]
 
 
 DEFAULT_POLICIES = (

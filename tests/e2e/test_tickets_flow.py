@@ -331,16 +331,16 @@ def test_complaint_by_phone_dispatched_completed_revisited_unhappy_and_reopened(
     assert _steps_in_entry_order(db.db_path, raw["id"]) == expected
     steps = timeline(actor=SYSTEM_ACTOR, ticket_id=raw["id"])
     # The service lists them by `at`; the order is pinned by the last test of this file.
-    assert Counter(s["kind"] for s in steps) == Counter(expected)
-    by_kind = {s["kind"]: s for s in steps}
+    assert Counter(s.kind for s in steps) == Counter(expected)
+    by_kind = {s.kind: s for s in steps}
     desk_name, field_name = service["display_name"], engineer["display_name"]
-    assert [(k, by_kind[k]["actor"], by_kind[k]["to"]) for k in expected] == [
+    assert [(k, by_kind[k].actor, by_kind[k].status_to) for k in expected] == [
         ("受理", desk_name, "待派单"), ("派单", desk_name, "已派单"), ("接单", field_name, "处理中"),
         ("完成", field_name, "已完成"), ("待回访", field_name, "待回访"), ("回访", desk_name, "已关闭"),
         ("重新处理", desk_name, "处理中")]
-    assert by_kind["完成"]["note"] == DONE_NOTE
-    assert by_kind["回访"]["note"] == f"电话回访：不满意，{REVISIT_COMMENT}"
-    assert by_kind["重新处理"]["note"] == REOPEN_NOTE
+    assert by_kind["完成"].note == DONE_NOTE
+    assert by_kind["回访"].note == f"电话回访：不满意，{REVISIT_COMMENT}"
+    assert by_kind["重新处理"].note == REOPEN_NOTE
     no_app_error(desk, field)
 
     # evidence: the month's analysis as the desk sees it
@@ -427,5 +427,5 @@ def test_timeline_lists_the_steps_in_the_order_they_were_made(db):
     move(actor=engineer, ticket_id=ticket_id, version=version(), action="accept")
     move(actor=engineer, ticket_id=ticket_id, version=version(), action="complete", at=minute)  # the default
     assert _steps_in_entry_order(db.db_path, ticket_id) == ["受理", "派单", "接单", "完成", "待回访"]
-    assert [s["kind"] for s in timeline(actor=desk, ticket_id=ticket_id)] == \
+    assert [s.kind for s in timeline(actor=desk, ticket_id=ticket_id)] == \
         ["受理", "派单", "接单", "完成", "待回访"]

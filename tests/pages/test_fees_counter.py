@@ -29,13 +29,14 @@ from db.engine import get_engine
 from db.models import Unit
 from services.fees import approvals, cashier, refunds
 from services.fees import billing as fees
+from services.fees.cashier import receipt_doc
 from services.fees.documents import receipt_pdf, refund_pdf
+from services.fees.refunds import refund_doc
 from services.platform.auth import Actor, Role
 from services.platform.clock import local_today
 from services.platform.errors import PermissionDenied
 from tests import factories
 from tests.pages.conftest import APP_TIMEOUT
-from ui.fees.counter import receipt_doc, refund_doc
 
 BILL = Decimal("196.90")
 

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from services.appraisal import scorecards as appraisal
-from services.appraisal.pdf import scorecard_pdf
+from services.appraisal.pdf import card_pdf
 from services.appraisal.rules import KPI_CATALOG
 from services.appraisal.scorecards import APPROVED, DRAFT, NOT_BUILT, SUBMITTED, ScorecardView
 from services.appraisal.staff import scope_hint
@@ -24,7 +24,6 @@ from services.fees.documents import cjk_font
 from services.fees.reports import month_labels
 from services.platform.auth import Actor, can
 from services.platform.errors import DomainError
-from services.platform.settings import get_setting
 from ui.appraisal.charts import trend_chart
 from ui.kit import fmt
 from ui.kit.i18n import t
@@ -151,7 +150,7 @@ def scorecard_panel(actor: Actor, card_id: int, *, key: str = "ap", read_only: b
             st.caption(t("appraisal.no_incidents"))
     _comments(actor, card, read_only)
     _moves(actor, card, read_only)
-    _pdf(card, key)
+    _pdf(actor, card, key)
 
 
 def _card_figures(card: ScorecardView) -> None:
@@ -291,15 +290,14 @@ def _moves(actor: Actor, card: ScorecardView, read_only: bool) -> None:
                      t("appraisal.reopened", name=card.name))
 
 
-def _pdf(card: ScorecardView, key: str) -> None:
+def _pdf(actor: Actor, card: ScorecardView, key: str) -> None:
     """The PDF is drawn when the button is clicked (drawing one takes seconds; every rerun would pay for it)."""
     try:
         cjk_font()  # the CJK font is missing on the server: say so here rather than fail on the click
     except DomainError as exc:
         st.error(exc.message)
         return
-    company = get_setting("company_name", "物业服务中心")
-    st.download_button(t("appraisal.pdf"), data=lambda: scorecard_pdf(card, company=company),
+    st.download_button(t("appraisal.pdf"), data=lambda: card_pdf(actor=actor, card_id=card.id),
                        file_name=f"考核表-{card.period}-{card.staff_no}.pdf",
                        mime="application/pdf", icon=":material/picture_as_pdf:", key=f"{key}:pdf:{card.id}",
                        on_click="ignore")

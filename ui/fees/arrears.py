@@ -4,9 +4,9 @@ and the assignment of units to a collector.
 
 Decisions:
 - Charts get money as integer cents and divide by 100 in the chart itself: no float in Python.
-- Notices are printed as of today with a pay-by day the user picks (default 15 days); the company name
-  and the contact line come from the settings (company_name, notice_contact). The PDF bytes stay in this
-  user's session only, for the building and day they were made for.
+- Notices are printed as of today with a pay-by day the user picks (default 15 days); the service draws them
+  (company name and contact line from the settings). The PDF bytes stay in this user's session only, for the
+  building and day they were made for.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from services.admin.reference import building_options, estate_options
-from services.fees import arrears, documents
+from services.fees import arrears
 from services.fees.reports import building_units, collector_options
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
-from services.platform.settings import get_setting
 from ui.fees.card import dunning_form, dunning_log_table, export_button
 from ui.kit import fmt
 from ui.kit.i18n import t
@@ -164,15 +163,6 @@ def _units(actor: Actor, estate_id: int | None) -> None:
 # --- 催缴通知单 -------------------------------------------------------------------------------------------
 
 
-def notice_documents(notices: list[arrears.NoticeData], *, company: str, contact: str, as_of, pay_by
-                     ) -> list[documents.DunningNotice]:
-    """The printed form of each owing unit's notice."""
-    return [documents.DunningNotice(
-        company=company, unit_code=n.unit_code, payer=n.payer,
-        lines=tuple(documents.NoticeLine(item, period, amount, due_on) for item, period, amount, due_on in n.lines),
-        total=n.total, as_of=as_of, pay_by=pay_by, contact=contact) for n in notices]
-
-
 def _building_choice(actor: Actor, estate_id: int | None, estates: dict[int, str], key: str) -> int | None:
     c1, c2 = st.columns(2)
     if estate_id is None:
@@ -196,13 +186,11 @@ def _notices(actor: Actor, estate_id: int | None, estates: dict[int, str]) -> No
     if st.button(t("fees.arrears_make_notices"), key="fees:arrears:notice:make", icon=":material/print:"):
         st.session_state.pop(PDF, None)
         try:
-            notices = arrears.notices_for_building(actor=actor, building_id=building_id, as_of=today)
-            if not notices:
+            batch = arrears.notices_pdf(actor=actor, building_id=building_id, pay_by=pay_by, as_of=today)
+            if batch.pdf is None:
                 st.info(t("fees.arrears_no_notices"))
             else:
-                docs = notice_documents(notices, company=get_setting("company_name"),
-                                        contact=get_setting("notice_contact"), as_of=today, pay_by=pay_by)
-                st.session_state[PDF] = (building_id, pay_by, today, len(docs), documents.dunning_notices_pdf(docs))
+                st.session_state[PDF] = (building_id, pay_by, today, batch.count, batch.pdf)
         except DomainError as exc:
             st.error(exc.message)
     made = st.session_state.get(PDF)

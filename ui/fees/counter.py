@@ -32,11 +32,9 @@ from services.estate import parking
 from services.fees import accounts, approvals, cashier, documents, refunds
 from services.fees.approvals import ApprovalView
 from services.fees.cashier import Account, Receipt, SettlementSheet
-from services.fees.refunds import RefundView
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
-from services.platform.settings import get_setting
 from services.platform.validate import FieldError, parse_hundredths
 from ui.estate.unit_card import SELECTED, search_box
 from ui.kit import fmt
@@ -73,25 +71,6 @@ def _closer(*keys: str) -> Callable[[], None]:
 # --- receipts as PDF -------------------------------------------------------------------------------
 
 
-def receipt_doc(r: Receipt, company: str) -> documents.ReceiptDoc:
-    """The printed form of a receipt the cashier service returned (voided ones carry 作废 and the reason)."""
-    return documents.ReceiptDoc(
-        company=company, receipt_no=r.receipt_no, issued_at=r.received_at, payer=r.payer_name,
-        unit_code=r.unit_code, lines=tuple(documents.ReceiptLine(x.item, x.period, x.amount) for x in r.lines),
-        credit_added=r.credit_added, credit_used=Decimal("0.00"), total=r.amount, method=r.method,
-        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason, place=r.place,
-    )
-
-
-def refund_doc(r: RefundView, company: str) -> documents.RefundDoc:
-    """The printed form of a 退款单 (before payout the cashier and time are blank lines to fill in by hand)."""
-    return documents.RefundDoc(
-        company=company, refund_no=r.refund_no, approved_at=r.approved_at, payee=r.payee, unit_code=r.unit_code,
-        amount=r.amount, method=r.method, reason=r.reason, requester=r.requester, approver=r.approver,
-        cashier=r.paid_by if r.paid_at else "", paid_at=r.paid_at, place=r.place,
-    )
-
-
 def _cached_pdf(key: tuple, make: Callable[[], bytes]) -> bytes:
     cache: dict = st.session_state.setdefault(PDFS, {})
     if key not in cache:
@@ -101,14 +80,10 @@ def _cached_pdf(key: tuple, make: Callable[[], bytes]) -> bytes:
     return cache[key]
 
 
-def _company() -> str:
-    return get_setting("company_name", "物业服务中心")
-
-
 def _receipt_pdf(actor: Actor, payment_id: int) -> tuple[Receipt, bytes]:
     r = cashier.receipt(actor=actor, payment_id=payment_id)
     return r, _cached_pdf(("receipt", r.payment_id, r.version, r.status),
-                          lambda: documents.receipt_pdf(receipt_doc(r, _company())))
+                          lambda: cashier.receipt_pdf(actor=actor, payment_id=payment_id))
 
 
 def _download(actor: Actor, payment_id: int, *, key: str, primary: bool = False) -> None:
@@ -433,7 +408,7 @@ def _refund_download(actor: Actor, refund_id: int, *, key: str) -> None:
     try:
         r = refunds.refund(actor=actor, refund_id=refund_id)
         pdf = _cached_pdf(("refund", r.refund_id, r.version, r.status),
-                          lambda: documents.refund_pdf(refund_doc(r, _company())))
+                          lambda: refunds.refund_pdf(actor=actor, refund_id=refund_id))
     except DomainError as exc:  # e.g. the CJK font is missing on the server
         st.error(exc.message)
         return

@@ -22,7 +22,8 @@ from services.platform.errors import DomainError
 from services.platform.users import assignable_users, staff_choices
 from services.tickets import photos as ticket_photos
 from services.tickets import workflow as tickets
-from services.tickets.lists import ticket_detail
+from services.tickets.lists import TicketDetail, ticket_detail
+from services.tickets.statuses import TicketStatus
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
@@ -58,29 +59,29 @@ def _when(key: str) -> datetime:
 def ticket_panel(actor: Actor, ticket_id: int, key: str = "") -> None:
     """`key` tells apart panels of one ticket opened under several boards in the same run."""
     d = ticket_detail(actor=actor, ticket_id=ticket_id)
-    if not d:
+    if d is None:
         return
-    st.subheader(f"{d['number']} · {d['ticket_type']} · {d['status']}")
-    overdue = d["status"] in tickets.OPEN and d["deadline_at"] < datetime.now(SHANGHAI)
+    st.subheader(f"{d.number} · {d.ticket_type} · {d.status}")
+    overdue = d.status in tickets.OPEN and d.deadline_at < datetime.now(SHANGHAI)
     with st.container(horizontal=True, gap="small"):  # one line on a desk, wrapped on a phone
-        st.markdown(f"**{t('tickets.unit')}** {d['estate']} {d['code'] or '—'}", width="content")
-        st.markdown(f"**{t('tickets.caller')}** {d['caller_name'] or '—'} {d['caller_phone']}", width="content")
-        st.markdown(f"**{t('tickets.received_at')}** {fmt.moment(d['received_at'])}", width="content")
-        st.markdown(f"**{t('tickets.deadline_at')}** {fmt.moment(d['deadline_at'])}"
+        st.markdown(f"**{t('tickets.unit')}** {d.estate} {d.code or '—'}", width="content")
+        st.markdown(f"**{t('tickets.caller')}** {d.caller_name or '—'} {d.caller_phone}", width="content")
+        st.markdown(f"**{t('tickets.received_at')}** {fmt.moment(d.received_at)}", width="content")
+        st.markdown(f"**{t('tickets.deadline_at')}** {fmt.moment(d.deadline_at)}"
                     + (f" :red-badge[{t('tickets.overdue')}]" if overdue else ""), width="content")
-    st.text(d["content"])
-    st.caption(t("tickets.people_line", department=d["department"], assignee=d["assignee"] or "—",
-                 responder=d["first_responder"] or "—", reopen=d["reopen_count"]))
-    if d["paid"] or d["completed_at"] is not None:
-        st.markdown(f"**{t('tickets.charge')}** {t('tickets.paid') if d['paid'] else t('tickets.free')}"
-                    f" · **{t('tickets.cost')}** {fmt.money(d['cost'])}")
+    st.text(d.content)
+    st.caption(t("tickets.people_line", department=d.department, assignee=d.assignee or "—",
+                 responder=d.first_responder or "—", reopen=d.reopen_count))
+    if d.paid or d.completed_at is not None:
+        st.markdown(f"**{t('tickets.charge')}** {t('tickets.paid') if d.paid else t('tickets.free')}"
+                    f" · **{t('tickets.cost')}** {fmt.money(d.cost)}")
     _actions(actor, d, key)  # before the photos: on a phone the moves stay near the top
     _photos(actor, ticket_id, key)
     rows = tickets.timeline(actor=actor, ticket_id=ticket_id)
     # the note third: on a phone only the first columns are in view without scrolling the table
-    timeline = pd.DataFrame([{t("tickets.tl_at"): fmt.moment(r["at"]), t("tickets.tl_step"): r["kind"],
-                              t("tickets.tl_note"): r["note"], t("tickets.tl_actor"): r["actor"],
-                              t("tickets.status"): r["to"] or ""} for r in rows])
+    timeline = pd.DataFrame([{t("tickets.tl_at"): fmt.moment(r.at), t("tickets.tl_step"): r.kind,
+                              t("tickets.tl_note"): r.note, t("tickets.tl_actor"): r.actor,
+                              t("tickets.status"): r.status_to or ""} for r in rows])
     st.markdown(f"**{t('tickets.timeline')}**")
     st.dataframe(timeline, hide_index=True, width="stretch")
 
@@ -137,14 +138,14 @@ def _allowed(actor: Actor, status: str) -> list[str]:
     return [m for m, (starts, _, roles) in tickets.MOVES.items() if status in starts and role in roles]
 
 
-def _actions(actor: Actor, d: dict, key: str) -> None:
+def _actions(actor: Actor, d: TicketDetail, key: str) -> None:
     if not can(actor, "tickets.handle"):
         return
-    moves = _allowed(actor, d["status"])
+    moves = _allowed(actor, d.status)
     buttons = [(m, tickets.MOVE_LABELS[m]) for m in moves]
-    if d["ticket_type"] == "投诉" and can(actor, "tickets.rule") and d["status"] != "已撤销":
+    if d.ticket_type == "投诉" and can(actor, "tickets.rule") and d.status != TicketStatus.CANCELLED:
         buttons.append(("rule", tickets.MOVE_LABELS["rule"]))
-    if d["status"] in tickets.MOVES["note"][0]:  # photos go where a progress note may go
+    if d.status in tickets.MOVES["note"][0]:  # photos go where a progress note may go
         buttons.append(("photo", t("tickets.add_photos")))
     if not buttons:
         return
@@ -152,15 +153,15 @@ def _actions(actor: Actor, d: dict, key: str) -> None:
     opened = None
     with st.container(horizontal=True, gap="small"):
         for move, label in buttons:
-            if st.button(label, key=f"tk:{key}:{move}:{d['id']}", width=_BUTTON_PX):
+            if st.button(label, key=f"tk:{key}:{move}:{d.id}", width=_BUTTON_PX):
                 opened = (move, label)
     if opened is not None:
         st.dialog(opened[1])(_dialog)(actor, d, opened[0])
 
 
-def _dialog(actor: Actor, d: dict, move: str) -> None:
-    st.caption(f"{d['number']} · {d['status']}")
-    ticket_id, version = int(d["id"]), int(d["version"])
+def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
+    st.caption(f"{d.number} · {d.status}")
+    ticket_id, version = int(d.id), int(d.version)
     if move == "revisit":
         with st.form("revisit"):
             method = st.radio(t("tickets.revisit_method"), tickets.REVISIT_METHODS, horizontal=True)
@@ -196,16 +197,16 @@ def _dialog(actor: Actor, d: dict, move: str) -> None:
         department = assignee = None
         if move == "dispatch":
             department = st.selectbox(t("tickets.department"), tickets.DEPARTMENTS,
-                                      index=tickets.DEPARTMENTS.index(d["department"]))
+                                      index=tickets.DEPARTMENTS.index(d.department))
             people = assignable_users(actor=actor)
             assignee = st.selectbox(t("tickets.assignee"), [None, *people],
                                     format_func=lambda v: "—" if v is None else people[v])
         when = _when(f"when:{move}") if move in ("complete", "note") else None
         paid = cost = None
         if move == "complete":
-            paid = st.radio(t("tickets.charge"), [False, True], index=int(bool(d["paid"])), horizontal=True,
+            paid = st.radio(t("tickets.charge"), [False, True], index=int(bool(d.paid)), horizontal=True,
                             format_func=lambda v: t("tickets.paid") if v else t("tickets.free"))
-            cost = st.text_input(t("tickets.cost"), value=fmt.money(d["cost"] or Decimal("0")), max_chars=14,
+            cost = st.text_input(t("tickets.cost"), value=fmt.money(d.cost or Decimal("0")), max_chars=14,
                                  help=t("tickets.cost_help"))
         note = st.text_area(t("tickets.note") + (" *" if move in ("cancel", "reopen", "note") else ""),
                             max_chars=1000)
@@ -213,4 +214,4 @@ def _dialog(actor: Actor, d: dict, move: str) -> None:
             _attempt(lambda: tickets.move(actor=actor, ticket_id=ticket_id, version=version, action=move, note=note,
                                           assignee_id=assignee, department=department, at=when,
                                           paid=paid, cost=cost),
-                     t("tickets.moved", step=tickets.MOVE_LABELS[move], number=d["number"]))
+                     t("tickets.moved", step=tickets.MOVE_LABELS[move], number=d.number))

@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-23 07:03:17.370304
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -188,7 +190,7 @@ def upgrade() -> None:
 def _fill_search_columns() -> None:
     """Existing rows get the search helpers new rows get from the services."""
     conn = op.get_bind()
-    codes = dict(conn.execute(sa.text("SELECT id, code FROM buildings")).all())
+    codes: dict[Any, Any] = dict(conn.execute(sa.text("SELECT id, code FROM buildings")).all())
     for unit_id, building_id, unit_no, room_no in conn.execute(
         sa.text("SELECT id, building_id, unit_no, room_no FROM units")
     ).all():
@@ -196,7 +198,7 @@ def _fill_search_columns() -> None:
                      {"c": f"{codes[building_id]}{unit_no}{room_no}", "i": unit_id})
     for person_id, mobile in conn.execute(sa.text("SELECT id, mobile FROM people")).all():
         conn.execute(sa.text("UPDATE people SET mobile_last4 = :m WHERE id = :i"),
-                     {"m": (mobile or "")[-4:], "i": person_id})
+                     {"m": str(mobile or "")[-4:], "i": person_id})
 
 
 def downgrade() -> None:

@@ -151,7 +151,7 @@ def test_photos_added_later_come_with_one_timeline_entry_and_one_audit_row(desk)
     assert [p.filename for p in ticket_photos.list_photos(actor=SERVICE, ticket_id=ticket_id)] == \
         ["报修.jpg", "修好.png", "全景.webp"]
     assert _events(ticket_id)[-1] == ("photo", "添加照片 2 张：修好.png、全景.webp")
-    assert [e["kind"] for e in tickets.timeline(actor=SERVICE, ticket_id=ticket_id)][-1] == "照片"
+    assert [e.kind for e in tickets.timeline(actor=SERVICE, ticket_id=ticket_id)][-1] == "照片"
     new_audits = audit_rows()[audits_before:]
     assert [(a.action, a.entity, a.entity_id, a.actor_user_id) for a in new_audits] == \
         [("photo", "tickets", str(ticket_id), ENGINEER.user_id)]

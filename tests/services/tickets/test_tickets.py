@@ -722,21 +722,21 @@ def test_the_timeline_lists_every_step_oldest_first_with_chinese_labels(desk):
                            responsible_staff_id=None)
 
     lines = tickets.timeline(actor=actor_for(Role.CASHIER), ticket_id=ticket_id)  # anyone may read it
-    assert [line["kind"] for line in lines] == ["受理", "派单", "接单", "处理进展", "完成", "待回访", "回访",
+    assert [line.kind for line in lines] == ["受理", "派单", "接单", "处理进展", "完成", "待回访", "回访",
                                                 "投诉定性"]
-    assert [line["at"] for line in lines] == sorted(line["at"] for line in lines)
-    assert lines[0]["at"] == at(11, 22, 23, 10) and "事后补录" in lines[0]["note"]
-    assert [(line["from"], line["to"]) for line in lines[1:4]] == [
+    assert [line.at for line in lines] == sorted(line.at for line in lines)
+    assert lines[0].at == at(11, 22, 23, 10) and "事后补录" in lines[0].note
+    assert [(line.status_from, line.status_to) for line in lines[1:4]] == [
         ("待派单", "已派单"), ("已派单", "处理中"), ("处理中", "处理中")]
-    assert lines[4]["to"] == "已完成" and lines[5]["to"] == "待回访" and lines[6]["to"] == "已关闭"
-    assert lines[2]["actor"] == ENGINEER.display_name
+    assert lines[4].status_to == "已完成" and lines[5].status_to == "待回访" and lines[6].status_to == "已关闭"
+    assert lines[2].actor == ENGINEER.display_name
 
 
 def test_a_step_recorded_later_with_an_earlier_time_takes_its_place_in_the_timeline(desk):
     ticket_id, _ = _take(desk, "报修", at(11, 23, 8))
     _move(ticket_id, "dispatch", at=at(11, 23, 9, 30))
     _move(ticket_id, "note", note="补记：8:45 已电话联系业主", at=at(11, 23, 8, 45))
-    kinds = [line["kind"] for line in tickets.timeline(actor=SERVICE, ticket_id=ticket_id)]
+    kinds = [line.kind for line in tickets.timeline(actor=SERVICE, ticket_id=ticket_id)]
     assert kinds == ["受理", "处理进展", "派单"]
 
 
@@ -944,7 +944,7 @@ def test_paid_work_is_recorded_with_its_cost_on_completion(desk):
     assert (after["paid"], after["cost"]) == (True, "1120.50")
 
     detail = ticket_detail(actor=SERVICE, ticket_id=ticket_id)
-    assert (detail["paid"], detail["cost"]) == (True, Decimal("1120.50"))
+    assert (detail.paid, detail.cost) == (True, Decimal("1120.50"))
     [row] = list_tickets(actor=SERVICE, query=ListQuery(search=t.number), board="all").rows.to_dict("records")
     assert (bool(row["paid"]), row["cost"]) == (True, Decimal("1120.50"))
     exported = pd.read_csv(io.BytesIO(export_table("tickets", "csv")), encoding="utf-8-sig", dtype=str)
