@@ -38,6 +38,7 @@ from db.models import (
 )
 from services.fees import billing as fees
 from services.fees.cashier import RECEIPT_PREFIX
+from services.fees.statuses import ApprovalStatus, BillStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.clock import SHANGHAI, local_today
@@ -126,7 +127,7 @@ def _payments(rng: random.Random, today: date) -> None:
         approvals.append(dict(kind="减免", bill_id=b.id, payment_id=None, amount=amount,
                               reason=rng.choice(("独居老人困难减免", "停水三天服务补偿", "漏水影响使用，协商减免")),
                               requested_by=users["service"].id, requester_name=users["service"].display_name,
-                              requested_at=requested, status="待审批" if pending else "已批准",
+                              requested_at=requested, status=ApprovalStatus.PENDING if pending else ApprovalStatus.APPROVED,
                               decided_by=None if pending else manager.id,
                               decider_name="" if pending else manager.display_name,
                               decided_at=None if pending else requested + timedelta(hours=5), decision_note=""))
@@ -175,13 +176,13 @@ def _payments(rng: random.Random, today: date) -> None:
                                  unit_id=owing[0].unit_id, payer_name=owing[0].payer_name, method="现金",
                                  amount=owing[0].amount, credit_added=ZERO, received_at=at - timedelta(minutes=6),
                                  cashier_user_id=cashier.id, cashier_name=cashier.display_name, note="",
-                                 status="已作废", voided_at=at - timedelta(minutes=2), void_reason="金额录入错误",
+                                 status=PaymentStatus.VOIDED, voided_at=at - timedelta(minutes=2), void_reason="金额录入错误",
                                  void_approved_by=manager.display_name, version=2))
             allocations.append([dict(bill_id=owing[0].id, amount=owing[0].amount, at=at - timedelta(minutes=6),
                                      via="收款", voided=True)])
             approvals.append(dict(kind="作废收据", bill_id=None, payment_id=len(payments), amount=owing[0].amount,
                                   reason="金额录入错误", requested_by=cashier.id, requester_name=cashier.display_name,
-                                  requested_at=at - timedelta(minutes=5), status="已批准", decided_by=manager.id,
+                                  requested_at=at - timedelta(minutes=5), status=ApprovalStatus.APPROVED, decided_by=manager.id,
                                   decider_name=manager.display_name, decided_at=at - timedelta(minutes=2),
                                   decision_note="同意"))
         numbers[year] += 1
@@ -199,7 +200,7 @@ def _payments(rng: random.Random, today: date) -> None:
                              unit_id=owing[0].unit_id, payer_name=owing[0].payer_name,
                              method=rng.choices(methods, weights=weights)[0], amount=total + extra, credit_added=extra,
                              received_at=at, cashier_user_id=cashier.id, cashier_name=cashier.display_name, note="",
-                             status="有效", voided_at=None, void_reason="", void_approved_by="", version=1))
+                             status=PaymentStatus.VALID, voided_at=None, void_reason="", void_approved_by="", version=1))
         allocations.append(rows)
         if extra:
             credits.append((len(payments), household, extra, at))
@@ -226,7 +227,8 @@ def _payments(rng: random.Random, today: date) -> None:
         for b in bills:
             w, p = waived.get(b.id, ZERO), paid.get(b.id, ZERO)
             left = b.amount - w - p
-            status = ("已缴" if p > 0 else "已减免") if left == 0 else ("部分缴" if p > 0 or w > 0 else "未缴")
+            status = ((BillStatus.PAID if p > 0 else BillStatus.WAIVED) if left == 0
+                      else (BillStatus.PART_PAID if p > 0 or w > 0 else BillStatus.UNPAID))
             if w or p:
                 changes.append({"b_id": b.id, "b_paid": p, "b_waived": w, "b_status": status})
         if changes:
@@ -252,14 +254,14 @@ def _settlements(s: Session, payments: list[dict[str, Any]], cashier: Row[int, s
             continue
         totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for p in rows:
-            if p["status"] == "有效":
+            if p["status"] == PaymentStatus.VALID:
                 totals[p["method"]] += p["amount"]
         cash = totals.get("现金", ZERO)
         s.add(Settlement(cashier_user_id=cashier.id, cashier_name=cashier.display_name, day=day,
                          totals_json=json.dumps({k: str(v) for k, v in totals.items()}, ensure_ascii=False),
                          total=sum(totals.values(), ZERO), receipt_count=len(rows),
                          receipts=",".join(sorted(p["receipt_no"] for p in rows)),
-                         voided_receipts=",".join(sorted(p["receipt_no"] for p in rows if p["status"] == "已作废")),
+                         voided_receipts=",".join(sorted(p["receipt_no"] for p in rows if p["status"] == PaymentStatus.VOIDED)),
                          cash_expected=cash, cash_handed=cash, discrepancy=ZERO, note="", received_by=clerk,
                          confirmed_at=datetime.combine(day, time(17, 40), SHANGHAI)))
 

@@ -26,6 +26,7 @@ from db.types import utcnow
 from services.fees import ledger, refunds
 from services.fees.accounts import holder_labels
 from services.fees.cashier import parse_amount, required_reason
+from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import to_local
@@ -37,7 +38,7 @@ APPROVAL_KINDS = ("作废收据", "减免", "取消账单", "退款")
 
 def _no_pending(session: Session, **target: object) -> None:
     key, value = next(iter(target.items()))
-    if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == "待审批")):
+    if session.scalar(select(Approval.id).where(getattr(Approval, key) == value, Approval.status == ApprovalStatus.PENDING)):
         raise Conflict("已有一项待审批的申请，请等主管处理后再提")
 
 
@@ -51,7 +52,7 @@ def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
         p = s.get(Payment, payment_id)
         if p is None:
             raise NotFound("没有这张收据")
-        if p.status == "已作废":
+        if p.status == PaymentStatus.VOIDED:
             raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
         _refund_blocks_void(s, p)
         _no_pending(s, payment_id=payment_id)
@@ -79,7 +80,7 @@ def _refund_blocks_void(session: Session, p: Payment) -> None:
     if p.credit_added <= 0:
         return
     waiting = session.scalar(select(Approval.id).where(Approval.kind == "退款", Approval.household == p.household,
-                                                       Approval.status == "待审批"))
+                                                       Approval.status == ApprovalStatus.PENDING))
     left = sum(session.scalars(select(CreditEntry.amount).where(CreditEntry.payment_id == p.id,
                                                                 CreditEntry.voided.is_(False))), ledger.ZERO)
     if waiting and left > 0:
@@ -148,21 +149,21 @@ def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> 
         req = s.get(Approval, approval_id, with_for_update=True)
         if req is None:
             raise NotFound("没有这项申请")
-        if req.status != "待审批":
+        if req.status != ApprovalStatus.PENDING:
             raise Conflict(f"该申请已{req.status}，不能重复审批")
         if req.requested_by is not None and req.requested_by == actor.user_id:
             raise PermissionDenied("审批自己提出的申请（须由另一位主管审批）")
         after: dict[str, Any] = {"kind": req.kind}
         if approve:
             after.update(_apply(s, req, actor, now))
-        req.status = "已批准" if approve else "已驳回"
+        req.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REFUSED
         req.decided_by = actor.user_id
         req.decider_name = actor.display_name
         req.decided_at = now
         req.decision_note = note
         s.flush()
         audit.record(s, actor, "approve" if approve else "refuse", "approvals", req.id,
-                     {"status": "待审批"}, {"status": req.status, **after, "note": note})
+                     {"status": ApprovalStatus.PENDING}, {"status": req.status, **after, "note": note})
         uow.commit()
 
 
@@ -172,11 +173,11 @@ def _apply(session: Session, req: Approval, actor: Actor, now: datetime) -> dict
     if req.kind == "作废收据":
         # a void request names its payment (a foreign key): the row exists
         p = cast(Payment, session.get(Payment, req.payment_id, with_for_update=True))
-        if p.status == "已作废":
+        if p.status == PaymentStatus.VOIDED:
             raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
         _refund_blocks_void(session, p)
         reversed_amount, bill_ids = ledger.reverse_payment(session, p.id)
-        p.status = "已作废"
+        p.status = PaymentStatus.VOIDED
         p.voided_at = now
         p.void_reason = req.reason
         p.void_approved_by = actor.display_name
@@ -223,7 +224,7 @@ class ApprovalView:
         return self.receipt_no or self.bill
 
 
-def list_approvals(*, actor: Actor, status: str = "待审批", requested_by: int | None = None
+def list_approvals(*, actor: Actor, status: str = ApprovalStatus.PENDING, requested_by: int | None = None
                    ) -> list[ApprovalView]:
     """Requests for the manager's queue (or the history, or one requester's own), newest first."""
     require(actor, "fees.view")

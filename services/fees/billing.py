@@ -43,6 +43,7 @@ from db.models import (
 from db.types import round_cents, utcnow
 from services.fees import ledger
 from services.fees.accounts import lease_household, unit_household
+from services.fees.statuses import BillStatus
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
@@ -312,7 +313,7 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
                          unit_id=b.unit_id, parking_lease_id=b.parking_lease_id, payer_name=b.payer_name,
                          period=p.label, start_on=b.start_on, end_on=b.end_on, quantity=b.quantity, rate=b.rate,
                          amount=b.amount, paid=Decimal("0.00"), waived=Decimal("0.00"), due_on=last,
-                         status="未缴", source="计费", run_id=run.id, created_at=now, note="", version=1)
+                         status=BillStatus.UNPAID, source="计费", run_id=run.id, created_at=now, note="", version=1)
                     for b in plan.bills]
             for n in range(0, len(rows), INSERT_CHUNK):
                 s.execute(insert(Bill), rows[n:n + INSERT_CHUNK])

@@ -47,6 +47,7 @@ from db.models import (
 from db.types import utcnow
 from services.fees import documents, ledger
 from services.fees.accounts import AccountKey, account_holder, account_key
+from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import Actor, Role, require, role_can
 from services.platform.clock import SHANGHAI, local_today, to_local
@@ -91,7 +92,7 @@ def _pending_requests(session: Session, bill_ids: Sequence[int]) -> dict[int, st
     if not bill_ids:
         return {}
     rows = session.execute(select(Approval.bill_id, Approval.kind).where(
-        Approval.bill_id.in_(list(bill_ids)), Approval.status == "待审批")).all()
+        Approval.bill_id.in_(list(bill_ids)), Approval.status == ApprovalStatus.PENDING)).all()
     return dict(cast(Sequence[tuple[int, str]], rows))  # bill_id is not None: selected by bill_id IN (...)
 
 
@@ -257,7 +258,7 @@ def receipt_doc(r: Receipt, company: str) -> documents.ReceiptDoc:
         company=company, receipt_no=r.receipt_no, issued_at=r.received_at, payer=r.payer_name,
         unit_code=r.unit_code, lines=tuple(documents.ReceiptLine(x.item, x.period, x.amount) for x in r.lines),
         credit_added=r.credit_added, credit_used=Decimal("0.00"), total=r.amount, method=r.method,
-        cashier=r.cashier, voided=r.status == "已作废", void_reason=r.void_reason, place=r.place,
+        cashier=r.cashier, voided=r.status == PaymentStatus.VOIDED, void_reason=r.void_reason, place=r.place,
     )
 
 
@@ -300,7 +301,7 @@ def unit_receipts(*, actor: Actor, unit_id: int | None = None, household: str | 
                              .order_by(Payment.received_at.desc(), Payment.id.desc()).limit(limit)).all()
         ids = [p.id for p in payments]
         pending = set(s.scalars(select(Approval.payment_id).where(Approval.payment_id.in_(ids),
-                                                                  Approval.status == "待审批"))) if ids else set()
+                                                                  Approval.status == ApprovalStatus.PENDING))) if ids else set()
     return [ReceiptRow(p.id, p.receipt_no, to_local(p.received_at), p.amount, p.method, p.cashier_name, p.status,
                        p.id in pending) for p in payments]
 
@@ -379,14 +380,14 @@ def _day_sheet(session: Session, user_id: int, day: date) -> SettlementSheet:
                               .order_by(Refund.refund_no)).all()
     totals = dict.fromkeys(METHODS, ledger.ZERO)
     for p in payments:
-        if p.status != "已作废":
+        if p.status != PaymentStatus.VOIDED:
             totals[p.method] += p.amount
     paid_out = dict.fromkeys(METHODS, ledger.ZERO)
     for r in refunds:
         paid_out[r.method] += r.amount
     return SettlementSheet(user_id, name, day, totals, sum(totals.values(), ledger.ZERO),
                            tuple(p.receipt_no for p in payments),
-                           tuple(p.receipt_no for p in payments if p.status == "已作废"),
+                           tuple(p.receipt_no for p in payments if p.status == PaymentStatus.VOIDED),
                            totals["现金"] - paid_out["现金"], False, refunds=tuple(r.refund_no for r in refunds),
                            refund_totals=paid_out, refund_total=sum(paid_out.values(), ledger.ZERO))
 

@@ -30,6 +30,7 @@ from db.engine import read_session
 from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Payment, Unit
 from db.types import utcnow
 from services.fees.accounts import lease_household
+from services.fees.statuses import BillStatus, PaymentStatus
 from services.platform.period import Period
 from services.platform.rates import rate
 
@@ -96,7 +97,7 @@ def _cents(column: SQLColumnExpression[Decimal]) -> TypeCoerce[int]:
 
 def _bills(session: Session, scope: FeeScope) -> Select[int]:
     """Live bills (not cancelled) within the scope, as a statement the fee figures refine."""
-    stmt = select(Bill.id).where(Bill.status != "已取消")
+    stmt = select(Bill.id).where(Bill.status != BillStatus.CANCELLED)
     if scope.units_only:
         return stmt.join(Unit, Unit.id == Bill.unit_id).where(*scope.where())
     if scope.estate_id is not None:
@@ -116,7 +117,7 @@ def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
     net = _cents(Bill.amount) - _cents(Bill.waived)
     allocs = (select(Allocation.bill_id, _cents(Allocation.amount).label("cents"), Allocation.at)
               .join(Payment, Payment.id == Allocation.payment_id)
-              .where(Payment.status != "已作废", Allocation.voided.is_(False))).subquery()
+              .where(Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False))).subquery()
 
     def paid_by_bill(*when: ColumnElement[bool]) -> Subquery:
         return (select(allocs.c.bill_id, func.sum(allocs.c.cents).label("paid"))
@@ -179,7 +180,7 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
         if key in ("billed", "collected", "collection_rate", "household_rate"):
             paid = (select(Allocation.bill_id, func.sum(_cents(Allocation.amount)).label("cents"))
                     .join(Payment, Payment.id == Allocation.payment_id)
-                    .where(Payment.status != "已作废", Allocation.voided.is_(False), Allocation.at <= as_of)
+                    .where(Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False), Allocation.at <= as_of)
                     .group_by(Allocation.bill_id).subquery())
             # SQLAlchemy types these rows Row[*tuple[Any, ...]] (the coalesce is Any), which mypy cannot
             # unpack; and `rows` is reused below for rows of another shape
@@ -199,7 +200,7 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
                                 Bill.period, _cents(Allocation.amount))
                          .join(Payment, Payment.id == Allocation.payment_id)
                          .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
-                         .where(Payment.status != "已作废", Allocation.voided.is_(False), Bill.id.in_(live),
+                         .where(Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False), Bill.id.in_(live),
                                 Bill.period < before, Allocation.at >= p.start, Allocation.at < p.end,
                                 Allocation.at <= as_of)
                          .order_by(Allocation.at, Payment.receipt_no)).all()

@@ -22,10 +22,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Allocation, Bill, CreditEntry, Payment
+from services.fees.statuses import OPEN_BILL_STATUSES, BillStatus, PaymentStatus
 
 ZERO = Decimal("0.00")
-OPEN_STATUSES = ("未缴", "部分缴")
-CANCELLED = "已取消"
+OPEN_STATUSES = OPEN_BILL_STATUSES
+CANCELLED = BillStatus.CANCELLED
 OLDEST_FIRST = (Bill.due_on, Bill.period, Bill.fee_item_id, Bill.id)
 
 
@@ -38,11 +39,11 @@ def settle_status(bill: Bill) -> None:
     if bill.status == CANCELLED:
         return
     if outstanding(bill) == 0:
-        bill.status = "已缴" if bill.paid > 0 else "已减免"
+        bill.status = BillStatus.PAID if bill.paid > 0 else BillStatus.WAIVED
     elif bill.paid > 0 or bill.waived > 0:
-        bill.status = "部分缴"
+        bill.status = BillStatus.PART_PAID
     else:
-        bill.status = "未缴"
+        bill.status = BillStatus.UNPAID
 
 
 def open_bills(session: Session, household: str, *, lock: bool = True) -> list[Bill]:
@@ -88,7 +89,7 @@ def _credit_by_payment(session: Session, household: str) -> list[tuple[int, Deci
     the latest committed rows on every backend (MariaDB's repeatable read included)."""
     ids = sorted(set(session.scalars(select(CreditEntry.payment_id).where(
         CreditEntry.household == household, CreditEntry.voided.is_(False)))))
-    live = list(session.scalars(select(Payment.id).where(Payment.id.in_(ids), Payment.status == "有效")
+    live = list(session.scalars(select(Payment.id).where(Payment.id.in_(ids), Payment.status == PaymentStatus.VALID)
                                 .order_by(Payment.id).with_for_update())) if ids else []
     if not live:
         return []

@@ -33,6 +33,7 @@ from db.models import Approval, Refund
 from db.types import utcnow
 from services.fees import cashier, documents, ledger
 from services.fees.accounts import account_holder, account_key
+from services.fees.statuses import ApprovalStatus
 from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import to_local
@@ -83,7 +84,7 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
         if errors:
             raise ValidationError(errors)
         if s.scalar(select(Approval.id).where(Approval.kind == KIND, Approval.household == household,
-                                              Approval.status == "待审批")):
+                                              Approval.status == ApprovalStatus.PENDING)):
             raise Conflict("该户已有一项待审批的退款申请，请等主管处理后再提")
         req = Approval(kind=KIND, household=household, amount=value, method=method, payee_name=payee, reason=text,
                        requested_by=actor.user_id, requester_name=actor.display_name, requested_at=utcnow())
@@ -231,7 +232,7 @@ def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str 
 def pending_household_refund(session: Session, household: str) -> int | None:
     """The waiting refund request of an account, if any (a void of a payment with credit left waits for it)."""
     return session.scalar(select(Approval.id).where(Approval.kind == KIND, Approval.household == household,
-                                                    Approval.status == "待审批"))
+                                                    Approval.status == ApprovalStatus.PENDING))
 
 
 def refund_doc(r: RefundView, company: str) -> documents.RefundDoc:

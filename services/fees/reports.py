@@ -57,14 +57,15 @@ from db.types import utcnow
 from services.fees import figures as fee_figures
 from services.fees.cashier import METHODS
 from services.fees.figures import FEE_KPI_KEYS, FEE_KPI_LABELS, FeeScope
+from services.fees.statuses import BillStatus, PaymentStatus
 from services.platform.auth import Actor, require
 from services.platform.clock import to_local
 from services.platform.errors import ValidationError
 from services.platform.period import Period
 
 ZERO = Decimal("0.00")
-CANCELLED = "已取消"
-VOIDED = "已作废"
+CANCELLED = BillStatus.CANCELLED
+VOIDED = PaymentStatus.VOIDED
 REFUND = "退款"  # the kind of the credit entries a refund takes
 METER_KIND = "商铺"  # every shop reads its water and electricity meters
 TOTAL = "合计"

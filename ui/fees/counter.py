@@ -32,6 +32,7 @@ from services.estate import parking
 from services.fees import accounts, approvals, cashier, documents, refunds
 from services.fees.approvals import ApprovalView
 from services.fees.cashier import Account, Receipt, SettlementSheet
+from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
@@ -92,7 +93,7 @@ def _download(actor: Actor, payment_id: int, *, key: str, primary: bool = False)
     except DomainError as exc:  # e.g. the CJK font is missing on the server
         st.error(exc.message)
         return
-    voided = r.status == "已作废"
+    voided = r.status == PaymentStatus.VOIDED
     st.download_button(t("fees.counter_reprint_void") if voided else t("fees.counter_download"), pdf,
                        file_name=f"{r.receipt_no}{'-作废' if voided else ''}.pdf", mime="application/pdf",
                        key=key, on_click="ignore", icon=":material/receipt_long:",
@@ -206,7 +207,7 @@ def _account_header(actor: Actor, acct: Account, refund_rows: list[refunds.Refun
     c[3].metric(t("fees.counter_months"), f"{months[0]} – {months[-1]}" if len(months) > 1
                 else (months[0] if months else "—"))
     if acct.credit > 0 and _may_request(actor):
-        waiting = any(r.status == "待审批" for r in refund_rows)
+        waiting = any(r.status == ApprovalStatus.PENDING for r in refund_rows)
         if c[1].button(t("fees.refund_request"), key="fees:counter:refund", disabled=waiting,
                        icon=":material/currency_exchange:",
                        help=t("fees.refund_waiting") if waiting else t("fees.refund_request_help")):
@@ -219,7 +220,7 @@ def _last_receipt(actor: Actor, payment_id: int) -> None:
         r = cashier.receipt(actor=actor, payment_id=payment_id)
     except DomainError:
         return
-    if r.status == "已作废":  # voided since: no longer "just received"; it reprints from the receipts below
+    if r.status == PaymentStatus.VOIDED:  # voided since: no longer "just received"; it reprints from the receipts below
         return
     with st.container(border=True):
         c1, c2 = st.columns([3, 1], vertical_alignment="center")
@@ -363,7 +364,7 @@ def _receipts(actor: Actor, acct: Account) -> None:
     with c2:
         _download(actor, pid, key=f"fees:counter:pdf:{pid}")
     chosen = by_id[pid]
-    can_void = chosen.status != "已作废" and not chosen.void_pending
+    can_void = chosen.status != PaymentStatus.VOIDED and not chosen.void_pending
     if _may_request(actor) and c3.button(t("fees.counter_request_void"), key="fees:counter:void",
                                          disabled=not can_void, width="stretch"):
         st.session_state[REQUEST] = (acct.household, "void", pid)
@@ -510,14 +511,14 @@ def _what(a: ApprovalView) -> str:
 def approvals_tab(actor: Actor) -> None:
     """A manager's queue of void, waiver, cancel and refund requests; everyone's own requests and their state."""
     if can(actor, "fees.approve"):
-        pending = approvals.list_approvals(actor=actor, status="待审批")
+        pending = approvals.list_approvals(actor=actor, status=ApprovalStatus.PENDING)
         st.subheader(t("fees.approval_queue", n=len(pending)))
         if not pending:
             st.info(t("fees.approval_none"), icon=":material/done_all:")
         for a in pending:
             _decision_card(actor, a)
         with st.expander(t("fees.approval_history")):
-            done = [a for a in approvals.list_approvals(actor=actor, status="") if a.status != "待审批"]
+            done = [a for a in approvals.list_approvals(actor=actor, status="") if a.status != ApprovalStatus.PENDING]
             _approvals_table(done, decided=True)
     st.subheader(t("fees.approval_mine"))
     mine = approvals.list_approvals(actor=actor, status="", requested_by=actor.user_id) \
