@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -406,14 +406,28 @@ def record_readings(*, actor: Actor, period: str, read_on: date, readings: Seque
 UNIT_FEE_ACTIONS = ("收取", "免收")
 
 
-def unit_fees(*, actor: Actor, unit_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class UnitFeeView:
+    """One exception of a unit to the default items: 收取 (also pays `item`) or 免收 (exempt) for a span of days."""
+
+    id: int
+    version: int
+    item: str
+    basis: str
+    action: str
+    start_on: date
+    end_on: date | None
+    note: str
+
+
+def unit_fees(*, actor: Actor, unit_id: int) -> list[UnitFeeView]:
     """A unit's exceptions to the default items, newest first, with what each means for billing."""
     require(actor, "fees.view")
     with read_session() as s:
         rows = s.execute(select(UnitFee, FeeItem.name, FeeItem.basis).join(FeeItem, FeeItem.id == UnitFee.fee_item_id)
                          .where(UnitFee.unit_id == unit_id).order_by(UnitFee.start_on.desc(), UnitFee.id.desc())).all()
-        return [{"id": f.id, "version": f.version, "item": name, "basis": basis, "action": f.action,
-                 "start_on": f.start_on, "end_on": f.end_on, "note": f.note} for f, name, basis in rows]
+        return [UnitFeeView(f.id, f.version, name, basis, f.action, f.start_on, f.end_on, f.note)
+                for f, name, basis in rows]
 
 
 def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, start_on: object,

@@ -332,7 +332,7 @@ def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_
     form_button.click().run()
     _ok(at)
     rows = fees.unit_fees(actor=SYSTEM_ACTOR, unit_id=unit_id)
-    assert len(rows) == before + 1 and rows[0]["action"] == "收取"
+    assert len(rows) == before + 1 and rows[0].action == "收取"
     reader = signed_in("service").run()
     reader.switch_page("screens/owners.py")
     reader.session_state["owners:unit_id"] = unit_id

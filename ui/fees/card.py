@@ -7,6 +7,7 @@ card shows it to every role holding fees.view.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 import pandas as pd
@@ -129,7 +130,7 @@ def unit_fee_settings(actor: Actor, unit_id: int) -> None:
     rows = fees.unit_fees(actor=actor, unit_id=unit_id)
     with st.expander(t("fees.unit_fees_title", count=len(rows))):
         st.caption(t("fees.unit_fees_hint"))
-        money_table(pd.DataFrame(rows, columns=["item", "action", "start_on", "end_on", "note"]),
+        money_table(pd.DataFrame([asdict(r) for r in rows], columns=["item", "action", "start_on", "end_on", "note"]),
                     {"item": t("fees.arrears_card_item"), "action": t("fees.unit_fees_action"),
                      "start_on": t("fees.unit_fees_start"), "end_on": t("fees.unit_fees_end"),
                      "note": t("fees.unit_fees_note")}, key=f"card:unitfees:{unit_id}")
@@ -153,14 +154,14 @@ def unit_fee_settings(actor: Actor, unit_id: int) -> None:
                 else:
                     flash(t("fees.unit_fees_added"))
                     st.rerun()
-        open_rows = [r for r in rows if r["end_on"] is None]
+        open_rows = [r for r in rows if r.end_on is None]
         if open_rows:
             with st.form(f"card:unitfees:end:{unit_id}"):
-                labels = {r["id"]: f"{r['item']} · {r['action']} · {r['start_on']}" for r in open_rows}
+                labels = {r.id: f"{r.item} · {r.action} · {r.start_on}" for r in open_rows}
                 chosen = st.selectbox(t("fees.unit_fees_which"), list(labels), format_func=labels.get)
                 day = st.date_input(t("fees.unit_fees_end"), value=local_today(), format="YYYY-MM-DD")
                 if st.form_submit_button(t("fees.unit_fees_end_button")):
-                    version = next(r["version"] for r in open_rows if r["id"] == chosen)
+                    version = next(r.version for r in open_rows if r.id == chosen)
                     try:
                         fees.end_unit_fee(actor=actor, unit_fee_id=chosen, version=version, end_on=day)
                     except DomainError as exc:

@@ -56,9 +56,9 @@ def test_ending_an_exception_stops_it_from_that_day(db):
     fee_id = fees.add_unit_fee(actor=MANAGER, unit_id=unit, fee_item_id=items["LJ-SP"], action="收取",
                                start_on="2024-03-01")
     (row,) = fees.unit_fees(actor=MANAGER, unit_id=unit)
-    fees.end_unit_fee(actor=MANAGER, unit_fee_id=fee_id, version=row["version"], end_on="2024-04-15")
+    fees.end_unit_fee(actor=MANAGER, unit_fee_id=fee_id, version=row.version, end_on="2024-04-15")
     with pytest.raises(StaleEdit):
-        fees.end_unit_fee(actor=MANAGER, unit_fee_id=fee_id, version=row["version"], end_on="2024-04-20")
+        fees.end_unit_fee(actor=MANAGER, unit_fee_id=fee_id, version=row.version, end_on="2024-04-20")
     fees.run_billing(actor=MANAGER, period="2024-04")
     fees.run_billing(actor=MANAGER, period="2024-05")
     # 50.00 x 15 / 30 = 25.00 in April, nothing in May
