@@ -1,9 +1,10 @@
 """Import staff records 员工档案 and attendance 考勤 from Excel, for the monthly appraisal.
 
-Two imports, each in two steps like the other imports: `preview_*_import` reads the workbook once, checks
-every cell and plans the changes against the database without writing; `commit_*_import` re-plans the same
-parsed rows inside ONE `unit_of_work` and writes everything, or raises and writes nothing. `import_staff`
-and `import_attendance` do both (for scripts and `propdesk import staff|attendance FILE`).
+Two imports, each a declaration over the import pipeline (services/platform/importing.py: `preview_*_import`
+reads the workbook once and plans without writing; `commit_*_import` re-plans the same parsed rows inside ONE
+`unit_of_work` and writes everything, or raises and writes nothing). This module gives their columns, row parsers,
+plans and writers. `import_staff` and `import_attendance` do both (for scripts and `propdesk import
+staff|attendance FILE`).
 
 Invariants and decisions:
 - Exact headers (the appraisal issue): staff 工号, 姓名, 部门, 岗位, 入职日期, 基本工资; attendance 工号, 姓名,
@@ -40,7 +41,7 @@ Invariants and decisions:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,18 +50,15 @@ from typing import Any, BinaryIO, cast
 
 import pandas as pd
 from sqlalchemy import Row, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from db.engine import read_session, unit_of_work
+from db.engine import read_session
 from db.models import Attendance, Department, Staff
 from services.appraisal import staff
-from services.platform import audit
-from services.platform.auth import Actor, require
+from services.platform import importing
+from services.platform.auth import Actor
 from services.platform.clock import local_today
 from services.platform.counters import advance
-from services.platform.errors import Conflict, StaleEdit, ValidationError
 from services.platform.validate import FieldRule, parse_text
 from services.platform.workbook import (
     Problem,
@@ -71,9 +69,6 @@ from services.platform.workbook import (
     parse_date,
     parse_money,
     plain,
-    read_table,
-    refusal,
-    sorted_problems,
 )
 from services.platform.workbook import template_bytes as workbook_template
 
@@ -181,20 +176,7 @@ class AttendanceRow:
     leave_type: str  # '' for none
 
 
-@dataclass(frozen=True)
-class ImportPreview:
-    """What an import would do; `rows` is a table for the screen, `parsed` feeds the commit of the same kind."""
-
-    kind: str  # "staff" | "attendance"
-    sheet: str
-    problems: tuple[Problem, ...]
-    counts: ImportCounts
-    rows: pd.DataFrame
-    parsed: tuple[StaffRow | AttendanceRow, ...] = field(repr=False, default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+ImportPreview = importing.ImportPreview  # of StaffRow or AttendanceRow; `kind` says which
 
 
 @dataclass
@@ -429,131 +411,79 @@ def _attendance_frame(rows: Sequence[AttendanceRow], plan: _Plan | None) -> pd.D
 # --- the two imports -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Kind:
-    key: str
-    permission: str
-    sheet: str
-    headers: tuple[str, ...]
-    template: str
-    lock: str
-    model: type[Staff] | type[Attendance]
-    defaults: dict[str, Any]  # columns of a new record the file does not give
-    scope: Callable[[Actor], frozenset[int] | None]
-    parse_row: Callable[[RowCells, datetime], Any]
-    plan: Callable[[Session, Sequence[Any], Actor, frozenset[int] | None], _Plan]
-    frame: Callable[[Sequence[Any], _Plan | None], pd.DataFrame]
-    counts: type[ImportCounts]
-    created: Callable[[_Plan], dict[str, Any]]
+def _writer(model: type[Staff] | type[Attendance], defaults: dict[str, Any],
+            created: Callable[[_Plan], dict[str, Any]]) -> Callable[[Session, Actor, _Plan, Progress],
+                                                                   importing.AuditEntry]:
+    """The writer of one kind: `defaults` are the columns of a new record the file does not give."""
+
+    def write(session: Session, _actor: Actor, plan: _Plan, progress: Progress) -> importing.AuditEntry:
+        """Create the new records (executemany), change the others through the ORM (version-checked); the audit
+        row has the counts and the changes (the first _AUDIT_DETAILS records: a TEXT column on MariaDB holds
+        64 KB)."""
+        progress(0.3, "正在写入…")
+        rows = [{**values, **defaults, "version": 1} for values in plan.new]
+        for n in range(0, len(rows), _CHUNK):
+            session.execute(insert(model), rows[n:n + _CHUNK])
+        ids = [record_id for record_id, _values in plan.changed]
+        for n in range(0, len(ids), _CHUNK):  # into the session in chunks, so that get() below does not query
+            session.scalars(select(model).where(model.id.in_(ids[n:n + _CHUNK]))).all()
+        for record_id, values in plan.changed:
+            record = session.get(model, record_id)
+            for name, value in values.items():
+                setattr(record, name, value)
+        session.flush()
+        shown = list(plan.details.items())[:_AUDIT_DETAILS]
+        before = {label: b for label, (b, _a) in shown}
+        after: dict[str, object] = {label: a for label, (_b, a) in shown}
+        if len(plan.details) > len(shown):
+            after["…"] = f"另有 {len(plan.details) - len(shown)} 条修改"
+        return importing.AuditEntry(before={"修改": before} if before else None,
+                                    after={**plan.counts.as_dict(), **created(plan),
+                                           **({"修改": after} if after else {})})
+
+    return write
 
 
-STAFF = _Kind(
-    key="staff", permission="staff.manage", sheet=STAFF_SHEET, headers=STAFF_HEADERS, template="员工档案导入模板",
-    lock=LOCK_STAFF, model=Staff, defaults={"active": True, "appraised": True}, scope=staff.staff_scope,
-    parse_row=_parse_staff_row, plan=_plan_staff, frame=_staff_frame, counts=StaffImportCounts,
-    created=lambda plan: {"新增工号": [v["staff_no"] for v in plan.new][:_AUDIT_DETAILS]} if plan.new else {},
+def _exact(headers: tuple[str, ...], sheet: str, template: str,
+           parse_row: Callable[[RowCells, datetime], Any]) -> Callable[[importing.Source, Mapping[str, str], Progress],
+                                                                       importing.Sheet[Any]]:
+    return lambda source, _options, progress: importing.read_exact(
+        source, headers=headers, sheet=sheet, template=template, parse_row=parse_row, progress=progress)
+
+
+# the lock and the plans are looked up when called (tests replace `advance` and `local_today` here)
+STAFF: importing.Import[StaffRow, _Plan] = importing.Import(
+    key="staff", permission="staff.manage", entity="staff", scope=staff.staff_scope,
+    lock=lambda s: advance(s, LOCK_STAFF),
+    read=_exact(STAFF_HEADERS, STAFF_SHEET, "员工档案导入模板", _parse_staff_row),
+    plan=lambda s, batch, _progress: _plan_staff(s, batch.rows, batch.actor, batch.scope),
+    frame=lambda rows, plan: _staff_frame(rows, plan), empty=lambda rows: StaffImportCounts(rows=rows),
+    changes=lambda plan: plan.counts.changes,
+    write=_writer(Staff, {"active": True, "appraised": True},
+                  lambda plan: {"新增工号": [v["staff_no"] for v in plan.new][:_AUDIT_DETAILS]} if plan.new else {}),
 )
-ATTENDANCE = _Kind(
-    key="attendance", permission="attendance.edit", sheet=ATTENDANCE_SHEET, headers=ATTENDANCE_HEADERS,
-    template="考勤导入模板", lock=LOCK_ATTENDANCE, model=Attendance, defaults={"note": ""},
-    scope=staff.attendance_scope, parse_row=_parse_attendance_row, plan=_plan_attendance, frame=_attendance_frame,
-    counts=AttendanceImportCounts,
-    created=lambda _plan: {},
+ATTENDANCE: importing.Import[AttendanceRow, _Plan] = importing.Import(
+    key="attendance", permission="attendance.edit", entity="attendance", scope=staff.attendance_scope,
+    lock=lambda s: advance(s, LOCK_ATTENDANCE),
+    read=_exact(ATTENDANCE_HEADERS, ATTENDANCE_SHEET, "考勤导入模板", _parse_attendance_row),
+    plan=lambda s, batch, _progress: _plan_attendance(s, batch.rows, batch.actor, batch.scope),
+    frame=lambda rows, plan: _attendance_frame(rows, plan), empty=lambda rows: AttendanceImportCounts(rows=rows),
+    changes=lambda plan: plan.counts.changes,
+    write=_writer(Attendance, {"note": ""}, lambda _plan: {}),
 )
-
-
-def _write(session: Session, actor: Actor, plan: _Plan, kind: _Kind) -> None:
-    """Create the new records (executemany), change the others through the ORM (version-checked), one audit row
-    with the counts and the changes (the first _AUDIT_DETAILS records: a TEXT column on MariaDB holds 64 KB)."""
-    rows = [{**values, **kind.defaults, "version": 1} for values in plan.new]
-    for n in range(0, len(rows), _CHUNK):
-        session.execute(insert(kind.model), rows[n:n + _CHUNK])
-    ids = [record_id for record_id, _values in plan.changed]
-    for n in range(0, len(ids), _CHUNK):  # into the session in chunks, so that get() below does not query
-        session.scalars(select(kind.model).where(kind.model.id.in_(ids[n:n + _CHUNK]))).all()
-    for record_id, values in plan.changed:
-        record = session.get(kind.model, record_id)
-        for name, value in values.items():
-            setattr(record, name, value)
-    session.flush()
-    shown = list(plan.details.items())[:_AUDIT_DETAILS]
-    before = {label: b for label, (b, _a) in shown}
-    after: dict[str, object] = {label: a for label, (_b, a) in shown}
-    if len(plan.details) > len(shown):
-        after["…"] = f"另有 {len(plan.details) - len(shown)} 条修改"
-    audit.record(session, actor, "import", kind.key, "-", {"修改": before} if before else None,
-                 {**plan.counts.as_dict(), **kind.created(plan), **({"修改": after} if after else {})})
-
-
-def _preview(kind: _Kind, actor: Actor, source: bytes | str | Path | BinaryIO,
-             progress: Progress | None) -> ImportPreview:
-    require(actor, kind.permission)
-    scope = kind.scope(actor)
-    notify = progress or (lambda _f, _m: None)
-    notify(0.0, "正在读取文件…")
-    table, problems = read_table(source, headers=kind.headers, sheet=kind.sheet, template=kind.template)
-    parsed = []
-    if table is not None:
-        notify(0.3, "正在检查每一行…")
-        for row, cells in table.rows:
-            parsed_row = kind.parse_row(RowCells(row, cells, problems), table.epoch)
-            if parsed_row is not None:
-                parsed.append(parsed_row)
-    plan = None
-    if parsed:
-        notify(0.6, "正在与系统中的资料比对…")
-        with read_session() as s:
-            plan = kind.plan(s, parsed, actor, scope)
-        problems += plan.problems
-    if table is not None and not table.rows:
-        problems.append(Problem(None, "文件", "表头下面没有数据行"))
-    counts = plan.counts if plan is not None else kind.counts(rows=len(table.rows) if table else 0)
-    notify(1.0, "预览完成")
-    return ImportPreview(kind=kind.key, sheet=table.sheet if table else "", problems=sorted_problems(problems),
-                         counts=counts, rows=kind.frame(parsed, plan), parsed=tuple(parsed))
-
-
-def _commit(kind: _Kind, actor: Actor, preview: ImportPreview, progress: Progress | None) -> ImportCounts:
-    require(actor, kind.permission)
-    scope = kind.scope(actor)
-    notify = progress or (lambda _f, _m: None)
-    if preview.kind != kind.key:
-        raise ValidationError({"文件": "这份预览不是本导入的（请重新上传文件）"})
-    if preview.problems:
-        raise refusal(preview.problems)
-    try:
-        with unit_of_work() as uow:
-            s = uow.session
-            notify(0.0, "正在等待其他导入完成…")
-            advance(s, kind.lock)  # serialises imports of this kind: a second one waits here until this one ends
-            plan = kind.plan(s, preview.parsed, actor, scope)
-            if plan.problems:
-                raise refusal(sorted_problems(plan.problems))
-            if not plan.counts.changes:
-                notify(1.0, "没有需要导入的变更")
-                return plan.counts  # nothing written: the lock's counter bump rolls back with the rest
-            notify(0.3, "正在写入…")
-            _write(s, actor, plan, kind)
-            uow.commit()
-    except IntegrityError as exc:  # e.g. the month's attendance sheet generated meanwhile
-        raise Conflict("导入期间有人同时录入了相同的资料，本次导入没有写入任何数据；请重新导入") from exc
-    except StaleDataError as exc:
-        raise StaleEdit("导入期间有人修改了相关记录，本次导入没有写入任何数据；请重新导入") from exc
-    notify(1.0, "导入完成")
-    return plan.counts
 
 
 def preview_staff_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
-                         progress: Progress | None = None) -> ImportPreview:
+                         progress: Progress | None = None) -> ImportPreview[StaffRow]:
     """Read a staff workbook and show what importing it would do; writes nothing."""
-    return _preview(STAFF, actor, source, progress)
+    return importing.preview(STAFF, actor=actor, source=source, progress=progress)
 
 
-def commit_staff_import(*, actor: Actor, preview: ImportPreview,
+def commit_staff_import(*, actor: Actor, preview: ImportPreview[StaffRow],
                         progress: Progress | None = None) -> StaffImportCounts:
     """Write a previewed staff import in one transaction: every change, or nothing and a ValidationError."""
     # _plan_staff counts with StaffImportCounts
-    return cast(StaffImportCounts, _commit(STAFF, actor, preview, progress))
+    return cast(StaffImportCounts, importing.commit(STAFF, actor=actor, preview=preview, progress=progress))
 
 
 def import_staff(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> StaffImportCounts:
@@ -562,16 +492,16 @@ def import_staff(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> Staf
 
 
 def preview_attendance_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
-                              progress: Progress | None = None) -> ImportPreview:
+                              progress: Progress | None = None) -> ImportPreview[AttendanceRow]:
     """Read an attendance workbook and show what importing it would do; writes nothing."""
-    return _preview(ATTENDANCE, actor, source, progress)
+    return importing.preview(ATTENDANCE, actor=actor, source=source, progress=progress)
 
 
-def commit_attendance_import(*, actor: Actor, preview: ImportPreview,
+def commit_attendance_import(*, actor: Actor, preview: ImportPreview[AttendanceRow],
                              progress: Progress | None = None) -> AttendanceImportCounts:
     """Write a previewed attendance import in one transaction: every change, or nothing and a ValidationError."""
     # _plan_attendance counts with AttendanceImportCounts
-    return cast(AttendanceImportCounts, _commit(ATTENDANCE, actor, preview, progress))
+    return cast(AttendanceImportCounts, importing.commit(ATTENDANCE, actor=actor, preview=preview, progress=progress))
 
 
 def import_attendance(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> AttendanceImportCounts:

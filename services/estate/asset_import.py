@@ -1,8 +1,10 @@
 """Import units 房屋 and people 人员 from Excel: our template and HC小区管理系统's asset sheet.
 
-Two steps. `preview_import` reads the workbook once, checks every cell and plans the
-changes against the database without writing; `commit_import` re-plans the same parsed
-rows inside ONE `unit_of_work` and writes everything, or raises and writes nothing.
+A declaration over the import pipeline (services/platform/importing.py): `preview_import` reads the workbook
+once, checks every cell and plans the changes against the database without writing; `commit_import` re-plans
+the same parsed rows inside ONE `unit_of_work` and writes everything, or raises and writes nothing. This module
+gives the two layouts, the row parser, the plan (in named steps: merge the rows, load what the database knows,
+plan units, people, links) and the writer.
 
 Invariants and decisions:
 - Every problem is listed at once, each with the Excel row number as Excel shows it
@@ -22,8 +24,9 @@ Invariants and decisions:
   unit: the old link ends (end_on = the new link's start, or today) and a new one starts,
   so history is kept. The import does not touch a unit's 空置 ledger dates (vacant_since,
   last inspection): the file does not say since when a unit stands empty.
-- Audit: one audit row (action "import") per created or changed estate, building, unit,
-  person and link, in the same transaction as the change; unchanged records get none.
+- Audit: one audit row (action "import", written by services/platform/audit.record) per created
+  or changed estate, building, unit, person and link, in the same transaction as the change;
+  unchanged records get none.
   ID numbers are left out of audit rows (a changed one appears masked).
 - Status and people: a 未售 unit carries no 业主/共有人; a unit that is 已入住 or 出租
   must have at least one person, in the file or already linked in the database.
@@ -55,11 +58,10 @@ Invariants and decisions:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -67,16 +69,15 @@ from typing import Any, BinaryIO, TypeVar, cast
 
 import pandas as pd
 from sqlalchemy import CursorResult, Row, Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db import search_keys
-from db.engine import read_session, unit_of_work
-from db.models import AuditEntry, Building, Estate, Person, Unit, UnitPerson
+from db.models import Building, Estate, Person, Unit, UnitPerson
 from db.types import utcnow
 from services.estate.units import PERSON_ROLES, UNIT_KINDS, UNIT_STATUSES
-from services.platform.auth import Actor, require
-from services.platform.errors import Conflict, StaleEdit, ValidationError
+from services.platform import audit, importing
+from services.platform.auth import Actor
+from services.platform.errors import StaleEdit
 from services.platform.identity import check_id_number
 from services.platform.privacy import mask_id_number
 from services.platform.validate import FieldError, parse_hundredths, parse_text
@@ -84,17 +85,12 @@ from services.platform.workbook import Problem, Progress
 from services.platform.workbook import blank as _blank
 from services.platform.workbook import code as _code
 from services.platform.workbook import fast_sheet_rows as _fast_sheet_rows  # noqa: F401 (tests compare it with openpyxl)
-from services.platform.workbook import header_text as _header
-from services.platform.workbook import load as _load
 from services.platform.workbook import nfkc as _nfkc
 from services.platform.workbook import parse_contact_phone as _parse_contact_phone
 from services.platform.workbook import parse_date as _parse_date
 from services.platform.workbook import parse_landline as _parse_landline
 from services.platform.workbook import parse_mobile as _parse_mobile
 from services.platform.workbook import plain as _plain
-from services.platform.workbook import refusal as _refusal
-from services.platform.workbook import sheet_rows as _sheet_rows
-from services.platform.workbook import sorted_problems as _sorted
 from services.platform.workbook import template_bytes as workbook_template
 
 TEMPLATE_SHEET = "房屋人员"
@@ -104,7 +100,6 @@ OWNER_ROLES = ("业主", "共有人")
 OCCUPIED_STATUSES = ("已入住", "出租")
 _RENOVATED = "#2005"  # HC 已装修: 已入住 or 已交房未入住, decided once the unit's people are known
 _CHUNK = 500
-_HEADER_SCAN_ROWS = 20
 
 # --- layouts -----------------------------------------------------------------------------------
 
@@ -144,17 +139,8 @@ _HC_ALIASES = {"手机号码": "手机号", "身份证号": "身份证", "身份
 
 
 @dataclass(frozen=True)
-class _Layout:
-    key: str
-    label: str
-    columns: dict[str, str | None]  # header -> field (None: read and ignored)
-    aliases: dict[str, str]
-    signature: tuple[str, ...]  # headers that identify the layout
-    required: tuple[str, ...]  # headers that must be present
-    person_fields: tuple[str, ...]  # a row has a person when one of these is filled
-
-    def header_of(self, fld: str) -> str:
-        return next(h for h, f in self.columns.items() if f == fld)
+class _Layout(importing.Layout):
+    person_fields: tuple[str, ...] = ()  # a row has a person when one of these is filled
 
 
 TEMPLATE = _Layout(
@@ -248,43 +234,12 @@ class ParsedRow:
         return (self.estate.casefold(), self.building.casefold(), self.unit_no.casefold(), self.room_no.casefold())
 
 
-@dataclass(frozen=True)
-class ImportPreview:
-    """What an import would do; `rows` is a table for the screen, `parsed` feeds commit_import."""
-
-    layout: str  # "template" | "hc" | "" when not recognised
-    layout_label: str
-    sheet: str
-    estate: str
-    problems: tuple[Problem, ...]
-    counts: ImportCounts
-    rows: pd.DataFrame
-    parsed: tuple[ParsedRow, ...] = field(repr=False, default=())
-    columns: dict[str, str] = field(repr=False, default_factory=dict)  # field -> header
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+ImportPreview = importing.ImportPreview  # of ParsedRow; `estate` is the estate given for rows without one
 
 
 # --- reading the workbook ----------------------------------------------------------------------
 
 
-
-
-def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[_Layout, int, dict[str, int]] | None:
-    """(layout, header row index, header -> column index) for the first row that looks like a header."""
-    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        headers = [_header(v) for v in row]
-        for layout in LAYOUTS:
-            names = [layout.aliases.get(h, h) for h in headers]
-            if all(s in names for s in layout.signature):
-                positions: dict[str, int] = {}
-                for col, name in enumerate(names):
-                    if name in layout.columns and name not in positions:
-                        positions[name] = col
-                return layout, i, positions
-    return None
 
 
 # --- cell parsers (each raises FieldError with a Chinese message) ------------------------------
@@ -470,75 +425,27 @@ def _parse_hc_layout(value: Any) -> str:
 # --- parsing rows --------------------------------------------------------------------------------
 
 
-@dataclass
-class _Parsed:
-    layout: _Layout | None
-    sheet: str
-    rows: list[ParsedRow]
-    problems: list[Problem]
-    columns: dict[str, str]
-    total_rows: int
-
-
-def _parse_workbook(source: bytes | str | Path | BinaryIO, *, estate: str = "",
-                   progress: Progress | None = None) -> _Parsed:
-    """Read and check every cell of the workbook (no database)."""
-    notify = progress or (lambda _f, _m: None)
-    notify(0.0, "正在读取文件…")
-    try:
-        wb = _load(source)
-    except ValidationError as exc:
-        return _Parsed(None, "", [], [Problem(None, "文件", exc.errors["文件"])], {}, 0)
-    try:
-        epoch = wb.epoch
-        names = wb.sheetnames
-        ordered = [n for n in (HC_SHEET, TEMPLATE_SHEET) if n in names]
-        ordered += [n for n in names if n not in ordered and n != GUIDE_SHEET]
-        found = None
-        for name in ordered:
-            rows = _sheet_rows(wb, wb[name])
-            header = _find_header(rows)
-            if header is not None:
-                found = (name, rows, *header)
-                break
-    except ValidationError as exc:
-        return _Parsed(None, "", [], [Problem(None, "文件", exc.errors["文件"])], {}, 0)
-    finally:
-        wb.close()
-    if found is None:
-        msg = ("没有找到表头。请使用本系统的导入模板（工作表“房屋人员”，含 楼栋、单元、房号 等列），"
-               "或 HC小区管理系统 导出的“资产信息”表（含 楼号、单元、房屋 等列）")
-        return _Parsed(None, "", [], [Problem(None, "表头", msg)], {}, 0)
-    sheet, rows, layout, header_index, positions = found
-    notify(0.3, "正在检查每一行…")
-    problems: list[Problem] = []
-    header_row = header_index + 1
-    for col in layout.required:
-        if col not in positions:
-            problems.append(Problem(header_row, col, "缺少此列"))
-    estate_default = _nfkc(estate or "")
-    if len(estate_default) > 64:
+def _prepare(header: importing.Header, estate: str) -> tuple[importing.Header, list[Problem]]:
+    """The columns a layout must have, and the estate given by the caller (HC files have no estate column)."""
+    problems = importing.missing_columns(header)
+    if len(estate) > 64:
         problems.append(Problem(None, "小区", "小区名称不能超过 64 个字符"))
-    elif layout is HC and not estate_default:
+    elif header.layout is HC and not estate:
         problems.append(Problem(None, "小区", "HC 的资产信息表没有小区列，请指定导入到哪个小区（命令行用 --estate 名称）"))
-    if problems:
-        return _Parsed(layout, sheet, [], problems, {}, 0)
-    columns = {f: h for h, f in layout.columns.items() if f}
-    data = rows[header_index + 1:]
-    parsed: list[ParsedRow] = []
-    step = max(1, len(data) // 20)
-    for offset, raw in enumerate(data):
-        if offset % step == 0:
-            notify(0.3 + 0.7 * offset / max(1, len(data)), f"正在检查第 {header_row + offset + 1} 行…")
-        cells = {f: (raw[positions[h]] if positions.get(h, 10**9) < len(raw) else None)
-                 for h, f in layout.columns.items() if f and h in positions}
-        if all(_blank(v) for v in cells.values()):
-            continue
-        row = _parse_row(layout, header_row + offset + 1, cells, estate_default, epoch, problems)
-        if row is not None:
-            parsed.append(row)
-    notify(1.0, "文件检查完毕")
-    return _Parsed(layout, sheet, parsed, problems, columns, len(parsed))
+    return replace(header, columns={f: h for h, f in header.layout.columns.items() if f}), problems
+
+
+def _read(source: importing.Source, options: Mapping[str, str], progress: Progress) -> importing.Sheet[ParsedRow]:
+    """Find the header of either layout and check every cell of the workbook (no database)."""
+    estate = _nfkc(options.get("estate", ""))
+    return importing.read_layout(
+        source, layouts=LAYOUTS, sheets=(HC_SHEET, TEMPLATE_SHEET), guide_sheet=GUIDE_SHEET,
+        no_header=("没有找到表头。请使用本系统的导入模板（工作表“房屋人员”，含 楼栋、单元、房号 等列），"
+                   "或 HC小区管理系统 导出的“资产信息”表（含 楼号、单元、房屋 等列）"),
+        prepare=lambda header: _prepare(header, estate),
+        parse_row=lambda header, row, cells, epoch, problems: _parse_row(
+            cast(_Layout, header.layout), row, cells, estate, epoch, problems),
+        progress=progress, parse_from=0.3)
 
 
 def _parse_row(layout: _Layout, row: int, cells: dict[str, Any], estate_default: str, epoch: datetime,
@@ -724,14 +631,14 @@ def _person_key(name: str, person: dict[str, Any],
     return ("u", name, unit_key)
 
 
-def _merge(parsed: _Parsed) -> tuple[dict[tuple[str, str, str, str], _UnitDraft],
-                                     dict[tuple[str, str, Any], _PersonDraft], list[Problem]]:
+def _merge(batch: importing.Batch[ParsedRow]) -> tuple[dict[tuple[str, str, str, str], _UnitDraft],
+                                                      dict[tuple[str, str, Any], _PersonDraft], list[Problem]]:
     """Group rows into units and people; rows of one unit (or person) must agree."""
-    cols = parsed.columns
+    cols = batch.columns
     problems: list[Problem] = []
     units: dict[tuple[str, str, str, str], _UnitDraft] = {}
     people: dict[tuple[str, str, Any], _PersonDraft] = {}
-    for r in parsed.rows:
+    for r in batch.rows:
         draft = units.get(r.unit_key)
         if draft is None:
             draft = units[r.unit_key] = _UnitDraft(key=r.unit_key, first=r)
@@ -814,14 +721,46 @@ def _estate_code(name: str, taken: set[str]) -> str:
     return code
 
 
-def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
+_UnitKey = tuple[str, str, str, str]
+_PersonKey = tuple[str, str, Any]
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the database holds of the estates, units and people the file names, read once."""
+
+    estates: dict[str, int | _New]  # casefolded name -> estate id, or the estate to create
+    buildings_by_estate: dict[int, list[Row[int, int, str, str]]]
+    units: dict[tuple[int, str, str], Any]  # (building id, 单元, 房号 casefolded) -> unit
+    links_by_unit: dict[int, list[Any]]  # unit id -> active links with their person's columns
+    by_mobile: dict[tuple[str, str], Any]  # (name, mobile) -> person
+    by_id_number: dict[str, list[Any]]
+
+
+def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress) -> _Plan:
     """Compare the parsed rows with the database: what would be created, changed, refused."""
     plan = _Plan()
-    cols = parsed.columns
-    units, people, problems = _merge(parsed)
+    cols = batch.columns
+    units, people, problems = _merge(batch)
     plan.problems.extend(problems)
     notify(0.1, "正在比对已有的房屋…")
+    known = _load_known(session, plan, units, people, notify)
+    counts: defaultdict[str, int] = defaultdict(int)
+    unit_refs = _plan_units(plan, units, known, cols, counts)
+    notify(0.5, "正在比对人员…")
+    person_refs, person_actions = _plan_people(plan, people, known, unit_refs, cols, counts)
+    notify(0.6, "正在比对房屋人员关系…")
+    _plan_links(plan, units, known, unit_refs, person_refs, person_actions, cols, counts)
+    plan.counts = ImportCounts(rows=batch.total, estates_new=len(plan.new_estates),
+                               buildings_new=len(plan.new_buildings), **counts)
+    notify(0.7, "比对完毕")
+    return plan
 
+
+def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft],
+                people: dict[_PersonKey, _PersonDraft], notify: Progress) -> _Known:
+    """Estates by name (planning the new ones), their buildings, units and active links, and the people the file
+    names by mobile and by ID number."""
     # estates and buildings
     estate_names = {d.first.estate.casefold(): d.first.estate for d in units.values()}
     estates: dict[str, int | _New] = {}  # casefolded name -> estate
@@ -847,7 +786,6 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     for u in session.execute(select(*unit_cols).where(Unit.estate_id.in_(existing_estate_ids or [-1]))):
         db_units[(u.building_id, u.unit_no.casefold(), u.room_no.casefold())] = u
     links_by_unit: dict[int, list[Any]] = defaultdict(list)
-    db_people: dict[int, Any] = {}
     link_rows = session.execute(
         select(UnitPerson.id.label("link_id"), UnitPerson.version.label("link_version"), UnitPerson.unit_id,
                UnitPerson.role, UnitPerson.start_on, *_PERSON_COLS)
@@ -858,7 +796,6 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     ).all()
     for lk in link_rows:
         links_by_unit[lk.unit_id].append(lk)
-        db_people[lk.id] = lk
     notify(0.3, "正在比对已有的人员…")
 
     # people the file names, by mobile and by ID number
@@ -869,17 +806,22 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     for chunk in _chunks(mobiles):
         for p in session.execute(select(*_PERSON_COLS).where(Person.mobile.in_(chunk)).order_by(Person.id)):
             by_mobile.setdefault((p.name, p.mobile), p)
-            db_people.setdefault(p.id, p)
     for chunk in _chunks(ids):
         for p in session.execute(select(*_PERSON_COLS).where(Person.id_number.in_(chunk)).order_by(Person.id)):
             by_id_number[p.id_number].append(p)
-            db_people.setdefault(p.id, p)
 
+    return _Known(estates, buildings_by_estate, db_units, links_by_unit, by_mobile, by_id_number)
+
+
+def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, cols: Mapping[str, str],
+                counts: defaultdict[str, int]) -> dict[_UnitKey, int | _New]:
+    """Match each unit to its building (planning new buildings) and to the unit there; check status against the
+    people; what to create and what to change. The unit of each unit key, id or to be created."""
+    estates, buildings_by_estate, db_units, links_by_unit = (known.estates, known.buildings_by_estate, known.units,
+                                                              known.links_by_unit)
     # units
     new_buildings: dict[tuple[str, str], _New] = {}
     unit_refs: dict[tuple[str, str, str, str], int | _New] = {}
-    unit_status: dict[tuple[str, str, str, str], str] = {}
-    counts: defaultdict[str, int] = defaultdict(int)
     # (estate ref, building ref, unit, room) -> first row: one unit per key
     resolved_keys: dict[tuple[int, str, str], int] = {}
     for key, draft in units.items():
@@ -924,7 +866,6 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
         if fields.get("status") == _RENOVATED:
             fields["status"] = "已入住" if (draft.members or db_links) else "已交房未入住"
         status = fields.get("status", existing.status if existing is not None else "")
-        unit_status[key] = status
         built = fields.get("built_area", existing.built_area if existing is not None else None)
         inner = fields.get("inner_area", existing.inner_area if existing is not None else None)
         if built is not None and inner is not None and inner > built:
@@ -965,8 +906,15 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
                 action = "不变"
         for row in [draft.first.row, *[m[0] for m in draft.members]]:
             plan.row_actions[row] = (action, "", "")
-    notify(0.5, "正在比对人员…")
+    return unit_refs
 
+
+def _plan_people(plan: _Plan, people: dict[_PersonKey, _PersonDraft], known: _Known,
+                 unit_refs: dict[_UnitKey, int | _New], cols: Mapping[str, str],
+                 counts: defaultdict[str, int]) -> tuple[dict[_PersonKey, int | _New], dict[_PersonKey, str]]:
+    """Match each person (by name + mobile, name + ID number, or name within the unit); what to create and what
+    to change. Each person key's person, and its action as the preview shows it."""
+    by_mobile, by_id_number, links_by_unit = known.by_mobile, known.by_id_number, known.links_by_unit
     # people
     person_refs: dict[tuple[str, str, Any], int | _New] = {}
     person_actions: dict[tuple[str, str, Any], str] = {}
@@ -1021,8 +969,14 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
     plan.person_updates = [(pid, version, after, before) for pid, (version, after, before, _r) in updates.items()]
     counts["people_changed"] = len(updates)
     counts["people_unchanged"] = len(matched - updates.keys())
-    notify(0.6, "正在比对房屋人员关系…")
+    return person_refs, person_actions
 
+
+def _plan_links(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known,
+                unit_refs: dict[_UnitKey, int | _New], person_refs: dict[_PersonKey, int | _New],
+                person_actions: dict[_PersonKey, str], cols: Mapping[str, str], counts: defaultdict[str, int]) -> None:
+    """Each unit's people: links to create, to end (another role: history is kept) or to start on another day."""
+    links_by_unit = known.links_by_unit
     # links
     today = date.today()
     for key, draft in units.items():
@@ -1064,16 +1018,12 @@ def _plan(session: Session, parsed: _Parsed, notify: Progress) -> _Plan:
                     counts["links_new"] += 1
             unit_action = plan.row_actions.get(row, ("", "", ""))[0]
             plan.row_actions[row] = (unit_action, person_actions.get(pkey, ""), link_action)
-    plan.counts = ImportCounts(rows=parsed.total_rows, estates_new=len(plan.new_estates),
-                               buildings_new=len(plan.new_buildings), **counts)
-    notify(0.7, "比对完毕")
-    return plan
 
 
-def _preview_frame(parsed: _Parsed, plan: _Plan | None) -> pd.DataFrame:
+def _preview_frame(rows: Sequence[ParsedRow], plan: _Plan | None) -> pd.DataFrame:
     actions = plan.row_actions if plan is not None else {}
     records = []
-    for r in parsed.rows:
+    for r in rows:
         unit_action, person_action, link_action = actions.get(r.row, ("", "", ""))
         p = r.person or {}
         status = r.unit.get("status", "")
@@ -1091,52 +1041,13 @@ def _preview_frame(parsed: _Parsed, plan: _Plan | None) -> pd.DataFrame:
 
 
 def preview_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
-                   progress: Progress | None = None) -> ImportPreview:
+                   progress: Progress | None = None) -> ImportPreview[ParsedRow]:
     """Read a workbook and show what importing it would do; writes nothing."""
-    require(actor, "assets.import")
-    notify = progress or (lambda _f, _m: None)
-    parsed = _parse_workbook(source, estate=estate, progress=lambda f, m: notify(0.6 * f, m))
-    plan = None
-    if parsed.rows:
-        with read_session() as s:
-            plan = _plan(s, parsed, lambda f, m: notify(0.6 + 0.4 * min(1.0, f / 0.7), m))
-    problems = _sorted([*parsed.problems, *(plan.problems if plan else [])])
-    counts = plan.counts if plan is not None else ImportCounts(rows=parsed.total_rows)
-    if not parsed.rows and not problems:
-        problems = (Problem(None, "文件", "表头下面没有数据行"),)
-    notify(1.0, "预览完成")
-    return ImportPreview(
-        layout=parsed.layout.key if parsed.layout else "", layout_label=parsed.layout.label if parsed.layout else "",
-        sheet=parsed.sheet, estate=_nfkc(estate or ""), problems=problems, counts=counts,
-        rows=_preview_frame(parsed, plan), parsed=tuple(parsed.rows), columns=parsed.columns,
-    )
-
-
+    return importing.preview(ASSETS, actor=actor, source=source, options={"estate": _nfkc(estate or "")},
+                             progress=progress)
 
 
 # --- writing -------------------------------------------------------------------------------------
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):  # and datetime
-        return value.isoformat()
-    raise TypeError(type(value))
-
-
-def _dump(values: dict[str, Any] | None) -> str | None:
-    """The same JSON text as services.platform.audit writes (money and dates as strings), a little faster."""
-    if values is None:
-        return None
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=_json_value)
-
-
-def _audit_row(actor: Actor, at: datetime, entity: str, entity_id: object, before: dict[str, Any] | None,
-               after: dict[str, Any] | None) -> dict[str, Any]:
-    return {"at": at, "actor_user_id": actor.user_id, "actor_username": actor.username, "action": "import",
-            "entity": entity, "entity_id": str(entity_id), "before_json": _dump(before),
-            "after_json": _dump(after)}
 
 
 def _private(values: dict[str, Any]) -> dict[str, Any]:
@@ -1179,23 +1090,24 @@ def _update_versioned(session: Session, table: Table, params: list[dict[str, Any
 
 
 def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> None:
+    """Create and change everything planned in a few statements; one audit row per record created or changed."""
     at = utcnow()
-    audits: list[dict[str, Any]] = []
+    audits: list[tuple[str, int, dict[str, Any] | None, dict[str, Any]]] = []  # entity, id, before, after
     for e in plan.new_estates:
         estate = Estate(code=e.values["code"], name=e.values["name"], address="")
         session.add(estate)
         session.flush()
         e.id = estate.id
-        audits.append(_audit_row(actor, at, "estates", e.id, None, dict(e.values)))
+        audits.append(("estates", e.id, None, dict(e.values)))
     for b in plan.new_buildings:
         building = Building(estate_id=_ref_id(b.values["estate"]), code=b.values["code"], name=b.values["name"],
                             floors=b.values["floors"])
         session.add(building)
         session.flush()
         b.id = building.id
-        audits.append(_audit_row(actor, at, "buildings", b.id, None,
-                                 {"estate_id": building.estate_id, "code": building.code, "name": building.name,
-                                  "floors": building.floors}))
+        audits.append(("buildings", b.id, None,
+                       {"estate_id": building.estate_id, "code": building.code, "name": building.name,
+                        "floors": building.floors}))
     notify(0.75, f"正在写入房屋（新增 {len(plan.new_units)}）…")
     units = cast(Table, Unit.__table__)  # declared a FromClause; a mapped class's table is a Table
     unit_rows = []
@@ -1210,27 +1122,27 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
         })
     for u, new_id in zip(plan.new_units, _insert_returning_ids(session, units, unit_rows), strict=True):
         u.id = new_id
-        audits.append(_audit_row(actor, at, "units", new_id, None,
-                                 {"code": u.values["code"], **{f: u.values[f] for f in _UNIT_FIELDS}}))
+        audits.append(("units", new_id, None,
+                       {"code": u.values["code"], **{f: u.values[f] for f in _UNIT_FIELDS}}))
     _update_versioned(session, units, [
         {"b_id": uid, "b_version": version, **{f"b_{f}": full[f] for f in _UNIT_FIELDS}}
         for uid, version, full, _before, _code in plan.unit_updates
     ], {f: bindparam(f"b_{f}") for f in _UNIT_FIELDS} | {"updated_at": at})
     for uid, _version, full, before, code in plan.unit_updates:
-        audits.append(_audit_row(actor, at, "units", uid, {"code": code, **before},
-                                 {"code": code, **{f: full[f] for f in before}}))
+        audits.append(("units", uid, {"code": code, **before},
+                       {"code": code, **{f: full[f] for f in before}}))
     notify(0.85, f"正在写入人员（新增 {len(plan.new_people)}）…")
     people = cast(Table, Person.__table__)
     person_rows = [{**p.values, "version": 1, "mobile_last4": search_keys.mobile_last4(p.values["mobile"]),
                     "pinyin_initials": search_keys.pinyin_initials(p.values["name"])} for p in plan.new_people]
     for p, new_id in zip(plan.new_people, _insert_returning_ids(session, people, person_rows), strict=True):
         p.id = new_id
-        audits.append(_audit_row(actor, at, "people", new_id, None,
-                                 {k: v for k, v in p.values.items() if k != "id_number"}))
+        audits.append(("people", new_id, None,
+                       {k: v for k, v in p.values.items() if k != "id_number"}))
     by_fields: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = defaultdict(list)
     for pid, version, after, before in plan.person_updates:
         by_fields[tuple(sorted(after))].append((pid, version, after))
-        audits.append(_audit_row(actor, at, "people", pid, _private(before), _private(after)))
+        audits.append(("people", pid, _private(before), _private(after)))
     for flds, items in by_fields.items():
         _update_versioned(session, people, [{"b_id": pid, "b_version": version, **{f"b_{f}": after[f] for f in flds}}
                                             for pid, version, after in items],
@@ -1240,52 +1152,45 @@ def _write(session: Session, actor: Actor, plan: _Plan, notify: Progress) -> Non
     _update_versioned(session, links, [{"b_id": lid, "b_version": version, "b_end_on": end}
                                        for lid, version, end in plan.link_ends], {"end_on": bindparam("b_end_on")})
     for lid, _version, end in plan.link_ends:
-        audits.append(_audit_row(actor, at, "unit_people", lid, {"end_on": None}, {"end_on": end}))
+        audits.append(("unit_people", lid, {"end_on": None}, {"end_on": end}))
     _update_versioned(session, links, [{"b_id": lid, "b_version": version, "b_start_on": new}
                                        for lid, version, _old, new in plan.link_starts],
                       {"start_on": bindparam("b_start_on")})
     for lid, _version, old, new in plan.link_starts:
-        audits.append(_audit_row(actor, at, "unit_people", lid, {"start_on": old}, {"start_on": new}))
+        audits.append(("unit_people", lid, {"start_on": old}, {"start_on": new}))
     link_rows = [{"unit_id": _ref_id(lk.values["unit"]), "person_id": _ref_id(lk.values["person"]),
                   "role": lk.values["role"], "start_on": lk.values["start_on"], "end_on": None, "version": 1}
                  for lk in plan.new_links]
     for row, new_id in zip(link_rows, _insert_returning_ids(session, links, link_rows), strict=True):
-        audits.append(_audit_row(actor, at, "unit_people", new_id, None,
-                                 {k: row[k] for k in ("unit_id", "person_id", "role", "start_on")}))
+        audits.append(("unit_people", new_id, None,
+                       {k: row[k] for k in ("unit_id", "person_id", "role", "start_on")}))
     notify(0.97, "正在写入操作日志…")
-    if audits:
-        session.execute(insert(cast(Table, AuditEntry.__table__)), audits)
+    audit.record_many(session, actor, "import", audits)
 
 
-def commit_import(*, actor: Actor, preview: ImportPreview, progress: Progress | None = None) -> ImportCounts:
+ASSETS: importing.Import[ParsedRow, _Plan] = importing.Import(
+    key="assets", permission="assets.import", read=_read,
+    # the plan reports 0..0.7 of its own; the writer goes on from 0.75
+    plan=lambda s, batch, progress: _plan(s, batch, lambda f, m: progress(min(1.0, f / 0.7), m)),
+    frame=_preview_frame, empty=lambda rows: ImportCounts(rows=rows), changes=lambda plan: plan.counts.changes,
+    write=lambda s, actor, plan, progress: _write(s, actor, plan, progress), commit_plan=0.7,
+    # another import added the same estate, building or unit meanwhile
+    conflict="导入期间有人同时新增了相同的小区、楼栋或房屋，本次导入没有写入任何数据；请重新预览后再导入",
+    stale="导入期间有记录被他人修改，导入未完成，请重新预览后再导入",
+)
+
+
+def commit_import(*, actor: Actor, preview: ImportPreview[ParsedRow],
+                  progress: Progress | None = None) -> ImportCounts:
     """Write a previewed import in one transaction: everything, or nothing and a ValidationError."""
-    require(actor, "assets.import")
-    notify = progress or (lambda _f, _m: None)
-    if preview.problems:
-        raise _refusal(preview.problems)
-    layout = next(x for x in LAYOUTS if x.key == preview.layout)
-    parsed = _Parsed(layout, preview.sheet, list(preview.parsed), [], dict(preview.columns), len(preview.parsed))
-    with unit_of_work() as uow:
-        notify(0.0, "正在比对数据库…")
-        plan = _plan(uow.session, parsed, notify)
-        if plan.problems:
-            raise _refusal(_sorted(plan.problems))
-        try:
-            _write(uow.session, actor, plan, notify)
-            uow.commit()
-        except IntegrityError as exc:  # another import added the same estate, building or unit meanwhile
-            raise Conflict("导入期间有人同时新增了相同的小区、楼栋或房屋，本次导入没有写入任何数据；"
-                           "请重新预览后再导入") from exc
-    notify(1.0, "导入完成")
-    return plan.counts
+    return cast(ImportCounts, importing.commit(ASSETS, actor=actor, preview=preview, progress=progress))
 
 
 def import_assets(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
                   progress: Progress | None = None) -> ImportCounts:
     """Preview and commit in one call (for scripts); raises ValidationError listing every problem."""
-    notify = progress or (lambda _f, _m: None)
-    preview = preview_import(actor=actor, source=source, estate=estate, progress=lambda f, m: notify(0.5 * f, m))
-    return commit_import(actor=actor, preview=preview, progress=lambda f, m: notify(0.5 + 0.5 * f, m))
+    return cast(ImportCounts, importing.run(ASSETS, actor=actor, source=source,
+                                            options={"estate": _nfkc(estate or "")}, progress=progress))
 
 
 # --- the template ----------------------------------------------------------------------------------

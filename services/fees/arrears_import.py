@@ -9,9 +9,10 @@ Two layouts, found by their header row (a title row above it is allowed; columns
   are read. HC has no estate column: the caller names the estate (`estate`, `--estate`); when the database has
   exactly one estate, that one is used.
 
-Two steps, as the other imports: `preview_arrears_import` reads the workbook once, checks every cell and plans the
-bills against the database without writing; `commit_arrears_import` re-plans the same parsed rows inside ONE
-`unit_of_work` and writes every bill, or raises and writes nothing (a run killed halfway leaves nothing).
+A declaration over the import pipeline (services/platform/importing.py): `preview_arrears_import` reads the
+workbook once, checks every cell and plans the bills against the database without writing; `commit_arrears_import`
+re-plans the same parsed rows inside ONE `unit_of_work` and writes every bill, or raises and writes nothing (a run
+killed halfway leaves nothing). This module gives the two layouts, the row parser, the plan and the writer.
 
 Invariants and decisions:
 - All-or-nothing: every problem is listed at once, in Chinese, by Excel row (as Excel shows it, title and header
@@ -50,7 +51,7 @@ import calendar
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -58,34 +59,31 @@ from typing import Any, BinaryIO, cast
 
 import pandas as pd
 from sqlalchemy import Row, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import read_session, unit_of_work
+from db.engine import read_session
 from db.models import Bill, Building, Estate, FeeItem, Person, Unit, UnitPerson
 from db.types import utcnow
 from services.fees import ledger
 from services.fees.accounts import AccountKey, unit_household
-from services.platform import audit
-from services.platform.auth import Actor, require
+from services.platform import (
+    audit,  # noqa: F401 (importing writes the audit row; tests reach audit.record through this name)
+    importing,
+)
+from services.platform.auth import Actor
 from services.platform.clock import local_today
 from services.platform.counters import advance
-from services.platform.errors import Conflict, NotFound, ValidationError
+from services.platform.errors import NotFound
 from services.platform.validate import FieldError, parse_text
 from services.platform.workbook import (
     Problem,
     Progress,
     blank,
     code,
-    header_text,
-    load,
     nfkc,
     parse_date,
     parse_money,
     plain,
-    refusal,
-    sheet_rows,
-    sorted_problems,
     split_unit_code,
 )
 from services.platform.workbook import template_bytes as workbook_template
@@ -100,7 +98,6 @@ OWNER = "业主"
 CANCELLED = "已取消"
 LOCK_COUNTER = "import:arrears"
 MAX_AMOUNT = Decimal("10000000.00")
-_HEADER_SCAN_ROWS = 20
 _CHUNK = 500
 _LOOKS_LIKE_DATE = "被 Excel 当成了日期，请把该列设为文本后重新填写"
 
@@ -130,27 +127,14 @@ ITEM_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class _Layout:
-    key: str
-    label: str
-    columns: dict[str, str]  # header -> field
-    aliases: dict[str, str]
-    signature: tuple[str, ...]
-    required: tuple[str, ...]
-
-    def header_of(self, fld: str) -> str:
-        return next(h for h, f in self.columns.items() if f == fld)
-
-
-HC = _Layout(
+HC = importing.Layout(
     key="hc", label="HC小区管理系统 房屋费用信息", columns=dict(HC_COLUMNS),
     aliases={"房屋编码": "房屋编号", "楼栋": "楼栋编号", "楼号": "楼栋编号", "单元": "单元编号", "房号": "房屋编号",
              "收费金额": "费用", "金额": "费用", "应收金额": "费用", "费用金额": "费用", "开始日期": "开始时间",
              "结束日期": "结束时间"},
     signature=("费用名称", "开始时间"), required=("费用名称", "开始时间", "结束时间", "费用"),
 )
-TEMPLATE = _Layout(
+TEMPLATE = importing.Layout(
     key="template", label="PropDesk 欠费导入模板", columns={h: f for h, f, _ in ARREARS_COLUMNS},
     aliases={"房号": "房屋", "房屋编号": "房屋", "项目": "收费项目", "收费项目名称": "收费项目", "欠费金额": "金额",
              "应收金额": "金额", "所属期间": "期间", "月份": "期间", "计费期间": "期间", "开始时间": "开始日期",
@@ -209,40 +193,10 @@ class ArrearsRow:
     note: str
 
 
-@dataclass(frozen=True)
-class ArrearsImportPreview:
-    """What an import would do; `rows` is a table for the screen, `parsed` feeds commit_arrears_import."""
-
-    layout: str  # "template" | "hc" | ""
-    layout_label: str
-    sheet: str
-    estate: str  # the default estate typed (for HC files)
-    problems: tuple[Problem, ...]
-    counts: ArrearsImportCounts
-    rows: pd.DataFrame
-    parsed: tuple[ArrearsRow, ...] = field(repr=False, default=())
-    columns: dict[str, str] = field(repr=False, default_factory=dict)  # field -> header in the file's layout
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+ArrearsImportPreview = importing.ImportPreview  # of ArrearsRow; `estate` is the default estate typed (HC files)
 
 
 # --- reading the workbook ------------------------------------------------------------------------
-
-
-def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[_Layout, int, dict[str, int]] | None:
-    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        headers = [header_text(v) for v in row]
-        for layout in LAYOUTS:
-            names = [layout.aliases.get(h, h) for h in headers]
-            if all(s in names for s in layout.signature):
-                positions: dict[str, int] = {}
-                for col, name in enumerate(names):
-                    if name in layout.columns and name not in positions:
-                        positions[name] = col
-                return layout, i, positions
-    return None
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -292,45 +246,11 @@ def _part(value: Any) -> str:
     return text
 
 
-@dataclass
-class _Parsed:
-    layout: _Layout | None
-    sheet: str
-    rows: list[ArrearsRow]
-    problems: list[Problem]
-    columns: dict[str, str]
-
-
-def _parse_workbook(source: bytes | str | Path | BinaryIO, *, today: date, progress: Progress) -> _Parsed:
-    """Read and check every cell (no database)."""
-    progress(0.0, "正在读取文件…")
-    try:
-        wb = load(source)
-    except ValidationError as exc:
-        return _Parsed(None, "", [], [Problem(None, "文件", exc.errors["文件"])], {})
-    found = None
-    try:
-        epoch = wb.epoch
-        names = wb.sheetnames
-        ordered = [n for n in (HC_SHEET, TEMPLATE_SHEET) if n in names]
-        ordered += [n for n in names if n not in ordered and n != GUIDE_SHEET]
-        for name in ordered:
-            rows = sheet_rows(wb, wb[name])
-            header = _find_header(rows)
-            if header is not None:
-                found = (name, rows, *header)
-                break
-    except ValidationError as exc:  # a damaged sheet
-        return _Parsed(None, "", [], [Problem(None, "文件", exc.errors["文件"])], {})
-    finally:
-        wb.close()
-    if found is None:
-        msg = ("没有找到表头。请使用本系统的欠费导入模板（工作表“历史欠费”，含 房屋、收费项目、金额 等列），"
-               "或 HC小区管理系统 的“房屋费用信息”表（含 房屋、费用名称、开始时间、结束时间、费用 等列）")
-        return _Parsed(None, "", [], [Problem(None, "表头", msg)], {})
-    sheet, rows, layout, header_index, positions = found
-    header_row = header_index + 1
-    problems = [Problem(header_row, col, "缺少此列") for col in layout.required if col not in positions]
+def _prepare(header: importing.Header) -> tuple[importing.Header, list[Problem]]:
+    """The columns a layout must have; the unit is read from 房屋 (or HC's 房屋编号) unless HC's three unit columns
+    are all there, and the columns' names as the file gives them."""
+    layout, positions, header_row = header.layout, dict(header.positions), header.row
+    problems = importing.missing_columns(header)
     split_unit = layout is HC and "楼栋编号" in positions and "单元编号" in positions
     if layout is HC and not split_unit and "房屋" not in positions and "房屋编号" not in positions:
         problems.append(Problem(header_row, "房屋", "缺少此列（或 楼栋编号、单元编号、房屋编号 三列）"))
@@ -339,34 +259,34 @@ def _parse_workbook(source: bytes | str | Path | BinaryIO, *, today: date, progr
     if layout is TEMPLATE and "期间" not in positions and not {"开始日期", "结束日期"} <= set(positions):
         problems.append(Problem(header_row, "期间", "缺少此列（或 开始日期、结束日期 两列）"))
     if problems:
-        return _Parsed(layout, sheet, [], problems, {})
-    progress(0.2, "正在检查每一行…")
-    columns = {f: h for h, f in layout.columns.items() if h in positions}
+        return header, problems
+    columns = {f: h for h, f in layout.columns.items() if f and h in positions}
     if layout is HC and not split_unit:
         columns["unit"] = "房屋" if "房屋" in positions else "房屋编号"
         # one of the two is there: a file without either was refused above
-        positions = {**positions, "房屋": cast(int, positions.get("房屋", positions.get("房屋编号")))}
-    data = rows[header_index + 1:]
-    parsed: list[ArrearsRow] = []
-    step = max(1, len(data) // 20)
-    for offset, raw in enumerate(data):
-        if offset % step == 0:
-            progress(0.2 + 0.8 * offset / max(1, len(data)), f"正在检查第 {header_row + offset + 1} 行…")
-        cells = {f: (raw[positions[h]] if positions.get(h, 10**9) < len(raw) else None)
-                 for h, f in layout.columns.items() if h in positions}
-        if not split_unit:
-            for fld in ("building", "unit_no", "room_no"):
-                cells.pop(fld, None)
-        if all(blank(v) for v in cells.values()):
-            continue
-        row = _parse_row(layout, header_row + offset + 1, cells, columns, split_unit, epoch, today, problems)
-        if row is not None:
-            parsed.append(row)
-    progress(1.0, "文件检查完毕")
-    return _Parsed(layout, sheet, parsed, problems, columns)
+        positions["房屋"] = positions.get("房屋", positions.get("房屋编号", 0))
+        for part in ("楼栋编号", "单元编号", "房屋编号"):  # the unit is one cell: the parts are not read
+            positions.pop(part, None)
+    return replace(header, positions=positions, columns=columns), []
 
 
-def _parse_row(layout: _Layout, row: int, cells: dict[str, Any], columns: dict[str, str], split_unit: bool,
+def _read(source: importing.Source, progress: Progress) -> importing.Sheet[ArrearsRow]:
+    """Find the header of either layout and check every cell (no database)."""
+    today = local_today()
+
+    def parse_row(header: importing.Header, row: int, cells: dict[str, Any], epoch: datetime,
+                  problems: list[Problem]) -> ArrearsRow | None:
+        split_unit = "楼栋编号" in header.positions and "单元编号" in header.positions
+        return _parse_row(header.layout, row, cells, dict(header.columns), split_unit, epoch, today, problems)
+
+    return importing.read_layout(
+        source, layouts=LAYOUTS, sheets=(HC_SHEET, TEMPLATE_SHEET), guide_sheet=GUIDE_SHEET,
+        no_header=("没有找到表头。请使用本系统的欠费导入模板（工作表“历史欠费”，含 房屋、收费项目、金额 等列），"
+                   "或 HC小区管理系统 的“房屋费用信息”表（含 房屋、费用名称、开始时间、结束时间、费用 等列）"),
+        prepare=_prepare, parse_row=parse_row, progress=progress)
+
+
+def _parse_row(layout: importing.Layout, row: int, cells: dict[str, Any], columns: dict[str, str], split_unit: bool,
                epoch: datetime, today: date, problems: list[Problem]) -> ArrearsRow | None:
     n_problems = len(problems)
 
@@ -467,6 +387,7 @@ class _Plan:
     existing_rows: set[int] = field(default_factory=set)
     resolved: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # row -> estate, unit, item, payer
     counts: ArrearsImportCounts = field(default_factory=ArrearsImportCounts)
+    layout: str = ""  # the key of the file's layout, for the audit row
 
 
 class _Items:
@@ -527,7 +448,7 @@ def _default_estate(session: Session, estate: str) -> tuple[int | None, str | No
 def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate: str, columns: dict[str, str],
           progress: Progress) -> _Plan:
     """Resolve estates, units and items; find bills already in the database; check duplicates and overlaps."""
-    plan = _Plan()
+    plan = _Plan(layout=layout_key)
     unit_header = columns.get("unit", columns.get("room_no", "房屋"))
     item_header = columns.get("item", "收费项目")
     span_header = columns.get("period") or columns.get("start_on") or "期间"
@@ -669,33 +590,17 @@ def _preview_frame(rows: Sequence[ArrearsRow], plan: _Plan | None) -> pd.DataFra
 
 
 def preview_arrears_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
-                           progress: Progress | None = None) -> ArrearsImportPreview:
+                           progress: Progress | None = None) -> ArrearsImportPreview[ArrearsRow]:
     """Read an arrears workbook and show what importing it would do; writes nothing."""
-    require(actor, "fees.import")
-    notify = progress or (lambda _f, _m: None)
-    estate = nfkc(estate or "")
-    parsed = _parse_workbook(source, today=local_today(), progress=lambda f, m: notify(0.6 * f, m))
-    plan = None
-    if parsed.rows:
-        assert parsed.layout is not None  # rows are only read under a header found
-        with read_session() as s:
-            plan = _plan(s, parsed.rows, parsed.layout.key, estate, parsed.columns,
-                         lambda f, m: notify(0.6 + 0.4 * f, m))
-    problems = sorted_problems([*parsed.problems, *(plan.problems if plan else [])])
-    if not parsed.rows and not problems:
-        problems = (Problem(None, "文件", "表头下面没有数据行"),)
-    counts = plan.counts if plan is not None else ArrearsImportCounts(rows=len(parsed.rows))
-    notify(1.0, "预览完成")
-    return ArrearsImportPreview(
-        layout=parsed.layout.key if parsed.layout else "", layout_label=parsed.layout.label if parsed.layout else "",
-        sheet=parsed.sheet, estate=estate, problems=problems, counts=counts, rows=_preview_frame(parsed.rows, plan),
-        parsed=tuple(parsed.rows), columns=parsed.columns)
+    return importing.preview(ARREARS, actor=actor, source=source, options={"estate": nfkc(estate or "")},
+                             progress=progress)
 
 
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _write(session: Session, actor: Actor, plan: _Plan, layout: str, progress: Progress) -> Decimal:
+def _write(session: Session, _actor: Actor, plan: _Plan, progress: Progress) -> importing.AuditEntry:
+    """Insert the new bills, let prepaid credit pay them (the counts learn the credit used); the audit row."""
     now = utcnow()
     rows: list[dict[str, Any]]  # Bill columns -> values of every type
     rows = [dict(fee_item_id=d.item.id, payer_key=unit_household(d.unit.id), household=unit_household(d.unit.id), unit_id=d.unit.id,
@@ -710,47 +615,36 @@ def _write(session: Session, actor: Actor, plan: _Plan, layout: str, progress: P
         progress(0.2 + 0.6 * done / max(len(rows), 1), f"正在写入欠费账单（{done}/{len(rows)}）…")
     progress(0.85, "正在使用预存抵扣…")
     credit_used = ledger.apply_credit(session, households={r["household"] for r in rows}, at=now)
+    plan.counts = replace(plan.counts, credit_used=credit_used)
     progress(0.95, "正在写入操作日志…")
-    audit.record(session, actor, "import", "bills", "-", None,
-                 {**plan.counts.as_dict(), "credit_used": credit_used, "layout": layout})
-    session.flush()
-    return credit_used
+    return importing.AuditEntry({**plan.counts.as_dict(), "layout": plan.layout})
 
 
-def commit_arrears_import(*, actor: Actor, preview: ArrearsImportPreview,
+# the lock and the plan are looked up when called (tests replace `local_today`, `_CHUNK` and `audit.record`)
+ARREARS: importing.Import[ArrearsRow, _Plan] = importing.Import(
+    key="arrears", permission="fees.import", entity="bills", lock=lambda s: advance(s, LOCK_COUNTER),
+    read=lambda source, _options, progress: _read(source, progress),
+    plan=lambda s, batch, progress: _plan(s, batch.rows, batch.layout, batch.options.get("estate", ""),
+                                          dict(batch.columns), progress),
+    frame=lambda rows, plan: _preview_frame(rows, plan), empty=lambda _rows: ArrearsImportCounts(),
+    changes=lambda plan: len(plan.new), write=lambda s, actor, plan, progress: _write(s, actor, plan, progress),
+    commit_plan=0.2, nothing="没有需要导入的新账单",
+    # the same bill raised by a billing run or another desk meanwhile
+    conflict="导入期间有人同时生成了相同的账单，本次导入没有写入任何数据；请重新导入",
+)
+
+
+def commit_arrears_import(*, actor: Actor, preview: ArrearsImportPreview[ArrearsRow],
                           progress: Progress | None = None) -> ArrearsImportCounts:
     """Write a previewed arrears import in one transaction: every new bill, or nothing and a ValidationError."""
-    require(actor, "fees.import")
-    notify = progress or (lambda _f, _m: None)
-    if preview.problems:
-        raise refusal(preview.problems)
-    try:
-        with unit_of_work() as uow:
-            s = uow.session
-            notify(0.0, "正在等待其他导入完成…")
-            advance(s, LOCK_COUNTER)  # serialises imports: a second one waits here until this one ends
-            plan = _plan(s, preview.parsed, preview.layout, preview.estate, preview.columns,
-                         lambda f, m: notify(0.2 * f, m))
-            if plan.problems:
-                raise refusal(sorted_problems(plan.problems))
-            if not plan.new:
-                notify(1.0, "没有需要导入的新账单")
-                return plan.counts  # nothing written: the lock's counter bump rolls back with the rest
-            credit_used = _write(s, actor, plan, preview.layout, notify)
-            uow.commit()
-    except IntegrityError as exc:  # the same bill raised by a billing run or another desk meanwhile
-        raise Conflict("导入期间有人同时生成了相同的账单，本次导入没有写入任何数据；请重新导入") from exc
-    notify(1.0, "导入完成")
-    return ArrearsImportCounts(**{**plan.counts.as_dict(), "credit_used": credit_used})
+    return cast(ArrearsImportCounts, importing.commit(ARREARS, actor=actor, preview=preview, progress=progress))
 
 
 def import_arrears(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
                    progress: Progress | None = None) -> ArrearsImportCounts:
     """Preview and commit in one call (for scripts); raises ValidationError listing every problem."""
-    notify = progress or (lambda _f, _m: None)
-    preview = preview_arrears_import(actor=actor, source=source, estate=estate,
-                                     progress=lambda f, m: notify(0.5 * f, m))
-    return commit_arrears_import(actor=actor, preview=preview, progress=lambda f, m: notify(0.5 + 0.5 * f, m))
+    return cast(ArrearsImportCounts, importing.run(ARREARS, actor=actor, source=source,
+                                                   options={"estate": nfkc(estate or "")}, progress=progress))
 
 
 def estate_id_by_name(name: str) -> int:

@@ -9,15 +9,19 @@ money and dates as strings, so they read back exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
 from db.types import utcnow
 from services.platform.actors import Actor
+
+_BULK_CHUNK = 1000  # rows per INSERT: well under every backend's parameter limit
 
 ACTION_LABELS = {
     "create": "新增",
@@ -155,6 +159,22 @@ def record(
             after_json=_dump(after),
         )
     )
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    rows: Iterable[tuple[str, object, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """Add many audit rows (entity, id, before, after) of one action in bulk, same format as `record`: an import
+    of 20,000 units writes its rows without building 20,000 ORM objects."""
+    at = utcnow()
+    values = [{"at": at, "actor_user_id": actor.user_id, "actor_username": actor.username, "action": action,
+               "entity": entity, "entity_id": str(entity_id), "before_json": _dump(before), "after_json": _dump(after)}
+              for entity, entity_id, before, after in rows]
+    for n in range(0, len(values), _BULK_CHUNK):
+        session.execute(insert(AuditEntry), values[n:n + _BULK_CHUNK])
 
 
 def snapshot(obj: object, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:

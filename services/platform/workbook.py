@@ -1,8 +1,8 @@
 """Reading messy Excel workbooks: cells as people fill them in, problems by Excel row and column.
 
-Shared by the asset import (services/estate/asset_import.py), the ticket import (services/tickets/ticket_import.py), the arrears
-import (services/fees/arrears_import.py) and the staff and attendance imports (services/appraisal/staff_import.py, which read their
-exactly named columns with `read_table` and `RowCells`).
+Used by the one import pipeline (services/platform/importing.py: `read_table` and `RowCells` for imports whose
+columns are named exactly, the header and cell readers for the others) and by the imports' row parsers (assets,
+tickets, arrears, staff and attendance).
 
 Invariants:
 - a Problem names the Excel row as Excel shows it (1-based, counting title and header rows; None for

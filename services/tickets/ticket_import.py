@@ -1,8 +1,9 @@
 """Import last year's ticket register 报事登记 from Excel, so history and the KPIs start on day one.
 
-Two steps, as for the asset import: `preview_ticket_import` reads the workbook once, checks every
-cell and plans the tickets against the database without writing; `commit_ticket_import` re-plans
-the same parsed rows inside ONE `unit_of_work` and writes everything, or raises and writes nothing.
+A declaration over the import pipeline (services/platform/importing.py): `preview_ticket_import` reads the
+workbook once, checks every cell and plans the tickets against the database without writing;
+`commit_ticket_import` re-plans the same parsed rows inside ONE `unit_of_work` and writes everything, or raises
+and writes nothing. This module gives the register's columns, its row parser, its plan and its writer.
 `import_tickets` does both (for scripts and `propdesk import tickets FILE`).
 
 Invariants and decisions:
@@ -64,32 +65,24 @@ from typing import Any, BinaryIO, cast
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, Holiday, Revisit, Staff, Ticket, TicketEvent, Unit, User
 from db.types import utcnow
-from services.platform import audit
-from services.platform.auth import Actor, require
+from services.platform import importing
+from services.platform.auth import Actor
 from services.platform.clock import SHANGHAI
 from services.platform.counters import advance
-from services.platform.errors import Conflict, ValidationError
 from services.platform.validate import FieldError, parse_text
 from services.platform.workbook import (
     Problem,
     Progress,
     blank,
     code,
-    header_text,
-    load,
     nfkc,
     parse_contact_phone,
     parse_datetime,
     plain,
-    refusal,
-    sheet_rows,
-    sorted_problems,
     split_unit_code,
 )
 from services.platform.workbook import template_bytes as workbook_template
@@ -103,7 +96,6 @@ GUIDE_SHEET = "说明"
 IMPORT_MARK = "【历史导入】"
 LOCK_COUNTER = "import:tickets"
 EFFECTIVE = {"是": True, "有效": True, "Y": True, "YES": True, "否": False, "无效": False, "N": False, "NO": False}
-_HEADER_SCAN_ROWS = 20
 _LOOKS_LIKE_DATE = "被 Excel 当成了日期，请把该列设为文本后重新填写"
 
 # (header, field, what the 说明 sheet says)
@@ -190,34 +182,10 @@ class TicketRow:
     effective: bool | None
 
 
-@dataclass(frozen=True)
-class TicketImportPreview:
-    """What an import would do; `rows` is a table for the screen, `parsed` feeds commit_ticket_import."""
-
-    sheet: str
-    problems: tuple[Problem, ...]
-    counts: TicketImportCounts
-    rows: pd.DataFrame
-    parsed: tuple[TicketRow, ...] = field(repr=False, default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+TicketImportPreview = importing.ImportPreview  # of TicketRow
 
 
 # --- reading the workbook ------------------------------------------------------------------------
-
-
-def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
-    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        names = [ALIASES.get(h, h) for h in (header_text(v) for v in row)]
-        if all(s in names for s in SIGNATURE):
-            positions: dict[str, int] = {}
-            for col, name in enumerate(names):
-                if name in COLUMNS and name not in positions:
-                    positions[name] = col
-            return i, positions
-    return None
 
 
 def _choice(value: Any, choices: Sequence[str]) -> str:
@@ -248,59 +216,19 @@ def _effective(value: Any) -> bool:
     return EFFECTIVE[text]
 
 
-@dataclass
-class _Parsed:
-    sheet: str
-    rows: list[TicketRow]
-    problems: list[Problem]
+LAYOUT = importing.Layout(key="template", label="历史工单登记表", columns=COLUMNS, aliases=ALIASES,
+                          signature=SIGNATURE, required=REQUIRED_COLUMNS)
 
 
-def _parse_workbook(source: bytes | str | Path | BinaryIO, *, now: datetime, progress: Progress) -> _Parsed:
-    """Read and check every cell (no database)."""
-    progress(0.0, "正在读取文件…")
-    try:
-        wb = load(source)
-    except ValidationError as exc:
-        return _Parsed("", [], [Problem(None, "文件", exc.errors["文件"])])
-    found = None
-    try:
-        epoch = wb.epoch
-        names = wb.sheetnames
-        ordered = [n for n in (TEMPLATE_SHEET,) if n in names] + [n for n in names
-                                                                   if n not in (TEMPLATE_SHEET, GUIDE_SHEET)]
-        for name in ordered:
-            rows = sheet_rows(wb, wb[name])
-            header = _find_header(rows)
-            if header is not None:
-                found = (name, rows, *header)
-                break
-    except ValidationError as exc:  # a damaged sheet
-        return _Parsed("", [], [Problem(None, "文件", exc.errors["文件"])])
-    finally:
-        wb.close()
-    if found is None:
-        return _Parsed("", [], [Problem(None, "表头", "没有找到表头。请使用历史工单导入模板（含 小区、房屋、类型、渠道、"
-                                                    "内容、受理时间 等列）")])
-    sheet, rows, header_index, positions = found
-    header_row = header_index + 1
-    problems = [Problem(header_row, col, "缺少此列") for col in REQUIRED_COLUMNS if col not in positions]
-    if problems:
-        return _Parsed(sheet, [], problems)
-    progress(0.2, "正在检查每一行…")
-    data = rows[header_index + 1:]
-    parsed: list[TicketRow] = []
-    step = max(1, len(data) // 20)
-    for offset, raw in enumerate(data):
-        if offset % step == 0:
-            progress(0.2 + 0.8 * offset / max(1, len(data)), f"正在检查第 {header_row + offset + 1} 行…")
-        cells = {f: (raw[positions[h]] if positions.get(h, 10**9) < len(raw) else None) for h, f in COLUMNS.items()}
-        if all(blank(v) for v in cells.values()):
-            continue
-        row = _parse_row(header_row + offset + 1, cells, epoch, now, problems)
-        if row is not None:
-            parsed.append(row)
-    progress(1.0, "文件检查完毕")
-    return _Parsed(sheet, parsed, problems)
+def _read(source: importing.Source, progress: Progress) -> importing.Sheet[TicketRow]:
+    """Find the register's header and check every cell (no database)."""
+    now = utcnow()
+    return importing.read_layout(
+        source, layouts=(LAYOUT,), sheets=(TEMPLATE_SHEET,), guide_sheet=GUIDE_SHEET,
+        no_header="没有找到表头。请使用历史工单导入模板（含 小区、房屋、类型、渠道、内容、受理时间 等列）",
+        prepare=lambda header: (header, importing.missing_columns(header)),
+        parse_row=lambda _header, row, cells, epoch, problems: _parse_row(row, cells, epoch, now, problems),
+        progress=progress)
 
 
 def _parse_row(row: int, cells: dict[str, Any], epoch: datetime, now: datetime,
@@ -577,22 +505,9 @@ def _preview_frame(rows: Sequence[TicketRow], plan: _Plan | None) -> pd.DataFram
 
 
 def preview_ticket_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
-                          progress: Progress | None = None) -> TicketImportPreview:
+                          progress: Progress | None = None) -> TicketImportPreview[TicketRow]:
     """Read a ticket register and show what importing it would do; writes nothing."""
-    require(actor, "tickets.import")
-    notify = progress or (lambda _f, _m: None)
-    parsed = _parse_workbook(source, now=utcnow(), progress=lambda f, m: notify(0.6 * f, m))
-    plan = None
-    if parsed.rows:
-        with read_session() as s:
-            plan = _plan(s, parsed.rows, lambda f, m: notify(0.6 + 0.4 * f, m))
-    problems = sorted_problems([*parsed.problems, *(plan.problems if plan else [])])
-    if not parsed.rows and not problems:
-        problems = (Problem(None, "文件", "表头下面没有数据行"),)
-    counts = plan.counts if plan is not None else TicketImportCounts(rows=len(parsed.rows))
-    notify(1.0, "预览完成")
-    return TicketImportPreview(sheet=parsed.sheet, problems=problems, counts=counts,
-                               rows=_preview_frame(parsed.rows, plan), parsed=tuple(parsed.rows))
+    return importing.preview(TICKETS, actor=actor, source=source, progress=progress)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -642,7 +557,8 @@ def _calendar(session: Session, plan: _Plan,
     return WorkCalendar(dict(rows))
 
 
-def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
+def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> importing.AuditEntry:
+    """Number and add the new tickets (in order of receipt), their timelines and revisits; the import's audit row."""
     now = utcnow()
     drafts = sorted(plan.new, key=lambda d: (d.row.received_at, d.row.row))
     cal = _calendar(session, plan, plan.policies)
@@ -717,11 +633,10 @@ def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> N
     session.add_all(revisits)
     progress(0.9, "正在写入操作日志…")
     received = [d.row.received_at for d in drafts]
-    audit.record(session, actor, "import", "tickets", "-", None, {
+    return importing.AuditEntry({
         **plan.counts.as_dict(), "received_from": min(received), "received_to": max(received),
         "numbers": [t.number for _d, t in made][:3] + (["…"] if len(made) > 3 else []),
     })
-    session.flush()
 
 
 def _who(person: _Person) -> str:
@@ -736,38 +651,28 @@ def _revisit_due(cal: WorkCalendar, r: TicketRow) -> datetime:
     return cast(datetime, r.completed_at) + tickets.REPAIR_REVISIT_AFTER
 
 
-def commit_ticket_import(*, actor: Actor, preview: TicketImportPreview,
+# the lock and the plan are looked up when called (tests replace `_lock_imports` and `_plan` here)
+TICKETS: importing.Import[TicketRow, _Plan] = importing.Import(
+    key="tickets", permission="tickets.import", entity="tickets", lock=lambda s: _lock_imports(s),
+    read=lambda source, _options, progress: _read(source, progress),
+    plan=lambda s, batch, progress: _plan(s, batch.rows, progress),
+    frame=lambda rows, plan: _preview_frame(rows, plan), empty=lambda _rows: TicketImportCounts(),
+    changes=lambda plan: len(plan.new), write=lambda s, actor, plan, progress: _write(s, actor, plan, progress),
+    nothing="没有需要导入的新工单",
+    conflict="导入期间有人同时修改了相关资料，本次导入没有写入任何工单；请重新导入",  # e.g. a holiday year copied meanwhile
+)
+
+
+def commit_ticket_import(*, actor: Actor, preview: TicketImportPreview[TicketRow],
                          progress: Progress | None = None) -> TicketImportCounts:
     """Write a previewed ticket import in one transaction: every new ticket, or nothing and a ValidationError."""
-    require(actor, "tickets.import")
-    notify = progress or (lambda _f, _m: None)
-    if preview.problems:
-        raise refusal(preview.problems)
-    with unit_of_work() as uow:
-        s = uow.session
-        notify(0.0, "正在等待其他导入完成…")
-        _lock_imports(s)
-        plan = _plan(s, preview.parsed, lambda f, m: notify(0.3 * f, m))
-        if plan.problems:
-            raise refusal(sorted_problems(plan.problems))
-        if not plan.new:
-            notify(1.0, "没有需要导入的新工单")
-            return plan.counts  # nothing written: the lock's counter bump rolls back with the rest
-        try:
-            _write(s, actor, plan, notify)
-            uow.commit()
-        except IntegrityError as exc:  # e.g. the same holiday year copied by someone else meanwhile
-            raise Conflict("导入期间有人同时修改了相关资料，本次导入没有写入任何工单；请重新导入") from exc
-    notify(1.0, "导入完成")
-    return plan.counts
+    return cast(TicketImportCounts, importing.commit(TICKETS, actor=actor, preview=preview, progress=progress))
 
 
 def import_tickets(*, actor: Actor, source: bytes | str | Path | BinaryIO,
                    progress: Progress | None = None) -> TicketImportCounts:
     """Preview and commit in one call (for scripts); raises ValidationError listing every problem."""
-    notify = progress or (lambda _f, _m: None)
-    preview = preview_ticket_import(actor=actor, source=source, progress=lambda f, m: notify(0.5 * f, m))
-    return commit_ticket_import(actor=actor, preview=preview, progress=lambda f, m: notify(0.5 + 0.5 * f, m))
+    return cast(TicketImportCounts, importing.run(TICKETS, actor=actor, source=source, progress=progress))
 
 
 # --- the template ----------------------------------------------------------------------------------
