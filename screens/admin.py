@@ -1,27 +1,42 @@
 """系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments, ticket
 categories, ticket time limits, the holiday calendar)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import streamlit as st
 
 from services.admin.reference import (
+    BUILDING_TABLE,
+    DEPARTMENT_TABLE,
+    ESTATE_TABLE,
+    FEE_ITEM_TABLE,
+    HOLIDAY_TABLE,
+    SLA_TABLE,
+    TICKET_CATEGORY_TABLE,
     create_reference,
     estate_options,
     list_reference,
     ticket_category_options,
     update_reference,
 )
-from services.estate.units import UNIT_KINDS
-from services.fees import billing as fees
-from services.platform.auth import ROLE_LABELS, Role
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
 from services.platform.settings import DEFAULTS as SETTING_KEYS
 from services.platform.settings import get_setting, update_settings
-from services.platform.users import add_user, list_users, reset_password, staff_options, update_users
+from services.platform.tablespec import TableSpec
+from services.platform.users import (
+    USER_TABLE,
+    add_user,
+    list_users,
+    reset_password,
+    staff_options,
+    update_users,
+)
 from services.tickets import workdays
-from services.tickets import workflow as tickets
 from ui.kit import specs
-from ui.kit.grid import data_grid
+from ui.kit.forms import choice_field, form_field, text_field
+from ui.kit.grid import GridSpec, data_grid
 from ui.kit.i18n import t
 from ui.kit.session import current_actor, flash
 
@@ -45,9 +60,9 @@ with tab_users:
               save=lambda edits: update_users(actor=actor, edits=edits))
     c1, c2 = st.columns(2)
     with c1, st.expander(t("admin.add_user")), st.form("add_user", clear_on_submit=True):
-        username = st.text_input(t("admin.username"), max_chars=32)
-        display_name = st.text_input(t("admin.display_name"), max_chars=32)
-        role = st.selectbox(t("admin.role"), list(Role), format_func=lambda r: ROLE_LABELS[r])
+        username = text_field(USER_TABLE, "username")
+        display_name = text_field(USER_TABLE, "display_name")
+        role = choice_field(USER_TABLE, "role")
         staff = staff_options(actor=actor)
         staff_id = st.selectbox(t("admin.staff"), [None, *[s[0] for s in staff]],
                                 format_func=lambda v: t("admin.none") if v is None else dict(staff)[v])
@@ -74,22 +89,19 @@ with tab_users:
                 st.rerun()
 
 
-def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
-    data_grid(spec, load=lambda q: list_reference(actor=actor, table=table, query=q),
+def reference_tab(table: str, grid: GridSpec, fields: TableSpec,
+                  lookups: Mapping[str, Mapping[Any, str]] | None = None) -> None:
+    """The grid of a reference table and its add form; `lookups` offer rows of another table by name."""
+    data_grid(grid, load=lambda q: list_reference(actor=actor, table=table, query=q),
               save=lambda edits: update_reference(actor=actor, table=table, edits=edits))
     with st.expander(t("admin.add")), st.form(f"add_{table}", clear_on_submit=True):
         values = {}
-        if table == "buildings":
-            estates = estate_options(actor=actor)
-            values["estate_id"] = st.selectbox(t("admin.estate"), [e[0] for e in estates],
-                                               format_func=lambda v: dict(estates)[v])
-        for name, label, *choices in fields:
-            if choices and isinstance(choices[0], dict):  # {stored value: what the admin reads}
-                values[name] = st.selectbox(t(label), list(choices[0]), format_func=choices[0].get)
-            elif choices:
-                values[name] = st.selectbox(t(label), choices[0])
+        for f in fields.creatable_fields:
+            if lookups and f.name in lookups:
+                options = lookups[f.name]
+                values[f.name] = st.selectbox(t(f.label_key), list(options), format_func=options.get)
             else:
-                values[name] = st.text_input(t(label), max_chars=200)
+                values[f.name] = form_field(fields, f.name, max_chars=200)
         if st.form_submit_button(t("admin.add"), type="primary"):
             try:
                 create_reference(actor=actor, table=table, values=values)
@@ -101,38 +113,28 @@ def reference_tab(table: str, spec, fields: list[tuple[str, str]]) -> None:
 
 
 with tab_estates:
-    reference_tab("estates", specs.ESTATES,
-                  [("code", "admin.code"), ("name", "admin.name"), ("address", "admin.address")])
+    reference_tab("estates", specs.ESTATES, ESTATE_TABLE)
 with tab_buildings:
-    reference_tab("buildings", specs.BUILDINGS,
-                  [("code", "admin.code"), ("name", "admin.name"), ("floors", "admin.floors")])
+    reference_tab("buildings", specs.BUILDINGS, BUILDING_TABLE,
+                  {"estate_id": dict(estate_options(actor=actor))})
 with tab_departments:
-    reference_tab("departments", specs.DEPARTMENTS, [("code", "admin.code"), ("name", "admin.name")])
+    reference_tab("departments", specs.DEPARTMENTS, DEPARTMENT_TABLE)
 with tab_categories:
-    reference_tab("ticket_categories", specs.TICKET_CATEGORIES,
-                  [("place", "admin.place"), ("problem", "admin.problem")])
+    reference_tab("ticket_categories", specs.TICKET_CATEGORIES, TICKET_CATEGORY_TABLE)
 with tab_sla:
     st.caption(t("admin.sla_hint"))
     categories = {None: t("admin.sla_all_categories"), **ticket_category_options(actor=actor)}
-    reference_tab("sla_policies", specs.SLA_POLICIES,
-                  [("ticket_type", "tickets.type", tickets.TYPES), ("category_id", "tickets.category", categories),
-                   ("unit", "admin.sla_unit", ("小时", "工作日")),
-                   ("amount", "admin.sla_amount"), ("needs_revisit", "admin.needs_revisit", ("是", "否"))])
+    reference_tab("sla_policies", specs.SLA_POLICIES, SLA_TABLE, {"category_id": categories})
 with tab_holidays:
     year = local_today().year
     missing = workdays.uncovered_years([year, year + 1])
     if missing:
         st.warning(t("admin.holidays_missing", years="、".join(map(str, missing))))
     st.caption(t("admin.holidays_hint"))
-    reference_tab("holidays", specs.HOLIDAYS,
-                  [("day", "admin.day"), ("is_workday", "admin.is_workday", ("否", "是")), ("name", "admin.name")])
+    reference_tab("holidays", specs.HOLIDAYS, HOLIDAY_TABLE)
 with tab_fee_items:
     st.caption(t("admin.fee_items_hint"))
-    reference_tab("fee_items", specs.FEE_ITEMS,
-                  [("code", "admin.code"), ("name", "admin.name"), ("category", "admin.fee_category", fees.CATEGORIES),
-                   ("basis", "admin.fee_basis", fees.BASES), ("rate", "admin.fee_rate"),
-                   ("unit_label", "admin.fee_unit_label"),
-                   ("default_unit_kind", "admin.fee_default_kind", ("（不默认）", *UNIT_KINDS))])
+    reference_tab("fee_items", specs.FEE_ITEMS, FEE_ITEM_TABLE)
 with tab_company, st.form("company_settings"):
     values = {key: st.text_input(t(f"admin.setting_{key}"), value=get_setting(key), max_chars=100)
               for key in SETTING_KEYS}

@@ -30,13 +30,16 @@ from services.platform.auth import Actor, require
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
-from services.platform.validate import FieldRule, RecordRules
+from services.platform.tablespec import Field, TableSpec
+from services.platform.validate import RecordRules
+from services.tickets import workflow as ticket_workflow
 
-_CODE = FieldRule(
-    "code", "编号", "text", required=True, max_len=16, pattern=r"[A-Za-z0-9\-]+",
+_CODE = Field(
+    "code", "编号", "admin.code", creatable=True, required=True, max_len=16, pattern=r"[A-Za-z0-9\-]+",
     pattern_hint="只能包含字母、数字和短横线",
 )
-_ACTIVE = FieldRule("active", "启用", "bool")
+_ACTIVE = Field("active", "启用", "admin.active", "bool", editable=True)
+_NAME = Field("name", "名称", "admin.name", editable=True, creatable=True, required=True, max_len=64)
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,7 @@ class RefTable:
     name: str
     label: str
     model: type
-    edit_rules: RecordRules
-    create_rules: RecordRules
+    spec: TableSpec
     columns: Mapping[str, SQLColumnExpression[Any]]
     search_columns: Sequence[SQLColumnExpression[Any]]
     equal_filters: Mapping[str, SQLColumnExpression[Any]] = field(default_factory=dict)
@@ -58,6 +60,14 @@ class RefTable:
     joins: tuple[tuple[type, ColumnElement[bool], bool], ...] = ()  # (model, on, outer) the list columns need
     key_text: Callable[[Any], str] | None = None  # names a row in messages, when key_fields cannot
 
+    @property
+    def edit_rules(self) -> RecordRules:
+        return self.spec.edit_rules
+
+    @property
+    def create_rules(self) -> RecordRules:
+        return self.spec.create_rules
+
     def row_label(self, row: object) -> str:
         key = self.key_text(row) if self.key_text else " ".join(str(getattr(row, f)) for f in self.key_fields)
         return f"{self.label} {key}"
@@ -69,25 +79,23 @@ class RefTable:
         return stmt
 
 
+ESTATE_TABLE = TableSpec("estates", (
+    _CODE, _NAME, Field("address", "地址", "admin.address", editable=True, creatable=True, max_len=200), _ACTIVE,
+))
+BUILDING_TABLE = TableSpec("buildings", (
+    Field("estate_id", "小区", "admin.estate", "int", creatable=True, required=True, min_value=1),
+    _CODE, _NAME,
+    Field("floors", "层数", "admin.floors", "int", editable=True, creatable=True, min_value=1, max_value=200),
+    _ACTIVE,
+))
+DEPARTMENT_TABLE = TableSpec("departments", (_CODE, _NAME, _ACTIVE))
+
 REF_TABLES: dict[str, RefTable] = {
     "estates": RefTable(
         name="estates",
         label="小区",
         model=Estate,
-        edit_rules=RecordRules(
-            {
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-                "address": FieldRule("address", "地址", "text", max_len=200),
-                "active": _ACTIVE,
-            }
-        ),
-        create_rules=RecordRules(
-            {
-                "code": _CODE,
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-                "address": FieldRule("address", "地址", "text", max_len=200),
-            }
-        ),
+        spec=ESTATE_TABLE,
         columns={
             "id": Estate.id,
             "version": Estate.version,
@@ -102,21 +110,7 @@ REF_TABLES: dict[str, RefTable] = {
         name="buildings",
         label="楼栋",
         model=Building,
-        edit_rules=RecordRules(
-            {
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-                "floors": FieldRule("floors", "层数", "int", min_value=1, max_value=200),
-                "active": _ACTIVE,
-            }
-        ),
-        create_rules=RecordRules(
-            {
-                "estate_id": FieldRule("estate_id", "小区", "int", required=True, min_value=1),
-                "code": _CODE,
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-                "floors": FieldRule("floors", "层数", "int", min_value=1, max_value=200),
-            }
-        ),
+        spec=BUILDING_TABLE,
         columns={
             "id": Building.id,
             "version": Building.version,
@@ -134,18 +128,7 @@ REF_TABLES: dict[str, RefTable] = {
         name="departments",
         label="部门",
         model=Department,
-        edit_rules=RecordRules(
-            {
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-                "active": _ACTIVE,
-            }
-        ),
-        create_rules=RecordRules(
-            {
-                "code": _CODE,
-                "name": FieldRule("name", "名称", "text", required=True, max_len=64),
-            }
-        ),
+        spec=DEPARTMENT_TABLE,
         columns={
             "id": Department.id,
             "version": Department.version,
@@ -158,11 +141,7 @@ REF_TABLES: dict[str, RefTable] = {
 }
 
 
-_TICKET_TYPES = ("报修", "投诉", "咨询", "建议", "求助", "表扬")
-_SLA_UNITS = {"小时": "hours", "工作日": "working_days"}
-_SLA_AMOUNT = FieldRule("amount", "时限", "int", required=True, min_value=1, max_value=720)
-_SLA_UNIT = FieldRule("unit", "单位", "choice", required=True, choices=tuple(_SLA_UNITS), stored_as=_SLA_UNITS)
-_REVISIT = FieldRule("needs_revisit", "需要回访", "bool")
+SLA_UNITS = {"小时": "hours", "工作日": "working_days"}  # what the admin reads -> what is stored
 ALL_CATEGORIES = "全部分类"  # how the list shows a type's general rule (no category)
 
 
@@ -178,21 +157,35 @@ def _sla_key(policy: SlaPolicy) -> str:
     return policy.ticket_type if category is None else (
         f"{policy.ticket_type} · {_category_text(category.place, category.problem)}")
 
+TICKET_CATEGORY_TABLE = TableSpec("ticket_categories", (
+    Field("place", "部位", "admin.place", editable=True, creatable=True, required=True, max_len=32),
+    Field("problem", "问题", "admin.problem", editable=True, creatable=True, required=True, max_len=32),
+    _ACTIVE,
+))
+SLA_TABLE = TableSpec("sla_policies", (
+    Field("ticket_type", "类型", "tickets.type", "choice", creatable=True, required=True, options=ticket_workflow.TYPES),
+    Field("category_id", "报事分类", "tickets.category", "int", creatable=True, min_value=1),
+    Field("unit", "单位", "admin.sla_unit", "choice", editable=True, creatable=True, required=True,
+          options=tuple(SLA_UNITS), stored_as=SLA_UNITS),
+    Field("amount", "时限", "admin.sla_amount", "int", editable=True, creatable=True, required=True, min_value=1,
+          max_value=720),
+    Field("needs_revisit", "需要回访", "admin.needs_revisit", "bool", editable=True, creatable=True, default=True),
+    _ACTIVE,
+))
+HOLIDAY_TABLE = TableSpec("holidays", (
+    Field("day", "日期", "admin.day", "date", creatable=True, required=True),
+    Field("is_workday", "上班", "admin.is_workday", "bool", editable=True, creatable=True, required=True,
+          default=False),
+    Field("name", "名称", "admin.name", editable=True, creatable=True, max_len=32),
+))
+
 REF_TABLES["ticket_categories"] = RefTable(
     name="ticket_categories",
     conflict_fields=("place", "problem"),
     conflict_hint="",
     label="报事分类",
     model=TicketCategory,
-    edit_rules=RecordRules({
-        "place": FieldRule("place", "部位", "text", required=True, max_len=32),
-        "problem": FieldRule("problem", "问题", "text", required=True, max_len=32),
-        "active": _ACTIVE,
-    }),
-    create_rules=RecordRules({
-        "place": FieldRule("place", "部位", "text", required=True, max_len=32),
-        "problem": FieldRule("problem", "问题", "text", required=True, max_len=32),
-    }),
+    spec=TICKET_CATEGORY_TABLE,
     columns={"id": TicketCategory.id, "version": TicketCategory.version, "place": TicketCategory.place,
              "problem": TicketCategory.problem, "active": TicketCategory.active},
     search_columns=[TicketCategory.place, TicketCategory.problem],
@@ -205,13 +198,7 @@ REF_TABLES["sla_policies"] = RefTable(
     conflict_hint="",
     label="时限规定",
     model=SlaPolicy,
-    edit_rules=RecordRules({"unit": _SLA_UNIT, "amount": _SLA_AMOUNT, "needs_revisit": _REVISIT,
-                            "active": _ACTIVE}),
-    create_rules=RecordRules({
-        "ticket_type": FieldRule("ticket_type", "类型", "choice", required=True, choices=_TICKET_TYPES),
-        "category_id": FieldRule("category_id", "报事分类", "int", min_value=1),
-        "unit": _SLA_UNIT, "amount": _SLA_AMOUNT, "needs_revisit": _REVISIT,
-    }),
+    spec=SLA_TABLE,
     columns={"id": SlaPolicy.id, "version": SlaPolicy.version, "ticket_type": SlaPolicy.ticket_type,
              "category": func.coalesce(TicketCategory.place + " · " + TicketCategory.problem, ALL_CATEGORIES),
              "unit": SlaPolicy.unit, "amount": SlaPolicy.amount, "needs_revisit": SlaPolicy.needs_revisit,
@@ -221,7 +208,7 @@ REF_TABLES["sla_policies"] = RefTable(
     key_fields=("ticket_type",),
     key_text=_sla_key,
     sort_field="ticket_type",
-    shown_as={"unit": {v: k for k, v in _SLA_UNITS.items()}},
+    shown_as={"unit": {v: k for k, v in SLA_UNITS.items()}},
 )
 REF_TABLES["holidays"] = RefTable(
     name="holidays",
@@ -229,15 +216,7 @@ REF_TABLES["holidays"] = RefTable(
     conflict_hint="",
     label="节假日",
     model=Holiday,
-    edit_rules=RecordRules({
-        "is_workday": FieldRule("is_workday", "上班", "bool", required=True),
-        "name": FieldRule("name", "名称", "text", max_len=32),
-    }),
-    create_rules=RecordRules({
-        "day": FieldRule("day", "日期", "date", required=True),
-        "is_workday": FieldRule("is_workday", "上班", "bool", required=True),
-        "name": FieldRule("name", "名称", "text", max_len=32),
-    }),
+    spec=HOLIDAY_TABLE,
     columns={"id": Holiday.id, "version": Holiday.version, "day": Holiday.day, "is_workday": Holiday.is_workday,
              "name": Holiday.name, "source": Holiday.source},
     search_columns=[Holiday.name],
@@ -248,30 +227,25 @@ REF_TABLES["holidays"] = RefTable(
 
 _NO_DEFAULT = "（不默认）"
 _UNIT_KIND_CHOICES = {_NO_DEFAULT: "", **{k: k for k in UNIT_KINDS}}
-_FEE_RATE = FieldRule("rate", "单价", "rate", required=True, min_value=Decimal(0), max_value=Decimal(1000000))
-_FEE_KIND = FieldRule("default_unit_kind", "默认收取的房屋类型", "choice", choices=tuple(_UNIT_KIND_CHOICES),
-                      stored_as=_UNIT_KIND_CHOICES)
-_FEE_CATEGORY = FieldRule("category", "类别", "choice", required=True, choices=fees.CATEGORIES)
+FEE_ITEM_TABLE = TableSpec("fee_items", (
+    _CODE,
+    Field("name", "名称", "admin.name", editable=True, creatable=True, required=True, max_len=32),
+    Field("category", "类别", "admin.fee_category", "choice", editable=True, creatable=True, required=True,
+          options=fees.CATEGORIES),
+    Field("basis", "计费方式", "admin.fee_basis", "choice", creatable=True, required=True, options=fees.BASES),
+    Field("rate", "单价", "admin.fee_rate", "rate", editable=True, creatable=True, required=True,
+          min_value=Decimal(0), max_value=Decimal(1000000)),
+    Field("unit_label", "计价单位", "admin.fee_unit_label", editable=True, creatable=True, max_len=16),
+    Field("default_unit_kind", "默认收取的房屋类型", "admin.fee_default_kind", "choice", editable=True,
+          creatable=True, options=tuple(_UNIT_KIND_CHOICES), stored_as=_UNIT_KIND_CHOICES),
+    _ACTIVE,
+    Field("note", "备注", "admin.note", editable=True, max_len=200),
+))
 REF_TABLES["fee_items"] = RefTable(
     name="fee_items",
     label="收费项目",
     model=FeeItem,
-    edit_rules=RecordRules({
-        "name": FieldRule("name", "名称", "text", required=True, max_len=32),
-        "category": _FEE_CATEGORY, "rate": _FEE_RATE,
-        "unit_label": FieldRule("unit_label", "计价单位", "text", max_len=16),
-        "default_unit_kind": _FEE_KIND, "active": _ACTIVE,
-        "note": FieldRule("note", "备注", "text", max_len=200),
-    }),
-    create_rules=RecordRules({
-        "code": _CODE,
-        "name": FieldRule("name", "名称", "text", required=True, max_len=32),
-        "category": _FEE_CATEGORY,
-        "basis": FieldRule("basis", "计费方式", "choice", required=True, choices=fees.BASES),
-        "rate": _FEE_RATE,
-        "unit_label": FieldRule("unit_label", "计价单位", "text", max_len=16),
-        "default_unit_kind": _FEE_KIND,
-    }),
+    spec=FEE_ITEM_TABLE,
     columns={"id": FeeItem.id, "version": FeeItem.version, "code": FeeItem.code, "name": FeeItem.name,
              "category": FeeItem.category, "basis": FeeItem.basis, "rate": FeeItem.rate,
              "unit_label": FeeItem.unit_label, "default_unit_kind": FeeItem.default_unit_kind,

@@ -39,7 +39,8 @@ from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
-from services.platform.validate import FieldError, FieldRule, RecordRules, parse_text
+from services.platform.tablespec import Field, TableSpec
+from services.platform.validate import FieldError, FieldRule, parse_text
 from services.tickets.workdays import WorkCalendar
 
 # The posts of a service centre (seeds 002–004); the KPI catalog is kept per post.
@@ -52,16 +53,21 @@ MAX_SALARY = Decimal("1000000.00")
 IN_SERVICE, LEFT = "在职", "离职"
 INCIDENT_KINDS = ("惩罚", "奖励")
 
-_STAFF_NO = FieldRule("staff_no", "工号", "text", required=True, max_len=16, pattern=r"[A-Za-z0-9\-]+",
-                      pattern_hint="只能包含字母、数字和短横线")
-_NAME = FieldRule("name", "姓名", "text", required=True, max_len=32)
-_POST = FieldRule("post", "岗位", "choice", required=True, choices=POSTS)
-_HIRED = FieldRule("hired_on", "入职日期", "date", required=True)
-_LEFT = FieldRule("left_on", "离职日期", "date")
-_SALARY = FieldRule("base_salary", "基本工资", "hundredths", required=True, min_value=Decimal(0),
-                    max_value=MAX_SALARY)
-_ACTIVE = FieldRule("active", "在职", "bool")
-_APPRAISED = FieldRule("appraised", "参与考核", "bool")
+STAFF_TABLE = TableSpec("staff", (
+    Field("staff_no", "工号", "appraisal.staff_no", creatable=True, required=True, max_len=16,
+          pattern=r"[A-Za-z0-9\-]+", pattern_hint="只能包含字母、数字和短横线"),
+    Field("name", "姓名", "appraisal.name", editable=True, creatable=True, required=True, max_len=32),
+    # the grid and the form name the department; update_staff and create_staff turn the name into its id
+    Field("department_id", "部门", "appraisal.department", "int", editable=True, creatable=True, required=True,
+          min_value=1, listed_as="department"),
+    Field("post", "岗位", "appraisal.post", "choice", editable=True, creatable=True, required=True, options=POSTS),
+    Field("hired_on", "入职日期", "appraisal.hired_on", "date", editable=True, creatable=True, required=True),
+    Field("left_on", "离职日期", "appraisal.left_on", "date", editable=True, creatable=True),
+    Field("base_salary", "基本工资", "appraisal.base_salary", "hundredths", editable=True, creatable=True,
+          required=True, min_value=Decimal(0), max_value=MAX_SALARY),
+    Field("active", "在职", "appraisal.active", "bool", editable=True, creatable=True),
+    Field("appraised", "参与考核", "appraisal.appraised", "bool", editable=True, creatable=True, default=True),
+))
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -147,11 +153,7 @@ def list_staff(*, actor: Actor, query: ListQuery) -> PageResult:
                         default_sort=("staff_no", False))
 
 
-_STAFF_EDIT_RULES = RecordRules({
-    "name": _NAME, "department_id": FieldRule("department_id", "部门", "int", required=True, min_value=1),
-    "post": _POST, "hired_on": _HIRED, "left_on": _LEFT, "base_salary": _SALARY, "active": _ACTIVE,
-    "appraised": _APPRAISED,
-})
+_STAFF_EDIT_RULES = STAFF_TABLE.edit_rules
 
 
 def _department_ids(changes: Mapping[str, Any],
@@ -220,7 +222,7 @@ class NewStaff:
     appraised: bool = True
 
 
-_STAFF_CREATE_RULES = RecordRules({"staff_no": _STAFF_NO, **_STAFF_EDIT_RULES.fields})
+_STAFF_CREATE_RULES = STAFF_TABLE.create_rules
 
 
 def create_staff(*, actor: Actor, staff: NewStaff) -> int:
@@ -308,14 +310,17 @@ def staff_choices(*, actor: Actor, purpose: str = "appraisal") -> dict[int, str]
 # --- attendance 考勤 ----------------------------------------------------------------------------------
 
 
-ATTENDANCE_RULES = RecordRules({
-    "late_minutes": FieldRule("late_minutes", "迟到分钟", "int", min_value=0, max_value=MAX_MINUTES),
-    "early_minutes": FieldRule("early_minutes", "早退分钟", "int", min_value=0, max_value=MAX_MINUTES),
-    "absent": FieldRule("absent", "缺勤", "bool"),
-    "leave_type": FieldRule("leave_type", "假别", "choice", choices=(NO_LEAVE, *LEAVE_TYPES),
-                            stored_as={NO_LEAVE: "", **{k: k for k in LEAVE_TYPES}}),
-    "note": FieldRule("note", "备注", "text", max_len=200),
-})
+ATTENDANCE_TABLE = TableSpec("attendance", (
+    Field("late_minutes", "迟到分钟", "appraisal.late_minutes", "int", editable=True, min_value=0,
+          max_value=MAX_MINUTES),
+    Field("early_minutes", "早退分钟", "appraisal.early_minutes", "int", editable=True, min_value=0,
+          max_value=MAX_MINUTES),
+    Field("absent", "缺勤", "appraisal.absent", "bool", editable=True),
+    Field("leave_type", "假别", "appraisal.leave_type", "choice", editable=True, options=(NO_LEAVE, *LEAVE_TYPES),
+          stored_as={NO_LEAVE: "", **{k: k for k in LEAVE_TYPES}}),
+    Field("note", "备注", "appraisal.note", editable=True, max_len=200),
+))
+ATTENDANCE_RULES = ATTENDANCE_TABLE.edit_rules
 
 
 def check_attendance(values: Mapping[str, Any]) -> dict[str, str]:

@@ -29,25 +29,23 @@ from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.identity import check_id_number, check_landline, check_mobile
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_id_number, mask_mobile
-from services.platform.validate import FieldRule, RecordRules
+from services.platform.tablespec import Field, TableSpec
 
 SEARCH_LIMIT = 20
 GENDERS = ("男", "女", "")
 
-PERSON_RULES = RecordRules(
-    {
-        "name": FieldRule("name", "姓名", "text", required=True, max_len=64),
-        "gender": FieldRule("gender", "性别", "choice", choices=("男", "女")),
-        "mobile": FieldRule("mobile", "手机号", "text", max_len=20, check=check_mobile),
-        "phone": FieldRule("phone", "固定电话", "text", max_len=20, check=check_landline),
-        "id_number": FieldRule("id_number", "身份证号", "text", max_len=18, check=check_id_number),
-        "is_company": FieldRule("is_company", "单位", "bool"),
-        "note": FieldRule("note", "备注", "text", max_len=500),
-    }
-)
-# In the grid the private columns arrive masked; only these may be edited there.
-PERSON_GRID_RULES = RecordRules({k: v for k, v in PERSON_RULES.fields.items()
-                                 if k not in ("mobile", "id_number")})
+# The private columns (mobile, ID number) arrive masked in the grid, so they are asked for on the form only.
+PERSON_TABLE = TableSpec("people", (
+    Field("name", "姓名", "people.name", editable=True, creatable=True, required=True, max_len=64),
+    Field("gender", "性别", "people.gender", "choice", editable=True, creatable=True, options=("男", "女")),
+    Field("mobile", "手机号", "people.mobile", creatable=True, max_len=20, check=check_mobile),
+    Field("phone", "固定电话", "people.phone", editable=True, creatable=True, max_len=20, check=check_landline),
+    Field("id_number", "身份证号", "people.id_number", creatable=True, max_len=18, check=check_id_number),
+    Field("is_company", "单位", "people.is_company", "bool", editable=True, creatable=True),
+    Field("note", "备注", "people.note", editable=True, creatable=True, max_len=500),
+))
+PERSON_RULES = PERSON_TABLE.create_rules
+PERSON_GRID_RULES = PERSON_TABLE.edit_rules
 
 
 @dataclass(frozen=True)

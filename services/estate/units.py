@@ -21,28 +21,26 @@ from services.platform.auth import Actor, require
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
-from services.platform.validate import FieldRule, RecordRules
+from services.platform.tablespec import Field, TableSpec
 
 UNIT_KINDS = ("住宅", "商铺", "车库", "办公")
 UNIT_STATUSES = ("未售", "空置", "已交房未入住", "装修中", "已入住", "出租")
 PERSON_ROLES = ("业主", "共有人", "家属", "租客")
 
-UNIT_RULES = RecordRules(
-    fields={
-        "floor": FieldRule("floor", "楼层", "int", min_value=-5, max_value=200),
-        "kind": FieldRule("kind", "类型", "choice", required=True, choices=UNIT_KINDS),
-        "layout": FieldRule("layout", "户型", "text", max_len=32),
-        "built_area": FieldRule(
-            "built_area", "建筑面积", "hundredths", min_value=Decimal("0.01"), max_value=Decimal("99999.99")
-        ),
-        "inner_area": FieldRule(
-            "inner_area", "套内面积", "hundredths", min_value=Decimal("0.01"), max_value=Decimal("99999.99")
-        ),
-        "status": FieldRule("status", "状态", "choice", required=True, choices=UNIT_STATUSES),
-        "delivered_on": FieldRule("delivered_on", "交房日期", "date"),
-        "note": FieldRule("note", "备注", "text", max_len=500),
-    }
-)
+_AREA_MIN, _AREA_MAX = Decimal("0.01"), Decimal("99999.99")
+UNIT_TABLE = TableSpec("units", (
+    Field("floor", "楼层", "units.floor", "int", editable=True, min_value=-5, max_value=200),
+    Field("kind", "类型", "units.kind", "choice", editable=True, required=True, options=UNIT_KINDS),
+    Field("layout", "户型", "units.layout", editable=True, max_len=32),
+    Field("built_area", "建筑面积", "units.built_area", "hundredths", editable=True,
+          min_value=_AREA_MIN, max_value=_AREA_MAX),
+    Field("inner_area", "套内面积", "units.inner_area", "hundredths", editable=True,
+          min_value=_AREA_MIN, max_value=_AREA_MAX),
+    Field("status", "状态", "units.status", "choice", editable=True, required=True, options=UNIT_STATUSES),
+    Field("delivered_on", "交房日期", "units.delivered_on", "date", editable=True),
+    Field("note", "备注", "units.note", editable=True, max_len=500),
+))
+UNIT_RULES = UNIT_TABLE.edit_rules
 
 unit_code = Building.code.concat("-").concat(Unit.unit_no).concat("-").concat(Unit.room_no)
 

@@ -22,20 +22,22 @@ from services.platform.auth import ROLE_LABELS, Actor, Role, check_password_rule
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
-from services.platform.validate import FieldError, FieldRule, RecordRules
+from services.platform.tablespec import Field, TableSpec
+from services.platform.validate import FieldError
 
 USERNAME_PATTERN = r"[A-Za-z0-9._\-]{3,32}"
 ROLE_CHOICES = tuple(ROLE_LABELS[r] for r in Role)
 _ROLE_BY_LABEL = {ROLE_LABELS[r]: r for r in Role}
 
-USER_RULES = RecordRules(
-    {
-        "display_name": FieldRule("display_name", "姓名", "text", required=True, max_len=32),
-        "role": FieldRule("role", "角色", "choice", required=True, choices=ROLE_CHOICES,
-                          stored_as={ROLE_LABELS[r]: r.value for r in Role}),
-        "active": FieldRule("active", "启用", "bool"),
-    }
-)
+USER_TABLE = TableSpec("users", (
+    Field("username", "用户名", "admin.username", creatable=True, required=True, max_len=32,
+          pattern=USERNAME_PATTERN, pattern_hint="3–32 位字母、数字、点、下划线或短横线"),
+    Field("display_name", "姓名", "admin.display_name", editable=True, creatable=True, required=True, max_len=32),
+    Field("role", "角色", "admin.role", "choice", editable=True, creatable=True, required=True,
+          options=ROLE_CHOICES, stored_as={ROLE_LABELS[r]: r.value for r in Role}),
+    Field("active", "启用", "admin.active", "bool", editable=True),
+))
+USER_RULES = USER_TABLE.edit_rules
 
 USER_COLUMNS = {
     "id": User.id,
@@ -74,8 +76,7 @@ def list_users(*, actor: Actor, query: ListQuery) -> PageResult:
 
 def _check_username(username: str) -> str:
     username = (username or "").strip()
-    rule = FieldRule("username", "用户名", "text", required=True, max_len=32, pattern=USERNAME_PATTERN,
-                     pattern_hint="3–32 位字母、数字、点、下划线或短横线")
+    rule = USER_TABLE.field("username").rule
     try:
         return cast(str, rule.parse(username))  # a "text" rule parses to str
     except FieldError as exc:
@@ -100,7 +101,7 @@ def add_user(
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
-        display_name = FieldRule("display_name", "姓名", "text", required=True, max_len=32).parse(display_name)
+        display_name = USER_TABLE.field("display_name").rule.parse(display_name)
     except FieldError as exc:
         errors["姓名"] = str(exc)
     try:

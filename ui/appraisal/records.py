@@ -16,7 +16,7 @@ import streamlit as st
 
 from services.admin.reference import department_options
 from services.appraisal import staff
-from services.appraisal.staff import POSTS, NewIncident, NewStaff
+from services.appraisal.staff import STAFF_TABLE, NewIncident, NewStaff
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
@@ -118,14 +118,15 @@ def staff_tab(actor: Actor) -> None:
     with st.expander(t("appraisal.import_staff")):
         staff_import_wizard(actor)
     with st.expander(t("appraisal.add_staff")), st.form("ap:add_staff", clear_on_submit=True):
+        field = STAFF_TABLE.field
         c1, c2, c3 = st.columns(3)
-        staff_no = c1.text_input(t("appraisal.staff_no"), max_chars=16)
-        name = c2.text_input(t("appraisal.name"), max_chars=32)
-        department = c3.selectbox(t("appraisal.department"), departments)
-        post = c1.selectbox(t("appraisal.post"), POSTS)
-        hired = c2.date_input(t("appraisal.hired_on"), value=local_today(), format="YYYY-MM-DD")
-        salary = c3.text_input(t("appraisal.base_salary"), placeholder="4000.00")
-        appraised = st.checkbox(t("appraisal.appraised"), value=True)
+        staff_no = c1.text_input(t(field("staff_no").label_key), max_chars=field("staff_no").max_len)
+        name = c2.text_input(t(field("name").label_key), max_chars=field("name").max_len)
+        department = c3.selectbox(t(field("department_id").label_key), departments)
+        post = c1.selectbox(t(field("post").label_key), field("post").options)
+        hired = c2.date_input(t(field("hired_on").label_key), value=local_today(), format="YYYY-MM-DD")
+        salary = c3.text_input(t(field("base_salary").label_key), placeholder="4000.00")
+        appraised = st.checkbox(t(field("appraised").label_key), value=field("appraised").default)
         if st.form_submit_button(t("appraisal.add"), type="primary"):
             _act(lambda: staff.create_staff(actor=actor, staff=NewStaff(staff_no, name, department, post, hired,
                                                                          salary, appraised)),

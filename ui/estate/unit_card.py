@@ -15,7 +15,7 @@ import streamlit as st
 
 from services.estate import households, keys, parking, renovation
 from services.estate.households import MOVE_IN_DOCUMENTS, VIP_CATEGORIES, MoveIn, UnitCard
-from services.estate.people import reveal, search
+from services.estate.people import PERSON_TABLE, reveal, search
 from services.estate.units import PERSON_ROLES
 from services.platform.auth import Actor, can
 from services.platform.clock import SHANGHAI, local_today
@@ -246,13 +246,14 @@ def _move_in_dialog(actor: Actor, card: UnitCard) -> None:
     st.caption(t("card.move_in_caption", estate=card.estate, code=card.code, status=card.status))
     with st.form("move_in"):
         c1, c2, c3 = st.columns(3)
-        name = c1.text_input(t("card.name_required"), max_chars=64)
-        gender = c2.selectbox(t("card.gender"), ["男", "女"])
+        person = PERSON_TABLE.field
+        name = c1.text_input(t("card.name_required"), max_chars=person("name").max_len)
+        gender = c2.selectbox(t("card.gender"), person("gender").options)
         role = c3.selectbox(t("card.role_required"), PERSON_ROLES)
         c1, c2, c3 = st.columns(3)
-        mobile = c1.text_input(t("card.mobile"), max_chars=20)
-        phone = c2.text_input(t("card.phone"), max_chars=20)
-        id_number = c3.text_input(t("card.id_number"), max_chars=18)
+        mobile = c1.text_input(t("card.mobile"), max_chars=person("mobile").max_len)
+        phone = c2.text_input(t("card.phone"), max_chars=person("phone").max_len)
+        id_number = c3.text_input(t("card.id_number"), max_chars=person("id_number").max_len)
         move_in_on = st.date_input(t("card.move_in_on"), value=local_today(), format="YYYY-MM-DD")
         documents = st.multiselect(t("card.documents"), MOVE_IN_DOCUMENTS, default=list(MOVE_IN_DOCUMENTS[:2]),
                                    placeholder=t("card.documents_placeholder"))

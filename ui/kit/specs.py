@@ -1,14 +1,52 @@
-"""Column specs of the grids: one declaration per table, shared by pages and tests."""
+"""Column specs of the grids, shared by pages and tests.
+
+An editable table's columns come from its services' TableSpec (label, kind, rule, options); here a grid adds
+only presentation: width, pinning, sorting, and the display kind of a hundredths field (area or money).
+Read-only columns that no rule covers (joined names, computed figures) are declared here alone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from services.appraisal.staff import LEAVE_TYPES, NO_LEAVE, POSTS
-from services.estate.parking import SPACE_KINDS, SPACE_STATUSES
-from services.estate.units import UNIT_KINDS, UNIT_STATUSES
-from services.platform.users import ROLE_CHOICES
+from services.admin.reference import (
+    BUILDING_TABLE,
+    DEPARTMENT_TABLE,
+    ESTATE_TABLE,
+    FEE_ITEM_TABLE,
+    HOLIDAY_TABLE,
+    SLA_TABLE,
+    TICKET_CATEGORY_TABLE,
+)
+from services.appraisal.staff import ATTENDANCE_TABLE, STAFF_TABLE
+from services.estate.parking import SPACE_TABLE
+from services.estate.people import PERSON_TABLE
+from services.estate.units import UNIT_TABLE
+from services.platform.tablespec import TableSpec
+from services.platform.users import USER_TABLE
 from ui.kit.grid import Column, GridSpec
+
+# a rule kind shown as itself, except hundredths, whose display (area or money) the grid must say
+_DISPLAY_KIND = {"text": "text", "int": "int", "rate": "rate", "date": "date", "choice": "choice", "bool": "bool"}
+
+
+def col(table: TableSpec, name: str, *, kind: str | None = None, width: int | None = None, sortable: bool = True,
+        pinned: bool = False) -> Column:
+    """The grid column of one field of `table` (a key listed by name takes `kind`, e.g. choice)."""
+    f = table.field(name)
+    shown = f.listed_as or f.name
+    if kind is None:
+        kind = _DISPLAY_KIND[f.kind]  # a hundredths field has no default display: KeyError names it
+    if not f.editable:
+        # a column nobody edits in the grid shows text and needs no editor's choices or required mark
+        return Column(shown, f.label_key, "text" if kind == "choice" else kind, width=width, sortable=sortable,
+                      pinned=pinned)
+    return Column(
+        shown, f.label_key, kind, editable=True,
+        required=f.required and f.kind != "bool",  # a checkbox cannot be left blank
+        options=f.options, width=width, sortable=sortable, pinned=pinned,
+    )
+
 
 UNITS = GridSpec(
     name="units",
@@ -20,17 +58,16 @@ UNITS = GridSpec(
         Column("building", "units.building", width=90),
         Column("unit_no", "units.unit_no", width=70),
         Column("room_no", "units.room_no", width=80),
-        Column("floor", "units.floor", "int", editable=True, width=70),
-        Column("kind", "units.kind", "choice", editable=True, required=True, options=UNIT_KINDS, width=80),
-        Column("layout", "units.layout", editable=True, width=100),
-        Column("built_area", "units.built_area", "area", editable=True, width=120),
-        Column("inner_area", "units.inner_area", "area", editable=True, width=120),
-        Column("status", "units.status", "choice", editable=True, required=True, options=UNIT_STATUSES,
-               width=120),
-        Column("delivered_on", "units.delivered_on", "date", editable=True, width=120),
+        col(UNIT_TABLE, "floor", width=70),
+        col(UNIT_TABLE, "kind", width=80),
+        col(UNIT_TABLE, "layout", width=100),
+        col(UNIT_TABLE, "built_area", kind="area", width=120),
+        col(UNIT_TABLE, "inner_area", kind="area", width=120),
+        col(UNIT_TABLE, "status", width=120),
+        col(UNIT_TABLE, "delivered_on", width=120),
         Column("owner", "units.owner", width=90, sortable=False),
         Column("owner_mobile", "units.owner_mobile", width=120, sortable=False),
-        Column("note", "units.note", editable=True, width=180, sortable=False),
+        col(UNIT_TABLE, "note", width=180, sortable=False),
     ),
 )
 
@@ -39,11 +76,11 @@ USERS = GridSpec(
     search_hint="admin.search_users",
     export_sheet="用户",
     columns=(
-        Column("username", "admin.username", width=120, pinned=True),
-        Column("display_name", "admin.display_name", editable=True, required=True, width=120),
-        Column("role", "admin.role", "choice", editable=True, required=True, options=ROLE_CHOICES, width=120),
+        col(USER_TABLE, "username", width=120, pinned=True),
+        col(USER_TABLE, "display_name", width=120),
+        col(USER_TABLE, "role", width=120),
         Column("staff", "admin.staff", width=100, sortable=False),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(USER_TABLE, "active", width=80),
         Column("must_change_password", "admin.must_change", "bool", width=100),
         Column("locked_until", "admin.locked_until", "datetime", width=150),
         Column("last_login_at", "admin.last_login", "datetime", width=150),
@@ -55,10 +92,10 @@ ESTATES = GridSpec(
     search_hint="admin.search_reference",
     export_sheet="小区",
     columns=(
-        Column("code", "admin.code", width=90),
-        Column("name", "admin.name", editable=True, required=True, width=160),
-        Column("address", "admin.address", editable=True, width=320),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(ESTATE_TABLE, "code", width=90),
+        col(ESTATE_TABLE, "name", width=160),
+        col(ESTATE_TABLE, "address", width=320),
+        col(ESTATE_TABLE, "active", width=80),
     ),
 )
 
@@ -68,10 +105,10 @@ BUILDINGS = GridSpec(
     export_sheet="楼栋",
     columns=(
         Column("estate", "admin.estate", width=140),
-        Column("code", "admin.code", width=90),
-        Column("name", "admin.name", editable=True, required=True, width=140),
-        Column("floors", "admin.floors", "int", editable=True, width=90),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(BUILDING_TABLE, "code", width=90),
+        col(BUILDING_TABLE, "name", width=140),
+        col(BUILDING_TABLE, "floors", width=90),
+        col(BUILDING_TABLE, "active", width=80),
     ),
 )
 
@@ -80,9 +117,9 @@ DEPARTMENTS = GridSpec(
     search_hint="admin.search_reference",
     export_sheet="部门",
     columns=(
-        Column("code", "admin.code", width=90),
-        Column("name", "admin.name", editable=True, required=True, width=160),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(DEPARTMENT_TABLE, "code", width=90),
+        col(DEPARTMENT_TABLE, "name", width=160),
+        col(DEPARTMENT_TABLE, "active", width=80),
     ),
 )
 
@@ -107,14 +144,14 @@ PEOPLE = GridSpec(
     export_sheet="人员",
     search_hint="people.search_help",
     columns=(
-        Column("name", "people.name", editable=True, required=True, width=100, pinned=True),
-        Column("gender", "people.gender", "choice", editable=True, options=("男", "女"), width=70),
-        Column("mobile", "people.mobile", width=120, sortable=False),
-        Column("phone", "people.phone", editable=True, width=130),
-        Column("id_number", "people.id_number", width=170, sortable=False),
-        Column("is_company", "people.is_company", "bool", editable=True, width=70),
+        col(PERSON_TABLE, "name", width=100, pinned=True),
+        col(PERSON_TABLE, "gender", width=70),
+        col(PERSON_TABLE, "mobile", width=120, sortable=False),
+        col(PERSON_TABLE, "phone", width=130),
+        col(PERSON_TABLE, "id_number", width=170, sortable=False),
+        col(PERSON_TABLE, "is_company", width=70),
         Column("pinyin_initials", "people.pinyin", width=80),
-        Column("note", "people.note", editable=True, width=200, sortable=False),
+        col(PERSON_TABLE, "note", width=200, sortable=False),
     ),
 )
 
@@ -125,10 +162,9 @@ SPACES = GridSpec(
     columns=(
         Column("estate", "units.estate", width=110),
         Column("number", "parking.number", width=100),
-        Column("kind", "parking.kind", "choice", editable=True, required=True, options=SPACE_KINDS, width=90),
-        Column("status", "parking.status", "choice", editable=True, required=True, options=SPACE_STATUSES,
-               width=90),
-        Column("note", "units.note", editable=True, width=200, sortable=False),
+        col(SPACE_TABLE, "kind", width=90),
+        col(SPACE_TABLE, "status", width=90),
+        col(SPACE_TABLE, "note", width=200, sortable=False),
     ),
 )
 
@@ -245,9 +281,9 @@ TICKET_CATEGORIES = GridSpec(
     export_sheet="报事分类",
     search_hint="admin.search_reference",
     columns=(
-        Column("place", "admin.place", editable=True, required=True, width=140),
-        Column("problem", "admin.problem", editable=True, required=True, width=160),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(TICKET_CATEGORY_TABLE, "place", width=140),
+        col(TICKET_CATEGORY_TABLE, "problem", width=160),
+        col(TICKET_CATEGORY_TABLE, "active", width=80),
     ),
 )
 
@@ -256,12 +292,12 @@ SLA_POLICIES = GridSpec(
     export_sheet="时限规定",
     search_hint="admin.search_reference",
     columns=(
-        Column("ticket_type", "tickets.type", width=90),
+        col(SLA_TABLE, "ticket_type", width=90),
         Column("category", "tickets.category", width=160),
-        Column("unit", "admin.sla_unit", "choice", editable=True, required=True, options=("小时", "工作日"), width=90),
-        Column("amount", "admin.sla_amount", "int", editable=True, required=True, width=90),
-        Column("needs_revisit", "admin.needs_revisit", "bool", editable=True, width=100),
-        Column("active", "admin.active", "bool", editable=True, width=80),
+        col(SLA_TABLE, "unit", width=90),
+        col(SLA_TABLE, "amount", width=90),
+        col(SLA_TABLE, "needs_revisit", width=100),
+        col(SLA_TABLE, "active", width=80),
     ),
 )
 
@@ -271,9 +307,9 @@ HOLIDAYS = GridSpec(
     search_hint="admin.search_reference",
     default_page_size=100,
     columns=(
-        Column("day", "admin.day", "date", width=120),
-        Column("is_workday", "admin.is_workday", "bool", editable=True, width=90),
-        Column("name", "admin.name", editable=True, width=140),
+        col(HOLIDAY_TABLE, "day", width=120),
+        col(HOLIDAY_TABLE, "is_workday", width=90),
+        col(HOLIDAY_TABLE, "name", width=140),
         Column("source", "admin.source", width=140),
     ),
 )
@@ -284,17 +320,15 @@ FEE_ITEMS = GridSpec(
     export_sheet="收费项目",
     search_hint="admin.search_reference",
     columns=(
-        Column("code", "admin.code", width=80),
-        Column("name", "admin.name", editable=True, required=True, width=170),
-        Column("category", "admin.fee_category", "choice", editable=True, required=True,
-               options=("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他"), width=110),
-        Column("basis", "admin.fee_basis", width=90),
-        Column("rate", "admin.fee_rate", "rate", editable=True, required=True, width=100),
-        Column("unit_label", "admin.fee_unit_label", editable=True, width=120),
-        Column("default_unit_kind", "admin.fee_default_kind", "choice", editable=True,
-               options=("（不默认）", "住宅", "商铺", "车库", "办公"), width=130),
-        Column("active", "admin.active", "bool", editable=True, width=70),
-        Column("note", "admin.note", editable=True, width=160),
+        col(FEE_ITEM_TABLE, "code", width=80),
+        col(FEE_ITEM_TABLE, "name", width=170),
+        col(FEE_ITEM_TABLE, "category", width=110),
+        col(FEE_ITEM_TABLE, "basis", width=90),
+        col(FEE_ITEM_TABLE, "rate", width=100),
+        col(FEE_ITEM_TABLE, "unit_label", width=120),
+        col(FEE_ITEM_TABLE, "default_unit_kind", width=130),
+        col(FEE_ITEM_TABLE, "active", width=70),
+        col(FEE_ITEM_TABLE, "note", width=160),
     ),
 )
 
@@ -304,15 +338,16 @@ STAFF = GridSpec(
     export_sheet="员工档案",
     default_sort="staff_no",
     columns=(
-        Column("staff_no", "appraisal.staff_no", width=90, pinned=True),
-        Column("name", "appraisal.name", editable=True, required=True, width=100),
-        Column("department", "appraisal.department", "choice", editable=True, required=True, width=110),
-        Column("post", "appraisal.post", "choice", editable=True, required=True, options=POSTS, width=110),
-        Column("hired_on", "appraisal.hired_on", "date", editable=True, required=True, width=120),
-        Column("left_on", "appraisal.left_on", "date", editable=True, width=120),
-        Column("base_salary", "appraisal.base_salary", "money", editable=True, required=True, width=120),
-        Column("active", "appraisal.active", "bool", editable=True, width=80),
-        Column("appraised", "appraisal.appraised", "bool", editable=True, width=90),
+        col(STAFF_TABLE, "staff_no", width=90, pinned=True),
+        col(STAFF_TABLE, "name", width=100),
+        # its options are the departments of the day, filled in by the staff tab
+        col(STAFF_TABLE, "department_id", kind="choice", width=110),
+        col(STAFF_TABLE, "post", width=110),
+        col(STAFF_TABLE, "hired_on", width=120),
+        col(STAFF_TABLE, "left_on", width=120),
+        col(STAFF_TABLE, "base_salary", kind="money", width=120),
+        col(STAFF_TABLE, "active", width=80),
+        col(STAFF_TABLE, "appraised", width=90),
         Column("account", "appraisal.account", width=110, sortable=False),
     ),
 )
@@ -327,11 +362,10 @@ ATTENDANCE = GridSpec(
         Column("staff_no", "appraisal.staff_no", width=90),
         Column("name", "appraisal.name", width=90),
         Column("department", "appraisal.department", width=100, sortable=False),
-        Column("late_minutes", "appraisal.late_minutes", "int", editable=True, width=110),
-        Column("early_minutes", "appraisal.early_minutes", "int", editable=True, width=110),
-        Column("absent", "appraisal.absent", "bool", editable=True, width=80),
-        Column("leave_type", "appraisal.leave_type", "choice", editable=True, options=(NO_LEAVE, *LEAVE_TYPES),
-               width=100),
-        Column("note", "appraisal.note", editable=True, width=200, sortable=False),
+        col(ATTENDANCE_TABLE, "late_minutes", width=110),
+        col(ATTENDANCE_TABLE, "early_minutes", width=110),
+        col(ATTENDANCE_TABLE, "absent", width=80),
+        col(ATTENDANCE_TABLE, "leave_type", width=100),
+        col(ATTENDANCE_TABLE, "note", width=200, sortable=False),
     ),
 )
