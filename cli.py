@@ -136,11 +136,28 @@ def _cmd_appraise(args) -> None:
 
 def _cmd_bill(args) -> None:
     estate_id = fee_import.estate_id_by_name(args.estate) if args.estate else None
-    result = fees.run_billing(actor=SYSTEM_ACTOR, period=args.period, estate_id=estate_id)
     where = f"（{args.estate}）" if args.estate else ""
+    if args.dry_run:
+        plan = fees.preview_billing(actor=SYSTEM_ACTOR, period=args.period, estate_id=estate_id)
+        print(f"{plan.period}{where} 计费预览（未写入）：将新增应收 {len(plan.bills)} 张，合计 ¥{plan.total:,.2f}；"
+              f"本期已有 {plan.existing} 张")
+        _print_billing_notes(plan.not_billed_by_reason, len(plan.undated))
+        return
+    result = fees.run_billing(actor=SYSTEM_ACTOR, period=args.period, estate_id=estate_id)
     print(f"{result.period}{where} 计费完成：新增应收 {result.created} 张，合计 ¥{result.total:,.2f}"
           + (f"；预存抵扣 ¥{result.credit_used:,.2f}" if result.credit_used else "")
           + ("（本期账单已全部存在，未新增）" if result.created == 0 else ""))
+    _print_billing_notes(result.not_billed_by_reason, len(result.undated))
+
+
+def _print_billing_notes(not_billed: tuple[tuple[str, int], ...], undated: int) -> None:
+    """Every unit left without a bill, counted by reason, and the ones billed without their 交房日期."""
+    if not_billed:
+        print(f"未计费房屋 {sum(n for _, n in not_billed)} 套：")
+        for reason, n in not_billed:
+            print(f"  {reason}：{n} 套")
+    if undated:
+        print(f"交房日期未填、按整月计费的房屋 {undated} 套（请在房屋档案中补填交房日期）")
 
 
 def _cmd_backup(args) -> None:
@@ -248,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bill", help="生成某月的应收账单（计费）；已生成的不会重复生成")
     s.add_argument("--period", required=True, help="计费期间 YYYY-MM")
     s.add_argument("--estate", help="只计这个小区（名称或编码）；不填则所有小区")
+    s.add_argument("--dry-run", action="store_true", help="只预览：列出将新增的应收和未计费的房屋（按原因计数），不写入")
     s.set_defaults(func=_cmd_bill)
 
     s = sub.add_parser("appraise", help="生成某月的考核表草稿（已提交、已审批的不变）并列出每人的迟到、扣款、奖励和总分；"

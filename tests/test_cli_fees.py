@@ -134,6 +134,31 @@ def test_bill_for_one_estate_leaves_the_others_alone(cli_db, capsys):
         assert set(s.scalars(select(Unit.estate_id).join(Bill, Bill.unit_id == Unit.id))) == {estate_id}
 
 
+def test_bill_dry_run_writes_nothing_and_counts_every_unit_left_out_by_reason(cli_db, capsys):
+    from datetime import date
+
+    from tests.factories import force_columns
+
+    force_columns(Unit, cli_db[1], delivered_on=None)  # 已入住 without its date: billed, flagged
+    force_columns(Unit, cli_db[2], status="空置", delivered_on=None)  # never owned, no date: not handed over
+    code, out, err = run(capsys, "bill", "--period", "2025-01", "--dry-run")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "2025-01 计费预览（未写入）：将新增应收 2 张，合计 ¥393.80；本期已有 0 张",
+        "未计费房屋 1 套：",
+        "  未交房（空置、无交房日期且从未有业主）：1 套",
+        "交房日期未填、按整月计费的房屋 1 套（请在房屋档案中补填交房日期）",
+    ]
+    assert bill_count() == 0
+    code, out, err = run(capsys, "bill", "--period", "2025-01")
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["未计费房屋 1 套：", "  未交房（空置、无交房日期且从未有业主）：1 套",
+                                    "交房日期未填、按整月计费的房屋 1 套（请在房屋档案中补填交房日期）"]
+    assert bill_count() == 2
+    force_columns(Unit, cli_db[2], delivered_on=date(2025, 1, 1))
+    assert run(capsys, "bill", "--period", "2025-01")[0] == 0 and bill_count() == 3
+
+
 @pytest.mark.parametrize(("argv", "expected"), [
     (["bill", "--period", "2025-13"], "错误：计费期间：期间应为 YYYY-MM"),
     (["bill", "--period", "202501"], "错误：计费期间：期间应为 YYYY-MM"),

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,8 @@ from db.engine import read_session, unit_of_work
 from db.models import (
     Bill,
     BillingRun,
+    Building,
+    Estate,
     FeeItem,
     MeterReading,
     ParkingLease,
@@ -42,7 +44,7 @@ from db.models import (
 )
 from db.types import round_cents, utcnow
 from services.fees import ledger
-from services.fees.accounts import lease_household, unit_household
+from services.fees.accounts import lease_household, unit_household, unit_labels
 from services.fees.statuses import BillStatus
 from services.platform import audit
 from services.platform.auth import Actor, require
@@ -128,6 +130,27 @@ class PlannedBill:
 
 
 @dataclass(frozen=True)
+class UnitNote:
+    """A unit the run does not bill in the period (`reason` says why), or bills with a flag the clerk should fix."""
+
+    unit_id: int
+    unit: str  # "小区 楼栋-单元-房号"
+    reason: str
+
+
+# Why a unit gets no bill of the period. Every unit of the run's scope either gets a bill, already had its bills,
+# or is listed under one of these.
+NOT_HANDED_OVER = "未交房（空置、无交房日期且从未有业主）"
+DELIVERED_LATER = "交房日期在本期之后"
+NO_ITEM = "该类房屋没有默认收费项目"
+EXEMPT = "本期免收"
+NO_AREA = "缺少建筑面积（按面积计费的项目未计）"
+ZERO_AMOUNT = "应收金额为零（单价为 0 或天数为 0）"
+NO_DELIVERY_DATE = "交房日期未填"
+HANDED_OVER = ("空置", "已交房未入住", "装修中", "已入住", "出租")
+
+
+@dataclass(frozen=True)
 class BillingPlan:
     period: str
     estate_id: int | None
@@ -135,10 +158,24 @@ class BillingPlan:
     existing: int  # bills of this period already there (skipped)
     warnings: tuple[str, ...] = ()
     by_item: tuple[tuple[str, int, Decimal], ...] = field(default=())  # item, count, total
+    not_billed: tuple[UnitNote, ...] = ()  # units of the scope with no bill of the period, and why
+    undated: tuple[UnitNote, ...] = ()  # handed-over units billed for the whole period: 交房日期未填
 
     @property
     def total(self) -> Decimal:
         return sum((b.amount for b in self.bills), Decimal("0.00"))
+
+    @property
+    def not_billed_by_reason(self) -> tuple[tuple[str, int], ...]:
+        """(reason, units) for the units left without a bill, most first."""
+        return _by_reason(self.not_billed)
+
+
+def _by_reason(notes: Sequence[UnitNote]) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = defaultdict(int)
+    for n in notes:
+        counts[n.reason] += 1
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @dataclass(frozen=True)
@@ -147,6 +184,12 @@ class BillingResult:
     created: int
     total: Decimal
     credit_used: Decimal
+    not_billed: tuple[UnitNote, ...] = ()
+    undated: tuple[UnitNote, ...] = ()
+
+    @property
+    def not_billed_by_reason(self) -> tuple[tuple[str, int], ...]:
+        return _by_reason(self.not_billed)
 
 
 def _clip(start: date | None, end: date | None, first: date, last: date) -> tuple[date, date] | None:
@@ -180,25 +223,43 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
         if item.default_unit_kind and item.basis in ("面积", "固定"):
             defaults_by_kind[item.default_unit_kind].append(item)
 
+    billed: set[int] = set()  # units with a bill of the period, planned or already there
+    reasons: dict[int, str] = {}  # why a unit got no bill (the first reason met)
+    undated: list[int] = []
+
     def add(item: FeeItem, unit_id: int, quantity: Decimal | None, days: int, span: tuple[date, date],
             amount: Decimal | None = None) -> None:
         key = unit_household(unit_id)
         if (item.id, key) in existing_keys:
+            billed.add(unit_id)
             return
         value = amount if amount is not None else prorate(quantity or Decimal(1), item.rate, days, days_in_month)
         if value <= 0:
+            reasons.setdefault(unit_id, ZERO_AMOUNT)
             return
+        billed.add(unit_id)
         planned.append(PlannedBill(item.id, item.name, key, key, unit_id, None, payers.get(unit_id, ""),
                                    span[0], span[1], quantity, item.rate, value))
 
+    ever_owned = set(session.scalars(select(UnitPerson.unit_id).where(UnitPerson.role == "业主").distinct()))
+    with_exceptions = {u for u, _ in exceptions}
     payers: dict[int, str] = {}
     unit_id: int | None  # None below for a parking lease without a unit
     for unit_id, kind, status, area, delivered_on in units:
         payers[unit_id] = DEVELOPER if status == UNSOLD else owners.get(unit_id, "")
         billed_from = None if status == UNSOLD else delivered_on
         if status != UNSOLD and delivered_on is None:
-            continue  # not handed over: nobody pays yet
+            # A handed-over unit without its 交房日期 (HC's sheet has none) pays for whole periods until the date
+            # is filled in; a 空置 unit that never had an owner has not been handed over.
+            if status not in HANDED_OVER or (status == "空置" and unit_id not in ever_owned):
+                reasons[unit_id] = NOT_HANDED_OVER
+                continue
+            undated.append(unit_id)
+        elif delivered_on is not None and status != UNSOLD and delivered_on > last:
+            reasons.setdefault(unit_id, DELIVERED_LATER)
         candidates = {i.id: i for i in defaults_by_kind.get(kind, [])}
+        if not candidates and unit_id not in with_exceptions:
+            reasons.setdefault(unit_id, NO_ITEM)
         for (u, item_id), rows in exceptions.items():
             if u == unit_id and item_id in items and any(r.action == "收取" for r in rows):
                 candidates[item_id] = items[item_id]
@@ -220,12 +281,14 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
             exempt = [s for r in rows if r.action == "免收" and (s := _clip(r.start_on, r.end_on, first, last))]
             days = _covered_days(spans, exempt)
             if days == 0:
+                reasons.setdefault(unit_id, EXEMPT if exempt else ZERO_AMOUNT)
                 continue
             lo = min(s[0] for s in spans)
             hi = max(s[1] for s in spans)
             if item.basis == "面积":
                 if area is None:
                     missing_area += 1
+                    reasons.setdefault(unit_id, NO_AREA)
                     continue
                 add(item, unit_id, area, days, (lo, hi))
             else:
@@ -258,6 +321,8 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
             if (parking.id, key) in existing_keys or span is None or fee <= 0:
                 continue
             amount = prorate(Decimal(1), fee, _days(*span), days_in_month)
+            if unit_id is not None:
+                billed.add(unit_id)
             planned.append(PlannedBill(parking.id, parking.name, key, unit_household(unit_id) if unit_id else key, unit_id,
                                        lease_id, name, span[0], span[1], None, fee, amount))
 
@@ -267,10 +332,26 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
     warnings = []
     if missing_area:
         warnings.append(f"{missing_area} 套房屋缺少建筑面积，未计物业服务费；补齐面积后再次计费即可补上")
+    if undated:
+        warnings.append(f"{len(undated)} 套已交房的房屋{NO_DELIVERY_DATE}，本期按整月计费；请在房屋档案中补填交房日期")
+    left_out = [u for u in payers if u not in billed]
+    labels = _unit_labels(session, set(left_out) | set(undated), unit_filter)
     return BillingPlan(
         period=period.label, estate_id=estate_id, bills=tuple(planned), existing=len(existing_keys),
         warnings=tuple(warnings),
-        by_item=tuple((name, len(v), sum(v, Decimal("0.00"))) for name, v in sorted(by_item.items())))
+        by_item=tuple((name, len(v), sum(v, Decimal("0.00"))) for name, v in sorted(by_item.items())),
+        not_billed=tuple(UnitNote(u, labels.get(u, ""), reasons.get(u, NO_ITEM)) for u in sorted(left_out)),
+        undated=tuple(UnitNote(u, labels.get(u, ""), NO_DELIVERY_DATE) for u in sorted(undated)))
+
+
+def _unit_labels(session: Session, unit_ids: set[int], unit_filter: list[ColumnElement[bool]]) -> dict[int, str]:
+    """Labels of the listed units: by id for a few, else the whole scope in one query (no IN list of thousands)."""
+    if len(unit_ids) <= 500:
+        return unit_labels(session, unit_ids)
+    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                           .where(*unit_filter)).all()
+    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows if uid in unit_ids}
 
 
 def _parse_period(text: str) -> Period:
@@ -302,7 +383,7 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
             total = plan.total
             if not plan.bills:  # billed already: nothing to write, not even a run log
                 report(1.0, "完成")
-                return BillingResult(p.label, 0, total, ledger.ZERO)
+                return BillingResult(p.label, 0, total, ledger.ZERO, plan.not_billed, plan.undated)
             run = BillingRun(period=p.label, estate_id=estate_id, at=utcnow(), by_name=actor.display_name,
                              bills_created=len(plan.bills), total=total)
             s.add(run)
@@ -323,12 +404,13 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
             credit_used = ledger.apply_credit(s, households={b.household for b in plan.bills}, at=now)
             audit.record(s, actor, "bill", "billing_runs", run.id, None,
                          {"period": p.label, "estate_id": estate_id, "bills": len(plan.bills), "total": total,
-                          "credit_used": credit_used})
+                          "credit_used": credit_used, "not_billed": dict(plan.not_billed_by_reason),
+                          "undated": len(plan.undated)})
             uow.commit()
     except IntegrityError as exc:
         raise Conflict("同一期间正在由他人计费，请稍后刷新再试（不会重复生成账单）") from exc
     report(1.0, "完成")
-    return BillingResult(p.label, len(plan.bills), total, credit_used)
+    return BillingResult(p.label, len(plan.bills), total, credit_used, plan.not_billed, plan.undated)
 
 
 

@@ -88,6 +88,33 @@ def test_billing_preview_shows_bills_by_item_then_runs_once(fees_db):
     assert any("新生成 0 笔应收" in s.value for s in at.success), [s.value for s in at.success]
 
 
+def test_billing_preview_lists_units_left_out_by_reason_and_units_billed_without_a_delivery_date(fees_db):
+    from datetime import date
+
+    from db.models import Unit
+    from services.fees import billing
+    from tests.factories import force_columns
+
+    owing = arrears.owing_units(actor=SYSTEM_ACTOR)
+    unit_id, later_id = (int(u) for u in owing["unit_id"].iloc[:2])
+    force_columns(Unit, unit_id, delivered_on=None)  # handed over, no 交房日期: billed for the month, flagged
+    force_columns(Unit, later_id, delivered_on=date(2099, 1, 1))  # handed over later: not billed yet
+    next_month = month_labels(count=1, ahead=1)[0]
+    plan = billing.preview_billing(actor=SYSTEM_ACTOR, period=next_month)
+    assert [(n.unit_id, n.reason) for n in plan.undated] == [(unit_id, "交房日期未填")]
+    assert [(n.unit_id, n.reason) for n in plan.not_billed] == [(later_id, "交房日期在本期之后")]
+    at = _fees_page("manager")
+    at.selectbox(key="fees:bill:period").set_value(next_month).run()
+    _button(at, "fees:bill:preview").click().run()
+    _ok(at)
+    assert any("1 套已交房的房屋交房日期未填" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert "本期未计费的房屋：1 套" in _markdown(at)
+    assert any("交房日期在本期之后 1 套" in c.value for c in at.caption), [c.value for c in at.caption]
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    assert list(frames[("unit", "reason")]["reason"]) == ["交房日期在本期之后"]
+    assert len(frames[("unit",)]) == 1
+
+
 @pytest.mark.parametrize("role", [Role.CASHIER, Role.SERVICE])
 def test_a_role_without_fees_bill_does_not_see_billing(demo_db, role):
     at = _fees_page(DEMO_USER_OF_ROLE[role])

@@ -18,7 +18,14 @@ import pandas as pd
 import streamlit as st
 
 from services.admin.reference import building_options, estate_options
-from services.fees.billing import BillingPlan, Reading, preview_billing, record_readings, run_billing
+from services.fees.billing import (
+    BillingPlan,
+    Reading,
+    UnitNote,
+    preview_billing,
+    record_readings,
+    run_billing,
+)
 from services.fees.reports import billing_runs, meter_sheet, month_labels
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
@@ -63,6 +70,7 @@ def billing_tab(actor: Actor) -> None:
     if result is not None:
         st.success(t("fees.bill_done", period=result.period, n=result.created, total=fmt.money(result.total),
                      credit=fmt.money(result.credit_used)))
+        _unit_notes(result.not_billed_by_reason, result.not_billed, result.undated, key="fees:bill:done_notes")
     shown = st.session_state.get(PLAN)
     if shown is not None and shown[:2] == (period, estate_id):
         _preview(actor, shown[2])
@@ -70,6 +78,22 @@ def billing_tab(actor: Actor) -> None:
     money_table(runs, {"期间": t("fees.bill_period"), "小区": t("fees.bill_estate"), "时间": t("fees.bill_at"),
                        "操作人": t("fees.bill_by"), "生成账单": t("fees.bill_created"),
                        "金额": t("fees.bill_total")}, money=("金额",), numbers=("生成账单",), key="fees:bill:runs")
+
+
+def _unit_notes(by_reason: tuple[tuple[str, int], ...], not_billed: tuple[UnitNote, ...],
+                undated: tuple[UnitNote, ...], *, key: str) -> None:
+    """Every unit the run leaves without a bill, counted by reason and listed, and those billed without 交房日期."""
+    if by_reason:
+        st.markdown(f"**{t('fees.bill_not_billed', n=f'{len(not_billed):,}')}**")
+        st.caption(" · ".join(t("fees.bill_reason_count", reason=reason, n=n) for reason, n in by_reason))
+        with st.expander(t("fees.bill_not_billed_list", n=f"{len(not_billed):,}")):
+            money_table(pd.DataFrame([{"unit": u.unit, "reason": u.reason} for u in not_billed],
+                                      columns=["unit", "reason"]),
+                        {"unit": t("fees.bill_unit"), "reason": t("fees.bill_reason")}, height=320, key=f"{key}:out")
+    if undated:
+        with st.expander(t("fees.bill_undated_list", n=f"{len(undated):,}")):
+            money_table(pd.DataFrame([{"unit": u.unit} for u in undated], columns=["unit"]),
+                        {"unit": t("fees.bill_unit")}, height=320, key=f"{key}:undated")
 
 
 def plan_frame(plan: BillingPlan) -> pd.DataFrame:
@@ -104,6 +128,7 @@ def _preview(actor: Actor, plan: BillingPlan) -> None:
                         key="fees:bill:details")
     else:
         st.info(t("fees.bill_nothing", existing=plan.existing))
+    _unit_notes(plan.not_billed_by_reason, plan.not_billed, plan.undated, key="fees:bill:notes")
     label = t("fees.bill_run", n=f"{len(plan.bills):,}", total=fmt.money(plan.total))
     if st.button(label, type="primary" if plan.bills else "secondary", key="fees:bill:run",
                  icon=":material/play_arrow:"):

@@ -454,6 +454,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "fees.bill_amount": ("金额", "Amount"),
     "fees.bill_nothing": ("本期间没有新的账单要生成（已有 {existing} 笔）。", "Nothing new to bill for this period "
                           "({existing} bills exist)."),
+    "fees.bill_not_billed": ("本期未计费的房屋：{n} 套", "Units not billed this period: {n}"),
+    "fees.bill_reason_count": ("{reason} {n} 套", "{reason}: {n}"),
+    "fees.bill_not_billed_list": ("未计费房屋明细（{n} 套）", "Units not billed ({n})"),
+    "fees.bill_undated_list": ("交房日期未填、按整月计费的房屋（{n} 套）", "Units billed for the whole month without a delivery date ({n})"),
+    "fees.bill_unit": ("房屋", "Unit"),
+    "fees.bill_reason": ("原因", "Reason"),
     "fees.bill_run": ("生成 {n} 笔应收，合计 {total}", "Create {n} bills, {total} in total"),
     "fees.bill_running": ("正在计费…", "Billing…"),
     "fees.bill_done": ("{period} 计费完成：新生成 {n} 笔应收，合计 {total}；预存抵扣 {credit}。",

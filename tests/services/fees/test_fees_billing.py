@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import read_session
-from db.models import Allocation, Bill, BillingRun, CreditEntry, MeterReading, ParkingLease, Unit
+from db.models import Allocation, Bill, BillingRun, CreditEntry, FeeItem, MeterReading, ParkingLease, Unit
 from services.estate import parking
 from services.fees import billing as fees
 from services.fees import cashier
@@ -388,3 +388,69 @@ def test_a_lease_ended_early_is_not_billed_for_later_months(march):
     parking.end_lease(actor=MANAGER, lease_id=lease_id, version=get_row(ParkingLease, lease_id).version)
     fees.run_billing(actor=CLERK, period="2026-05")
     assert _lease_bill(lease_id, "2026-05") is None
+
+
+# --- no unit is skipped in silence (issue 13: going live from a system whose units have no 交房日期) ----------
+
+
+def test_a_handed_over_unit_without_delivery_date_is_billed_for_the_whole_month_and_flagged(march):
+    estate_id = march.estate_id
+    b1 = get_row(Unit, march.units["full"]).building_id
+    lived_in = _unit(estate_id, b1, 20, delivered_on=None)  # 已入住, as HC's 资产信息 lists it, no date
+    rented = _unit(estate_id, b1, 21, kind="商铺", status="出租", delivered_on=None, built_area=D("10.00"))
+    plan = fees.preview_billing(actor=CLERK, period="2026-03")
+    assert {n.unit_id for n in plan.undated} == {lived_in, rented}
+    assert all(n.reason == "交房日期未填" and n.unit.startswith("计费小区 ") for n in plan.undated)
+    assert "2 套已交房的房屋交房日期未填，本期按整月计费；请在房屋档案中补填交房日期" in plan.warnings
+    result = fees.run_billing(actor=CLERK, period="2026-03")
+    # the whole month: 89.50 x 2.2000 = 196.90; the shop 10.00 x 4.5000 = 45.00 and 垃圾清运费 50.00
+    assert _amounts(lived_in) == {march.items["WY-ZZ"]: D("196.90")}
+    assert sorted(_amounts(rented).values()) == [D("45.00"), D("50.00")]
+    assert {n.unit_id for n in result.undated} == {lived_in, rented}
+
+
+def test_a_delivery_date_filled_in_later_bills_from_then_on_and_leaves_billed_months_alone(march):
+    b1 = get_row(Unit, march.units["full"]).building_id
+    unit = _unit(march.estate_id, b1, 20, delivered_on=None)
+    fees.run_billing(actor=CLERK, period="2026-03")
+    force_columns(Unit, unit, delivered_on=date(2026, 4, 16))  # the clerk finds the handover record
+    fees.run_billing(actor=CLERK, period="2026-03")
+    fees.run_billing(actor=CLERK, period="2026-04")
+    assert _amounts(unit) == {march.items["WY-ZZ"]: D("196.90")}  # March stays as billed
+    # April from the 16th: 15 of 30 days of 196.90 = 98.45
+    assert _amounts(unit, "2026-04") == {march.items["WY-ZZ"]: D("98.45")}
+    assert fees.preview_billing(actor=CLERK, period="2026-04").undated == ()
+
+
+def test_every_unit_left_without_a_bill_is_listed_with_its_reason_and_counted(march):
+    b1 = get_row(Unit, march.units["full"]).building_id
+    force_columns(FeeItem, march.items["WY-CK"], active=False)  # this company does not charge garages
+    garage = _unit(march.estate_id, b1, 30, kind="车库")
+    exempt_all = _unit(march.estate_id, b1, 31)
+    make_unit_fee(exempt_all, march.items["WY-ZZ"], "免收", date(2026, 1, 1))
+    later = _unit(march.estate_id, b1, 32, delivered_on=date(2026, 5, 1))
+    plan = fees.preview_billing(actor=CLERK, period="2026-03")
+    reasons = {n.unit_id: n.reason for n in plan.not_billed}
+    assert reasons == {
+        march.units["undelivered"]: "未交房（空置、无交房日期且从未有业主）",
+        march.units["no_area"]: "缺少建筑面积（按面积计费的项目未计）",
+        garage: "该类房屋没有默认收费项目",
+        exempt_all: "本期免收",
+        later: "交房日期在本期之后",
+    }
+    assert sum(n for _, n in plan.not_billed_by_reason) == len(plan.not_billed) == 5
+    result = fees.run_billing(actor=CLERK, period="2026-03")
+    assert result.not_billed == plan.not_billed
+    billed = {b.unit_id for b in bills_of() if b.period == "2026-03" and b.unit_id is not None}
+    with read_session() as s:
+        every_unit = set(s.scalars(select(Unit.id).where(Unit.estate_id == march.estate_id)))
+    assert billed | set(reasons) == every_unit  # nothing skipped in silence
+
+
+def test_a_vacant_unit_that_had_an_owner_counts_as_handed_over(march):
+    b1 = get_row(Unit, march.units["full"]).building_id
+    moved_out = _unit(march.estate_id, b1, 40, status="空置", delivered_on=None)
+    make_resident(moved_out, "周前业主", "13900001111", end_on=date(2025, 12, 31))
+    plan = fees.preview_billing(actor=CLERK, period="2026-03")
+    assert moved_out in {n.unit_id for n in plan.undated}
+    assert moved_out in {b.unit_id for b in plan.bills}
