@@ -28,7 +28,7 @@ from ui.appraisal.charts import trend_chart
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
-from ui.kit.tables import money_table
+from ui.kit.tables import fit_height, money_table
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_COLORS = {DRAFT: "gray", SUBMITTED: "orange", APPROVED: "green", NOT_BUILT: "red"}
@@ -216,7 +216,7 @@ def _evidence(actor: Actor, card: ScorecardView, prefix: str) -> None:
             st.caption(t("appraisal.evidence_hint", source=KPI_CATALOG[key].help))
         money_table(frame, labels, money=money, numbers=tuple(c for c in ("late_minutes", "early_minutes")
                                                               if c in frame.columns),
-                    height=min(38 + 35 * len(frame), 420), key=f"{prefix}:evidence_table:{card.id}:{key}")
+                    height=fit_height(len(frame), 420), key=f"{prefix}:evidence_table:{card.id}:{key}")
 
 
 def _rule_results(card: ScorecardView) -> None:

@@ -33,7 +33,7 @@ from services.platform.errors import DomainError, ValidationError
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
-from ui.kit.tables import money_table
+from ui.kit.tables import fit_height, money_table
 
 PLAN = "fees:bill:plan"  # (period, estate id, BillingPlan) of the preview on screen
 RESULT = "fees:bill:result"  # the last run's result, shown once after the rerun
@@ -89,11 +89,12 @@ def _unit_notes(by_reason: tuple[tuple[str, int], ...], not_billed: tuple[UnitNo
         with st.expander(t("fees.bill_not_billed_list", n=f"{len(not_billed):,}")):
             money_table(pd.DataFrame([{"unit": u.unit, "reason": u.reason} for u in not_billed],
                                       columns=["unit", "reason"]),
-                        {"unit": t("fees.bill_unit"), "reason": t("fees.bill_reason")}, height=320, key=f"{key}:out")
+                        {"unit": t("fees.bill_unit"), "reason": t("fees.bill_reason")},
+                        height=fit_height(len(not_billed)), key=f"{key}:out")
     if undated:
         with st.expander(t("fees.bill_undated_list", n=f"{len(undated):,}")):
             money_table(pd.DataFrame([{"unit": u.unit} for u in undated], columns=["unit"]),
-                        {"unit": t("fees.bill_unit")}, height=320, key=f"{key}:undated")
+                        {"unit": t("fees.bill_unit")}, height=fit_height(len(undated)), key=f"{key}:undated")
 
 
 def plan_frame(plan: BillingPlan) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def meter_tab(actor: Actor) -> None:
         with st.form(f"fees:meter:form:{gen}", border=False):
             edited = st.data_editor(
                 editor_frame(todo), key=key, hide_index=True, num_rows="fixed", width="stretch",
-                height=min(38 + 35 * len(todo), 460),
+                height=fit_height(len(todo), 460),
                 disabled=["unit", "item", "previous_period", "previous"],
                 column_config={
                     "unit": st.column_config.TextColumn(t("fees.meter_unit")),

@@ -25,7 +25,7 @@ from ui.estate.unit_card import CardSection, register_card_section
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
-from ui.kit.tables import money_table
+from ui.kit.tables import fit_height, money_table
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -96,7 +96,7 @@ def fee_section(actor: Actor, card: UnitCard) -> None:
                         "paid": t("fees.arrears_card_paid"), "outstanding": t("fees.arrears_card_outstanding"),
                         "due_on": t("fees.arrears_card_due_on"), "status": t("fees.arrears_card_status"),
                         "pending": t("fees.arrears_card_pending")},
-                money=("amount", "waived", "paid", "outstanding"), height=min(38 + 35 * max(len(bills), 1), 320),
+                money=("amount", "waived", "paid", "outstanding"), height=fit_height(len(bills), 320),
                 key=f"card:fees:bills:{card.id}")
     _history(actor, account)
     st.markdown(f"**{t('fees.arrears_card_dunning_log')}**")
@@ -122,7 +122,7 @@ def _history(actor: Actor, account: cashier.Account) -> None:
                 {"at": t("fees.card_at"), "doc": t("fees.card_doc"), "kind": t("fees.card_doc_kind"),
                  "amount": t("fees.counter_amount"), "method": t("fees.counter_method"),
                  "status": t("fees.arrears_card_status")}, money=("amount",),
-                height=min(38 + 35 * max(len(rows), 1), 320), key=f"card:fees:history:{account.household}")
+                height=fit_height(len(rows), 320), key=f"card:fees:history:{account.household}")
 
 
 def unit_fee_settings(actor: Actor, unit_id: int) -> None:

@@ -41,7 +41,7 @@ from ui.estate.unit_card import SELECTED, search_box
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import DATA_GENERATION, flash
-from ui.kit.tables import money_table
+from ui.kit.tables import fit_height, money_table
 
 DRAFT = "fees:counter:draft"  # the payment waiting for confirmation
 LAST = "fees:counter:last"  # (household, payment id) of the receipt just issued
@@ -255,7 +255,7 @@ def _bills(actor: Actor, acct: Account) -> None:
     if any(b.pending for b in acct.bills):  # the column only when a request waits
         labels["pending"] = t("fees.counter_pending")
     money_table(df, labels, money=("amount", "waived", "paid", "outstanding"), total_row=True,
-                height=min(38 + 35 * len(df), 420), key=f"fees:counter:bills:{acct.household}:{_generation()}")
+                height=fit_height(len(df), 420), key=f"fees:counter:bills:{acct.household}:{_generation()}")
     if not can(actor, "fees.request"):
         return
     options = {b.id: b for b in acct.bills}
@@ -354,7 +354,7 @@ def _receipts(actor: Actor, acct: Account) -> None:
     money_table(df, {"receipt_no": t("fees.counter_receipt_no"), "at": t("fees.counter_received_at"),
                      "amount": t("fees.counter_amount"), "method": t("fees.counter_method"),
                      "cashier": t("fees.counter_cashier"), "status": t("fees.counter_status")}, money=("amount",),
-                height=min(38 + 35 * len(df), 300), key=f"fees:counter:receipts:{acct.household}:{_generation()}")
+                height=fit_height(len(df), 300), key=f"fees:counter:receipts:{acct.household}:{_generation()}")
     by_id = {r.payment_id: r for r in rows}
     c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
     pid = c1.selectbox(t("fees.counter_pick_receipt"), list(by_id),
@@ -383,7 +383,7 @@ def _refunds(actor: Actor, acct: Account, rows: list[refunds.RefundRow]) -> None
                      "amount": t("fees.refund_amount"), "method": t("fees.refund_method"),
                      "payee": t("fees.refund_payee"), "requester": t("fees.approval_requester"),
                      "approver": t("fees.approval_decider"), "paid_at": t("fees.refund_paid_at")},
-                money=("amount",), height=min(38 + 35 * len(df), 250),
+                money=("amount",), height=fit_height(len(df), 250),
                 key=f"fees:counter:refunds:{acct.household}:{_generation()}")
     granted = {r.refund_id: r for r in rows if r.refund_id is not None}
     if not granted:

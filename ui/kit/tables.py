@@ -18,6 +18,11 @@ from ui.kit.i18n import t
 TOTAL_ROW_STYLE = "font-weight: 600; background-color: #f3f6fb"
 
 
+def fit_height(rows: int, cap: int = 320) -> int:
+    """Pixels for a table of `rows` rows (at least one, so "empty" shows) without blank rows, at most `cap`."""
+    return min(38 + 35 * max(rows, 1), cap)
+
+
 def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str, ...] = (),
                 rates: tuple[str, ...] = (), numbers: tuple[str, ...] = (), total_row: bool = False,
                 height: int | str = "auto", key: str | None = None) -> None:
