@@ -3,6 +3,7 @@
 import altair as alt
 import streamlit as st
 
+from services.estate.statuses import UnitStatus
 from services.estate.units import unit_summary
 from ui.kit.i18n import t
 from ui.kit.session import current_actor
@@ -29,7 +30,8 @@ else:
             x=alt.X("sum(count):Q", title=t("home.units_total")),
             y=alt.Y("estate:N", title=t("units.estate")),
             color=alt.Color("status:N", title=t("units.status"),
-                            sort=["已入住", "出租", "装修中", "已交房未入住", "空置", "未售"]),
+                            sort=[UnitStatus.OCCUPIED, UnitStatus.RENTED, UnitStatus.RENOVATING,
+                                  UnitStatus.HANDED_OVER, UnitStatus.VACANT, UnitStatus.UNSOLD]),
             tooltip=[alt.Tooltip("estate:N", title=t("units.estate")),
                      alt.Tooltip("status:N", title=t("units.status")),
                      alt.Tooltip("count:Q", title=t("home.units_total"))],

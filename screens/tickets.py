@@ -151,7 +151,7 @@ def analysis() -> None:
     with st.expander(t("tickets.evidence")):
         key = st.selectbox(t("tickets.evidence_kpi"), kpi.TICKET_KPI_KEYS, format_func=kpi.TICKET_KPI_LABELS.get,
                            key="tk:evidence")
-        evidence = pd.DataFrame(kpi.ticket_kpi_evidence(period, key, as_of=as_of))
+        evidence = kpi.ticket_kpi_evidence(period, key, as_of=as_of)
         if evidence.empty:
             st.caption(t("tickets.no_data"))
         else:

@@ -700,11 +700,9 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
     whose: int | Literal["all"] = "all" if scope == CENTRE else card.staff_id
     if kpi_def.source == "fee":
         fee_scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=card.staff_id)
-        return pd.DataFrame(kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope), dtype=object)
+        return kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope)
     figure = "effective_complaints" if kpi_def.source == "ruled" else kpi_def.figure
-    # object columns: a time not reached (not completed yet) stays None, never NaT
-    return pd.DataFrame(kpi.ticket_kpi_evidence(p, figure, as_of=card.as_of,
-                                                scope=figures.ticket_scope(kpi_def.source, whose)), dtype=object)
+    return kpi.ticket_kpi_evidence(p, figure, as_of=card.as_of, scope=figures.ticket_scope(kpi_def.source, whose))
 
 
 def kpi_trend(*, actor: Actor, staff_id: int, months: Sequence[str]) -> pd.DataFrame:

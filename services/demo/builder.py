@@ -41,6 +41,7 @@ from db.models import (
 )
 from services.demo.appraisal import build_appraisal_demo
 from services.demo.fees import build_fee_demo
+from services.estate.statuses import LIVED_IN, LeaseStatus, UnitStatus
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR, Role
 from services.platform.clock import SHANGHAI
@@ -69,7 +70,8 @@ DEMO_USERS = [
     ("clerk", "吴佳琪", Role.CLERK, "KF", "内勤"),
 ]
 
-STATUS_WEIGHTS = [("已入住", 66), ("空置", 10), ("已交房未入住", 9), ("装修中", 5), ("出租", 8), ("未售", 2)]
+STATUS_WEIGHTS = [(UnitStatus.OCCUPIED, 66), (UnitStatus.VACANT, 10), (UnitStatus.HANDED_OVER, 9),
+                  (UnitStatus.RENOVATING, 5), (UnitStatus.RENTED, 8), (UnitStatus.UNSOLD, 2)]
 LAYOUTS = {Decimal(68): "两室一厅", Decimal(89): "两室两厅", Decimal(105): "三室两厅", Decimal(128): "三室两厅",
            Decimal(143): "四室两厅"}
 
@@ -174,15 +176,15 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
         links = []
         target_people = 3 * len(unit_ids) if scale == "large" else int(len(unit_ids) * 1.6)
         for uid in unit_ids:
-            if statuses[uid] == "未售":
+            if statuses[uid] == UnitStatus.UNSOLD:
                 continue
             people_rows.append(_person(rng, mobiles))
             links.append((uid, len(people_rows), "业主"))
-        lived_in = [uid for uid in unit_ids if statuses[uid] in ("已入住", "出租", "装修中")]
+        lived_in = [uid for uid in unit_ids if statuses[uid] in LIVED_IN]
         while len(people_rows) < target_people:
             uid = rng.choice(lived_in)
             people_rows.append(_person(rng, mobiles))
-            role = "租客" if statuses[uid] == "出租" else rng.choice(("家属", "家属", "共有人"))
+            role = "租客" if statuses[uid] == UnitStatus.RENTED else rng.choice(("家属", "家属", "共有人"))
             links.append((uid, len(people_rows), role))
         s.execute(insert(Person), people_rows)
         person_ids = list(s.scalars(select(Person.id).order_by(Person.id)))
@@ -256,7 +258,7 @@ def _demo_tickets(rng: random.Random, days: int = 365) -> None:
         users = dict(s.execute(select(User.username, User.id)).all())
         names = dict(s.execute(select(User.id, User.display_name)).all())
         staff = list(s.scalars(select(Staff.id)))
-        units = s.execute(select(Unit.id, Unit.estate_id).where(Unit.status.in_(("已入住", "出租", "装修中")))).all()
+        units = s.execute(select(Unit.id, Unit.estate_id).where(Unit.status.in_(LIVED_IN))).all()
         counters: dict[str, int] = {}
         tickets, plans = [], []
         for back in range(days, -1, -1):
@@ -386,10 +388,10 @@ def _owners_extras(s: Session, rng: random.Random, statuses: dict[int, str], own
             end = today + timedelta(days=rng.choice((5, 12, 25, 60, 120, 200, 300)))
             s.add(ParkingLease(space_id=space_id, person_id=owners[uid], unit_id=uid, plate=plate,
                                start_on=end - timedelta(days=364), end_on=end,
-                               monthly_fee=Decimal(rng.choice(("300.00", "350.00", "400.00"))), status="有效"))
+                               monthly_fee=Decimal(rng.choice(("300.00", "350.00", "400.00"))), status=LeaseStatus.ACTIVE))
             s.add(Vehicle(plate=plate, person_id=owners[uid], unit_id=uid))
             cast(ParkingSpace, s.get(ParkingSpace, space_id)).status = "已租"  # inserted above
-    vacant = [uid for uid, st in statuses.items() if st in ("空置", "已交房未入住")]
+    vacant = [uid for uid, st in statuses.items() if st in (UnitStatus.VACANT, UnitStatus.HANDED_OVER)]
     for i, uid in enumerate(vacant):
         s.add(Key(unit_id=uid, label="入户门", location=f"钥匙柜 A-{i + 1:03d}", status="在库"))
     s.flush()
@@ -401,21 +403,21 @@ def _owners_extras(s: Session, rng: random.Random, statuses: dict[int, str], own
         out_at = now - timedelta(hours=26 if due_hours < 0 else 1)
         s.add(KeyLoan(key_id=key.id, borrower=who, reason=reason, out_at=out_at,
                       due_at=now + timedelta(hours=due_hours), lent_by="林晓燕"))
-    renovating = [uid for uid, st in statuses.items() if st == "装修中"]
+    renovating = [uid for uid, st in statuses.items() if st == UnitStatus.RENOVATING]
     for uid in renovating:
         start = today - timedelta(days=rng.randrange(5, 50))
         s.add(Renovation(unit_id=uid, status="施工中", applicant="业主", contractor=rng.choice(CONTRACTORS),
                          contractor_phone="13" + f"{rng.randrange(10**9):09d}", scope="厨卫改造、墙面翻新",
                          planned_start_on=start, planned_end_on=start + timedelta(days=60),
                          applied_on=start - timedelta(days=7), decided_by="陈静怡", started_on=start,
-                         deposit=Decimal("2000.00"), deposit_received_on=start, unit_status_before="已入住"))
-    occupied = [uid for uid, st in statuses.items() if st == "已交房未入住" and uid in owners]
+                         deposit=Decimal("2000.00"), deposit_received_on=start, unit_status_before=UnitStatus.OCCUPIED))
+    occupied = [uid for uid, st in statuses.items() if st == UnitStatus.HANDED_OVER and uid in owners]
     for uid in occupied[:3]:
         s.add(Renovation(unit_id=uid, status="申请中", applicant="业主", contractor=rng.choice(CONTRACTORS),
                          contractor_phone="13" + f"{rng.randrange(10**9):09d}", scope="全屋精装",
                          planned_start_on=today + timedelta(days=7), planned_end_on=today + timedelta(days=97),
                          applied_on=today - timedelta(days=1), deposit=Decimal("3000.00")))
-    lived = [uid for uid, st in statuses.items() if st == "已入住"]
+    lived = [uid for uid, st in statuses.items() if st == UnitStatus.OCCUPIED]
     for uid, (category, reason, care) in zip(rng.sample(lived, k=min(8, len(lived))), VIP_SAMPLES * 2,
                                              strict=False):
         s.add(VipHousehold(unit_id=uid, category=category, reason=reason, care_notes=care))
@@ -427,11 +429,11 @@ def _unit(estate_id: int, building: Building, unit_no: str, room_no: str, floor:
           area: Decimal, rng: random.Random, delivered: date) -> dict[str, Any]:
     status = rng.choices([s for s, _ in STATUS_WEIGHTS], weights=[w for _, w in STATUS_WEIGHTS])[0]
     inner = (area * Decimal("0.80")).quantize(Decimal("0.01"))
-    vacant = status in ("空置", "已交房未入住")
+    vacant = status in (UnitStatus.VACANT, UnitStatus.HANDED_OVER)
     return {
         "estate_id": estate_id, "building_id": building.id, "unit_no": unit_no, "room_no": room_no,
         "floor": floor, "kind": kind, "layout": layout, "built_area": area, "inner_area": inner,
-        "status": status, "delivered_on": None if status == "未售" else delivered, "note": "",
+        "status": status, "delivered_on": None if status == UnitStatus.UNSOLD else delivered, "note": "",
         "compact_code": search_keys.compact_code(building.code, unit_no, room_no),
         "vacant_since": delivered + timedelta(days=rng.randrange(0, 600)) if vacant else None,
         "last_inspected_on": date(2026, 10, 1) + timedelta(days=rng.randrange(0, 40)) if vacant else None,

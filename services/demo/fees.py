@@ -36,6 +36,7 @@ from db.models import (
     UnitFee,
     User,
 )
+from services.estate.statuses import UnitStatus
 from services.fees import billing as fees
 from services.fees.cashier import RECEIPT_PREFIX
 from services.fees.statuses import ApprovalStatus, BillStatus, PaymentStatus
@@ -93,7 +94,7 @@ def build_fee_demo(rng: random.Random, months: int = MONTHS) -> None:
                     value += usage
         if readings:
             s.execute(insert(MeterReading), readings)
-        renovating = list(s.scalars(select(Unit.id).where(Unit.status == "装修中").order_by(Unit.id)))
+        renovating = list(s.scalars(select(Unit.id).where(Unit.status == UnitStatus.RENOVATING).order_by(Unit.id)))
         for uid in renovating:
             s.add(UnitFee(unit_id=uid, fee_item_id=items["ZX-LJ"].id, action="收取",
                           start_on=today - timedelta(days=rng.randrange(20, 300)), note="装修垃圾清运"))

@@ -74,6 +74,7 @@ from sqlalchemy.orm import Session
 from db import search_keys
 from db.models import Building, Estate, Person, Unit, UnitPerson
 from db.types import utcnow
+from services.estate.statuses import UnitStatus
 from services.estate.units import PERSON_ROLES, UNIT_KINDS, UNIT_STATUSES
 from services.platform import audit, importing
 from services.platform.auth import Actor
@@ -97,7 +98,7 @@ TEMPLATE_SHEET = "房屋人员"
 HC_SHEET = "资产信息"
 GUIDE_SHEET = "说明"
 OWNER_ROLES = ("业主", "共有人")
-OCCUPIED_STATUSES = ("已入住", "出租")
+OCCUPIED_STATUSES = (UnitStatus.OCCUPIED, UnitStatus.RENTED)
 _RENOVATED = "#2005"  # HC 已装修: 已入住 or 已交房未入住, decided once the unit's people are known
 _CHUNK = 500
 
@@ -864,7 +865,7 @@ def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, c
         fields = dict(draft.fields)
         fields.pop("_floors", None)
         if fields.get("status") == _RENOVATED:
-            fields["status"] = "已入住" if (draft.members or db_links) else "已交房未入住"
+            fields["status"] = UnitStatus.OCCUPIED if (draft.members or db_links) else UnitStatus.HANDED_OVER
         status = fields.get("status", existing.status if existing is not None else "")
         built = fields.get("built_area", existing.built_area if existing is not None else None)
         inner = fields.get("inner_area", existing.inner_area if existing is not None else None)
@@ -873,13 +874,13 @@ def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, c
             plan.problems.append(Problem(draft.field_rows.get(which, draft.first.row), cols[which],
                                          f"套内面积（{inner}）不能大于建筑面积（{built}）"))
         status_row = draft.field_rows.get("status", draft.first.row)
-        if status == "未售":
+        if status == UnitStatus.UNSOLD:
             for row, _pkey, role, _start in draft.members:
                 if role in OWNER_ROLES:
                     plan.problems.append(Problem(row, cols["name"], f"房屋状态为未售，不能登记{role}"
                                                  "（请清空人员或改房屋状态）"))
             owners = [lk.name for lk in db_links if lk.role in OWNER_ROLES]
-            if owners and existing is not None and existing.status != "未售":
+            if owners and existing is not None and existing.status != UnitStatus.UNSOLD:
                 plan.problems.append(Problem(status_row, cols["status"],
                                              f"系统中该房屋已有业主（{'、'.join(owners)}），不能改为未售"))
         if status in OCCUPIED_STATUSES and not draft.members and not db_links and "person" not in draft.bad_fields:

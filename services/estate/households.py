@@ -36,6 +36,7 @@ from db.models import (
 )
 from db.types import utcnow
 from services.estate.people import find_or_create_person, parse_person
+from services.estate.statuses import UnitStatus
 from services.estate.units import PERSON_ROLES, UNIT_CODE_ORDER, unit_code
 from services.platform import audit
 from services.platform.auth import Actor, can, require
@@ -47,7 +48,7 @@ from services.platform.validate import FieldError, parse_text
 
 MOVE_IN_DOCUMENTS = ("身份证", "房产证或购房合同", "入伙通知书", "业主公约签署", "装修须知告知")
 VIP_CATEGORIES = ("独居老人", "残障人士", "频繁投诉", "欠费历史", "其他")
-VACANT_STATUSES = ("空置", "已交房未入住")
+VACANT_STATUSES = (UnitStatus.VACANT, UnitStatus.HANDED_OVER)
 
 
 def _locked_unit(session: Session, unit_id: int, version: int | None) -> Unit:
@@ -108,7 +109,7 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
     with unit_of_work() as uow:
         s = uow.session
         unit = _locked_unit(s, request.unit_id, request.unit_version)
-        if unit.status == "未售" and request.role == "业主":
+        if unit.status == UnitStatus.UNSOLD and request.role == "业主":
             raise Conflict("未售房屋不能办理业主入伙，请先将状态改为已交房未入住")
         known = person_values.get("mobile") and s.scalar(select(Person.id).where(
             Person.name == person_values["name"], Person.mobile == person_values["mobile"]))
@@ -124,10 +125,10 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
         s.flush()
         tenant = s.scalar(select(UnitPerson.id).where(UnitPerson.unit_id == unit.id, UnitPerson.role == "租客",
                                                       UnitPerson.end_on.is_(None)).limit(1))
-        new_status = "出租" if tenant else "已入住"
+        new_status = UnitStatus.RENTED if tenant else UnitStatus.OCCUPIED
         works = s.scalar(select(Renovation).where(Renovation.unit_id == unit.id,
                                                   Renovation.status.in_(("施工中", "已验收"))))
-        if works is not None and unit.status == "装修中":
+        if works is not None and unit.status == UnitStatus.RENOVATING:
             works.unit_status_before = new_status  # the unit stays 装修中 until closing gives it this status
         else:
             unit.status = new_status
@@ -155,12 +156,12 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
 
 
 def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequence[int],
-             move_out_on: date, new_status: str = "空置", note: str = "") -> None:
+             move_out_on: date, new_status: str = UnitStatus.VACANT, note: str = "") -> None:
     """迁出: end the chosen links; when nobody stays, the unit becomes 空置 from that day."""
     require(actor, "residency.manage")
     if not link_ids:
         raise ValidationError({"迁出人员": "请至少选择一位"})
-    if new_status not in ("空置", "已交房未入住", "已入住", "出租"):
+    if new_status not in (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.OCCUPIED, UnitStatus.RENTED):
         raise ValidationError({"迁出后状态": "应为 空置、已交房未入住、已入住 或 出租"})
     with unit_of_work() as uow:
         s = uow.session
@@ -181,7 +182,7 @@ def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequenc
         if remaining is None:
             works = s.scalar(select(Renovation).where(Renovation.unit_id == unit.id,
                                                       Renovation.status.in_(("施工中", "已验收"))))
-            if works is not None and unit.status == "装修中":
+            if works is not None and unit.status == UnitStatus.RENOVATING:
                 works.unit_status_before = new_status  # stays 装修中 until the works are closed
             else:
                 unit.status = new_status
@@ -404,7 +405,8 @@ def unit_card(*, actor: Actor, unit_id: int) -> UnitCard:
             select(UnitNote.at, UnitNote.kind, UnitNote.author, UnitNote.text)
             .where(UnitNote.unit_id == unit_id).order_by(UnitNote.at.desc(), UnitNote.id.desc()).limit(200)
         ).all(), ["at", "kind", "author", "text"])
-        renovating = unit.status == "装修中" or any(st in ("已批准", "施工中") for st in renovations["status"])
+        renovating = (unit.status == UnitStatus.RENOVATING
+                      or any(st in ("已批准", "施工中") for st in renovations["status"]))
         return UnitCard(
             id=unit.id, version=unit.version, estate_id=unit.estate_id, estate=estate, code=f"{b_code}-{unit.unit_no}-{unit.room_no}",
             kind=unit.kind, layout=unit.layout, floor=unit.floor, built_area=unit.built_area,

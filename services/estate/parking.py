@@ -22,6 +22,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, ParkingLease, ParkingSpace, Person, Unit, UnitPerson, Vehicle
 from services.estate.households import _note
 from services.estate.people import SEARCH_LIMIT, search_terms
+from services.estate.statuses import LeaseStatus
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.clock import local_today
@@ -80,7 +81,7 @@ def _space_status_check(space: ParkingSpace, values: Mapping[str, Any]) -> dict[
         return {}
     # apply_edits loaded `space` through its session, so the space is attached to one
     leased = cast(Session, object_session(space)).scalar(select(ParkingLease.id).where(
-        ParkingLease.space_id == space.id, ParkingLease.status == "有效").limit(1))
+        ParkingLease.space_id == space.id, ParkingLease.status == LeaseStatus.ACTIVE).limit(1))
     if leased is not None or new == "已租":
         return {"状态": "出租和退租请通过车位租赁办理"}
     return {}
@@ -182,7 +183,7 @@ def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: i
         if person is None:
             raise ValidationError({"承租人": "不存在"})
         lease = ParkingLease(space_id=space.id, person_id=person.id, unit_id=unit_id, plate=plate,
-                             start_on=start_on, end_on=end_on, monthly_fee=fee, status="有效")
+                             start_on=start_on, end_on=end_on, monthly_fee=fee, status=LeaseStatus.ACTIVE)
         s.add(lease)
         space.status = "已租"
         s.flush()
@@ -205,14 +206,14 @@ def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, 
             raise NotFound("租赁记录不存在")
         if old.version != version:
             raise StaleEdit()
-        if old.status != "有效":
+        if old.status != LeaseStatus.ACTIVE:
             raise Conflict(f"该租赁{old.status}，不能续租")
         start = old.end_on + timedelta(days=1)
         plate, fee = _lease_values(old.plate, start, new_end_on, monthly_fee)
         new = ParkingLease(space_id=old.space_id, person_id=old.person_id, unit_id=old.unit_id, plate=plate,
-                           start_on=start, end_on=new_end_on, monthly_fee=fee, status="有效",
+                           start_on=start, end_on=new_end_on, monthly_fee=fee, status=LeaseStatus.ACTIVE,
                            renewed_from_id=old.id)
-        old.status = "已续租"
+        old.status = LeaseStatus.RENEWED
         s.add(new)
         s.flush()
         space = s.get(ParkingSpace, old.space_id)
@@ -230,19 +231,19 @@ def end_lease(*, actor: Actor, lease_id: int, version: int) -> None:
     with unit_of_work() as uow:
         s = uow.session
         lease = s.get(ParkingLease, lease_id)
-        if lease is None or lease.status != "有效":
+        if lease is None or lease.status != LeaseStatus.ACTIVE:
             raise Conflict("该租赁不是有效状态")
         if lease.version != version:
             raise StaleEdit()
-        lease.status = "已终止"
+        lease.status = LeaseStatus.ENDED
         before_end = lease.end_on
         # billing reads the lease's dates: it is charged up to the day it ended, not to its planned end
         lease.end_on = min(lease.end_on, max(local_today(), lease.start_on))
         space = s.get(ParkingSpace, lease.space_id)
         assert space is not None  # parking_leases.space_id is a foreign key
         space.status = "空闲"
-        audit.record(s, actor, "lease_end", "parking_leases", lease.id, {"status": "有效", "end_on": before_end},
-                     {"status": "已终止", "end_on": lease.end_on})
+        audit.record(s, actor, "lease_end", "parking_leases", lease.id, {"status": LeaseStatus.ACTIVE, "end_on": before_end},
+                     {"status": LeaseStatus.ENDED, "end_on": lease.end_on})
         if lease.unit_id:
             _note(s, actor, lease.unit_id, "车位", f"车位 {space.number} 租赁终止")
         uow.commit()
@@ -271,7 +272,7 @@ def list_leases(*, actor: Actor, query: ListQuery, expiring_within_days: int | N
             .join(Person, Person.id == ParkingLease.person_id))
     if expiring_within_days is not None:
         today = local_today()
-        stmt = stmt.where(ParkingLease.status == "有效", ParkingLease.end_on >= today,
+        stmt = stmt.where(ParkingLease.status == LeaseStatus.ACTIVE, ParkingLease.end_on >= today,
                           ParkingLease.end_on <= today + timedelta(days=expiring_within_days))
     with read_session() as s:
         return run_list(s, stmt, LEASE_COLUMNS, query,
@@ -320,7 +321,7 @@ def search_leases(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list
             .join(Person, Person.id == ParkingLease.person_id)
             .outerjoin(Unit, Unit.id == ParkingLease.unit_id).outerjoin(Building, Building.id == Unit.building_id)
             .where(or_(*conds))
-            .order_by((ParkingLease.status == "有效").desc(), ParkingLease.end_on.desc(), ParkingLease.id.desc())
+            .order_by((ParkingLease.status == LeaseStatus.ACTIVE).desc(), ParkingLease.end_on.desc(), ParkingLease.id.desc())
             .limit(limit)).all()
     hits = []
     for (lease_id, unit_id, estate, number, lease_plate, name, mobile, status, start_on, end_on, b_code, unit_no,

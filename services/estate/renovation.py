@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, unit_of_work
 from db.models import Estate, Renovation, Unit
 from services.estate.households import _note
+from services.estate.statuses import UnitStatus
 from services.estate.units import UNIT_CODE_ORDER, UNIT_STATUSES, join_unit_location, unit_code
 from services.platform import audit
 from services.platform.auth import Actor, require
@@ -144,9 +145,10 @@ def start(*, actor: Actor, renovation_id: int, version: int, started_on: date,
         r.deposit_received_on = deposit_received_on
         r.unit_status_before = unit.status
         before = {"status": unit.status}
-        unit.status = "装修中"
+        unit.status = UnitStatus.RENOVATING
         audit.record(s, actor, "renovation_start", "renovations", r.id, before,
-                     {"status": "装修中", "started_on": started_on, "deposit_received_on": deposit_received_on})
+                     {"status": UnitStatus.RENOVATING, "started_on": started_on,
+                      "deposit_received_on": deposit_received_on})
         _note(s, actor, unit.id, "装修", f"装修开工（{started_on}）")
         uow.commit()
 
@@ -186,7 +188,7 @@ def close(*, actor: Actor, renovation_id: int, version: int, refund: object, ref
             errors["退还日期"] = "退还押金时必填"
         if r.deposit > refund and not r.violations:
             errors["退还押金"] = "验收无违规时应全额退还押金"
-        allowed = tuple(st for st in UNIT_STATUSES if st != "装修中")
+        allowed = tuple(st for st in UNIT_STATUSES if st != UnitStatus.RENOVATING)
         if unit_status_after is not None and unit_status_after not in allowed:
             errors["关闭后房屋状态"] = "应为以下之一：" + "、".join(allowed)
         if errors:
@@ -196,7 +198,7 @@ def close(*, actor: Actor, renovation_id: int, version: int, refund: object, ref
         r.deposit_refunded_on = refunded_on
         r.closed_on = refunded_on or r.inspected_on
         before = {"status": unit.status}
-        unit.status = unit_status_after or r.unit_status_before or "已入住"
+        unit.status = unit_status_after or r.unit_status_before or UnitStatus.OCCUPIED
         audit.record(s, actor, "renovation_close", "renovations", r.id, before,
                      {"status": unit.status, "deposit_refunded": refund, "refunded_on": refunded_on})
         _note(s, actor, unit.id, "装修", f"装修关闭，退还押金 {refund}")

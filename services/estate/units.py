@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Building, Estate, Person, Unit, UnitPerson
+from services.estate.statuses import UNIT_STATUSES as UNIT_STATUSES
 from services.platform.auth import Actor, require
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
@@ -24,7 +25,6 @@ from services.platform.privacy import mask_mobile
 from services.platform.tablespec import Field, TableSpec
 
 UNIT_KINDS = ("住宅", "商铺", "车库", "办公")
-UNIT_STATUSES = ("未售", "空置", "已交房未入住", "装修中", "已入住", "出租")
 PERSON_ROLES = ("业主", "共有人", "家属", "租客")
 
 _AREA_MIN, _AREA_MAX = Decimal("0.01"), Decimal("99999.99")

@@ -64,8 +64,10 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import Bill, Building, Estate, FeeItem, Person, Unit, UnitPerson
 from db.types import utcnow
+from services.estate.statuses import UnitStatus
 from services.fees import ledger
 from services.fees.accounts import AccountKey, unit_household
+from services.fees.statuses import BillStatus
 from services.platform import (
     audit,  # noqa: F401 (importing writes the audit row; tests reach audit.record through this name)
     importing,
@@ -93,9 +95,9 @@ HC_SHEET = "房屋费用信息"
 GUIDE_SHEET = "说明"
 SOURCE = "导入"
 DEVELOPER = "开发商"
-UNSOLD = "未售"
+UNSOLD = UnitStatus.UNSOLD
 OWNER = "业主"
-CANCELLED = "已取消"
+CANCELLED = BillStatus.CANCELLED
 LOCK_COUNTER = "import:arrears"
 MAX_AMOUNT = Decimal("10000000.00")
 _CHUNK = 500
@@ -606,7 +608,7 @@ def _write(session: Session, _actor: Actor, plan: _Plan, progress: Progress) -> 
     rows = [dict(fee_item_id=d.item.id, payer_key=unit_household(d.unit.id), household=unit_household(d.unit.id), unit_id=d.unit.id,
                  parking_lease_id=None, payer_name=d.payer_name[:64], period=d.row.period, start_on=d.row.start_on,
                  end_on=d.row.end_on, quantity=None, rate=None, amount=d.row.amount, paid=Decimal("0.00"),
-                 waived=Decimal("0.00"), due_on=d.row.end_on, status="未缴", source=SOURCE, run_id=None,
+                 waived=Decimal("0.00"), due_on=d.row.end_on, status=BillStatus.UNPAID, source=SOURCE, run_id=None,
                  created_at=now, note=d.row.note, version=1)
             for d in sorted(plan.new, key=lambda d: (d.unit.id, d.row.period, d.item.id))]
     for n in range(0, len(rows), _CHUNK):

@@ -43,6 +43,7 @@ from db.models import (
     UnitPerson,
 )
 from db.types import round_cents, utcnow
+from services.estate.statuses import UnitStatus
 from services.fees import ledger
 from services.fees.accounts import lease_household, unit_household, unit_labels
 from services.fees.statuses import BillStatus
@@ -55,7 +56,7 @@ from services.platform.validate import FieldError, parse_date, parse_hundredths,
 BASES = ("面积", "固定", "抄表", "车位", "一次性")
 CATEGORIES = ("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他")
 DEVELOPER = "开发商"
-UNSOLD = "未售"
+UNSOLD = UnitStatus.UNSOLD
 INSERT_CHUNK = 2000
 
 DEFAULT_ITEMS = (
@@ -147,7 +148,8 @@ EXEMPT = "本期免收"
 NO_AREA = "缺少建筑面积（按面积计费的项目未计）"
 ZERO_AMOUNT = "应收金额为零（单价为 0 或天数为 0）"
 NO_DELIVERY_DATE = "交房日期未填"
-HANDED_OVER = ("空置", "已交房未入住", "装修中", "已入住", "出租")
+HANDED_OVER = (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.RENOVATING, UnitStatus.OCCUPIED,
+               UnitStatus.RENTED)
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,7 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
         if status != UNSOLD and delivered_on is None:
             # A handed-over unit without its 交房日期 (HC's sheet has none) pays for whole periods until the date
             # is filled in; a 空置 unit that never had an owner has not been handed over.
-            if status not in HANDED_OVER or (status == "空置" and unit_id not in ever_owned):
+            if status not in HANDED_OVER or (status == UnitStatus.VACANT and unit_id not in ever_owned):
                 reasons[unit_id] = NOT_HANDED_OVER
                 continue
             undated.append(unit_id)

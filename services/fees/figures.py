@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -166,8 +167,9 @@ def _yuan(cents: int) -> Decimal:
 
 
 def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
-                     scope: FeeScope | None = None) -> list[dict[str, Any]]:
-    """The bills or payments behind one fee figure, as fee_kpis counts them.
+                     scope: FeeScope | None = None) -> pd.DataFrame:
+    """The bills or payments behind one fee figure, as fee_kpis counts them (object columns: a missing value stays
+    None).
 
     收缴率 / 户收费率 / 当期应收 / 当期实收: every live bill of the period in scope, with what was paid on it by
     `as_of` (`counts`: nothing left to pay). 清缴率 / 欠费追回 / 以往年度收缴金额: every allocation received within
@@ -191,8 +193,11 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
                 .outerjoin(paid, paid.c.bill_id == Bill.id)
                 .where(Bill.id.in_(live), Bill.period == p.label)
                 .order_by(Bill.household, Bill.fee_item_id)).all()
-            return [{"household": h, "payer": payer, "item": item, "period": per, "billed": _yuan(net),
-                     "paid": _yuan(got), "counts": net - got <= 0} for h, payer, item, per, net, got in rows]
+            return pd.DataFrame([{"household": h, "payer": payer, "item": item, "period": per, "billed": _yuan(net),
+                                  "paid": _yuan(got), "counts": net - got <= 0}
+                                 for h, payer, item, per, net, got in rows],
+                                columns=["household", "payer", "item", "period", "billed", "paid", "counts"],
+                                dtype=object)
         if key not in ("arrears_recovered", "arrears_recovery_rate", "prior_years_collected"):
             raise KeyError(key)
         before = f"{p.label[:4]}-01" if key == "prior_years_collected" else p.label
@@ -204,5 +209,7 @@ def fee_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None =
                                 Bill.period < before, Allocation.at >= p.start, Allocation.at < p.end,
                                 Allocation.at <= as_of)
                          .order_by(Allocation.at, Payment.receipt_no)).all()
-    return [{"receipt_no": no, "at": at, "household": h, "payer": payer, "item": item, "period": per,
-             "amount": _yuan(cents), "counts": True} for no, at, h, payer, item, per, cents in rows]
+    return pd.DataFrame([{"receipt_no": no, "at": at, "household": h, "payer": payer, "item": item, "period": per,
+                          "amount": _yuan(cents), "counts": True} for no, at, h, payer, item, per, cents in rows],
+                        columns=["receipt_no", "at", "household", "payer", "item", "period", "amount", "counts"],
+                        dtype=object)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import QueryableAttribute
 
@@ -176,8 +177,9 @@ def ticket_kpis(period: str | Period, *, as_of: datetime | None = None,
 
 
 def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
-                        scope: TicketScope | None = None) -> list[dict[str, Any]]:
-    """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts."""
+                        scope: TicketScope | None = None) -> pd.DataFrame:
+    """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts (object
+    columns: a time not reached stays None, never NaT)."""
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
     tickets, revisits, done = _facts(p, scope)
@@ -187,7 +189,7 @@ def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | Non
     subject, in_denominator, in_numerator = definitions[key]
     # TicketFacts or RevisitFacts, as `subject` says (the revisit fields are read only for revisits)
     rows: list[Any] = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
-    return [{"number": r.number, "counts": bool(in_numerator(r)), **{
-        k: getattr(r, k) for k in ("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
-        if hasattr(r, k)}, **({"due_at": r.due_at, "done_at": r.done_at, "result": r.result}
-                              if subject == "revisit" else {})} for r in rows]
+    columns = ["number", "counts", *(("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
+                                     if subject == "ticket" else ("due_at", "done_at", "result"))]
+    return pd.DataFrame([{"number": r.number, "counts": bool(in_numerator(r)), **{
+        k: getattr(r, k) for k in columns[2:]}} for r in rows], columns=columns, dtype=object)

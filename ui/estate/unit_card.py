@@ -16,6 +16,7 @@ import streamlit as st
 from services.estate import households, keys, parking, renovation
 from services.estate.households import MOVE_IN_DOCUMENTS, VIP_CATEGORIES, MoveIn, UnitCard
 from services.estate.people import PERSON_TABLE, reveal, search
+from services.estate.statuses import LeaseStatus, UnitStatus
 from services.estate.units import PERSON_ROLES
 from services.platform.auth import Actor, can
 from services.platform.clock import SHANGHAI, local_today
@@ -279,7 +280,7 @@ def _move_out_dialog(actor: Actor, card: UnitCard) -> None:
         links = st.multiselect(t("card.leavers"), list(options), format_func=options.get,
                                placeholder=t("card.leavers_placeholder"))
         move_out_on = st.date_input(t("card.move_out_on"), value=local_today(), format="YYYY-MM-DD")
-        new_status = st.selectbox(t("card.status_when_empty"), ["空置", "已交房未入住"])
+        new_status = st.selectbox(t("card.status_when_empty"), [UnitStatus.VACANT, UnitStatus.HANDED_OVER])
         note = st.text_input(t("card.note"), max_chars=500)
         if st.form_submit_button(t("card.confirm_move_out"), type="primary"):
             _attempt(lambda: households.move_out(actor=actor, unit_id=card.id, unit_version=card.version,
@@ -395,7 +396,7 @@ def _parking_dialog(actor: Actor, card: UnitCard) -> None:
         if st.form_submit_button(t("card.add_vehicle")):
             _attempt(lambda: parking.add_vehicle(actor=actor, unit_id=card.id, person_id=person_id, plate=plate),
                      t("card.vehicle_added"))
-    active = card.parking[card.parking.status == "有效"] if not card.parking.empty else card.parking
+    active = card.parking[card.parking.status == LeaseStatus.ACTIVE] if not card.parking.empty else card.parking
     if not active.empty:
         lease = active.iloc[0]
         st.caption(t("card.active_lease", space=lease.space, end_on=lease.end_on))

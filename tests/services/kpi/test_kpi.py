@@ -129,12 +129,12 @@ def test_the_kpi_command_refuses_a_bad_period_in_chinese(march, capsys):
 
 
 def test_the_evidence_behind_a_figure_is_its_denominator_with_the_counted_rows_marked(march):
-    rows = kpi.ticket_kpi_evidence(MARCH, "repair_timeliness", as_of=MARCH.last_instant)
+    rows = kpi.ticket_kpi_evidence(MARCH, "repair_timeliness", as_of=MARCH.last_instant).to_dict("records")
     assert sorted((r["number"], r["counts"]) for r in rows) == [("T0001", True), ("T0002", False), ("T0004", True)]
-    revisits = kpi.ticket_kpi_evidence(MARCH, "revisit_timely_rate", as_of=MARCH.last_instant)
+    revisits = kpi.ticket_kpi_evidence(MARCH, "revisit_timely_rate", as_of=MARCH.last_instant).to_dict("records")
     assert sorted((r["number"], r["counts"]) for r in revisits) == [("T0001", True), ("T0002", False),
                                                                     ("T0004", False)]
     for key, value in EXPECTED_AT_MONTH_END.items():
-        evidence = kpi.ticket_kpi_evidence(MARCH, key, as_of=MARCH.last_instant)
+        evidence = kpi.ticket_kpi_evidence(MARCH, key, as_of=MARCH.last_instant).to_dict("records")
         counted = sum(r["counts"] for r in evidence)
         assert value == (counted if key == "effective_complaints" else kpi.rate(counted, len(evidence))), key
