@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import unicodedata
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -119,7 +120,7 @@ def _yuan(text: str) -> str:
 def _cmd_appraise(args) -> None:
     cards = appraisal.appraise(actor=SYSTEM_ACTOR, period=args.period)
     if args.json:
-        print(json.dumps(cards, ensure_ascii=False, indent=2))
+        print(json.dumps([asdict(c) for c in cards], ensure_ascii=False, indent=2))
         return
     period = kpi.Period.parse(args.period).label
     if not cards:
@@ -128,8 +129,8 @@ def _cmd_appraise(args) -> None:
     print(f"{period} 月度考核：共 {len(cards)} 人（草稿已按当前数据重算；已提交、已审批的不变）")
     _print_table(
         ["工号", "姓名", "岗位", "状态", "迟到", "考勤扣款", "奖惩扣款", "奖励", "总分"],
-        [[c["staff_no"], c["name"], c["post"], c["status"], str(c["late_count"]), _yuan(c["attendance_deduction"]),
-          _yuan(c["incident_deduction"]), _yuan(c["reward"]), c["score"] if c["score"] is not None else "—"]
+        [[c.staff_no, c.name, c.post, c.status, str(c.late_count), _yuan(c.attendance_deduction),
+          _yuan(c.incident_deduction), _yuan(c.reward), c.score if c.score is not None else "—"]
          for c in cards],
         right={4, 5, 6, 7, 8})
 

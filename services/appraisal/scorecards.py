@@ -743,9 +743,29 @@ def score_distribution(*, actor: Actor, period: str) -> pd.DataFrame:
 # --- the command line ------------------------------------------------------------------------------------
 
 
-def appraise(*, actor: Actor, period: str) -> list[dict[str, Any]]:
-    """`propdesk appraise`: build the month's drafts, then every card of the month as plain values (money as
-    2-decimal strings, scores as 2-decimal strings or None)."""
+@dataclass(frozen=True)
+class CardSummary:
+    """One card of `propdesk appraise`: money as 2-decimal strings, scores as 2-decimal strings or None (the form
+    its --json prints)."""
+
+    staff_no: str
+    name: str
+    department: str
+    post: str
+    status: str
+    late_count: int
+    lateness_deduction: str
+    attendance_deduction: str
+    incident_deduction: str
+    kpi_deduction: str
+    reward: str
+    weighted_score: str | None
+    points: str
+    score: str | None
+
+
+def appraise(*, actor: Actor, period: str) -> list[CardSummary]:
+    """`propdesk appraise`: build the month's drafts, then every card of the month as plain values."""
     build_drafts(actor=actor, period=period)
     p = _period(period)
     with read_session() as s:
@@ -756,12 +776,13 @@ def appraise(*, actor: Actor, period: str) -> list[dict[str, Any]]:
     def money(v: Decimal) -> str:
         return f"{v.quantize(CENT):f}"
 
-    return [{"staff_no": c.staff_no, "name": c.name, "department": c.department, "post": c.post,
-             "status": c.status, "late_count": c.late_count, "lateness_deduction": money(c.lateness_deduction),
-             "attendance_deduction": money(c.attendance_deduction), "incident_deduction": money(c.incident_deduction),
-             "kpi_deduction": money(c.kpi_deduction), "reward": money(c.reward),
-             "weighted_score": None if c.weighted_score is None else money(c.weighted_score),
-             "points": money(c.points), "score": None if c.score is None else money(c.score)} for c in cards]
+    return [CardSummary(
+        staff_no=c.staff_no, name=c.name, department=c.department, post=c.post, status=c.status,
+        late_count=c.late_count, lateness_deduction=money(c.lateness_deduction),
+        attendance_deduction=money(c.attendance_deduction), incident_deduction=money(c.incident_deduction),
+        kpi_deduction=money(c.kpi_deduction), reward=money(c.reward),
+        weighted_score=None if c.weighted_score is None else money(c.weighted_score), points=money(c.points),
+        score=None if c.score is None else money(c.score)) for c in cards]
 
 
 # --- export ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ else target/value (0 when the target is 0). Both 4 places, half-up. Weighted sco
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -193,12 +194,12 @@ def test_appraise_builds_the_month_and_prints_money_as_two_decimal_strings(ranke
     """`propdesk appraise` builds what is missing (戊) and refreshes the drafts, then lists every card by 工号:
     money as "80.00", scores as "104.00", and None for 己's scores (no KPI had data)."""
     out = appraisal.appraise(actor=ADMIN, period=P)
-    assert [row["name"] for row in out] == list("甲乙丙丁戊己")
-    assert out[0] == {"staff_no": "K001", "name": "甲", "department": "客服部", "post": "客服前台", "status": "草稿",
-                      "late_count": 2, "lateness_deduction": "80.00", "attendance_deduction": "80.00",
-                      "incident_deduction": "0.00", "kpi_deduction": "0.00", "reward": "0.00",
-                      "weighted_score": "100.00", "points": "4.00", "score": "104.00"}
-    assert (out[4]["status"], out[4]["score"]) == ("草稿", "100.00")
-    assert (out[5]["weighted_score"], out[5]["points"], out[5]["score"]) == (None, "0.00", None)
+    assert [row.name for row in out] == list("甲乙丙丁戊己")
+    assert asdict(out[0]) == {"staff_no": "K001", "name": "甲", "department": "客服部", "post": "客服前台",
+                              "status": "草稿", "late_count": 2, "lateness_deduction": "80.00",
+                              "attendance_deduction": "80.00", "incident_deduction": "0.00", "kpi_deduction": "0.00",
+                              "reward": "0.00", "weighted_score": "100.00", "points": "4.00", "score": "104.00"}
+    assert (out[4].status, out[4].score) == ("草稿", "100.00")
+    assert (out[5].weighted_score, out[5].points, out[5].score) == (None, "0.00", None)
     trend = appraisal.kpi_trend(actor=ADMIN, staff_id=ranked["甲"], months=[P, "2026-02"])
     assert trend.to_dict("records") == [{"month": P, "kpi": "有效投诉", "value": 0.0, "target": 0.0, "unit": "件"}]
