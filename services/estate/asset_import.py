@@ -183,8 +183,6 @@ _BUILDING_SUFFIXES = ("号楼", "栋", "幢", "座", "楼", "号")
 # --- results -----------------------------------------------------------------------------------
 
 
-
-
 @dataclass(frozen=True)
 class ImportCounts:
     rows: int = 0

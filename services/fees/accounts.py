@@ -119,11 +119,17 @@ def _unit_label(session: Session, unit_id: int) -> str:
     return f"{row[0]} {row[1]}-{row[2]}-{row[3]}"
 
 
+_LABEL_CHUNK = 500  # ids per query: a billing run may list thousands of units
+
+
 def unit_labels(session: Session, unit_ids: set[int]) -> dict[int, str]:
-    """"小区 楼栋-单元-房号" for each unit id, in one query."""
-    if not unit_ids:
-        return {}
-    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
-                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
-                           .where(Unit.id.in_(sorted(unit_ids)))).all()
-    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows}
+    """"小区 楼栋-单元-房号" for each unit id, a query per 500 ids."""
+    ids = sorted(unit_ids)
+    labels: dict[int, str] = {}
+    for n in range(0, len(ids), _LABEL_CHUNK):
+        rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                               .join(Building, Building.id == Unit.building_id)
+                               .join(Estate, Estate.id == Unit.estate_id)
+                               .where(Unit.id.in_(ids[n:n + _LABEL_CHUNK]))).all()
+        labels.update((uid, f"{estate} {b}-{u}-{r}") for uid, estate, b, u, r in rows)
+    return labels

@@ -67,6 +67,7 @@ from db.types import utcnow
 from services.estate.statuses import UnitStatus
 from services.fees import ledger
 from services.fees.accounts import AccountKey, unit_household
+from services.fees.billing import DEVELOPER
 from services.fees.statuses import BillStatus
 from services.platform import (
     audit,  # noqa: F401 (importing writes the audit row; tests reach audit.record through this name)
@@ -94,8 +95,6 @@ TEMPLATE_SHEET = "历史欠费"
 HC_SHEET = "房屋费用信息"
 GUIDE_SHEET = "说明"
 SOURCE = "导入"
-DEVELOPER = "开发商"
-UNSOLD = UnitStatus.UNSOLD
 OWNER = "业主"
 CANCELLED = BillStatus.CANCELLED
 LOCK_COUNTER = "import:arrears"
@@ -549,7 +548,7 @@ def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate:
             plan.problems.append(Problem(r.row, where, f"与第 {other[2]} 行时间重叠（同一房屋、收费项目），不能重复计收"))
             continue
         spans[(unit.id, item.id)].append((r.start_on, r.end_on, r.row))
-        payer = DEVELOPER if unit.status == UNSOLD else owners.get(unit.id, "")
+        payer = DEVELOPER if unit.status == UnitStatus.UNSOLD else owners.get(unit.id, "")
         plan.new.append(_Draft(row=r, unit=unit, item=item, payer_name=payer))
         plan.resolved[r.row] = (names[estate_id], unit.code, item.name, payer)
     periods = sorted(d.row.period for d in plan.new)

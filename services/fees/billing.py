@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,6 @@ from db.engine import read_session, unit_of_work
 from db.models import (
     Bill,
     BillingRun,
-    Building,
-    Estate,
     FeeItem,
     MeterReading,
     ParkingLease,
@@ -56,7 +54,6 @@ from services.platform.validate import FieldError, parse_date, parse_hundredths,
 BASES = ("面积", "固定", "抄表", "车位", "一次性")
 CATEGORIES = ("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他")
 DEVELOPER = "开发商"
-UNSOLD = UnitStatus.UNSOLD
 INSERT_CHUNK = 2000
 
 DEFAULT_ITEMS = (
@@ -248,16 +245,16 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
     payers: dict[int, str] = {}
     unit_id: int | None  # None below for a parking lease without a unit
     for unit_id, kind, status, area, delivered_on in units:
-        payers[unit_id] = DEVELOPER if status == UNSOLD else owners.get(unit_id, "")
-        billed_from = None if status == UNSOLD else delivered_on
-        if status != UNSOLD and delivered_on is None:
+        payers[unit_id] = DEVELOPER if status == UnitStatus.UNSOLD else owners.get(unit_id, "")
+        billed_from = None if status == UnitStatus.UNSOLD else delivered_on
+        if status != UnitStatus.UNSOLD and delivered_on is None:
             # A handed-over unit without its 交房日期 (HC's sheet has none) pays for whole periods until the date
             # is filled in; a 空置 unit that never had an owner has not been handed over.
             if status not in HANDED_OVER or (status == UnitStatus.VACANT and unit_id not in ever_owned):
                 reasons[unit_id] = NOT_HANDED_OVER
                 continue
             undated.append(unit_id)
-        elif delivered_on is not None and status != UNSOLD and delivered_on > last:
+        elif delivered_on is not None and status != UnitStatus.UNSOLD and delivered_on > last:
             reasons.setdefault(unit_id, DELIVERED_LATER)
         candidates = {i.id: i for i in defaults_by_kind.get(kind, [])}
         if not candidates and unit_id not in with_exceptions:
@@ -337,23 +334,13 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
     if undated:
         warnings.append(f"{len(undated)} 套已交房的房屋{NO_DELIVERY_DATE}，本期按整月计费；请在房屋档案中补填交房日期")
     left_out = [u for u in payers if u not in billed]
-    labels = _unit_labels(session, set(left_out) | set(undated), unit_filter)
+    labels = unit_labels(session, set(left_out) | set(undated))
     return BillingPlan(
         period=period.label, estate_id=estate_id, bills=tuple(planned), existing=len(existing_keys),
         warnings=tuple(warnings),
         by_item=tuple((name, len(v), sum(v, Decimal("0.00"))) for name, v in sorted(by_item.items())),
         not_billed=tuple(UnitNote(u, labels.get(u, ""), reasons.get(u, NO_ITEM)) for u in sorted(left_out)),
         undated=tuple(UnitNote(u, labels.get(u, ""), NO_DELIVERY_DATE) for u in sorted(undated)))
-
-
-def _unit_labels(session: Session, unit_ids: set[int], unit_filter: list[ColumnElement[bool]]) -> dict[int, str]:
-    """Labels of the listed units: by id for a few, else the whole scope in one query (no IN list of thousands)."""
-    if len(unit_ids) <= 500:
-        return unit_labels(session, unit_ids)
-    rows = session.execute(select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no)
-                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
-                           .where(*unit_filter)).all()
-    return {uid: f"{estate} {b}-{u}-{r}" for uid, estate, b, u, r in rows if uid in unit_ids}
 
 
 def _parse_period(text: str) -> Period:
