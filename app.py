@@ -25,7 +25,8 @@ PAGES = [
     ("fees", "screens/fees.py", "nav.fees", ":material/payments:", "fees.view"),
     ("appraisal", "screens/appraisal.py", "nav.appraisal", ":material/workspace_premium:", "appraisal.view"),
     ("audit", "screens/audit.py", "nav.audit", ":material/history:", "audit.view"),
-    ("admin", "screens/admin.py", "nav.admin", ":material/admin_panel_settings:", "users.manage"),
+    # the administrator's page; a manager opens it for the go-live checklist only (screens/admin.py)
+    ("admin", "screens/admin.py", "nav.admin", ":material/admin_panel_settings:", "setup.view"),
     ("account", "screens/account.py", "nav.account", ":material/person:", None),
 ]
 

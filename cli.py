@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from services import kpi
-from services.admin import system
+from services.admin import golive, system
 from services.appraisal import scorecards as appraisal
 from services.appraisal import staff_import
 from services.demo import builder as demo
@@ -161,6 +161,19 @@ def _print_billing_notes(not_billed: tuple[tuple[str, int], ...], undated: int) 
         print(f"交房日期未填、按整月计费的房屋 {undated} 套（请在房屋档案中补填交房日期）")
 
 
+def _cmd_check_setup(_args) -> int:
+    """The go-live checklist; exit 1 while a line is 待处理, so a set-up script can wait on it."""
+    lines = golive.setup_checklist(actor=SYSTEM_ACTOR)
+    left = golive.pending(lines)
+    print(f"上线检查：{left} 项待处理" if left else "上线检查：全部完成")
+    # the long 情况 column last, so the short ones stay aligned in a narrow terminal
+    _print_table(["状态", "检查项", "在哪里处理", "情况"],
+                 [[line.status, line.label, f"/{line.page} → {line.tab}",
+                   line.detail + (f"；{line.warning}" if line.warning else "")] for line in lines],
+                 right=set())
+    return 1 if left else 0
+
+
 def _cmd_backup(args) -> None:
     system.backup(Path(args.file))
     print(f"已备份到 {args.file}")
@@ -207,8 +220,17 @@ def _run_import(preview, commit, *, layout: str, nothing: str, dry_run: bool) ->
     print("已导入。" + counts.summary())
 
 
+def _delivered_on(text: str) -> str:
+    """--delivered-on, refused while parsing the arguments (a wrong date is a usage mistake, not a file problem)."""
+    problem = imports.delivery_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)  # argparse names the option in front of it
+    return text
+
+
 def _cmd_import_assets(args) -> None:
-    preview = imports.preview_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file), estate=args.estate or "")
+    preview = imports.preview_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file), estate=args.estate or "",
+                                     delivered_on=args.delivered_on)
     _run_import(preview, imports.commit_import, layout=preview.layout_label if preview.layout else "",
                 nothing="数据", dry_run=args.dry_run)
 
@@ -227,7 +249,8 @@ def _cmd_import_arrears(args) -> None:
 
 
 def _cmd_import_staff(args) -> None:
-    preview = staff_import.preview_staff_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file))
+    preview = staff_import.preview_staff_import(actor=SYSTEM_ACTOR, source=_existing_file(args.file),
+                                                create_missing=args.create_missing)
     _run_import(preview, staff_import.commit_staff_import, layout="员工档案" if preview.sheet else "",
                 nothing="员工", dry_run=args.dry_run)
 
@@ -275,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_cmd_appraise)
 
+    s = sub.add_parser("check-setup", help="上线检查：逐项列出已完成和待处理的设置（公司名称、小区、收费项目、房屋、业主……）；"
+                                           "有待处理项时退出码为 1")
+    s.set_defaults(func=_cmd_check_setup)
+
     s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
     s.add_argument("file")
     s.set_defaults(func=_cmd_backup)
@@ -288,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = what.add_parser("assets", help="导入房屋和人员：本系统的导入模板，或 HC小区管理系统 导出的“资产信息”表")
     a.add_argument("file", help=".xlsx 文件")
     a.add_argument("--estate", help="小区名称（HC 资产信息表必填；模板中小区列为空的行也用它），不存在则新建")
+    a.add_argument("--delivered-on", type=_delivered_on, metavar="YYYY-MM-DD",
+                   help="统一的交房日期：填给已交房（已入住、出租、装修中、已交房未入住，或有过业主的空置）却没有交房日期的房屋；"
+                        "文件中或系统中已有的交房日期不会被改；不能晚于今天")
     a.add_argument("--dry-run", action="store_true", help="只检查并显示将要做的变更，不写入")
     a.set_defaults(func=_cmd_import_assets)
     a = what.add_parser("tickets", help="导入历史工单登记表（报修、投诉、咨询等，含处理和回访），重复导入不会重复新增")
@@ -304,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = what.add_parser("staff", help="导入员工档案（工号、姓名、部门、岗位、入职日期、基本工资）；已有工号更新，重复导入不产生变化")
     a.add_argument("file", help=".xlsx 文件")
     a.add_argument("--dry-run", action="store_true", help="只检查并显示将要新增和修改的员工，不写入")
+    a.add_argument("--create-missing", action="store_true",
+                   help="文件中有系统里没有的部门或岗位时一并新建（不加此项则列出这些名称，不导入）")
     a.set_defaults(func=_cmd_import_staff)
     a = what.add_parser("attendance", help="导入考勤（工号、姓名、日期、迟到分钟、早退分钟、缺勤、假别）；"
                                            "已有的日期更新，重复导入不产生变化")
@@ -327,11 +359,11 @@ def main(argv: list[str] | None = None) -> int:
             print(status.message, file=sys.stderr)
             return 1
     try:
-        args.func(args)
+        code = args.func(args)
     except DomainError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0  # most commands return nothing; check-setup returns its verdict
 
 
 if __name__ == "__main__":

@@ -85,6 +85,17 @@ class Department(Versioned, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class Post(Versioned, Base):
+    """岗位: a reference row the admin keeps; staff, KPI sets and rules point at its id, so renaming a post keeps
+    its KPI set."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Staff(Versioned, Base):
     """员工. `active` is 在职 / 离职 (left_on says since when); `appraised` says whether the monthly appraisal
     includes them (the system administrator of a small company usually is not)."""
@@ -94,7 +105,7 @@ class Staff(Versioned, Base):
     staff_no: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(32))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    post: Mapped[str] = mapped_column(String(32), default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     hired_on: Mapped[date | None]
     left_on: Mapped[date | None]
@@ -721,9 +732,9 @@ class PostKpi(Versioned, Base):
     its target, weight (whole percent; a post's active weights total 100) and direction."""
 
     __tablename__ = "post_kpis"
-    __table_args__ = (UniqueConstraint("post", "kpi"),)
+    __table_args__ = (UniqueConstraint("post_id", "kpi"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    post: Mapped[str] = mapped_column(String(32), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     kpi: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(8), default="本人")  # 本人 / 全中心
     target: Mapped[Decimal] = mapped_column(Rate)
@@ -740,7 +751,7 @@ class AppraisalRule(Versioned, Base):
     __tablename__ = "appraisal_rules"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    post: Mapped[str] = mapped_column(String(32), default="")  # '' = every post
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)  # None = every post
     metric: Mapped[str] = mapped_column(String(40))  # kpi:<key> / att:<key> / inc:<incident type id>
     op: Mapped[str] = mapped_column(String(2))
     threshold: Mapped[Decimal | None] = mapped_column(Rate)

@@ -1,5 +1,6 @@
-"""系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments, ticket
-categories, ticket time limits, the holiday calendar)."""
+"""系统管理 (/admin): user accounts and the reference tables (estates, buildings, departments, posts, ticket
+categories, ticket time limits, the holiday calendar), and the go-live checklist 上线检查 — the only tab a
+manager sees here."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,7 @@ from services.admin.reference import (
     ESTATE_TABLE,
     FEE_ITEM_TABLE,
     HOLIDAY_TABLE,
+    POST_TABLE,
     SLA_TABLE,
     TICKET_CATEGORY_TABLE,
     create_reference,
@@ -20,6 +22,7 @@ from services.admin.reference import (
     ticket_category_options,
     update_reference,
 )
+from services.platform.auth import can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
 from services.platform.settings import DEFAULTS as SETTING_KEYS
@@ -34,6 +37,7 @@ from services.platform.users import (
     update_users,
 )
 from services.tickets import workdays
+from ui.admin.golive import golive_tab
 from ui.kit import specs
 from ui.kit.forms import choice_field, form_field, text_field
 from ui.kit.grid import GridSpec, data_grid
@@ -48,11 +52,18 @@ notice = st.session_state.pop("admin:notice", None)
 if notice:
     st.success(notice)
 
-(tab_users, tab_estates, tab_buildings, tab_departments, tab_categories, tab_sla, tab_holidays, tab_fee_items,
- tab_company) = st.tabs(
-    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments"),
+if not can(actor, "users.manage"):
+    # a manager comes here for the go-live checklist only; accounts and reference tables are the admin's
+    (tab_golive,) = st.tabs([t("admin.golive")])
+    with tab_golive:
+        golive_tab(actor)
+    st.stop()
+
+(tab_users, tab_estates, tab_buildings, tab_departments, tab_posts, tab_categories, tab_sla, tab_holidays,
+ tab_fee_items, tab_company, tab_golive) = st.tabs(
+    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments"), t("admin.posts"),
      t("admin.ticket_categories"), t("admin.sla_policies"), t("admin.holidays"), t("admin.fee_items"),
-     t("admin.company")]
+     t("admin.company"), t("admin.golive")]
 )
 
 with tab_users:
@@ -119,6 +130,9 @@ with tab_buildings:
                   {"estate_id": dict(estate_options(actor=actor))})
 with tab_departments:
     reference_tab("departments", specs.DEPARTMENTS, DEPARTMENT_TABLE)
+with tab_posts:
+    st.caption(t("admin.posts_hint"))
+    reference_tab("posts", specs.POSTS, POST_TABLE)
 with tab_categories:
     reference_tab("ticket_categories", specs.TICKET_CATEGORIES, TICKET_CATEGORY_TABLE)
 with tab_sla:
@@ -146,3 +160,5 @@ with tab_company, st.form("company_settings"):
         else:
             flash(t("admin.saved"))
             st.rerun()
+with tab_golive:
+    golive_tab(actor)

@@ -15,10 +15,12 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from db import migrate
 from db.engine import dispose_all, get_engine
 from db.models import Base
+from services.appraisal.posts import seed_posts
 
 PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("PROPDESK_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
@@ -79,6 +81,10 @@ def _truncate(url: str) -> None:
             conn.execute(table.delete())
         if engine.dialect.name == "mysql":
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    # an empty migrated database holds the posts the migration seeds
+    with Session(engine) as session:
+        seed_posts(session)
+        session.commit()
 
 
 @pytest.fixture

@@ -288,12 +288,21 @@ def make_ticket(actor: Actor, estate_id: int, unit_id: int | None, *, ticket_typ
         caller_phone=caller_phone, content=content, received_at=received_at or tickets.utcnow(), **fields))
 
 
+def post_id_of(session, name: str) -> int:
+    """The id of the post named `name`, created when it is not a seed post (tests name posts freely)."""
+    from db.models import Post
+    from services.appraisal.posts import add_named, post_ids
+
+    ids = post_ids(session)
+    return ids[name] if name in ids else add_named(session, Post, "P", [name])[name]
+
+
 def make_staff(name: str = "李工", staff_no: str = "S001") -> int:
     """A staff member (no department), written directly (no audit row)."""
     from db.models import Staff
 
     with unit_of_work() as uow:
-        staff = Staff(staff_no=staff_no, name=name, post="维修工")
+        staff = Staff(staff_no=staff_no, name=name, post_id=post_id_of(uow.session, "维修工"))
         uow.session.add(staff)
         uow.session.flush()
         staff_id = staff.id
@@ -571,7 +580,8 @@ def make_member(staff_no: str, name: str, post: str, *, department_id: int | Non
     from db.models import Staff
 
     with unit_of_work() as uow:
-        row = Staff(staff_no=staff_no, name=name, post=post, department_id=department_id, hired_on=hired_on,
+        row = Staff(staff_no=staff_no, name=name, post_id=post_id_of(uow.session, post), department_id=department_id,
+                    hired_on=hired_on,
                     left_on=left_on, base_salary=Decimal(base_salary), appraised=appraised, active=left_on is None)
         uow.session.add(row)
         uow.session.flush()

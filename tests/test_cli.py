@@ -108,6 +108,15 @@ def test_demo_builds_about_800_units_and_skips_on_a_second_run(demo_template, de
     assert _count(User) == 11  # admin, one per role, and the four of the appraisal year
 
 
+def test_check_setup_on_the_demo_is_all_done_and_exits_0(demo_db, capsys):
+    code, out, err = run(capsys, "check-setup")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "上线检查：全部完成"
+    assert all(line.startswith("已完成") for line in lines[2:]) and len(lines) == 13
+    assert any("翠湖物业服务有限公司" in line for line in lines)
+
+
 def _demo_contents(url: str) -> tuple[list, list]:
     engine = get_engine(url)
     with engine.connect() as conn:

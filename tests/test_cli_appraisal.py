@@ -61,6 +61,10 @@ def test_import_staff_and_attendance_print_the_counts_dry_run_writes_nothing_and
     assert [e.actor_username for e in audit_rows(action="import")] == ["system", "system"]
 
 
+def created_references() -> list[str]:
+    return sorted(e.entity for e in audit_rows(action="create") if e.entity in ("departments", "posts"))
+
+
 def test_import_problems_are_printed_by_row_and_column_and_nothing_is_written(cli_db, capsys, tmp_path):
     path = tmp_path / "考勤.xlsx"
     sheet_workbook([["S001", "张伟", "2025-03-03", -5, 0, "否", ""], ["S001", "张伟", "2025-03-04", 5, 0, "否", ""]],
@@ -72,13 +76,35 @@ def test_import_problems_are_printed_by_row_and_column_and_nothing_is_written(cl
     lines = err.strip().splitlines()
     assert len(lines) == 1 and CJK.search(lines[0]) and "未导入任何考勤" in lines[0] and "Traceback" not in err
     staff = tmp_path / "员工.xlsx"
-    sheet_workbook([STAFF[0], ["S001", "张伟", "保安部", "保安", "2024-03-01", "4000.001"]], headers=STAFF_HEADERS,
+    sheet_workbook([STAFF[0], ["S001", "张伟", "客服部", "客服前台", "2024-03-01", "4000.001"],
+                    ["S009", "赵安", "保安部", "保安", "2024-03-01", "3000"]], headers=STAFF_HEADERS,
                    title="员工名单", path=staff)
     code, out, err = run(capsys, "import", "staff", str(staff))
     assert code == 1
-    assert "第 4 行 · 岗位：应为以下之一" in out and "第 4 行 · 基本工资：最多两位小数（收到 4000.001）" in out
+    assert "第 4 行 · 基本工资：最多两位小数（收到 4000.001）" in out
+    assert "第 5 行 · 部门：系统中没有部门“保安部”（将新建，需确认）；已有：客服部" in out and "--create-missing" in out
+    assert "第 5 行 · 岗位：系统中没有岗位“保安”（将新建，需确认）" in out
     assert "未导入任何员工" in err
-    assert audit_rows(action="import") == []
+    # confirming creates what is missing, but a bad row still stops everything
+    code, out, err = run(capsys, "import", "staff", str(staff), "--create-missing")
+    assert code == 1 and "第 4 行 · 基本工资" in out and "部门" not in out.split("第 4 行")[-1]
+    assert audit_rows(action="import") == [] and created_references() == []
+
+
+def test_create_missing_adds_departments_and_posts_with_the_staff(cli_db, capsys, tmp_path):
+    staff = tmp_path / "员工.xlsx"
+    sheet_workbook([["G001", "管一", "管家部", "管家", "2024-03-01", "4100"],
+                    ["G002", "管二", "管家部", "管家", "2024-03-01", "4100"],
+                    ["E001", "工一", "工程部", "工程", "2023-05-01", "5200.50"]],
+                   headers=STAFF_HEADERS, title="员工名单", path=staff)
+    code, out, _err = run(capsys, "import", "staff", str(staff), "--create-missing", "--dry-run")
+    assert code == 0 and "新建部门 2 个（管家部、工程部）" in out and "新建岗位 2 个（管家、工程）" in out
+    assert created_references() == []
+    code, out, _err = run(capsys, "import", "staff", str(staff), "--create-missing")
+    assert code == 0 and "新增员工 3" in out and "新建岗位 2 个（管家、工程）" in out
+    assert created_references() == ["departments", "departments", "posts", "posts"]
+    code, out, _err = run(capsys, "import", "staff", str(staff))  # again, without the option: nothing is missing
+    assert code == 0 and "不变 3" in out
 
 
 def test_appraise_json_lists_each_person_with_the_seed_lateness_deductions(cli_db, capsys, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 
 import openpyxl
 import pandas as pd
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from db.engine import read_session
 from db.models import AuditEntry, Key, ParkingSpace, Person, Unit, UnitPerson
 from services.estate import asset_import as imports
+from services.platform.clock import local_today
 from services.platform.identity import id_check_char
 from tests.cli_support import cli_database, run
 
@@ -135,3 +137,60 @@ def test_the_issue_tables_export_to_csv_and_xlsx(cli_db, capsys, tmp_path, table
     if table == "residents":
         sheet = openpyxl.load_workbook(tmp_path / "residents.xlsx").active
         assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
+
+
+# --- --delivered-on: the 交房日期 for units without one (issue 13) ------------------------------------------
+
+
+def hc_sheet(path) -> str:
+    """Two occupied units and an unsold one, as HC exports them: no 交房日期 column."""
+    base = {"楼号": "1", "单元": "1", "房屋类型": "110", "建筑面积": 100, "业主类型": "1001", "人员类型": "P",
+            "人员角色": "1"}
+    return workbook(path, HC, [
+        {**base, "房屋": "101", "房屋状态": "2001", "业主名称": "刘洋", "手机号": "13900139000"},
+        {**base, "房屋": "102", "房屋状态": "2001", "业主名称": "孙丽", "手机号": "13900139001"},
+        {"楼号": "1", "单元": "1", "房屋": "103", "房屋类型": "110", "建筑面积": 100, "房屋状态": "2002"},
+    ], sheet="资产信息")
+
+
+def delivery_dates() -> list:
+    with read_session() as s:
+        return list(s.scalars(select(Unit.delivered_on).order_by(Unit.room_no)))
+
+
+def test_the_preview_and_the_result_count_the_handed_over_units_without_a_date(cli_db, capsys, tmp_path):
+    path = hc_sheet(tmp_path / "hc.xlsx")
+    code, out, err = run(capsys, "import", "assets", path, "--estate", "锦绣华庭", "--dry-run")
+    assert code == 0, err
+    assert ("2 套已交房的房屋没有交房日期，首次计费将按整月计费；可在导入时填写统一的交房日期，或导入后在房屋资料中补填"
+            in out)
+    code, out, err = run(capsys, "import", "assets", path, "--estate", "锦绣华庭")
+    assert code == 0 and "已导入" in out and "2 套已交房的房屋没有交房日期" in out, err
+    assert delivery_dates() == [None, None, None]
+
+
+def test_delivered_on_dates_the_handed_over_units_that_have_none(cli_db, capsys, tmp_path):
+    path = hc_sheet(tmp_path / "hc.xlsx")
+    code, out, err = run(capsys, "import", "assets", path, "--estate", "锦绣华庭", "--delivered-on", "2024-06-01")
+    assert code == 0, err
+    assert "2 套已交房的房屋没有交房日期，填为统一的交房日期 2024-06-01" in out and "按整月计费" not in out
+    assert delivery_dates() == [date(2024, 6, 1), date(2024, 6, 1), None]
+    code, out, _ = run(capsys, "import", "assets", path, "--estate", "锦绣华庭", "--delivered-on", "2020-01-01")
+    assert code == 0 and "房屋 新增 0、修改 0、不变 3" in out  # a date already stored is never replaced
+    assert delivery_dates() == [date(2024, 6, 1), date(2024, 6, 1), None]
+
+
+@pytest.mark.parametrize(("given", "rule"), [
+    ("2024-13-01", "应为 YYYY-MM-DD 格式的日期"),
+    ("2024/6/1", "应为 YYYY-MM-DD 格式的日期"),
+    ("明天", "应为 YYYY-MM-DD 格式的日期"),
+    ((local_today() + timedelta(days=1)).isoformat(), "不能晚于今天"),
+])
+def test_a_bad_or_future_delivered_on_is_refused_in_one_chinese_line(cli_db, capsys, tmp_path, given, rule):
+    path = hc_sheet(tmp_path / "hc.xlsx")
+    code, out, err = run(capsys, "import", "assets", path, "--estate", "锦绣华庭", "--delivered-on", given)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误：命令参数有误")
+    assert "--delivered-on: 统一的交房日期" in lines[0] and rule in lines[0] and "Traceback" not in err
+    assert count(Unit) == 0

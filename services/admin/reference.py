@@ -1,4 +1,4 @@
-"""Reference tables the admin maintains: estates 小区, buildings 楼栋, departments 部门, ticket categories,
+"""Reference tables the admin maintains: estates 小区, buildings 楼栋, departments 部门, posts 岗位, ticket categories,
 ticket time limits (SLA) and the holiday calendar.
 
 A reference table is declared once (model, rules, list columns); the same three
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from db.engine import read_session, unit_of_work
-from db.models import Building, Department, Estate, FeeItem, Holiday, SlaPolicy, TicketCategory
+from db.models import Building, Department, Estate, FeeItem, Holiday, Post, SlaPolicy, TicketCategory
 from services.estate.units import UNIT_KINDS
 from services.fees import billing as fees
 from services.platform import audit
@@ -89,6 +89,9 @@ BUILDING_TABLE = TableSpec("buildings", (
     _ACTIVE,
 ))
 DEPARTMENT_TABLE = TableSpec("departments", (_CODE, _NAME, _ACTIVE))
+POST_TABLE = TableSpec("posts", (
+    _CODE, Field("name", "名称", "admin.name", editable=True, creatable=True, required=True, max_len=32), _ACTIVE,
+))
 
 REF_TABLES: dict[str, RefTable] = {
     "estates": RefTable(
@@ -137,6 +140,20 @@ REF_TABLES: dict[str, RefTable] = {
             "active": Department.active,
         },
         search_columns=[Department.code, Department.name],
+    ),
+    "posts": RefTable(
+        name="posts",
+        label="岗位",
+        model=Post,
+        spec=POST_TABLE,
+        columns={
+            "id": Post.id,
+            "version": Post.version,
+            "code": Post.code,
+            "name": Post.name,
+            "active": Post.active,
+        },
+        search_columns=[Post.code, Post.name],
     ),
 }
 

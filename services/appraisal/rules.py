@@ -25,13 +25,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import AppraisalRule, IncidentType, PostKpi
-from services.appraisal.staff import INCIDENT_KINDS, POSTS
+from services.appraisal.posts import active_post_ids, post_ids, seed_posts
+from services.appraisal.staff import INCIDENT_KINDS
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
@@ -333,17 +334,22 @@ def seed_post_kpis(session: Session) -> bool:
     """The seed KPI catalog, on an empty table (propdesk init); True when added."""
     if session.scalar(select(PostKpi.id).limit(1)) is not None:
         return False
+    seed_posts(session)
+    ids = post_ids(session)
     for post, key, scope, target, weight in DEFAULT_POST_KPIS:
         kpi = KPI_CATALOG[key]
-        session.add(PostKpi(post=post, kpi=key, scope=scope, target=parse_measure(target, kpi.kind, "目标"),
-                            weight=weight, direction=kpi.direction))
+        if post in ids:  # a seed post the company renamed before the catalog was seeded gets none
+            session.add(PostKpi(post_id=ids[post], kpi=key, scope=scope, weight=weight, direction=kpi.direction,
+                                target=parse_measure(target, kpi.kind, "目标")))
     session.flush()
     return True
 
 
-def post_kpis_in(session: Session, post: str) -> list[PostKpiRow]:
+def post_kpis_in(session: Session, post_id: int | None) -> list[PostKpiRow]:
     """The active KPIs of a post (inside the caller's session), in catalog order."""
-    rows = session.scalars(select(PostKpi).where(PostKpi.post == post, PostKpi.active.is_(True))).all()
+    if post_id is None:
+        return []
+    rows = session.scalars(select(PostKpi).where(PostKpi.post_id == post_id, PostKpi.active.is_(True))).all()
     order = list(KPI_CATALOG)
     return [PostKpiRow(r.kpi, KPI_CATALOG[r.kpi].label, KPI_CATALOG[r.kpi].kind, r.scope, r.target, r.weight,
                        r.direction, r.id, r.version)
@@ -351,21 +357,28 @@ def post_kpis_in(session: Session, post: str) -> list[PostKpiRow]:
             if r.kpi in KPI_CATALOG]
 
 
+def _post_id(session: Session, post: str, label: str = "岗位") -> int:
+    """The id of the active post named `post`, or a ValidationError naming the active ones."""
+    ids = active_post_ids(session)
+    if post not in ids:
+        raise ValidationError({label: "应为以下之一：" + "、".join(ids) if ids else "尚未建立任何岗位（系统管理 → 岗位）"})
+    return ids[post]
+
+
 def post_kpis(*, actor: Actor, post: str) -> list[PostKpiRow]:
-    """The active KPIs of a post."""
+    """The active KPIs of a post, by its name."""
     require(actor, "appraisal.view")
     with read_session() as s:
-        return post_kpis_in(s, post)
+        return post_kpis_in(s, post_ids(s).get(post))
 
 
 def catalog_posts(*, actor: Actor) -> dict[str, int]:
-    """{post: number of active KPIs} for every known post."""
+    """{post: number of active KPIs} for every active post, in code order."""
     require(actor, "appraisal.view")
     with read_session() as s:
-        counts = dict.fromkeys(POSTS, 0)
-        for post in s.scalars(select(PostKpi.post).where(PostKpi.active.is_(True))):
-            counts[post] = counts.get(post, 0) + 1
-    return counts
+        counts = dict(s.execute(select(PostKpi.post_id, func.count()).where(PostKpi.active.is_(True))
+                                .group_by(PostKpi.post_id)).all())
+        return {name: counts.get(post_id, 0) for name, post_id in active_post_ids(s).items()}
 
 
 @dataclass(frozen=True)
@@ -383,8 +396,8 @@ def save_post_kpis(*, actor: Actor, post: str, entries: Sequence[KpiEntry], vers
     """Replace a post's KPI set as a whole: the weights must total 100%. `versions` are those the editor
     read (kpi -> version) so a set changed by someone else meanwhile is refused. Returns active KPIs."""
     require(actor, "appraisal.rules")
-    if post not in POSTS:
-        raise ValidationError({"岗位": "应为以下之一：" + "、".join(POSTS)})
+    with read_session() as s:
+        _post_id(s, post)
     errors: dict[str, str] = {}
     parsed: dict[str, tuple[str, Decimal, int, str]] = {}
     for e in entries:
@@ -421,7 +434,8 @@ def save_post_kpis(*, actor: Actor, post: str, entries: Sequence[KpiEntry], vers
         raise ValidationError({"权重合计": f"应为 100%（现为 {total}%）"})
     with unit_of_work() as uow:
         s = uow.session
-        existing = {r.kpi: r for r in s.scalars(select(PostKpi).where(PostKpi.post == post).with_for_update())}
+        post_id = _post_id(s, post)
+        existing = {r.kpi: r for r in s.scalars(select(PostKpi).where(PostKpi.post_id == post_id).with_for_update())}
         current = {k: r.version for k, r in existing.items() if r.active}
         if {k: v for k, v in versions.items() if k in current or k in existing} != current:
             raise StaleEdit("该岗位的考核指标已被他人修改，请刷新后重试")
@@ -433,7 +447,8 @@ def save_post_kpis(*, actor: Actor, post: str, entries: Sequence[KpiEntry], vers
         for key, (scope, target, weight, direction) in parsed.items():
             row = existing.get(key)
             if row is None:
-                s.add(PostKpi(post=post, kpi=key, scope=scope, target=target, weight=weight, direction=direction))
+                s.add(PostKpi(post_id=post_id, kpi=key, scope=scope, target=target, weight=weight,
+                              direction=direction))
                 continue
             changed = (row.scope, row.target, row.weight, row.direction, row.active) != (
                 scope, target, weight, direction, True)
@@ -625,13 +640,17 @@ def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
     per = bool(spec.per_occurrence)
     if per and metric is not None and not metric.countable:
         errors["按次计算"] = f"“{metric.label}”不是次数，不能按次计算"
-    if spec.post and spec.post not in POSTS:
-        errors["适用岗位"] = "应为以下之一：" + "、".join(POSTS)
+    post_id = None
+    if spec.post:
+        try:
+            post_id = _post_id(session, spec.post, "适用岗位")
+        except ValidationError as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
     return {**values, "metric": spec.metric, "op": spec.op, "threshold": threshold, "use_target": use_target,
             "op2": op2, "threshold2": threshold2, "effect": spec.effect, "basis": basis, "amount": amount,
-            "per_occurrence": per, "post": spec.post or "", "active": bool(spec.active)}
+            "per_occurrence": per, "post_id": post_id, "active": bool(spec.active)}
 
 
 def _parse_plain(raw: Any, label: str) -> Decimal:
@@ -684,14 +703,19 @@ def update_rule(*, actor: Actor, rule_id: int, version: int, spec: RuleSpec) -> 
 
 
 def _rule_audit(session: Session, row: AppraisalRule) -> dict[str, str]:
-    view = _view(row, metrics(session))
+    view = _view(row, metrics(session), _post_names(session))
     return {"名称": view.name, "岗位": view.post or "全部", "条件": view.condition, "结果": view.consequence,
             "启用": "是" if view.active else "否"}
 
 
-def _view(row: AppraisalRule, known: Mapping[str, Metric]) -> RuleView:
+def _post_names(session: Session) -> dict[int, str]:
+    return {post_id: name for name, post_id in post_ids(session).items()}
+
+
+def _view(row: AppraisalRule, known: Mapping[str, Metric], post_names: Mapping[int, str]) -> RuleView:
     metric = known.get(row.metric) or Metric(row.metric, row.metric, "count", "", "指标")
-    return RuleView(row.id, row.version, row.name, row.post, row.metric, metric.label, row.op, row.threshold,
+    post = post_names.get(row.post_id, "") if row.post_id is not None else ""
+    return RuleView(row.id, row.version, row.name, post, row.metric, metric.label, row.op, row.threshold,
                     row.use_target, row.op2, row.threshold2, row.effect, row.basis, row.amount, row.per_occurrence,
                     row.note, row.active, condition_text(row, metric), consequence_text(row))
 
@@ -724,11 +748,12 @@ def list_rules(*, actor: Actor, include_inactive: bool = True) -> list[RuleView]
     """Every rule with its condition and effect in words, active first, then by post and name."""
     require(actor, "appraisal.view")
     with read_session() as s:
-        known = metrics(s)
-        stmt = select(AppraisalRule).order_by(AppraisalRule.active.desc(), AppraisalRule.post, AppraisalRule.id)
+        known, names = metrics(s), _post_names(s)
+        stmt = select(AppraisalRule).order_by(AppraisalRule.active.desc(), AppraisalRule.post_id.is_not(None),
+                                              AppraisalRule.post_id, AppraisalRule.id)
         if not include_inactive:
             stmt = stmt.where(AppraisalRule.active.is_(True))
-        return [_view(r, known) for r in s.scalars(stmt)]
+        return [_view(r, known, names) for r in s.scalars(stmt)]
 
 
 @dataclass(frozen=True)
@@ -736,7 +761,7 @@ class ActiveRule:
     """A rule as the appraisal applies it (a value, not a live row)."""
 
     name: str
-    post: str
+    post_id: int | None  # None: every post
     metric: str
     op: str
     threshold: Decimal | None
@@ -748,10 +773,13 @@ class ActiveRule:
     amount: Decimal
     per_occurrence: bool
 
+    def applies_to(self, post_id: int | None) -> bool:
+        return self.post_id is None or self.post_id == post_id
+
 
 def active_rules_in(session: Session) -> list[ActiveRule]:
     """The active rules, oldest first (inside the caller's session)."""
-    return [ActiveRule(r.name, r.post, r.metric, r.op, r.threshold, r.use_target, r.op2, r.threshold2, r.effect,
+    return [ActiveRule(r.name, r.post_id, r.metric, r.op, r.threshold, r.use_target, r.op2, r.threshold2, r.effect,
                        r.basis, r.amount, r.per_occurrence)
             for r in session.scalars(select(AppraisalRule).where(AppraisalRule.active.is_(True))
                                      .order_by(AppraisalRule.id))]

@@ -244,7 +244,7 @@ def compute_cards(infos: Sequence[StaffInfo], period: kpi.Period, as_of: datetim
         figures = _Figures(period, as_of, _users_of(s, ids))
         known = metrics(s)
         rules = active_rules_in(s)
-        post_kpis = {post: post_kpis_in(s, post) for post in {i.post for i in infos}}
+        post_kpis = {post_id: post_kpis_in(s, post_id) for post_id in {i.post_id for i in infos}}
         attendance = attendance_figures(s, ids, period)
         days = {i.id: attendance_days(s, i.id, period) for i in infos}
         counts = incident_counts(s, ids, period)
@@ -252,13 +252,13 @@ def compute_cards(infos: Sequence[StaffInfo], period: kpi.Period, as_of: datetim
     cards = {}
     for info in infos:
         lines = tuple(_kpi_line(row, figures.value(KPI_CATALOG[row.kpi], row.scope, info.id)) for row in post_kpis[
-            info.post])
+            info.post_id])
         att = attendance.get(info.id, AttendanceFigures())
         att_dict = {**att.as_dict(), "working_days": _working_days(calendar, info, first, last) if first <= last else 0,
                     "days": [_day_snapshot(d) for d in days[info.id].to_dict("records")]}
         results = []
         for rule in rules:
-            if rule.post not in ("", info.post):
+            if not rule.applies_to(info.post_id):
                 continue
             metric = known.get(rule.metric)
             if metric is None:

@@ -30,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
-from db.models import Attendance, Department, Incident, IncidentType, Staff, User
+from db.models import Attendance, Department, Incident, IncidentType, Post, Staff, User
 from db.types import utcnow
+from services.appraisal.posts import active_post_ids
 from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import local_today, to_local
@@ -43,9 +44,6 @@ from services.platform.tablespec import Field, TableSpec
 from services.platform.validate import FieldError, FieldRule, parse_text
 from services.tickets.workdays import WorkCalendar
 
-# The posts of a service centre (seeds 002–004); the KPI catalog is kept per post.
-POSTS = ("客服主管", "客服前台", "物业管理员", "收费员", "内勤", "维修工", "工程主管", "秩序维护员", "保洁员",
-         "系统管理员")
 LEAVE_TYPES = ("事假", "病假", "年假", "调休", "婚假", "产假", "丧假", "工伤")
 NO_LEAVE = "无"
 MAX_MINUTES = 24 * 60
@@ -57,10 +55,11 @@ STAFF_TABLE = TableSpec("staff", (
     Field("staff_no", "工号", "appraisal.staff_no", creatable=True, required=True, max_len=16,
           pattern=r"[A-Za-z0-9\-]+", pattern_hint="只能包含字母、数字和短横线"),
     Field("name", "姓名", "appraisal.name", editable=True, creatable=True, required=True, max_len=32),
-    # the grid and the form name the department; update_staff and create_staff turn the name into its id
+    # the grid and the form name the department and the post; update_staff and create_staff turn names into ids
     Field("department_id", "部门", "appraisal.department", "int", editable=True, creatable=True, required=True,
           min_value=1, listed_as="department"),
-    Field("post", "岗位", "appraisal.post", "choice", editable=True, creatable=True, required=True, options=POSTS),
+    Field("post_id", "岗位", "appraisal.post", "int", editable=True, creatable=True, required=True, min_value=1,
+          listed_as="post"),
     Field("hired_on", "入职日期", "appraisal.hired_on", "date", editable=True, creatable=True, required=True),
     Field("left_on", "离职日期", "appraisal.left_on", "date", editable=True, creatable=True),
     Field("base_salary", "基本工资", "appraisal.base_salary", "hundredths", editable=True, creatable=True,
@@ -129,7 +128,7 @@ STAFF_COLUMNS = {
     "staff_no": Staff.staff_no,
     "name": Staff.name,
     "department": Department.name,
-    "post": Staff.post,
+    "post": func.coalesce(Post.name, ""),
     "hired_on": Staff.hired_on,
     "left_on": Staff.left_on,
     "base_salary": Staff.base_salary,
@@ -144,11 +143,11 @@ def list_staff(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of staff records within the actor's scope (filters: department_id, post, active)."""
     authorize_list(actor, "staff.manage", query)
     stmt: Select[*tuple[Any, ...]] = select(*[c.label(n) for n, c in STAFF_COLUMNS.items()]).outerjoin(
-        Department, Department.id == Staff.department_id)
+        Department, Department.id == Staff.department_id).outerjoin(Post, Post.id == Staff.post_id)
     stmt = _scoped(stmt, staff_scope(actor))
     with read_session() as s:
-        return run_list(s, stmt, STAFF_COLUMNS, query, search_columns=[Staff.staff_no, Staff.name, Staff.post],
-                        equal_filters={"department_id": Staff.department_id, "post": Staff.post,
+        return run_list(s, stmt, STAFF_COLUMNS, query, search_columns=[Staff.staff_no, Staff.name, Post.name],
+                        equal_filters={"department_id": Staff.department_id, "post_id": Staff.post_id,
                                        "active": Staff.active},
                         default_sort=("staff_no", False))
 
@@ -156,17 +155,41 @@ def list_staff(*, actor: Actor, query: ListQuery) -> PageResult:
 _STAFF_EDIT_RULES = STAFF_TABLE.edit_rules
 
 
-def _department_ids(changes: Mapping[str, Any],
-                    departments: Mapping[str, int]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A department named in a grid or form (its name) -> department_id; (changes, errors)."""
-    out = dict(changes)
-    if "department" not in out:
-        return out, {}
-    name = str(out.pop("department") or "").strip()
-    if name not in departments:
-        return out, {"部门": "应为以下之一：" + "、".join(departments)}
-    out["department_id"] = departments[name]
-    return out, {}
+@dataclass(frozen=True)
+class Choices:
+    """The active departments and posts, name -> id: what a grid, a form or an import may name."""
+
+    departments: Mapping[str, int]
+    posts: Mapping[str, int]
+
+    @classmethod
+    def read(cls, session: Session) -> Choices:
+        return cls(_department_choices(session), active_post_ids(session))
+
+
+NO_DEPARTMENT_HINT = "尚未建立任何部门，请先在“系统管理 → 部门”中添加，或导入时勾选“新建缺少的部门和岗位”"
+
+
+def one_of(label: str, known: Sequence[str], empty_hint: str = "") -> str:
+    """The message for a name that is not among `known` (saying so when there is nothing to choose from)."""
+    if not known:
+        return empty_hint or f"尚未建立任何{label}"
+    return "应为以下之一：" + "、".join(known)
+
+
+def _named_ids(changes: Mapping[str, Any], choices: Choices) -> tuple[dict[str, Any], dict[str, str]]:
+    """A department or post named in a grid or form (its name) -> its id; (changes, errors)."""
+    out, errors = dict(changes), {}
+    for key, label, known, hint in (("department", "部门", choices.departments, NO_DEPARTMENT_HINT),
+                                    ("post", "岗位", choices.posts, "")):
+        if key not in out:
+            continue
+        name = str(out.pop(key) or "").strip()
+        if name in known:
+            out[f"{key}_id"] = known[name]
+        else:
+            errors[label] = one_of(label, list(known), hint)
+    return out, errors
 
 
 def _check_dates(hired_on: date | None, left_on: date | None) -> dict[str, str]:
@@ -185,10 +208,10 @@ def update_staff(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
         _require_in(scope, edit.id, "修改其他部门的员工档案")
     with unit_of_work() as uow:
         s = uow.session
-        departments = _department_choices(s)
+        choices = Choices.read(s)
         translated, row_errors = [], {}
         for edit in edits:
-            changes, errors = _department_ids(edit.changes, departments)
+            changes, errors = _named_ids(edit.changes, choices)
             if errors:
                 row = s.get(Staff, edit.id)
                 row_errors[f"员工 {row.staff_no if row else edit.id}"] = errors
@@ -216,7 +239,7 @@ class NewStaff:
     staff_no: str
     name: str
     department: str  # the department's name
-    post: str
+    post: str  # the post's name
     hired_on: object
     base_salary: object
     appraised: bool = True
@@ -230,10 +253,10 @@ def create_staff(*, actor: Actor, staff: NewStaff) -> int:
     require(actor, "staff.manage")
     with unit_of_work() as uow:
         s = uow.session
-        raw, errors = _department_ids({"staff_no": staff.staff_no, "name": staff.name, "department": staff.department,
-                                       "post": staff.post, "hired_on": staff.hired_on,
-                                       "base_salary": staff.base_salary, "appraised": staff.appraised},
-                                      _department_choices(s))
+        raw, errors = _named_ids({"staff_no": staff.staff_no, "name": staff.name, "department": staff.department,
+                                  "post": staff.post, "hired_on": staff.hired_on,
+                                  "base_salary": staff.base_salary, "appraised": staff.appraised},
+                                 Choices.read(s))
         values, more = _STAFF_CREATE_RULES.parse(raw)
         errors.update(more)
         errors.update(_check_dates(values.get("hired_on"), None))
@@ -264,6 +287,7 @@ class StaffInfo:
     name: str
     department_id: int | None
     department: str
+    post_id: int | None
     post: str
     hired_on: date | None
     left_on: date | None
@@ -284,9 +308,9 @@ class StaffInfo:
 
 def _info_select() -> Select[*tuple[Any, ...]]:
     return (select(Staff.id, Staff.staff_no, Staff.name, Staff.department_id,
-                   func.coalesce(Department.name, ""), Staff.post, Staff.hired_on, Staff.left_on, Staff.base_salary,
-                   Staff.active, Staff.appraised)
-            .outerjoin(Department, Department.id == Staff.department_id))
+                   func.coalesce(Department.name, ""), Staff.post_id, func.coalesce(Post.name, ""), Staff.hired_on,
+                   Staff.left_on, Staff.base_salary, Staff.active, Staff.appraised)
+            .outerjoin(Department, Department.id == Staff.department_id).outerjoin(Post, Post.id == Staff.post_id))
 
 
 def staff_infos(session: Session, ids: Sequence[int] | None = None) -> list[StaffInfo]:
@@ -294,7 +318,7 @@ def staff_infos(session: Session, ids: Sequence[int] | None = None) -> list[Staf
     stmt = _info_select().order_by(Staff.staff_no)
     if ids is not None:
         stmt = stmt.where(Staff.id.in_(list(ids)))
-    # a Row of 11 columns is typed Row[*tuple[Any, ...]], which mypy does not spread as Any
+    # a Row of 12 columns is typed Row[*tuple[Any, ...]], which mypy does not spread as Any
     return [StaffInfo(*cast(tuple[Any, ...], r)) for r in session.execute(stmt)]
 
 

@@ -19,7 +19,11 @@ Invariants and decisions:
   accepted spelling, money exact to the cent, full-width digits). Spaces padding a Chinese name (张　三, a
   habit for aligning names in Excel) are dropped.
 - 工号 is matched without regard to case (MariaDB compares it so; one rule on every database).
-- Staff: 部门 is an active department's name (never created here); a 工号 in the database updates that
+- Staff: 部门 and 岗位 are names of an active department and post. A name that does not exist is listed in the
+  preview as 将新建; without the caller's confirmation (`create_missing`: the wizard's checkbox, `propdesk import
+  staff --create-missing`) every row naming one is a problem that names the missing value and the known ones;
+  with it, the departments and posts are created (codes D01…/P01…, the next free) in the import's own
+  transaction, each with its audit row, and need reference.edit as /admin does. A 工号 in the database updates that
   person's 姓名, 部门, 岗位, 入职日期 and 基本工资 (nothing else: 在职/离职 and 参与考核 stay as they are);
   a new 工号 creates the person 在职 and 参与考核. A new 入职日期 must not fall after the person's 离职日期 or
   after a day they already have attendance for. The same 工号 twice in a file is refused on the later row.
@@ -53,10 +57,10 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Attendance, Department, Staff
-from services.appraisal import staff
-from services.platform import importing
-from services.platform.auth import Actor
+from db.models import Attendance, Department, Post, Staff
+from services.appraisal import posts, staff
+from services.platform import audit, importing
+from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.counters import advance
 from services.platform.validate import FieldRule, parse_text
@@ -86,8 +90,8 @@ STAFF_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("工号", "staff_no", "必填。字母、数字和短横线，最多 16 位；系统中已有的工号更新该员工，新工号新增员工。"
                        "请把该列设为文本（模板已设好），否则 0012 会变成 12"),
     ("姓名", "name", "必填。最多 32 字"),
-    ("部门", "department", "必填。系统中已有的部门名称；导入不会新建部门"),
-    ("岗位", "post", "必填。" + "/".join(staff.POSTS)),
+    ("部门", "department", "必填。系统中已有的部门名称；没有的部门可在导入时勾选“新建缺少的部门和岗位”一并新建"),
+    ("岗位", "post", "必填。系统中已有的岗位名称（如 客服前台、物业管理员、收费员、维修工）；没有的岗位同上"),
     ("入职日期", "hired_on", "必填。如 2024-03-01、2024/3/1 或 2024年3月1日"),
     ("基本工资", "base_salary", "必填。元，不小于 0，最多两位小数，如 4000.00"),
 )
@@ -130,8 +134,17 @@ class ImportCounts:
 
 @dataclass(frozen=True)
 class StaffImportCounts(ImportCounts):
+    new_departments: tuple[str, ...] = ()  # named in the file, not in the database: 将新建
+    new_posts: tuple[str, ...] = ()
+
     def summary(self) -> str:
-        return f"共 {self.rows} 行：新增员工 {self.new}、修改 {self.changed}、不变 {self.unchanged}"
+        text = f"共 {self.rows} 行：新增员工 {self.new}、修改 {self.changed}、不变 {self.unchanged}"
+        return text + "".join(f"；新建{label} {len(names)} 个（{'、'.join(names)}）"
+                              for label, names in (("部门", self.new_departments), ("岗位", self.new_posts)) if names)
+
+    @property
+    def changes(self) -> int:
+        return self.new + self.changed + len(self.new_departments) + len(self.new_posts)
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,13 @@ class AttendanceRow:
 ImportPreview = importing.ImportPreview  # of StaffRow or AttendanceRow; `kind` says which
 
 
+@dataclass(frozen=True)
+class _New:
+    """A department or post the import creates: its id is known once written."""
+
+    name: str
+
+
 @dataclass
 class _Plan:
     problems: list[Problem] = field(default_factory=list)
@@ -188,6 +208,8 @@ class _Plan:
     details: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
     actions: dict[int, str] = field(default_factory=dict)  # Excel row -> 新增 / 修改：… / 不变
     counts: ImportCounts = field(default_factory=ImportCounts)
+    new_departments: list[str] = field(default_factory=list)
+    new_posts: list[str] = field(default_factory=list)
 
 
 # --- reading cells -------------------------------------------------------------------------------
@@ -213,7 +235,7 @@ def _parse_staff_row(cells: RowCells, epoch: datetime) -> StaffRow | None:
     staff_no = cells.take("工号", _rule(rules["staff_no"]), required=True)
     name = cells.take("姓名", lambda v: rules["name"].parse(_person_name(v)), required=True)
     department = cells.take("部门", lambda v: parse_text(nfkc(plain(v)), max_len=64), required=True)
-    post = cells.take("岗位", _rule(rules["post"]), required=True)
+    post = cells.take("岗位", lambda v: parse_text(nfkc(plain(v)), max_len=32), required=True)
     hired_on = cells.take("入职日期", lambda v: parse_date(v, epoch), required=True)
     salary_rule = rules["base_salary"]
     salary = cells.take("基本工资", lambda v: parse_money(v, min_value=salary_rule.min_value,
@@ -265,12 +287,36 @@ def _compare(plan: _Plan, row: int, record_id: int, label: str, current: dict[st
     plan.actions[row] = "修改：" + "、".join(f"{k} {before[k]} → {after[k]}" for k in before)
 
 
+CREATE_MISSING = "create_missing"  # the import option that confirms creating missing departments and posts
+CREATE_HINT = "勾选“新建缺少的部门和岗位”（命令行加 --create-missing）可在导入时一并新建"
+
+
+def _missing(rows: Sequence[StaffRow], attr: str, known: Mapping[str, int]) -> list[str]:
+    """Names in the file's rows that are not among `known`, in file order."""
+    return list(dict.fromkeys(getattr(r, attr) for r in rows if getattr(r, attr) not in known))
+
+
 def _plan_staff(session: Session, rows: Sequence[StaffRow], actor: Actor,
-                scope: frozenset[int] | None) -> _Plan:
-    """Match 工号s, resolve departments, check scope and dates; what to create and what to change."""
+                scope: frozenset[int] | None, create_missing: bool) -> _Plan:
+    """Match 工号s, resolve departments and posts, check scope and dates; what to create and what to change."""
     plan = _Plan()
-    departments = staff._department_choices(session)
-    names = {v: k for k, v in departments.items()}
+    choices = staff.Choices.read(session)
+    plan.new_departments = _missing(rows, "department", choices.departments)
+    plan.new_posts = _missing(rows, "post", choices.posts)
+    every_post = posts.post_ids(session)
+    inactive = {name for name in plan.new_posts if name in every_post}
+    every_department = set(session.scalars(select(Department.name)))
+    inactive |= {name for name in plan.new_departments if name in every_department}
+    plan.new_departments = [n for n in plan.new_departments if n not in every_department]
+    plan.new_posts = [n for n in plan.new_posts if n not in every_post]
+    creating = create_missing and can(actor, "reference.edit")
+    departments: dict[str, int | _New] = {**choices.departments}
+    post_ids: dict[str, int | _New] = {**choices.posts}
+    if creating:
+        departments.update((n, _New(n)) for n in plan.new_departments)
+        post_ids.update((n, _New(n)) for n in plan.new_posts)
+    names = {v: k for k, v in choices.departments.items()}
+    post_names = {v: k for k, v in every_post.items()}
     known = _by_staff_no(session)
     own, own_name = None, ""
     if scope is not None and actor.staff_id is not None:
@@ -283,10 +329,11 @@ def _plan_staff(session: Session, rows: Sequence[StaffRow], actor: Actor,
     for r in rows:
         n_problems = len(plan.problems)
         info = known.get(r.staff_no.casefold())
-        values, errors = staff._department_ids({"department": r.department}, departments)
-        for label, message in errors.items():
-            plan.problems.append(Problem(r.row, label, message))
-        department_id = values.get("department_id")
+        for label, name, known_ids in (("部门", r.department, departments), ("岗位", r.post, post_ids)):
+            if name not in known_ids:
+                plan.problems.append(Problem(r.row, label, _not_found(label, name, known_ids, inactive,
+                                                                      create_missing)))
+        department_id = departments.get(r.department)
         if scope is not None:
             if own is None:
                 plan.problems.append(Problem(r.row, "部门", "您的账户没有关联员工档案或所属部门，不能导入员工"
@@ -308,19 +355,41 @@ def _plan_staff(session: Session, rows: Sequence[StaffRow], actor: Actor,
         seen.setdefault(key, r.row)
         if len(plan.problems) > n_problems:
             continue
-        wanted = {"name": r.name, "department_id": department_id, "post": r.post, "hired_on": r.hired_on,
+        wanted = {"name": r.name, "department_id": department_id, "post_id": post_ids[r.post], "hired_on": r.hired_on,
                   "base_salary": r.base_salary}
         if info is None:
             plan.new.append({"staff_no": r.staff_no, **wanted})
             plan.actions[r.row] = "新增"
             continue
-        current = {"name": info.name, "department_id": info.department_id, "post": info.post,
+        current = {"name": info.name, "department_id": info.department_id, "post_id": info.post_id,
                    "hired_on": info.hired_on, "base_salary": info.base_salary}
-        _compare(plan, r.row, info.id, info.staff_no, current, wanted, _STAFF_LABELS | {"department_id": "部门"},
-                 lambda k, v: names.get(v, "") if k == "department_id" else _shown(v))
+        _compare(plan, r.row, info.id, info.staff_no, current, wanted,
+                 _STAFF_LABELS | {"department_id": "部门", "post_id": "岗位"},
+                 lambda k, v: _shown_ref(v, names if k == "department_id" else post_names)
+                 if k in ("department_id", "post_id") else _shown(v))
     plan.counts = StaffImportCounts(rows=len(rows), new=len(plan.new), changed=len(plan.changed),
-                                    unchanged=sum(1 for a in plan.actions.values() if a == "不变"))
+                                    unchanged=sum(1 for a in plan.actions.values() if a == "不变"),
+                                    new_departments=tuple(plan.new_departments), new_posts=tuple(plan.new_posts))
     return plan
+
+
+def _shown_ref(value: int | _New | None, names: Mapping[int, str]) -> str:
+    if isinstance(value, _New):
+        return f"{value.name}（新建）"
+    return names.get(value, "") if value is not None else "（空）"
+
+
+def _not_found(label: str, name: str, known: Mapping[str, int | _New], inactive: set[str],
+               create_missing: bool) -> str:
+    if name in inactive:
+        return f"“{name}”已停用；请在“系统管理”中启用，或改用其他{label}"
+    if create_missing:  # asked for, but the actor may not add reference rows
+        return f"系统中没有{label}“{name}”；新建{label}需要维护基础资料的权限（系统管理员）"
+    listed = [n for n, v in known.items() if not isinstance(v, _New)]
+    if not listed:
+        where = "系统管理 → 部门" if label == "部门" else "系统管理 → 岗位"
+        return f"系统中还没有任何{label}（文件中为“{name}”）：请先在“{where}”中添加，或{CREATE_HINT}"
+    return f"系统中没有{label}“{name}”（将新建，需确认）；已有：{'、'.join(listed)}。{CREATE_HINT}"
 
 
 def _plan_attendance(session: Session, rows: Sequence[AttendanceRow], _actor: Actor,
@@ -411,16 +480,42 @@ def _attendance_frame(rows: Sequence[AttendanceRow], plan: _Plan | None) -> pd.D
 # --- the two imports -------------------------------------------------------------------------------
 
 
-def _writer(model: type[Staff] | type[Attendance], defaults: dict[str, Any],
-            created: Callable[[_Plan], dict[str, Any]]) -> Callable[[Session, Actor, _Plan, Progress],
-                                                                   importing.AuditEntry]:
-    """The writer of one kind: `defaults` are the columns of a new record the file does not give."""
+def _create_references(session: Session, actor: Actor, plan: _Plan) -> dict[str, Any]:
+    """Create the departments and posts the staff rows name (confirmed by the caller), then point the rows at
+    them; what the import's audit row says of them."""
+    made: dict[str, dict[str, int]] = {}
+    for key, entity, model, prefix, names in (
+            ("department_id", "departments", Department, "D", plan.new_departments),
+            ("post_id", "posts", Post, "P", plan.new_posts)):
+        if not names:
+            continue
+        ids = posts.add_named(session, model, prefix, names)
+        made[key] = ids
+        for name, row_id in ids.items():
+            row = session.get(model, row_id)
+            audit.record(session, actor, "create", entity, row_id, None,
+                         {"code": getattr(row, "code", ""), "name": name, "active": True})
+    for values in [*plan.new, *(v for _id, v in plan.changed)]:
+        for key, ids in made.items():
+            if isinstance(values.get(key), _New):
+                values[key] = ids[values[key].name]
+    return {label: names for label, names in (("新建部门", plan.new_departments), ("新建岗位", plan.new_posts))
+            if names}
 
-    def write(session: Session, _actor: Actor, plan: _Plan, progress: Progress) -> importing.AuditEntry:
+
+def _writer(model: type[Staff] | type[Attendance], defaults: dict[str, Any],
+            created: Callable[[_Plan], dict[str, Any]],
+            prepare: Callable[[Session, Actor, _Plan], dict[str, Any]] | None = None,
+            ) -> Callable[[Session, Actor, _Plan, Progress], importing.AuditEntry]:
+    """The writer of one kind: `defaults` are the columns of a new record the file does not give; `prepare`
+    writes what the records point at first and returns what the audit row says of it."""
+
+    def write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> importing.AuditEntry:
         """Create the new records (executemany), change the others through the ORM (version-checked); the audit
         row has the counts and the changes (the first _AUDIT_DETAILS records: a TEXT column on MariaDB holds
         64 KB)."""
         progress(0.3, "正在写入…")
+        prepared = prepare(session, actor, plan) if prepare is not None else {}
         rows = [{**values, **defaults, "version": 1} for values in plan.new]
         for n in range(0, len(rows), _CHUNK):
             session.execute(insert(model), rows[n:n + _CHUNK])
@@ -438,7 +533,7 @@ def _writer(model: type[Staff] | type[Attendance], defaults: dict[str, Any],
         if len(plan.details) > len(shown):
             after["…"] = f"另有 {len(plan.details) - len(shown)} 条修改"
         return importing.AuditEntry(before={"修改": before} if before else None,
-                                    after={**plan.counts.as_dict(), **created(plan),
+                                    after={**plan.counts.as_dict(), **prepared, **created(plan),
                                            **({"修改": after} if after else {})})
 
     return write
@@ -456,11 +551,13 @@ STAFF: importing.Import[StaffRow, _Plan] = importing.Import(
     key="staff", permission="staff.manage", entity="staff", scope=staff.staff_scope,
     lock=lambda s: advance(s, LOCK_STAFF),
     read=_exact(STAFF_HEADERS, STAFF_SHEET, "员工档案导入模板", _parse_staff_row),
-    plan=lambda s, batch, _progress: _plan_staff(s, batch.rows, batch.actor, batch.scope),
+    plan=lambda s, batch, _progress: _plan_staff(s, batch.rows, batch.actor, batch.scope,
+                                                 batch.options.get(CREATE_MISSING) == "1"),
     frame=lambda rows, plan: _staff_frame(rows, plan), empty=lambda rows: StaffImportCounts(rows=rows),
     changes=lambda plan: plan.counts.changes,
     write=_writer(Staff, {"active": True, "appraised": True},
-                  lambda plan: {"新增工号": [v["staff_no"] for v in plan.new][:_AUDIT_DETAILS]} if plan.new else {}),
+                  lambda plan: {"新增工号": [v["staff_no"] for v in plan.new][:_AUDIT_DETAILS]} if plan.new else {},
+                  _create_references),
 )
 ATTENDANCE: importing.Import[AttendanceRow, _Plan] = importing.Import(
     key="attendance", permission="attendance.edit", entity="attendance", scope=staff.attendance_scope,
@@ -473,10 +570,12 @@ ATTENDANCE: importing.Import[AttendanceRow, _Plan] = importing.Import(
 )
 
 
-def preview_staff_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
-                         progress: Progress | None = None) -> ImportPreview[StaffRow]:
-    """Read a staff workbook and show what importing it would do; writes nothing."""
-    return importing.preview(STAFF, actor=actor, source=source, progress=progress)
+def preview_staff_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, progress: Progress | None = None,
+                         create_missing: bool = False) -> ImportPreview[StaffRow]:
+    """Read a staff workbook and show what importing it would do; writes nothing. `create_missing` confirms
+    creating the departments and posts the file names that do not exist yet."""
+    return importing.preview(STAFF, actor=actor, source=source, progress=progress,
+                             options={CREATE_MISSING: "1"} if create_missing else {})
 
 
 def commit_staff_import(*, actor: Actor, preview: ImportPreview[StaffRow],
@@ -486,9 +585,11 @@ def commit_staff_import(*, actor: Actor, preview: ImportPreview[StaffRow],
     return cast(StaffImportCounts, importing.commit(STAFF, actor=actor, preview=preview, progress=progress))
 
 
-def import_staff(*, actor: Actor, source: bytes | str | Path | BinaryIO) -> StaffImportCounts:
+def import_staff(*, actor: Actor, source: bytes | str | Path | BinaryIO,
+                 create_missing: bool = False) -> StaffImportCounts:
     """Preview and commit in one call (for scripts); raises ValidationError listing every problem."""
-    return commit_staff_import(actor=actor, preview=preview_staff_import(actor=actor, source=source))
+    return commit_staff_import(actor=actor, preview=preview_staff_import(actor=actor, source=source,
+                                                                         create_missing=create_missing))
 
 
 def preview_attendance_import(*, actor: Actor, source: bytes | str | Path | BinaryIO,
@@ -519,7 +620,8 @@ _COMMON_RULES = (
 _STAFF_RULES = (
     "每位员工一行。工号是员工的唯一标识：系统中已有的工号更新该员工的姓名、部门、岗位、入职日期和基本工资；"
     "新工号新增员工（在职、参与考核）。离职和是否参与考核请在员工档案中修改。",
-    "同一个工号在文件中只能出现一次。部门须是系统中已有的部门，导入不会新建部门。",
+    "同一个工号在文件中只能出现一次。部门和岗位须是系统中已有的；文件中有系统中没有的部门或岗位时，预览会列出“将新建”的名称，"
+    "确认（勾选“新建缺少的部门和岗位”）后与员工档案一并新建。",
     "客服主管只能导入本部门的员工。",
     *_COMMON_RULES,
 )
@@ -537,7 +639,8 @@ def staff_template_bytes() -> bytes:
     """The staff template (.xlsx): sheet 员工档案 with the header row (部门 and 岗位 as drop-down lists), and 说明."""
     with read_session() as s:
         departments = tuple(staff._department_choices(s))
-    lists: dict[str, Sequence[str]] = {"岗位": staff.POSTS}
+        post_names = tuple(posts.active_post_ids(s))
+    lists: dict[str, Sequence[str]] = {"岗位": post_names} if post_names else {}
     if departments:
         lists["部门"] = departments
     return workbook_template(

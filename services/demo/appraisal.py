@@ -31,6 +31,7 @@ from db.models import (
     Unit,
     User,
 )
+from services.appraisal import posts
 from services.appraisal import rules as appraisal_rules
 from services.appraisal import scorecards as appraisal
 from services.platform import audit
@@ -113,8 +114,10 @@ def _staff_and_accounts(extra: tuple[ExtraStaff, ...], demo_password: str | None
             s.execute(update(Staff).where(Staff.staff_no == staff_no).values(
                 hired_on=hired, base_salary=Decimal(salary), appraised=appraised))
         departments = dict(s.execute(select(Department.code, Department.id)).all())
+        post_ids = posts.post_ids(s)
         for e in extra:
-            s.add(Staff(staff_no=e.staff_no, name=e.name, department_id=departments[e.department], post=e.post,
+            s.add(Staff(staff_no=e.staff_no, name=e.name, department_id=departments[e.department],
+                        post_id=post_ids[e.post],
                         hired_on=e.hired_on, left_on=e.left_on, base_salary=Decimal(e.base_salary),
                         active=e.left_on is None))
         s.flush()

@@ -39,8 +39,10 @@ from db.models import (
     Vehicle,
     VipHousehold,
 )
+from services.appraisal import posts
 from services.demo.appraisal import build_appraisal_demo
 from services.demo.fees import build_fee_demo
+from services.demo.golive import finish_setup
 from services.estate.statuses import LIVED_IN, LeaseStatus, UnitStatus
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR, Role
@@ -136,8 +138,10 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
             depts[code] = d
         s.flush()
         staff_ids = {}
+        posts.seed_posts(s)
+        post_ids = posts.post_ids(s)
         for i, (username, name, _role, dept, post) in enumerate(DEMO_USERS, start=1):
-            st = Staff(staff_no=f"S{i:03d}", name=name, department_id=depts[dept].id, post=post)
+            st = Staff(staff_no=f"S{i:03d}", name=name, department_id=depts[dept].id, post_id=post_ids[post])
             s.add(st)
             s.flush()
             staff_ids[username] = st.id
@@ -211,6 +215,7 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
     build_fee_demo(rng, months=24 if scale == "small" else 3)
     if scale == "small":  # a year of appraisal needs the year of tickets and fees the small estate has
         passwords.update(build_appraisal_demo(demo_password=demo_password))
+    finish_setup()
     return passwords
 
 

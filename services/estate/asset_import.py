@@ -28,6 +28,11 @@ Invariants and decisions:
   or changed estate, building, unit, person and link, in the same transaction as the change;
   unchanged records get none.
   ID numbers are left out of audit rows (a changed one appears masked).
+- 交房日期 for the rows without one: the caller may give one date (`delivered_on`; `--delivered-on`, the wizard's
+  field), not after today. It goes to the units of the file whose status after the import says they were handed
+  over (statuses.is_handed_over, as billing decides) and that have no 交房日期 in the file nor stored: a date
+  already there is never replaced. The counts say how many units take it and how many handed-over units stay
+  without a date (HC's sheet has none), because the first billing run bills those for whole months.
 - Status and people: a 未售 unit carries no 业主/共有人; a unit that is 已入住 or 出租
   must have at least one person, in the file or already linked in the database.
 - Our template: sheet 房屋人员 (or the first sheet), one row per person; a unit with no
@@ -74,10 +79,11 @@ from sqlalchemy.orm import Session
 from db import search_keys
 from db.models import Building, Estate, Person, Unit, UnitPerson
 from db.types import utcnow
-from services.estate.statuses import UnitStatus
+from services.estate.statuses import UnitStatus, is_handed_over
 from services.estate.units import PERSON_ROLES, UNIT_KINDS, UNIT_STATUSES
 from services.platform import audit, importing
 from services.platform.auth import Actor
+from services.platform.clock import local_today
 from services.platform.errors import StaleEdit
 from services.platform.identity import check_id_number
 from services.platform.privacy import mask_id_number
@@ -197,6 +203,11 @@ class ImportCounts:
     links_new: int = 0
     links_changed: int = 0
     links_unchanged: int = 0
+    # handed over (statuses.is_handed_over) and still without a 交房日期 once imported: HC's sheet has no such column,
+    # and the first billing run bills these for whole months
+    units_undated: int = 0
+    units_dated: int = 0  # handed-over units given the caller's 交房日期 for want of their own
+    delivered_on: date | None = None  # the 交房日期 the caller gave for rows without one
 
     @property
     def changes(self) -> int:
@@ -204,10 +215,25 @@ class ImportCounts:
                 + self.people_changed + self.links_new + self.links_changed)
 
     def summary(self) -> str:
-        return (f"共 {self.rows} 行：房屋 新增 {self.units_new}、修改 {self.units_changed}、不变 {self.units_unchanged}；"
+        text = (f"共 {self.rows} 行：房屋 新增 {self.units_new}、修改 {self.units_changed}、不变 {self.units_unchanged}；"
                 f"人员 新增 {self.people_new}、修改 {self.people_changed}、不变 {self.people_unchanged}；"
                 f"房屋人员关系 新增 {self.links_new}、修改 {self.links_changed}、不变 {self.links_unchanged}；"
                 f"新建小区 {self.estates_new}、楼栋 {self.buildings_new}")
+        notes = [note for note in (self.dated_note(), self.undated_note()) if note]
+        return "。".join([text, *notes])
+
+    def dated_note(self) -> str:
+        """The units that take the caller's 交房日期, or '' when none do."""
+        if not self.units_dated or self.delivered_on is None:
+            return ""
+        return f"{self.units_dated} 套已交房的房屋没有交房日期，填为统一的交房日期 {self.delivered_on.isoformat()}"
+
+    def undated_note(self) -> str:
+        """The handed-over units left without a 交房日期 (billed for whole months), or '' when none are."""
+        if not self.units_undated:
+            return ""
+        return (f"{self.units_undated} 套已交房的房屋没有交房日期，首次计费将按整月计费；"
+                "可在导入时填写统一的交房日期，或导入后在房屋资料中补填")
 
 
 @dataclass(frozen=True)
@@ -424,9 +450,34 @@ def _parse_hc_layout(value: Any) -> str:
 # --- parsing rows --------------------------------------------------------------------------------
 
 
-def _prepare(header: importing.Header, estate: str) -> tuple[importing.Header, list[Problem]]:
-    """The columns a layout must have, and the estate given by the caller (HC files have no estate column)."""
+DELIVERED_ON = "交房日期"  # the caller's option, named as the column of our template
+
+
+def _given_delivery(options: Mapping[str, str]) -> date:
+    """The 交房日期 the caller gave for rows without one (an ISO date, checked by delivery_problem)."""
+    return date.fromisoformat(options["delivered_on"])
+
+
+def delivery_problem(text: str) -> str | None:
+    """Why the caller's 交房日期 is refused, or None."""
+    try:
+        given = date.fromisoformat(text)
+    except ValueError:
+        return f"统一的交房日期应为 YYYY-MM-DD 格式的日期，例如 2025-03-01（收到“{text}”）"
+    today = local_today()
+    if given > today:  # a handover that has not happened would bill the unit from a day still to come
+        return f"统一的交房日期不能晚于今天（{today.isoformat()}）：交房日期是房屋已经交给业主的日期"
+    return None
+
+
+def _prepare(header: importing.Header, estate: str,
+             options: Mapping[str, str]) -> tuple[importing.Header, list[Problem]]:
+    """The columns a layout must have, the estate given by the caller (HC files have no estate column) and the
+    caller's 交房日期."""
     problems = importing.missing_columns(header)
+    wrong_date = delivery_problem(options["delivered_on"]) if options.get("delivered_on") else None
+    if wrong_date:
+        problems.append(Problem(None, DELIVERED_ON, wrong_date))
     if len(estate) > 64:
         problems.append(Problem(None, "小区", "小区名称不能超过 64 个字符"))
     elif header.layout is HC and not estate:
@@ -441,7 +492,7 @@ def _read(source: importing.Source, options: Mapping[str, str], progress: Progre
         source, layouts=LAYOUTS, sheets=(HC_SHEET, TEMPLATE_SHEET), guide_sheet=GUIDE_SHEET,
         no_header=("没有找到表头。请使用本系统的导入模板（工作表“房屋人员”，含 楼栋、单元、房号 等列），"
                    "或 HC小区管理系统 导出的“资产信息”表（含 楼号、单元、房屋 等列）"),
-        prepare=lambda header: _prepare(header, estate),
+        prepare=lambda header: _prepare(header, estate, options),
         parse_row=lambda header, row, cells, epoch, problems: _parse_row(
             cast(_Layout, header.layout), row, cells, estate, epoch, problems),
         progress=progress, parse_from=0.3)
@@ -611,6 +662,7 @@ class _Plan:
     link_ends: list[tuple[int, int, date]] = field(default_factory=list)
     link_starts: list[tuple[int, int, date | None, date | None]] = field(default_factory=list)
     row_actions: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # row -> unit, person, link action
+    deliveries: dict[int, str] = field(default_factory=dict)  # row -> the unit's 交房日期 as the preview shows it
 
 
 def _show(value: Any) -> str:
@@ -734,6 +786,7 @@ class _Known:
     links_by_unit: dict[int, list[Any]]  # unit id -> active links with their person's columns
     by_mobile: dict[tuple[str, str], Any]  # (name, mobile) -> person
     by_id_number: dict[str, list[Any]]
+    ever_owned: frozenset[int] = frozenset()  # units that have had an 业主, moved out or not
 
 
 def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress) -> _Plan:
@@ -745,13 +798,14 @@ def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress)
     notify(0.1, "正在比对已有的房屋…")
     known = _load_known(session, plan, units, people, notify)
     counts: defaultdict[str, int] = defaultdict(int)
-    unit_refs = _plan_units(plan, units, known, cols, counts)
+    delivered_on = _given_delivery(batch.options) if batch.options.get("delivered_on") else None
+    unit_refs = _plan_units(plan, units, known, cols, counts, delivered_on)
     notify(0.5, "正在比对人员…")
     person_refs, person_actions = _plan_people(plan, people, known, unit_refs, cols, counts)
     notify(0.6, "正在比对房屋人员关系…")
     _plan_links(plan, units, known, unit_refs, person_refs, person_actions, cols, counts)
     plan.counts = ImportCounts(rows=batch.total, estates_new=len(plan.new_estates),
-                               buildings_new=len(plan.new_buildings), **counts)
+                               buildings_new=len(plan.new_buildings), delivered_on=delivered_on, **counts)
     notify(0.7, "比对完毕")
     return plan
 
@@ -795,6 +849,9 @@ def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft]
     ).all()
     for lk in link_rows:
         links_by_unit[lk.unit_id].append(lk)
+    ever_owned = frozenset(session.scalars(
+        select(UnitPerson.unit_id).distinct().join(Unit, Unit.id == UnitPerson.unit_id)
+        .where(Unit.estate_id.in_(existing_estate_ids or [-1]), UnitPerson.role == "业主")))
     notify(0.3, "正在比对已有的人员…")
 
     # people the file names, by mobile and by ID number
@@ -809,13 +866,14 @@ def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft]
         for p in session.execute(select(*_PERSON_COLS).where(Person.id_number.in_(chunk)).order_by(Person.id)):
             by_id_number[p.id_number].append(p)
 
-    return _Known(estates, buildings_by_estate, db_units, links_by_unit, by_mobile, by_id_number)
+    return _Known(estates, buildings_by_estate, db_units, links_by_unit, by_mobile, by_id_number, ever_owned)
 
 
 def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, cols: Mapping[str, str],
-                counts: defaultdict[str, int]) -> dict[_UnitKey, int | _New]:
+                counts: defaultdict[str, int], delivered_on: date | None) -> dict[_UnitKey, int | _New]:
     """Match each unit to its building (planning new buildings) and to the unit there; check status against the
-    people; what to create and what to change. The unit of each unit key, id or to be created."""
+    people; the caller's 交房日期 for handed-over units without one; what to create and what to change. The unit of
+    each unit key, id or to be created."""
     estates, buildings_by_estate, db_units, links_by_unit = (known.estates, known.buildings_by_estate, known.units,
                                                               known.links_by_unit)
     # units
@@ -883,6 +941,9 @@ def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, c
                                              f"系统中该房屋已有业主（{'、'.join(owners)}），不能改为未售"))
         if status in OCCUPIED_STATUSES and not draft.members and not db_links and "person" not in draft.bad_fields:
             plan.problems.append(Problem(status_row, cols["status"], f"{status}的房屋至少要登记一位人员"))
+        delivery = _plan_delivery(fields, existing, status, counts, delivered_on, ever_owned=(
+            any(role == "业主" for _row, _pkey, role, _start in draft.members)
+            or (existing is not None and existing.id in known.ever_owned)))
         if existing is None:
             if not {"kind", "status"} <= fields.keys():
                 continue  # already reported as missing
@@ -905,7 +966,25 @@ def _plan_units(plan: _Plan, units: dict[_UnitKey, _UnitDraft], known: _Known, c
                 action = "不变"
         for row in [draft.first.row, *[m[0] for m in draft.members]]:
             plan.row_actions[row] = (action, "", "")
+            plan.deliveries[row] = delivery
     return unit_refs
+
+
+def _plan_delivery(fields: dict[str, Any], existing: Any, status: str, counts: defaultdict[str, int],
+                   delivered_on: date | None, *, ever_owned: bool) -> str:
+    """Give a handed-over unit with no 交房日期 (in the file or stored) the caller's date, if any; count the ones
+    left without. A date in the file or already stored is never replaced. The date as the preview shows it."""
+    own: date | None = fields.get("delivered_on") or (existing.delivered_on if existing is not None else None)
+    if own is not None:
+        return own.isoformat()
+    if not is_handed_over(status, ever_owned=ever_owned):
+        return ""
+    if delivered_on is None:
+        counts["units_undated"] += 1
+        return "未填"
+    fields["delivered_on"] = delivered_on
+    counts["units_dated"] += 1
+    return f"{delivered_on.isoformat()}（统一填写）"
 
 
 def _plan_people(plan: _Plan, people: dict[_PersonKey, _PersonDraft], known: _Known,
@@ -1030,19 +1109,30 @@ def _preview_frame(rows: Sequence[ParsedRow], plan: _Plan | None) -> pd.DataFram
             "行号": r.row, "小区": r.estate, "房屋": f"{r.building}-{r.unit_no}-{r.room_no}",
             "类型": r.unit.get("kind", ""), "状态": "已装修" if status == _RENOVATED else status,
             "建筑面积": format(r.unit["built_area"], "f") if "built_area" in r.unit else "",
+            "交房日期": plan.deliveries.get(r.row, "") if plan is not None else "",
             "姓名": p.get("name", ""), "身份": r.role or "" if p else "",
             "房屋处理": unit_action, "人员处理": person_action, "关系处理": link_action,
         })
-    columns = ["行号", "小区", "房屋", "类型", "状态", "建筑面积", "姓名", "身份", "房屋处理", "人员处理", "关系处理"]
+    columns = ["行号", "小区", "房屋", "类型", "状态", "建筑面积", "交房日期", "姓名", "身份", "房屋处理", "人员处理",
+               "关系处理"]
     return pd.DataFrame(records, columns=columns)
 
 
 
 
+def _options(estate: str, delivered_on: date | str | None) -> dict[str, str]:
+    """What the caller chose, as the pipeline keeps it (text): the estate, and the 交房日期 for rows without one."""
+    options = {"estate": _nfkc(estate or "")}
+    given = delivered_on.isoformat() if isinstance(delivered_on, date) else _nfkc(delivered_on or "")
+    if given:
+        options["delivered_on"] = given
+    return options
+
+
 def preview_import(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
-                   progress: Progress | None = None) -> ImportPreview[ParsedRow]:
+                   delivered_on: date | str | None = None, progress: Progress | None = None) -> ImportPreview[ParsedRow]:
     """Read a workbook and show what importing it would do; writes nothing."""
-    return importing.preview(ASSETS, actor=actor, source=source, options={"estate": _nfkc(estate or "")},
+    return importing.preview(ASSETS, actor=actor, source=source, options=_options(estate, delivered_on),
                              progress=progress)
 
 
@@ -1186,10 +1276,10 @@ def commit_import(*, actor: Actor, preview: ImportPreview[ParsedRow],
 
 
 def import_assets(*, actor: Actor, source: bytes | str | Path | BinaryIO, estate: str = "",
-                  progress: Progress | None = None) -> ImportCounts:
+                  delivered_on: date | str | None = None, progress: Progress | None = None) -> ImportCounts:
     """Preview and commit in one call (for scripts); raises ValidationError listing every problem."""
     return cast(ImportCounts, importing.run(ASSETS, actor=actor, source=source,
-                                            options={"estate": _nfkc(estate or "")}, progress=progress))
+                                            options=_options(estate, delivered_on), progress=progress))
 
 
 # --- the template ----------------------------------------------------------------------------------

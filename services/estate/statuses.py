@@ -22,6 +22,14 @@ UNIT_STATUSES = (UnitStatus.UNSOLD, UnitStatus.VACANT, UnitStatus.HANDED_OVER, U
                  UnitStatus.OCCUPIED, UnitStatus.RENTED)
 # lived in: the move-in workflow puts a unit here, the move-out workflow takes it out
 LIVED_IN = (UnitStatus.OCCUPIED, UnitStatus.RENTED, UnitStatus.RENOVATING)
+# given to its buyer, whoever lives there: the owner pays the fees from the 交房日期 (services/fees/billing.py)
+DELIVERED = (UnitStatus.HANDED_OVER, UnitStatus.RENOVATING, UnitStatus.OCCUPIED, UnitStatus.RENTED)
+
+
+def is_handed_over(status: str, *, ever_owned: bool) -> bool:
+    """Whether a unit in this status has been handed over; 空置 is ambiguous, so it counts only once the unit has
+    had an 业主 (after a move-out), as the billing run decides."""
+    return status in DELIVERED or (status == UnitStatus.VACANT and ever_owned)
 
 
 class LeaseStatus:

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ from db.models import (
     UnitPerson,
 )
 from db.types import round_cents, utcnow
-from services.estate.statuses import UnitStatus
+from services.estate.statuses import DELIVERED, UnitStatus, is_handed_over
 from services.fees import ledger
 from services.fees.accounts import lease_household, unit_household, unit_labels
 from services.fees.statuses import BillStatus
@@ -145,8 +145,16 @@ EXEMPT = "本期免收"
 NO_AREA = "缺少建筑面积（按面积计费的项目未计）"
 ZERO_AMOUNT = "应收金额为零（单价为 0 或天数为 0）"
 NO_DELIVERY_DATE = "交房日期未填"
-HANDED_OVER = (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.RENOVATING, UnitStatus.OCCUPIED,
-               UnitStatus.RENTED)
+
+
+def handed_over_condition() -> ColumnElement[bool]:
+    """`_plan`'s rule for a unit someone other than the developer pays for, as SQL on Unit (for counts): not 未售,
+    and either a 交房日期 or handed over by its status (statuses.is_handed_over: 空置 only once it has had an
+    owner)."""
+    ever_owned = select(UnitPerson.id).where(UnitPerson.unit_id == Unit.id, UnitPerson.role == "业主").exists()
+    return and_(Unit.status != UnitStatus.UNSOLD,
+                or_(Unit.delivered_on.is_not(None), Unit.status.in_(DELIVERED),
+                    and_(Unit.status == UnitStatus.VACANT, ever_owned)))
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,7 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
         if status != UnitStatus.UNSOLD and delivered_on is None:
             # A handed-over unit without its 交房日期 (HC's sheet has none) pays for whole periods until the date
             # is filled in; a 空置 unit that never had an owner has not been handed over.
-            if status not in HANDED_OVER or (status == UnitStatus.VACANT and unit_id not in ever_owned):
+            if not is_handed_over(status, ever_owned=unit_id in ever_owned):
                 reasons[unit_id] = NOT_HANDED_OVER
                 continue
             undated.append(unit_id)

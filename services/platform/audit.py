@@ -85,6 +85,7 @@ ENTITY_LABELS = {
     "estates": "小区",
     "buildings": "楼栋",
     "departments": "部门",
+    "posts": "岗位",
     "staff": "员工",
     "people": "人员",
     "unit_people": "房屋人员",

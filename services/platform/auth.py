@@ -80,6 +80,7 @@ ACTIONS = {
     "reference.view": "查看基础资料",
     "reference.edit": "维护基础资料（小区、楼栋、部门）",
     "users.manage": "管理用户",
+    "setup.view": "查看上线检查",
     "audit.view": "查看操作日志",
     "data.export": "导出数据",
 }
@@ -100,7 +101,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         _FRONT_DESK | _FEES_DESK | _APPRAISER | {"people.reveal", "renovation.approve", "vip.manage",
                                                  "assets.import", "audit.view", "tickets.rule", "tickets.import",
                                                  "fees.bill", "fees.approve", "fees.edit", "fees.import",
-                                                 "fees.meter"}
+                                                 "fees.meter", "setup.view"}
     ),
     Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | {"people.reveal", "vip.manage", "appraisal.view"}),
     # a cashier collects and settles their own day; approving a void or waiver is never theirs

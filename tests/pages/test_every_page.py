@@ -15,7 +15,7 @@ PAGES = [
     ("screens/fees.py", "fees.view", "收费"),
     ("screens/appraisal.py", "appraisal.view", "员工考核"),
     ("screens/audit.py", "audit.view", "操作日志"),
-    ("screens/admin.py", "users.manage", "系统管理"),
+    ("screens/admin.py", "setup.view", "系统管理"),
     ("screens/account.py", None, "我的账户"),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import openpyxl
 import pytest
@@ -14,6 +15,7 @@ from db.models import Unit
 from services.estate import asset_import as imports
 from services.platform.auth import Role
 from services.platform.identity import id_check_char
+from tests.services.estate.test_imports import HC, hc_row, xlsx
 from tests.ui.wizards import XLSX, confirm_button, wizard_app
 
 TEMPLATE = [h for h, _f, _help in imports.TEMPLATE_COLUMNS]
@@ -102,3 +104,49 @@ def test_an_hc_file_asks_for_the_estate(sqlite_db):
 def test_roles_without_the_permission_see_no_uploader(sqlite_db, role):
     at = wizard(role)
     assert not at.exception and not at.file_uploader and "不能导入" in at.info[0].value
+
+
+# --- 交房日期 for the units without one (issue 13) -------------------------------------------------------
+
+
+def hc_file() -> bytes:
+    """Two occupied units and an unsold one, as HC exports them: no 交房日期 column."""
+    nobody = dict(业主名称=None, 性别=None, 手机号=None, 身份证=None, 业主类型=None, 人员类型=None, 人员角色=None)
+    return xlsx(HC, [hc_row(), hc_row(房屋="102", 业主名称="孙丽", 手机号="13900139012", 身份证=None),
+                     hc_row(房屋="103", 房屋状态="2002", **nobody)], sheet="资产信息")
+
+
+def delivery_dates() -> list:
+    with read_session() as s:
+        return list(s.scalars(select(Unit.delivered_on).order_by(Unit.room_no)))
+
+
+def test_the_handover_date_is_empty_by_default_and_the_undated_units_are_warned_of(sqlite_db):
+    at = wizard()
+    assert [d.label for d in at.date_input] == ["统一交房日期（可选）"] and at.date_input[0].value is None
+    at.text_input[0].set_value("锦绣华庭")
+    at.file_uploader[0].set_value(("hc.xlsx", hc_file(), XLSX))
+    at.run()
+    assert not at.exception and not at.error
+    [warning] = at.warning
+    assert warning.value == ("2 套已交房的房屋没有交房日期，首次计费将按整月计费；"
+                             "可在导入时填写统一的交房日期，或导入后在房屋资料中补填")
+    assert list(at.dataframe[0].value["交房日期"]) == ["未填", "未填", ""]
+    confirm_button(at).click()
+    at.run()
+    assert delivery_dates() == [None, None, None]
+    assert any("2 套已交房的房屋没有交房日期" in s.value for s in at.success)  # the result says it again
+
+
+def test_a_handover_date_given_goes_to_the_handed_over_units_and_the_preview_says_how_many(sqlite_db):
+    at = wizard()
+    at.text_input[0].set_value("锦绣华庭")
+    at.date_input[0].set_value(date(2024, 6, 1))
+    at.file_uploader[0].set_value(("hc.xlsx", hc_file(), XLSX))
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert any("2 套已交房、没有交房日期的房屋将填为统一的交房日期 2024-06-01" in c.value for c in at.caption)
+    confirm_button(at).click()
+    at.run()
+    assert not at.exception
+    assert delivery_dates() == [date(2024, 6, 1), date(2024, 6, 1), None]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from db.models import Attendance, Staff
+from db.models import Attendance, Department, Staff
 from services.appraisal.staff_import import (
     ATTENDANCE_HEADERS,
     STAFF_HEADERS,
@@ -86,3 +86,26 @@ def test_attendance_problems_are_listed_by_excel_row_and_nothing_can_be_imported
 def test_roles_without_the_permission_see_no_uploader(sqlite_db, render, role, words):
     at = wizard_app(f"ui.appraisal.staff_import:{render}", role)
     assert not at.exception and not at.file_uploader and words in at.info[0].value
+
+
+def test_on_a_fresh_install_the_missing_departments_and_posts_are_created_once_confirmed(sqlite_db):
+    at = wizard_app("ui.appraisal.staff_import:staff_import_wizard", Role.ADMIN)
+    data = sheet_workbook([["G001", "管一", "管家部", "管家", "2024-03-01", "4100"],
+                           ["E001", "工一", "工程部", "维修工", "2023-05-01", "5200.50"]],
+                          headers=STAFF_HEADERS, title="员工名单", sheet="员工档案")
+    at.file_uploader[0].set_value(("员工.xlsx", data, XLSX))
+    at.run()
+    assert not at.exception and at.error and "3 个问题" in at.error[0].value
+    problems = at.dataframe[0].value.values.tolist()
+    assert problems[0][:2] == ["3", "部门"]
+    assert "系统中还没有任何部门" in problems[0][2] and "新建缺少的部门和岗位" in problems[0][2]
+    assert confirm_button(at).disabled
+    at.checkbox(key="staff_import:create_missing").check()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [w.value for w in at.warning] == ["将新建部门：管家部、工程部", "将新建岗位：管家"]
+    assert count_rows(Department) == 0 and count_rows(Staff) == 0  # a preview writes nothing
+    confirm_button(at).click()
+    at.run()
+    assert not at.exception and count_rows(Staff) == 2 and count_rows(Department) == 2
+    assert any("新建部门 2 个（管家部、工程部）" in s.value for s in at.success)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import streamlit as st
 
 from services.admin.reference import department_options
-from services.appraisal import staff
+from services.appraisal import posts, staff
 from services.appraisal.staff import STAFF_TABLE, NewIncident, NewStaff
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
@@ -109,8 +109,10 @@ def incidents_tab(actor: Actor) -> None:
 def staff_tab(actor: Actor) -> None:
     """Staff records: the grid (editable), a form to add someone."""
     departments = [name for _, name in department_options(actor=actor)]
+    post_names = posts.post_names()
+    choices = {"department": tuple(departments), "post": tuple(post_names)}
     spec = replace(specs.STAFF, columns=tuple(
-        replace(c, options=tuple(departments)) if c.field == "department" else c for c in specs.STAFF.columns))
+        replace(c, options=choices[c.field]) if c.field in choices else c for c in specs.STAFF.columns))
     data_grid(spec, load=lambda q: staff.list_staff(actor=actor, query=q),
               save=lambda edits: staff.update_staff(actor=actor, edits=edits))
     if not can(actor, "staff.manage"):
@@ -123,7 +125,7 @@ def staff_tab(actor: Actor) -> None:
         staff_no = c1.text_input(t(field("staff_no").label_key), max_chars=field("staff_no").max_len)
         name = c2.text_input(t(field("name").label_key), max_chars=field("name").max_len)
         department = c3.selectbox(t(field("department_id").label_key), departments)
-        post = c1.selectbox(t(field("post").label_key), field("post").options)
+        post = c1.selectbox(t(field("post_id").label_key), post_names)
         hired = c2.date_input(t(field("hired_on").label_key), value=local_today(), format="YYYY-MM-DD")
         salary = c3.text_input(t(field("base_salary").label_key), placeholder="4000.00")
         appraised = st.checkbox(t(field("appraised").label_key), value=field("appraised").default)

@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from services.appraisal import rules
+from services.appraisal.posts import post_names
 from services.appraisal.rules import (
     DIRECTIONS,
     EFFECTS,
@@ -32,7 +33,7 @@ from services.appraisal.rules import (
     RuleSpec,
     typed_measure,
 )
-from services.appraisal.staff import INCIDENT_KINDS, POSTS
+from services.appraisal.staff import INCIDENT_KINDS
 from services.platform.auth import Actor, can
 from services.platform.errors import DomainError
 from ui.kit.i18n import t
@@ -149,7 +150,9 @@ def _rules(actor: Actor, editing: bool) -> None:
     with st.form(f"ap:rule:{chosen}:{view.version if view else 0}"):
         c1, c2 = st.columns(2)
         name = c1.text_input(t("appraisal.rule_name"), value=spec.name, max_chars=64)
-        post = c2.selectbox(t("appraisal.post"), [ALL_POSTS, *POSTS], index=[ALL_POSTS, *POSTS].index(spec.post),
+        # a rule keeps a post deactivated since; the form still shows it
+        offered = list(dict.fromkeys([ALL_POSTS, *post_names(), spec.post]))
+        post = c2.selectbox(t("appraisal.post"), offered, index=offered.index(spec.post),
                             format_func=lambda p: p or t("appraisal.all_posts"))
         st.markdown(f"**{t('appraisal.condition')}**")
         c1, c2, c3, c4 = st.columns([3, 1, 1.4, 1.6])

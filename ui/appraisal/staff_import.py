@@ -6,6 +6,11 @@ services/appraisal/staff_import.py, the same as `propdesk import staff FILE` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
 from services.appraisal import staff_import
 from services.platform.auth import Actor
 from ui.kit import import_wizard as wizard
@@ -31,6 +36,18 @@ def _changes(counts: staff_import.ImportCounts) -> int:
     return counts.changes
 
 
+def _create_missing(key: str) -> Mapping[str, Any]:
+    # one confirmation for every department and post the file names that does not exist yet
+    return {"create_missing": st.checkbox(t("staff_import.create_missing"), key=f"{key}:create_missing",
+                                          help=t("staff_import.create_missing_help"))}
+
+
+def _to_create(preview: staff_import.ImportPreview) -> list[str]:
+    c = preview.counts
+    return [t(word, names="、".join(names)) for word, names in (("staff_import.new_departments", c.new_departments),
+                                                                ("staff_import.new_posts", c.new_posts)) if names]
+
+
 STAFF = wizard.ImportWizard(
     key="staff_import",
     permission="staff.manage",
@@ -42,7 +59,9 @@ STAFF = wizard.ImportWizard(
     metrics=((("staff_import.new", "new"), ("staff_import.changed", "changed"),
               ("staff_import.unchanged", "unchanged")),),
     changes=_changes,
+    options=_create_missing,
     caption=_staff_sheet,
+    warnings=_to_create,
 )
 
 ATTENDANCE = wizard.ImportWizard(

@@ -356,6 +356,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "import.links_new": ("新增房屋人员关系", "New unit-person links"),
     "import.links_changed": ("修改房屋人员关系", "Changed links"),
     "import.created": ("将新建小区 {estates} 个、楼栋 {buildings} 个", "Will create {estates} estate(s), {buildings} building(s)"),
+    "import.delivered_on": ("统一交房日期（可选）", "Handover date for units without one (optional)"),
+    "import.delivered_on_help": ("填给已交房（已入住、出租、装修中、已交房未入住，或有过业主的空置）但没有交房日期的房屋；表中或系统中已有的交房日期不会被改，不能晚于今天。HC 资产信息表没有交房日期列；不填则这些房屋首次计费按整月计费。", "Given to handed-over units (occupied, rented, under renovation, handed over, or vacant after an owner) that have no handover date; a date in the file or already stored is never changed; not after today. HC's asset sheet has no such column; without it these units are billed whole months at first."),
+    "import.dated": ("{n} 套已交房、没有交房日期的房屋将填为统一的交房日期 {date}", "{n} handed-over unit(s) without a handover date will get {date}"),
+    "import.undated": ("{n} 套已交房的房屋没有交房日期，首次计费将按整月计费；可在导入时填写统一的交房日期，或导入后在房屋资料中补填", "{n} handed-over unit(s) have no handover date, so their first billing charges whole months; give a handover date for the import, or fill it in on the units afterwards"),
     "import.problems": ("发现 {n} 个问题，改正后重新上传（不会写入任何数据）：", "{n} problem(s) found; correct them and upload again (nothing will be written):"),
     "import.col_row": ("行号", "Row"),
     "import.col_column": ("列", "Column"),
@@ -419,6 +423,33 @@ CATALOG: dict[str, tuple[str, str]] = {
     "admin.setting_notice_contact": ("催缴通知联系方式", "Contact on dunning notices"),
     "admin.save": ("保存", "Save"),
     "admin.saved": ("已保存", "Saved"),
+    # go-live checklist 上线检查 (/admin)
+    "admin.golive": ("上线检查", "Go-live checklist"),
+    "golive.summary_pending": ("上线检查：{n} 项待处理", "Go-live checklist: {n} item(s) still to do"),
+    "golive.summary_done": ("上线检查：全部完成", "Go-live checklist: all done"),
+    "golive.hint": ("每一项都按系统中的资料自动判断，无需手工勾选；处理完成后重新打开本页即可看到变化。"
+                    "命令行：propdesk check-setup",
+                    "Each item is worked out from the data, nothing is ticked by hand; open this page again after "
+                    "a change to see it. Command line: propdesk check-setup"),
+    "golive.col_status": ("状态", "Status"),
+    "golive.col_item": ("检查项", "Item"),
+    "golive.col_detail": ("情况", "Details"),
+    "golive.col_where": ("在哪里处理", "Where to do it"),
+    "golive.done": ("已完成", "Done"),
+    "golive.todo": ("待处理", "To do"),
+    "golive.this_page": ("本页上方“{tab}”", "The {tab} tab above"),
+    "golive.by_admin": ("管理员 › {tab}", "Administrator › {tab}"),
+    "golive.item_company": ("收据上的公司名称", "Company name on receipts"),
+    "golive.item_estates": ("小区和楼栋", "Estates and buildings"),
+    "golive.item_fee_items": ("收费项目和单价", "Fee items and rates"),
+    "golive.item_units": ("房屋资料", "Units"),
+    "golive.item_owners": ("业主与房屋关联", "Owners linked to units"),
+    "golive.item_collectors": ("收费员分配", "Collectors assigned"),
+    "golive.item_arrears": ("历史欠费导入", "Arrears imported"),
+    "golive.item_staff": ("部门和员工", "Departments and staff"),
+    "golive.item_users": ("各角色的用户", "Users per role"),
+    "golive.item_holidays": ("节假日（今明两年）", "Holidays (this year and next)"),
+    "golive.item_billing": ("本月计费", "This month's billing"),
     "fees.title": ("收费", "Fees"),
     "fees.tab_counter": ("收银台", "Counter"),
     "fees.tab_approvals": ("审批", "Approvals"),
@@ -644,12 +675,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     # the staff and attendance imports of the appraisal page (ui/appraisal/staff_import.py; shared steps: import.* above)
     "staff_import.title": ("导入员工档案", "Import staff records"),
     "staff_import.intro": ("表头须为 工号、姓名、部门、岗位、入职日期、基本工资（与模板一致）。系统中已有的工号更新该员工，新工号新增员工"
-                           "（在职、参与考核）；部门须已在系统中。先预览：列出每个问题所在的行号和列名；只要有一个问题就不会写入"
-                           "任何数据。同一文件再导入一次不会产生变化。",
+                           "（在职、参与考核）；部门和岗位须已在系统中，或勾选“新建缺少的部门和岗位”一并新建。"
+                           "先预览：列出每个问题所在的行号和列名；只要有一个问题就不会写入任何数据。同一文件再导入一次不会产生变化。",
                            "Headers must be 工号, 姓名, 部门, 岗位, 入职日期, 基本工资 (as in the template). A known staff "
-                           "number updates that person, a new one adds a person (in service, appraised); the department "
-                           "must exist. You see a preview first, with every problem by row and column; if there is any "
-                           "problem nothing is written. Importing the same file again changes nothing."),
+                           "number updates that person, a new one adds a person (in service, appraised); departments and "
+                           "posts must exist, or tick “create missing departments and posts”. You see a preview first, "
+                           "with every problem by row and column; if there is any problem nothing is written. Importing "
+                           "the same file again changes nothing."),
     "staff_import.no_permission": ("当前角色不能导入员工档案。", "Your role cannot import staff records."),
     "staff_import.nothing": ("文件与系统中的员工档案完全一致，无需导入。",
                              "The file matches the staff records exactly; nothing to import."),
@@ -657,6 +689,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "staff_import.new": ("新增员工", "New staff"),
     "staff_import.changed": ("修改员工", "Changed staff"),
     "staff_import.unchanged": ("不变", "Unchanged"),
+    "staff_import.create_missing": ("新建缺少的部门和岗位", "Create missing departments and posts"),
+    "staff_import.create_missing_help": (
+        "文件中的部门或岗位在系统中还没有时，随员工档案一并新建（编号自动生成，可在“系统管理”中修改）。不勾选时预览会列出这些名称。",
+        "Departments and posts the file names that do not exist yet are created with the staff (codes are generated "
+        "and can be changed on the admin page). Unticked, the preview lists them."),
+    "staff_import.new_departments": ("将新建部门：{names}", "Departments to create: {names}"),
+    "staff_import.new_posts": ("将新建岗位：{names}", "Posts to create: {names}"),
     "attendance_import.title": ("导入考勤", "Import attendance"),
     "attendance_import.intro": ("表头须为 工号、姓名、日期、迟到分钟、早退分钟、缺勤、假别（与模板一致）。每人每天一行，姓名须与工号"
                                 "一致，日期须在任职期间内；已有的日期按文件更新，没有的新增。先预览：列出每个问题所在的行号和列名；"
@@ -997,6 +1036,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "admin.estates": ("小区", "Estates"),
     "admin.buildings": ("楼栋", "Buildings"),
     "admin.departments": ("部门", "Departments"),
+    "admin.posts": ("岗位", "Posts"),
+    "admin.posts_hint": ("员工档案、各岗位的考核指标和奖惩规则都指向岗位本身：改名后员工和考核指标随之保留。不再使用的岗位请停用（不能删除），"
+                         "停用后不再供选择，已在该岗位的员工不受影响。",
+                         "Staff records, each post's KPI set and the rules point at the post itself: a renamed post "
+                         "keeps its staff and KPI set. Deactivate a post no longer used (posts are never deleted); it is "
+                         "no longer offered, and staff who hold it keep it."),
     "admin.add_user": ("新增用户", "Add user"),
     "admin.add": ("新增", "Add"),
     "admin.reset": ("重置密码", "Reset password"),

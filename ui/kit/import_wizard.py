@@ -58,6 +58,8 @@ class ImportWizard:
     options: Callable[[str], Mapping[str, Any]] = _no_options  # draws extra inputs (given the key); their values
     caption: Callable[[Any], str | None] = _no_caption  # one line about the file read
     notes: Callable[[Any], Sequence[str]] = _nothing_more  # further lines under the figures
+    # what the import does that the user should act on (still imported): shown as warnings under the figures
+    warnings: Callable[[Any], Sequence[str]] = _nothing_more
 
     def word(self, name: str) -> str:
         """The catalog key of one of its own words: title, intro, no_permission, nothing."""
@@ -136,6 +138,8 @@ def _show_counts(wizard: ImportWizard, preview: Any) -> None:
             col.metric(label, value)
     for note in wizard.notes(preview):
         st.caption(note)
+    for warning in wizard.warnings(preview):
+        st.warning(warning)
 
 
 def render(wizard: ImportWizard, actor: Actor) -> None:

@@ -15,6 +15,7 @@ from services.admin.reference import (
     ESTATE_TABLE,
     FEE_ITEM_TABLE,
     HOLIDAY_TABLE,
+    POST_TABLE,
     SLA_TABLE,
     TICKET_CATEGORY_TABLE,
 )
@@ -120,6 +121,17 @@ DEPARTMENTS = GridSpec(
         col(DEPARTMENT_TABLE, "code", width=90),
         col(DEPARTMENT_TABLE, "name", width=160),
         col(DEPARTMENT_TABLE, "active", width=80),
+    ),
+)
+
+POSTS = GridSpec(
+    name="posts",
+    search_hint="admin.search_reference",
+    export_sheet="岗位",
+    columns=(
+        col(POST_TABLE, "code", width=90),
+        col(POST_TABLE, "name", width=160),
+        col(POST_TABLE, "active", width=80),
     ),
 )
 
@@ -340,9 +352,9 @@ STAFF = GridSpec(
     columns=(
         col(STAFF_TABLE, "staff_no", width=90, pinned=True),
         col(STAFF_TABLE, "name", width=100),
-        # its options are the departments of the day, filled in by the staff tab
+        # their options are the departments and posts of the day, filled in by the staff tab
         col(STAFF_TABLE, "department_id", kind="choice", width=110),
-        col(STAFF_TABLE, "post", width=110),
+        col(STAFF_TABLE, "post_id", kind="choice", width=110),
         col(STAFF_TABLE, "hired_on", width=120),
         col(STAFF_TABLE, "left_on", width=120),
         col(STAFF_TABLE, "base_salary", kind="money", width=120),

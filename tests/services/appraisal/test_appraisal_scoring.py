@@ -110,7 +110,7 @@ RATE = Metric("kpi:collection_rate", "收缴率", "rate", "%", "指标")
 
 
 def _rule(**kw) -> ActiveRule:
-    base = dict(name="规则", post="", metric="att:late_count", op=">=", threshold=D("1"), use_target=False, op2="",
+    base = dict(name="规则", post_id=None, metric="att:late_count", op=">=", threshold=D("1"), use_target=False, op2="",
                 threshold2=None, effect="扣款", basis="元", amount=D("10"), per_occurrence=False)
     return ActiveRule(**{**base, **kw})
 

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import read_session
-from db.models import Attendance, Staff
+from db.models import Attendance, Post, Staff
 from services.appraisal import staff, staff_import
+from services.appraisal.posts import DEFAULT_POSTS
 from services.platform.auth import SYSTEM_ACTOR, Actor, Role
 from services.platform.errors import PermissionDenied, ValidationError
 from services.platform.workbook import Problem
@@ -76,8 +77,8 @@ def problems(preview) -> list[str]:
 def people() -> list[tuple]:
     with read_session() as s:
         return [tuple(r) for r in s.execute(
-            select(Staff.staff_no, Staff.name, Staff.department_id, Staff.post, Staff.hired_on, Staff.base_salary,
-                   Staff.active, Staff.appraised).order_by(Staff.staff_no))]
+            select(Staff.staff_no, Staff.name, Staff.department_id, Post.name, Staff.hired_on, Staff.base_salary,
+                   Staff.active, Staff.appraised).join(Post, Post.id == Staff.post_id).order_by(Staff.staff_no))]
 
 
 def days() -> list[tuple]:
@@ -195,8 +196,9 @@ def test_every_bad_staff_row_is_refused_by_row_and_column_and_nothing_is_written
     ])
     preview = staff_import.preview_staff_import(actor=SYSTEM_ACTOR, source=data)
     assert problems(preview) == [
-        "第 4 行 · 部门：应为以下之一：工程部、客服部",  # by department code
-        "第 5 行 · 岗位：应为以下之一：" + "、".join(staff.POSTS),
+        "第 4 行 · 部门：系统中没有部门“保安部”（将新建，需确认）；已有：工程部、客服部。" + staff_import.CREATE_HINT,
+        "第 5 行 · 岗位：系统中没有岗位“保安”（将新建，需确认）；已有：" + "、".join(DEFAULT_POSTS) + "。"
+        + staff_import.CREATE_HINT,
         "第 6 行 · 基本工资：最多两位小数（收到 4000.123）",
         "第 7 行 · 基本工资：不能小于 0（收到 -100）",
         "第 8 行 · 基本工资：最多两位小数（收到 4000.005）",

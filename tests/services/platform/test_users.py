@@ -129,7 +129,7 @@ def test_linking_an_account_to_missing_staff_is_refused(db):
 
 def test_an_account_can_be_linked_to_staff_and_the_list_shows_the_staff_name(db):
     with unit_of_work() as uow:
-        staff = Staff(staff_no="S001", name="周立新", post="客服")
+        staff = Staff(staff_no="S001", name="周立新")
         uow.session.add(staff)
         uow.session.flush()
         staff_id = staff.id
