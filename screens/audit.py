@@ -17,8 +17,9 @@ st.title(t("audit.title"))
 st.caption(t("audit.caption"))
 
 c1, c2, c3, c4 = st.columns(4)
-who = c1.selectbox(t("audit.actor"), [None, *list_actors(actor=actor)],
-                   format_func=lambda v: t("grid.all") if v is None else v, key="audit:actor")
+actors = list_actors(actor=actor)
+who = c1.selectbox(t("audit.actor"), [None, *actors],
+                   format_func=lambda v: t("grid.all") if v is None else actors.get(v, v), key="audit:actor")
 entity = c2.selectbox(t("audit.entity"), [None, *ENTITY_LABELS],
                       format_func=lambda v: t("grid.all") if v is None else ENTITY_LABELS[v], key="audit:entity")
 today = local_today()

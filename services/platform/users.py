@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, unit_of_work
 from db.models import Staff, User
 from services.platform import audit
-from services.platform.auth import ROLE_LABELS, Actor, Role, check_password_rules, hash_password, require
+from services.platform.auth import (
+    ROLE_LABELS,
+    SYSTEM_ACTOR,
+    Actor,
+    Role,
+    check_password_rules,
+    hash_password,
+    require,
+)
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
@@ -78,9 +86,13 @@ def _check_username(username: str) -> str:
     username = (username or "").strip()
     rule = USER_TABLE.field("username").rule
     try:
-        return cast(str, rule.parse(username))  # a "text" rule parses to str
+        parsed = cast(str, rule.parse(username))  # a "text" rule parses to str
     except FieldError as exc:
         raise ValidationError({"用户名": str(exc)}) from None
+    # the audit trail names the command line so; an account of that name would be confused with it
+    if parsed.casefold() == SYSTEM_ACTOR.username.casefold():
+        raise ValidationError({"用户名": f"“{SYSTEM_ACTOR.username}”保留给命令行，请换一个"})
+    return parsed
 
 
 def add_user(

@@ -78,6 +78,7 @@ def test_duplicate_username_is_a_conflict_and_writes_nothing(db):
         ("a; DROP TABLE users", "3–32 位字母、数字、点、下划线或短横线"),
         ("<script>", "3–32 位字母、数字、点、下划线或短横线"),
         ("张三", "3–32 位字母、数字、点、下划线或短横线"),
+        ("System", "“system”保留给命令行，请换一个"),  # the audit trail's name of the command line
     ],
 )
 def test_bad_usernames_are_refused_with_the_rule_and_nothing_is_written(db, username, message):
