@@ -168,6 +168,7 @@ class _Figures:
     as_of: datetime
     users_of: dict[int, tuple[int, ...]]
     cache: dict[tuple[str, int | str], Mapping[str, Decimal | int | None]] = field(default_factory=dict)
+    by_collector: Mapping[int | None, Mapping[str, Decimal | None]] | None = None
 
     def value(self, kpi_def: KpiDef, scope: str, staff_id: int) -> Decimal | int | None:
         whose: int | Literal["all"] = "all" if scope == CENTRE else staff_id
@@ -184,8 +185,11 @@ class _Figures:
 
     def _compute(self, source: str, whose: int | Literal["all"]) -> Mapping[str, Decimal | int | None]:
         if source == "fee":
-            scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=whose)
-            return kpi.fee_kpis(self.period, as_of=self.as_of, scope=scope)
+            if whose == "all":
+                return kpi.fee_kpis(self.period, as_of=self.as_of)
+            if self.by_collector is None:  # every collector's figures at once, the first time one is asked for
+                self.by_collector = kpi.fee_kpis_by(self.period, by="collector", as_of=self.as_of)
+            return self.by_collector.get(whose) or kpi.empty_fee_kpis()
         return kpi.ticket_kpis(self.period, as_of=self.as_of, scope=self.ticket_scope(source, whose))
 
     def ticket_scope(self, source: str, whose: int | Literal["all"]) -> kpi.TicketScope | None:

@@ -6,7 +6,7 @@ never count; amounts billed are net of approved waivers; sums are integer-cent s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,8 +18,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
-    Subquery,
+    and_,
+    case,
     func,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -106,60 +108,162 @@ def _bills(session: Session, scope: FeeScope) -> Select[int]:
     return stmt
 
 
+# the groups a report or the scorecards ask figures for at once: 小区, 楼栋, 收费员 (the unit's collector)
+FEE_GROUPS = ("estate", "building", "collector")
+GroupKey = int | None
+
+
+@dataclass
+class _Sums:
+    """The integer-cent sums and household counts of one group, from which its figures are derived."""
+
+    billed: int = 0
+    households: int = 0
+    owing: int = 0
+    collected: int = 0
+    billed_before: int = 0
+    paid_before: int = 0
+    recovered: int = 0
+    prior_years: int = 0
+
+    def figures(self) -> dict[str, Decimal | None]:
+        prior = self.billed_before - self.paid_before
+        return {
+            "billed": _yuan(self.billed),
+            "collected": _yuan(self.collected),
+            "collection_rate": rate(self.collected, self.billed),
+            "household_rate": rate(self.households - self.owing, self.households),
+            "prior_arrears": _yuan(prior),
+            "arrears_recovered": _yuan(self.recovered),
+            "arrears_recovery_rate": rate(self.recovered, prior),
+            "prior_years_collected": _yuan(self.prior_years),
+        }
+
+
+def empty_fee_kpis() -> dict[str, Decimal | None]:
+    """The figures of a group with no bill at all (what fee_kpis gives for an empty scope)."""
+    return _Sums().figures()
+
+
 def fee_kpis(period: str | Period, *, as_of: datetime | None = None,
              scope: FeeScope | None = None) -> dict[str, Decimal | None]:
     """The fee figures of KPI.md for one month, taken at `as_of` (voided payments and cancelled bills excluded).
 
     Amounts billed are net of approved waivers 减免: a partly waived bill counts with what is left to pay.
     """
+    return fee_kpis_by(period, by=None, as_of=as_of, scope=scope).get(None, empty_fee_kpis())
+
+
+def fee_kpis_by(period: str | Period, *, by: str | None, as_of: datetime | None = None,
+                scope: FeeScope | None = None) -> dict[GroupKey, dict[str, Decimal | None]]:
+    """fee_kpis for every 小区, 楼栋 or 收费员 (`by`, one of FEE_GROUPS; None: the scope as one group, key None) in four
+    grouped statements whatever the number of groups. Groups without a bill are absent (empty_fee_kpis).
+
+    By building or collector the figures are of units only, as FeeScope(building_id=...) counts them (a parking
+    lease without a unit belongs to no building); by estate a lease without a unit counts in its space's estate.
+    Prior arrears are Σ net billed before the month − Σ paid on those bills before the month began: the same
+    sum as per bill, because an allocation never exceeds its bill.
+    """
+    if by is not None and by not in FEE_GROUPS:
+        raise ValueError(by)
     p = period if isinstance(period, Period) else Period.parse(period)
     as_of = as_of or utcnow()
     scope = scope or FeeScope()
     net = _cents(Bill.amount) - _cents(Bill.waived)
-    allocs = (select(Allocation.bill_id, _cents(Allocation.amount).label("cents"), Allocation.at)
-              .join(Payment, Payment.id == Allocation.payment_id)
-              .where(Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False))).subquery()
+    sums: dict[GroupKey, _Sums] = {}
 
-    def paid_by_bill(*when: ColumnElement[bool]) -> Subquery:
-        return (select(allocs.c.bill_id, func.sum(allocs.c.cents).label("paid"))
-                .where(*when).group_by(allocs.c.bill_id).subquery())
-
-    def total(stmt: Select[Any]) -> int:
-        return int(s.scalar(stmt) or 0)
+    def of(key: GroupKey) -> _Sums:
+        return sums.setdefault(key, _Sums())
 
     with read_session() as s:
-        live = _bills(s, scope)
-        per_household = s.execute(select(Bill.household, func.sum(net).label("net"))
-                                  .where(Bill.id.in_(live), Bill.period == p.label)
-                                  .group_by(Bill.household)).all()
-        billed = sum(int(r.net or 0) for r in per_household)
-        households = sum(1 for r in per_household if (r.net or 0) > 0)
-        collected = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
-                          .where(Bill.id.in_(live), Bill.period == p.label, allocs.c.at <= as_of))
-        by_as_of = paid_by_bill(allocs.c.at <= as_of)
-        owing = total(select(func.count(func.distinct(Bill.household)))
-                      .outerjoin(by_as_of, by_as_of.c.bill_id == Bill.id)
-                      .where(Bill.id.in_(live), Bill.period == p.label,
-                             net - func.coalesce(by_as_of.c.paid, 0) > 0))
-        before = paid_by_bill(allocs.c.at < p.start)
-        prior = total(select(func.sum(net - func.coalesce(before.c.paid, 0)))
-                      .outerjoin(before, before.c.bill_id == Bill.id)
-                      .where(Bill.id.in_(live), Bill.period < p.label))
-        in_period = (allocs.c.at >= p.start, allocs.c.at < p.end, allocs.c.at <= as_of)
-        recovered = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
-                          .where(Bill.id.in_(live), Bill.period < p.label, *in_period))
-        prior_years = total(select(func.sum(allocs.c.cents)).join(Bill, Bill.id == allocs.c.bill_id)
-                            .where(Bill.id.in_(live), Bill.period < f"{p.label[:4]}-01", *in_period))
-    return {
-        "billed": _yuan(billed),
-        "collected": _yuan(collected),
-        "collection_rate": rate(collected, billed),
-        "household_rate": rate(households - owing, households),
-        "prior_arrears": _yuan(prior),
-        "arrears_recovered": _yuan(recovered),
-        "arrears_recovery_rate": rate(recovered, prior),
-        "prior_years_collected": _yuan(prior_years),
-    }
+        group, bills = _grouped_bills(s, scope, by)
+        grouped = [group] if by is not None else []  # one group: no GROUP BY (a constant is not a column to all)
+
+        def rows(*columns: Any) -> Select[*tuple[Any, ...]]:
+            return bills(select(group.label("g"), *columns)).group_by(*grouped)
+
+        # rows of Select[*tuple[Any, ...]] unpack as Any only through a Sequence[Any]
+        per_household: Sequence[Any] = s.execute(
+            bills(select(group.label("g"), Bill.household, func.sum(net).label("net")))
+            .where(Bill.period == p.label).group_by(*grouped, Bill.household)).all()
+        for r in per_household:
+            got = of(r.g)
+            got.billed += int(r.net or 0)
+            got.households += 1 if (r.net or 0) > 0 else 0
+        before_rows: Sequence[Any] = s.execute(rows(func.sum(net)).where(Bill.period < p.label)).all()
+        for g, before in before_rows:
+            of(g).billed_before += int(before or 0)
+
+        cents = _cents(Allocation.amount)
+        in_period = and_(Allocation.at >= p.start, Allocation.at < p.end, Allocation.at <= as_of)
+        this_month = Bill.period == p.label
+        earlier = Bill.period < p.label
+
+        def when(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, cents), else_=0)), 0)
+
+        paid = (rows(when(and_(this_month, Allocation.at <= as_of)),
+                     when(and_(earlier, Allocation.at < p.start)),
+                     when(and_(earlier, in_period)),
+                     when(and_(Bill.period < f"{p.label[:4]}-01", in_period)))
+                .join(Allocation, Allocation.bill_id == Bill.id).join(Payment, Payment.id == Allocation.payment_id)
+                .where(Bill.period <= p.label, Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False)))
+        paid_rows: Sequence[Any] = s.execute(paid).all()
+        for g, collected, paid_before, recovered, prior_years in paid_rows:
+            got = of(g)
+            got.collected, got.paid_before = int(collected), int(paid_before)
+            got.recovered, got.prior_years = int(recovered), int(prior_years)
+
+        # what each bill of the month still owes at as_of: allocations of this month's bills only
+        by_bill = (select(Allocation.bill_id, func.sum(cents).label("paid"))
+                   .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
+                   .where(Bill.period == p.label, Payment.status != PaymentStatus.VOIDED,
+                          Allocation.voided.is_(False), Allocation.at <= as_of)
+                   .group_by(Allocation.bill_id).subquery())
+        owing = (rows(func.count(func.distinct(Bill.household)))
+                 .outerjoin(by_bill, by_bill.c.bill_id == Bill.id)
+                 .where(Bill.period == p.label, net - func.coalesce(by_bill.c.paid, 0) > 0))
+        owing_rows: Sequence[Any] = s.execute(owing).all()
+        for g, n in owing_rows:
+            of(g).owing = int(n)
+    return {key: got.figures() for key, got in sums.items()}
+
+
+def _grouped_bills(session: Session, scope: FeeScope, by: str | None
+                   ) -> tuple[SQLColumnExpression[Any], Callable[[Select[*tuple[Any, ...]]], Select[*tuple[Any, ...]]]]:
+    """The group column of a bill, and what puts a statement over the live bills of the scope (joining the unit
+    where the scope or the group needs it)."""
+    if by in ("building", "collector") or scope.units_only:
+        columns: dict[str, SQLColumnExpression[Any]] = {"building": Unit.building_id,
+                                                        "collector": Unit.collector_staff_id}
+        group: SQLColumnExpression[Any] = columns.get(by or "", literal_column("NULL"))
+
+        def on_units(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+            return (stmt.select_from(Bill).join(Unit, Unit.id == Bill.unit_id)
+                    .where(Bill.status != BillStatus.CANCELLED, *scope.where()))
+
+        return group, on_units
+    conditions = [Bill.status != BillStatus.CANCELLED]
+    if scope.estate_id is not None:
+        conditions.append(in_estate(session, scope.estate_id, unit_id=Bill.unit_id, household=Bill.household))
+    if by == "estate":
+        leases = _lease_estates(session)
+        unit_estate = select(Unit.estate_id).where(Unit.id == Bill.unit_id).correlate(Bill).scalar_subquery()
+        group = func.coalesce(unit_estate, case(leases, value=Bill.household, else_=None)) if leases else unit_estate
+    else:
+        group = literal_column("NULL")
+
+    def on_bills(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+        return stmt.select_from(Bill).where(*conditions)
+
+    return group, on_bills
+
+
+def _lease_estates(session: Session) -> dict[str, int]:
+    """The accounts "L<lease id>" of parking leases without a unit -> the estate of their space (a short list)."""
+    return {lease_household(i): estate for i, estate in session.execute(
+        select(ParkingLease.id, ParkingSpace.estate_id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
+        .where(ParkingLease.unit_id.is_(None)))}
 
 
 def _yuan(cents: int) -> Decimal:

@@ -286,23 +286,23 @@ def _payment_in(session: Session, estate_id: int) -> ColumnElement[bool]:
 # --- collection-rate report 收缴率 ---------------------------------------------------------------------
 
 
-def _scopes(session: Session, by: str, estate_id: int | None) -> list[tuple[str, FeeScope]]:
+def _groups(session: Session, by: str, estate_id: int | None) -> list[tuple[str, int]]:
+    """The report's rows: (label, the group's id in fee_kpis_by), in the report's order."""
     stmt: Select[int, str] | Select[int, str, str]  # (id, name), or (id, estate, building) by building
     if by == "estate":
         stmt = select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)
         if estate_id is not None:
             stmt = stmt.where(Estate.id == estate_id)
-        return [(name, FeeScope(estate_id=i)) for i, name in session.execute(stmt)]
+        return [(name, i) for i, name in session.execute(stmt)]
     if by == "building":
         stmt = (select(Building.id, Estate.name, Building.name).join(Estate, Estate.id == Building.estate_id)
                 .where(Building.active.is_(True)).order_by(Estate.code, Building.id))
         if estate_id is not None:
             stmt = stmt.where(Building.estate_id == estate_id)
-        return [(f"{e} {b}", FeeScope(building_id=i)) for i, e, b in session.execute(stmt)]
+        return [(f"{e} {b}", i) for i, e, b in session.execute(stmt)]
     stmt = (select(Staff.id, Staff.name).where(Staff.id.in_(select(Unit.collector_staff_id).where(
         Unit.collector_staff_id.is_not(None), *([Unit.estate_id == estate_id] if estate_id is not None else [])))))
-    return [(name, FeeScope(estate_id=estate_id, collector_staff_id=i))
-            for i, name in session.execute(stmt.order_by(Staff.staff_no))]
+    return [(name, i) for i, name in session.execute(stmt.order_by(Staff.staff_no))]
 
 
 def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id: int | None = None,
@@ -325,10 +325,12 @@ def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id
             rows.append([q.label, *(figures[k] for k in FEE_KPI_KEYS)])
     else:
         with read_session() as s:
-            scopes = _scopes(s, by, estate_id)
-        as_of = default_as_of(p)
-        for label, scope in scopes:
-            figures = fee_figures.fee_kpis(p, as_of=as_of, scope=scope)
+            groups = _groups(s, by, estate_id)
+        # one grouped computation for every row (a building's or collector's figures are of its units)
+        figures_by = fee_figures.fee_kpis_by(p, by=by, as_of=default_as_of(p),
+                                             scope=FeeScope(estate_id=estate_id if by != "estate" else None))
+        for label, key in groups:
+            figures = figures_by.get(key) or fee_figures.empty_fee_kpis()
             rows.append([label, *(figures[k] for k in FEE_KPI_KEYS)])
     return pd.DataFrame(rows, columns=columns)
 

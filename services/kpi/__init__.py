@@ -20,12 +20,15 @@ from decimal import Decimal
 
 from services.fees.figures import (
     AGING_BUCKETS,
+    FEE_GROUPS,
     FEE_KPI_KEYS,
     FEE_KPI_LABELS,
     FEE_TARGETS,
     FeeScope,
+    empty_fee_kpis,
     fee_kpi_evidence,
     fee_kpis,
+    fee_kpis_by,
     in_estate,
     lease_households,
 )
@@ -41,9 +44,9 @@ from services.tickets.figures import (
 )
 
 __all__ = [
-    "AGING_BUCKETS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_KPI_KEYS",
+    "AGING_BUCKETS", "FEE_GROUPS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_KPI_KEYS",
     "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketScope", "as_json_values",
-    "fee_kpi_evidence", "fee_kpis", "in_estate", "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
+    "empty_fee_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by", "in_estate", "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
 ]
 
 

@@ -156,6 +156,9 @@ def test_estate_figures_count_the_lease_through_its_space_and_building_figures_l
     assert (e2["billed"], e2["collected"]) == (D("446.90"), D("0.00"))
     # all estates together = E1 + E2
     assert kpi.fee_kpis("2026-11")["billed"] == D("1340.70")
+    # the report's one grouped computation gives the same per estate and per building, the lease in E1 only
+    assert kpi.fee_kpis_by("2026-11", by="estate") == {L.e1: e1, L.e2: e2}
+    assert kpi.fee_kpis_by("2026-11", by="building")[L.building] == b
 
     by_estate = arrears.arrears_summary(actor=L.boss, group="estate", as_of=date(2026, 11, 23))
     # E1 still owes unit 1's 196.90 + 200.00; E2 owes 196.90 + 250.00 (its lease counted in E2)

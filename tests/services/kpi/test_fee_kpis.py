@@ -264,3 +264,24 @@ def test_a_voided_payment_whose_credit_was_used_counts_nowhere(month):
     # collected in April: only U2's 100.00 of 04-02 met a March bill (recovered), nothing met April
     assert (got["collected"], got["collection_rate"], got["household_rate"]) == (D("0.00"), D("0.0000"),
                                                                                 D("0.0000"))
+
+
+@pytest.mark.parametrize("as_of", [END_OF_MARCH, at(3, 11), at(4, 30)], ids=["month-end", "mid-month", "later"])
+def test_the_grouped_figures_equal_one_computation_per_group(month, as_of):
+    """fee_kpis_by gives, for every building, collector and estate, exactly what fee_kpis gives for that scope."""
+    scopes = {
+        "building": {b: FeeScope(building_id=b) for b in month.buildings},
+        "collector": {c: FeeScope(collector_staff_id=c) for c in month.collectors},
+        "estate": {e: FeeScope(estate_id=e) for e in (month.estate_id, month.other_estate_id)},
+    }
+    for by, groups in scopes.items():
+        grouped = kpi.fee_kpis_by("2026-03", by=by, as_of=as_of)
+        for key, scope in groups.items():
+            assert grouped.get(key, kpi.empty_fee_kpis()) == kpi.fee_kpis("2026-03", as_of=as_of, scope=scope), \
+                (by, key)
+    # a group with no bill is absent, and a unit without a collector belongs to no collector
+    assert month.other_estate_id not in kpi.fee_kpis_by("2026-03", by="estate", as_of=as_of)
+    assert set(kpi.fee_kpis_by("2026-03", by="collector", as_of=as_of)) == {*month.collectors, None}
+    # within an estate, the groups are the estate's
+    inside = kpi.fee_kpis_by("2026-03", by="building", as_of=as_of, scope=FeeScope(estate_id=month.other_estate_id))
+    assert inside == {}
