@@ -6,7 +6,7 @@ never count; amounts billed are net of approved waivers; sums are integer-cent s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -227,6 +227,67 @@ def fee_kpis_by(period: str | Period, *, by: str | None, as_of: datetime | None 
         for g, n in owing_rows:
             of(g).owing = int(n)
     return {key: got.figures() for key, got in sums.items()}
+
+
+def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
+                    scope: FeeScope | None = None) -> dict[str, dict[str, Decimal | None]]:
+    """fee_kpis of several months at once, each taken at its own moment (`as_of` by month label): what a 12-month
+    trend draws, in four statements whatever the number of months. Every month is in the result."""
+    labels = [q.label for q in periods]
+    scope = scope or FeeScope()
+    net = _cents(Bill.amount) - _cents(Bill.waived)
+    cents = _cents(Allocation.amount)
+    sums = {label: _Sums() for label in labels}
+    if not labels:
+        return {}
+    last = max(labels)
+
+    def when(condition: ColumnElement[bool], value: Any) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    with read_session() as s:
+        _group, bills = _grouped_bills(s, scope, None)
+        per_household: Sequence[Any] = s.execute(
+            bills(select(Bill.period, Bill.household, func.sum(net))).where(Bill.period.in_(labels))
+            .group_by(Bill.period, Bill.household)).all()
+        for label, _household, billed in per_household:
+            sums[label].billed += int(billed or 0)
+            sums[label].households += 1 if (billed or 0) > 0 else 0
+        before: Sequence[Any] = s.execute(
+            bills(select(*(when(Bill.period < q.label, net) for q in periods))).where(Bill.period < last)).one()
+        for q, billed_before in zip(periods, before, strict=True):
+            sums[q.label].billed_before = int(billed_before)
+
+        columns = []
+        for q in periods:
+            in_period = and_(Allocation.at >= q.start, Allocation.at < q.end, Allocation.at <= as_of[q.label])
+            columns += [when(and_(Bill.period == q.label, Allocation.at <= as_of[q.label]), cents),
+                        when(and_(Bill.period < q.label, Allocation.at < q.start), cents),
+                        when(and_(Bill.period < q.label, in_period), cents),
+                        when(and_(Bill.period < f"{q.label[:4]}-01", in_period), cents)]
+        paid: Sequence[Any] = s.execute(
+            bills(select(*columns)).join(Allocation, Allocation.bill_id == Bill.id)
+            .join(Payment, Payment.id == Allocation.payment_id)
+            .where(Bill.period <= last, Payment.status != PaymentStatus.VOIDED, Allocation.voided.is_(False))).one()
+        for n, q in enumerate(periods):
+            got = sums[q.label]
+            got.collected, got.paid_before, got.recovered, got.prior_years = (int(v) for v in paid[4 * n:4 * n + 4])
+
+        # what each bill of these months still owed at its month's moment
+        by_bill = (select(Allocation.bill_id, func.sum(cents).label("paid"))
+                   .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
+                   .where(Bill.period.in_(labels), Payment.status != PaymentStatus.VOIDED,
+                          Allocation.voided.is_(False),
+                          or_(*(and_(Bill.period == q.label, Allocation.at <= as_of[q.label]) for q in periods)))
+                   .group_by(Allocation.bill_id).subquery())
+        owing: Sequence[Any] = s.execute(
+            bills(select(Bill.period, func.count(func.distinct(Bill.household))))
+            .outerjoin(by_bill, by_bill.c.bill_id == Bill.id)
+            .where(Bill.period.in_(labels), net - func.coalesce(by_bill.c.paid, 0) > 0)
+            .group_by(Bill.period)).all()
+        for label, n_owing in owing:
+            sums[label].owing = int(n_owing)
+    return {label: got.figures() for label, got in sums.items()}
 
 
 def _grouped_bills(session: Session, scope: FeeScope, by: str | None

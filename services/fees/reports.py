@@ -319,10 +319,11 @@ def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id
         periods = [p]
         while len(periods) < months:
             periods.append(periods[-1].previous())
-        scope = FeeScope(estate_id=estate_id)
-        for q in reversed(periods):
-            figures = fee_figures.fee_kpis(q, as_of=default_as_of(q), scope=scope)
-            rows.append([q.label, *(figures[k] for k in FEE_KPI_KEYS)])
+        trend = list(reversed(periods))
+        by_month = fee_figures.fee_kpis_months(trend, as_of={q.label: default_as_of(q) for q in trend},
+                                               scope=FeeScope(estate_id=estate_id))
+        for q in trend:
+            rows.append([q.label, *(by_month[q.label][k] for k in FEE_KPI_KEYS)])
     else:
         with read_session() as s:
             groups = _groups(s, by, estate_id)

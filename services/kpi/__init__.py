@@ -29,6 +29,7 @@ from services.fees.figures import (
     fee_kpi_evidence,
     fee_kpis,
     fee_kpis_by,
+    fee_kpis_months,
     in_estate,
     lease_households,
 )
@@ -46,7 +47,8 @@ from services.tickets.figures import (
 __all__ = [
     "AGING_BUCKETS", "FEE_GROUPS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_KPI_KEYS",
     "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketScope", "as_json_values",
-    "empty_fee_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by", "in_estate", "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
+    "empty_fee_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by", "fee_kpis_months", "in_estate",
+    "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
 ]
 
 

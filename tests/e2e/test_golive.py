@@ -18,7 +18,7 @@ VIEWPORT = {"width": 1400, "height": 1250}  # the whole checklist: Streamlit scr
 LINES = 11
 
 
-def test_admin_reads_the_checklist_all_done_and_follows_a_link(pages, server):
+def test_admin_reads_the_checklist_all_done_sees_the_posts_and_follows_a_link(pages, server):
     page = pages.new()
     page.set_viewport_size(VIEWPORT)
     sign_in(page, server.base_url, "sysadmin", DEMO_PASSWORD, "admin")
@@ -34,6 +34,15 @@ def test_admin_reads_the_checklist_all_done_and_follows_a_link(pages, server):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "golive.png"), full_page=True)
 
+    # 岗位 sits beside 部门 (a browser-only tab switch, no rerun)
+    page.get_by_role("tab", name="岗位", exact=True).click()
+    posts = page.get_by_role("tabpanel", name="岗位", exact=True)
+    expect(posts.get_by_text("改名后员工和考核指标随之保留", exact=False)).to_be_visible()
+    expect(posts.get_by_text("共 10 条")).to_be_visible()
+    expect(posts.frame_locator(GRID_IFRAME).get_by_text("物业管理员", exact=True)).to_be_visible()
+    page.screenshot(path=str(SHOTS / "posts.png"), full_page=True)
+
+    page.get_by_role("tab", name="上线检查").click()
     with rerun(page):
         panel.get_by_role("link", name="收费 › 计费").click()
     expect(page).to_have_url(re.compile(r"/fees$"))
@@ -55,16 +64,3 @@ def test_a_manager_sees_only_the_checklist_on_admin(pages, server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "golive_manager.png"), full_page=True)
 
-
-def test_admin_keeps_the_posts_on_their_own_tab(pages, server):
-    page = pages.new()
-    page.set_viewport_size(VIEWPORT)
-    sign_in(page, server.base_url, "sysadmin", DEMO_PASSWORD, "admin")
-    page.get_by_role("tab", name="岗位", exact=True).click()
-    panel = page.get_by_role("tabpanel", name="岗位", exact=True)
-    expect(panel.get_by_text("改名后员工和考核指标随之保留", exact=False)).to_be_visible()
-    expect(panel.get_by_text("共 10 条")).to_be_visible()
-    expect(panel.frame_locator(GRID_IFRAME).get_by_text("物业管理员", exact=True)).to_be_visible()
-    page.wait_for_selector(IDLE)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "posts.png"), full_page=True)

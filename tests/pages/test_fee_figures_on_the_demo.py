@@ -31,3 +31,17 @@ def test_grouped_fee_figures_equal_per_group_figures_on_the_demo(demo_db):
                     (period, by, key)
         whole = kpi.fee_kpis(p, as_of=as_of)
         assert whole["billed"] == sum(kpi.fee_kpis_by(p, by="estate", as_of=as_of)[e]["billed"] for e in estates)
+
+
+def test_the_12_month_trend_equals_one_computation_per_month_on_the_demo(demo_db):
+    last = kpi.Period.parse("2026-11")
+    periods = [last]
+    while len(periods) < 12:
+        periods.append(periods[-1].previous())
+    moments = {q.label: default_as_of(q) for q in periods}
+    with read_session() as s:
+        estate = s.scalar(select(Estate.id).order_by(Estate.code))
+    for scope in (None, kpi.FeeScope(estate_id=estate)):
+        trend = kpi.fee_kpis_months(periods, as_of=moments, scope=scope)
+        for q in periods:
+            assert trend[q.label] == kpi.fee_kpis(q, as_of=moments[q.label], scope=scope), q.label

@@ -285,3 +285,16 @@ def test_the_grouped_figures_equal_one_computation_per_group(month, as_of):
     # within an estate, the groups are the estate's
     inside = kpi.fee_kpis_by("2026-03", by="building", as_of=as_of, scope=FeeScope(estate_id=month.other_estate_id))
     assert inside == {}
+
+
+def test_several_months_at_once_equal_one_computation_per_month(month):
+    """fee_kpis_months (the 12-month trend) gives each month what fee_kpis gives it at that month's moment."""
+    periods = [kpi.Period.parse(f"2025-{m:02d}") for m in (11, 12)] + [kpi.Period.parse(f"2026-{m:02d}")
+                                                                       for m in (1, 2, 3, 4)]
+    moments = {q.label: q.last_instant for q in periods} | {"2026-03": at(3, 11), "2026-04": at(4, 2, 12)}
+    for scope in (None, FeeScope(estate_id=month.estate_id), FeeScope(estate_id=month.other_estate_id)):
+        got = kpi.fee_kpis_months(periods, as_of=moments, scope=scope)
+        assert list(got) == [q.label for q in periods]
+        for q in periods:
+            assert got[q.label] == kpi.fee_kpis(q, as_of=moments[q.label], scope=scope), (scope, q.label)
+    assert kpi.fee_kpis_months([], as_of={}) == {}
