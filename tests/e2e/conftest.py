@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.demo_template import demo_copy
 from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     ARTIFACTS,
@@ -90,11 +91,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
     bindir = Path(sys.executable).parent
     env = {**os.environ, "DATABASE_URL": db_url, "PROPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
            "PROPDESK_DEMO_PASSWORD": DEMO_PASSWORD, "PYTHONUNBUFFERED": "1"}
-    for command in ("init", "demo"):
-        done = subprocess.run([str(bindir / "propdesk"), command], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=180)
-        if done.returncode != 0:
-            unavailable(f"`propdesk {command}` failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    # what `propdesk init` and `propdesk demo` write, built once for the run (tests/demo_template.py)
+    demo_copy(tmp_path_factory, db_path)
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"

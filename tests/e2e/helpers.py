@@ -22,10 +22,12 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+# the run's demo database (tests/demo_template.py) has these passwords; the e2e tests import them from here
+from tests.demo_template import ADMIN_PASSWORD as ADMIN_PASSWORD
+from tests.demo_template import DEMO_PASSWORD as DEMO_PASSWORD
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"  # git-ignored: screenshots kept as evidence
-ADMIN_PASSWORD = "e2e-admin-pass-1"  # of `admin`, created by `propdesk init`
-DEMO_PASSWORD = "e2e-demo-pass-1"  # of every demo user (sysadmin, manager, service, cashier, engineer, clerk)
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 GRID_IFRAME = "iframe[title='st_aggrid.AgGrid.agGrid']"

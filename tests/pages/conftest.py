@@ -7,33 +7,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db import migrate
 from db.engine import get_engine
-from services.admin import system
-from services.demo import builder as demo
 from services.platform.auth import Actor, Role
+from tests.demo_template import DEMO_PASSWORD, demo_copy
 
-DEMO_PASSWORD = "page-test-pass"
 APP_PATH = str(Path(__file__).resolve().parents[2] / "app.py")
 APP_TIMEOUT = 60
 
 
 @pytest.fixture(scope="session")
 def demo_db_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'propdesk.db'}"
-    import os
-
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        migrate.upgrade(url)
-        system.init(admin_password="admin-pass-123")
-        demo.build_demo(scale="small", demo_password=DEMO_PASSWORD)
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
+    path = demo_copy(tmp_path_factory, tmp_path_factory.mktemp("pages") / "propdesk.db")
+    url = f"sqlite:///{path}"
     yield url
     get_engine(url).dispose()
 
