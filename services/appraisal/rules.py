@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, unit_of_work
 from db.models import AppraisalRule, IncidentType, PostKpi
 from services.appraisal.posts import active_post_ids, post_ids, seed_posts
-from services.appraisal.staff import INCIDENT_KINDS
+from services.appraisal.staff import INCIDENT_KINDS, one_of
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
@@ -361,7 +361,7 @@ def _post_id(session: Session, post: str, label: str = "岗位") -> int:
     """The id of the active post named `post`, or a ValidationError naming the active ones."""
     ids = active_post_ids(session)
     if post not in ids:
-        raise ValidationError({label: "应为以下之一：" + "、".join(ids) if ids else "尚未建立任何岗位（系统管理 → 岗位）"})
+        raise ValidationError({label: one_of("岗位", list(ids), "尚未建立任何岗位（系统管理 → 岗位）")})
     return ids[post]
 
 

@@ -79,9 +79,7 @@ class FeeScope:
 def lease_households(session: Session, estate_id: int) -> list[str]:
     """The accounts "L<lease id>" of the parking leases without a unit whose space is in the estate (a short list,
     read first: building the keys in SQL would mix collations on MariaDB)."""
-    return [lease_household(i) for i in session.scalars(
-        select(ParkingLease.id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
-        .where(ParkingSpace.estate_id == estate_id, ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))]
+    return [household for household, estate in _lease_estates(session).items() if estate == estate_id]
 
 
 def in_estate(session: Session, estate_id: int, *, unit_id: SQLColumnExpression[int | None],
@@ -324,7 +322,7 @@ def _lease_estates(session: Session) -> dict[str, int]:
     """The accounts "L<lease id>" of parking leases without a unit -> the estate of their space (a short list)."""
     return {lease_household(i): estate for i, estate in session.execute(
         select(ParkingLease.id, ParkingSpace.estate_id).join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
-        .where(ParkingLease.unit_id.is_(None)))}
+        .where(ParkingLease.unit_id.is_(None)).order_by(ParkingLease.id))}
 
 
 def _yuan(cents: int) -> Decimal:
