@@ -1,0 +1,75 @@
+"""Lazy tabs: a tab strip whose hidden tabs cost nothing.
+
+`st.tabs` runs and sends every tab's body on every rerun, so a page pays for all its tabs (a reconciliation,
+the arrears of every open bill) to show one. `lazy_tabs` draws the strip with `on_change="rerun"` (Streamlit
+tracks which tab is open in `st.session_state[key]`, as the tab's label) and runs only the open tab's body;
+clicking another tab reruns the script and draws that one.
+
+Decisions:
+- Switching tabs is one rerun of the page's top and the new tab only (the price of not computing the others).
+- Streamlit forgets the state of a widget that was not drawn in a run. So when the user leaves a tab, its
+  widgets' values go: filters return to their defaults and a half-filled form is cleared. What a user would
+  mind losing is declared per tab as `keep` (key prefixes of value widgets: selectboxes, radios, inputs —
+  never buttons, forms' submit buttons, file uploaders or grids, whose state Streamlit does not let a script
+  set): their values are copied aside when the tab is left and put back the first time it is opened again.
+  Values a page stores itself in `st.session_state` (the unit picked on /owners, a PDF just made) are not
+  widget state and stay anyway.
+- The open tab is remembered by its label: after the language switch the labels change and the first tab
+  (or `default`) opens.
+- Tests select a tab by setting `st.session_state[key]` to its label before a run (AppTest:
+  `tests/pages/conftest.open_tab`); in a browser a click on the tab reruns the script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+_LAST = "_lazy_tabs:last:"  # + key: the label opened in the previous run
+_KEPT = "_lazy_tabs:kept:"  # + key: {label: {widget key: value}} of the tabs left
+
+
+@dataclass(frozen=True)
+class LazyTab:
+    """One tab: its label, what draws its body, and the widget key prefixes to keep while it is hidden."""
+
+    label: str
+    render: Callable[[], Any]
+    keep: tuple[str, ...] = ()
+
+
+def grid_query_keys(*grids: str) -> tuple[str, ...]:
+    """The keys of the search, sort and page-size widgets of these grids (ui/kit/grid.py names them
+    `grid:<spec name>:<widget>`), for `keep`: the page a grid was on is kept by the grid itself."""
+    return tuple(f"grid:{name}:{widget}" for name in grids for widget in ("search", "sort", "desc", "page_size"))
+
+
+def lazy_tabs(key: str, tabs: Sequence[LazyTab | tuple[str, Callable[[], Any]]], *,
+              default: str | None = None) -> str:
+    """Draw the tab strip and run only the open tab's body; return the open tab's label."""
+    entries = [tab if isinstance(tab, LazyTab) else LazyTab(*tab) for tab in tabs]
+    containers = st.tabs([e.label for e in entries], key=key, on_change="rerun", default=default)
+    index = next((i for i, c in enumerate(containers) if c.open), 0)
+    _carry_kept_state(key, entries, entries[index])
+    with containers[index]:
+        entries[index].render()
+    return entries[index].label
+
+
+def _carry_kept_state(key: str, entries: Sequence[LazyTab], shown: LazyTab) -> None:
+    last = st.session_state.get(_LAST + key)
+    if last == shown.label:
+        return
+    kept: dict[str, dict[str, Any]] = st.session_state.setdefault(_KEPT + key, {})
+    left = next((e for e in entries if e.label == last), None)
+    if left is not None and left.keep:
+        # the widgets of the tab just left were drawn in the previous run: their values are still here
+        kept[left.label] = {k: st.session_state[k] for k in list(st.session_state.keys())
+                            if isinstance(k, str) and k.startswith(left.keep)}
+    for k, value in kept.pop(shown.label, {}).items():
+        if k not in st.session_state:
+            st.session_state[k] = value
+    st.session_state[_LAST + key] = shown.label
