@@ -3,6 +3,7 @@
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -22,6 +23,7 @@ from ui.kit import fmt, specs
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
 from ui.kit.session import current_actor, flash
+from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
 from ui.tickets.panel import PHOTO_TYPES, ticket_panel
 from ui.tickets.ticket_import import ticket_import_wizard
 
@@ -45,7 +47,6 @@ names += [("today", t("tickets.board_today")), ("open", t("tickets.board_open"))
           ("mine", t("tickets.board_mine")), ("analysis", t("tickets.analysis"))]
 if can(actor, "tickets.import"):
     names.append(("import", t("tickets.tab_import")))
-tabs = dict(zip([n for n, _ in names], st.tabs([label for _, label in names]), strict=True))
 
 
 def intake() -> None:
@@ -134,9 +135,15 @@ def analysis() -> None:
     months = [p.label for p in months]
     label = st.selectbox(t("tickets.period"), months, key="tk:period")
     period = kpi.Period.parse(label)
-    as_of = min(period.last_instant, datetime.now(SHANGHAI))
-    figures = kpi.ticket_kpis(period, as_of=as_of)
-    previous = kpi.ticket_kpis(period.previous(), as_of=period.previous().last_instant)
+    now = datetime.now(SHANGHAI)
+    as_of = min(period.last_instant, now)
+    trend_periods = [kpi.Period.parse(mo) for mo in reversed(months[:6])]
+    # the month, the one before it (for the deltas) and the 6-month trend in one computation, each month taken at
+    # its last instant, the running month now
+    wanted = {p.label: p for p in (*trend_periods, period, period.previous())}
+    every = kpi.ticket_kpis_months(list(wanted.values()),
+                                   as_of={mo: min(p.last_instant, now) for mo, p in wanted.items()})
+    figures, previous = every[period.label], every[period.previous().label]
     cols = st.columns(3)
     for i, key in enumerate(kpi.TICKET_KPI_KEYS):
         value, before = figures[key], previous[key]
@@ -163,14 +170,14 @@ def analysis() -> None:
             st.caption(t("tickets.evidence_hint"))
             st.dataframe(evidence, hide_index=True, width="stretch")
     if can(actor, "data.export"):
-        st.download_button(t("grid.export"), data=lambda: month_workbook(period, as_of), icon=":material/download:",
+        st.download_button(t("grid.export"), data=lambda: month_workbook(period, as_of, figures),
+                           icon=":material/download:",
                            file_name=f"报事分析-{period.label}.xlsx", key="tk:export",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.subheader(t("tickets.trend"))
-    trend_periods = [kpi.Period.parse(mo) for mo in reversed(months[:6])]
     rows = []
     for p in trend_periods:
-        values = kpi.ticket_kpis(p, as_of=min(p.last_instant, datetime.now(SHANGHAI)))
+        values = every[p.label]
         for key, (target, _) in kpi.TICKET_TARGETS.items():
             if values[key] is not None:
                 rows.append({"month": p.label, "kpi": kpi.TICKET_KPI_LABELS[key], "value": float(values[key] * 100),
@@ -205,9 +212,11 @@ def analysis() -> None:
                 tooltip=["key", "count"]).properties(height=max(80, 24 * len(frame))), width="stretch")
 
 
-def month_workbook(period: kpi.Period, as_of: datetime) -> bytes:
-    """The month's figures and counts as one Excel workbook (a sheet each)."""
-    figures = kpi.ticket_kpis(period, as_of=as_of)
+def month_workbook(period: kpi.Period, as_of: datetime, figures: dict | None = None) -> bytes:
+    """The month's figures and counts as one Excel workbook (a sheet each); `figures`: the month's ticket figures
+    at `as_of` when the caller has them already."""
+    if figures is None:
+        figures = kpi.ticket_kpis(period, as_of=as_of)
     sheets = {t("tickets.analysis"): pd.DataFrame(
         [{t("tickets.ev_kpi"): kpi.TICKET_KPI_LABELS[k], t("tickets.ev_value"): fmt.rate(v) if isinstance(v, Decimal)
           else ("—" if v is None else v),
@@ -221,14 +230,10 @@ def month_workbook(period: kpi.Period, as_of: datetime) -> bytes:
     return excel_workbook(sheets)
 
 
-if "take" in tabs:
-    with tabs["take"]:
-        intake()
-for name in ("today", "open", "deadline", "revisits", "mine"):
-    with tabs[name]:
-        board(name)
-with tabs["analysis"]:
-    analysis()
-if "import" in tabs:
-    with tabs["import"]:
-        ticket_import_wizard(actor)
+RENDER = {"take": intake, "today": partial(board, "today"), "open": partial(board, "open"),
+          "deadline": partial(board, "deadline"), "revisits": partial(board, "revisits"),
+          "mine": partial(board, "mine"), "analysis": analysis, "import": partial(ticket_import_wizard, actor)}
+# a caller half-found on 受理 (the search box and the unit picked) is still there after a look at a board
+KEEP = {"take": ("tk:search", "tk:unit"), "analysis": ("tk:period",),
+        **{board: grid_query_keys(f"tickets_{board}") for board in ("today", "open", "deadline", "revisits", "mine")}}
+lazy_tabs("tickets:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ())) for name, label in names])

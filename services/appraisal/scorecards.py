@@ -160,15 +160,26 @@ def weighted_score(lines: Sequence[KpiLine]) -> Decimal | None:
     return (total / weights * 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# whose tickets a person's ticket figures count, by KpiDef.source: the tickets their user accounts handled (处理人)
+# or took (首问责任人); otherwise ("ruled") the complaints ruled naming the person (staff id)
+_TICKET_GROUP_OF_SOURCE = {"handled": "assignee", "taken": "first_responder"}
+
+
 @dataclass
 class _Figures:
-    """The figures of one build, computed once per (source, whose) and shared by every card of the build."""
+    """The figures of one build, computed once per (source, whose) and shared by every card of the build.
+
+    Per-person figures come from one grouped computation per source (every collector's fee figures; every user
+    account's or ruled staff member's ticket counts), not one computation per person. A person with several user
+    accounts gets the sum of their accounts' numerators and denominators, then the rate: exactly what one
+    TicketScope over all their accounts counts (a ticket has one assignee and one first responder)."""
 
     period: kpi.Period
     as_of: datetime
     users_of: dict[int, tuple[int, ...]]
     cache: dict[tuple[str, int | str], Mapping[str, Decimal | int | None]] = field(default_factory=dict)
     by_collector: Mapping[int | None, Mapping[str, Decimal | None]] | None = None
+    by_ticket_group: dict[str, Mapping[int | None, kpi.TicketCounts]] = field(default_factory=dict)
 
     def value(self, kpi_def: KpiDef, scope: str, staff_id: int) -> Decimal | int | None:
         whose: int | Literal["all"] = "all" if scope == CENTRE else staff_id
@@ -190,7 +201,14 @@ class _Figures:
             if self.by_collector is None:  # every collector's figures at once, the first time one is asked for
                 self.by_collector = kpi.fee_kpis_by(self.period, by="collector", as_of=self.as_of)
             return self.by_collector.get(whose) or kpi.empty_fee_kpis()
-        return kpi.ticket_kpis(self.period, as_of=self.as_of, scope=self.ticket_scope(source, whose))
+        if whose == "all":
+            return kpi.ticket_kpis(self.period, as_of=self.as_of)
+        by = _TICKET_GROUP_OF_SOURCE.get(source, "ruling_staff")
+        if by not in self.by_ticket_group:  # every account's (staff member's) counts at once, the first time
+            self.by_ticket_group[by] = kpi.ticket_counts_by(self.period, by=by, as_of=self.as_of)
+        counts = self.by_ticket_group[by]
+        ids = (whose,) if by == "ruling_staff" else self.users_of.get(whose, ())
+        return sum((counts.get(i, kpi.TicketCounts()) for i in ids), kpi.TicketCounts()).figures()
 
     def ticket_scope(self, source: str, whose: int | Literal["all"]) -> kpi.TicketScope | None:
         if whose == "all":

@@ -11,6 +11,10 @@ Invariants:
   moment the figure is taken (default: now; a month-end report passes the last instant of the month);
 - cancelled tickets, voided payments and cancelled bills never count.
 
+Grouped and multi-month forms (one report, a few statements whatever the number of groups or months):
+fee_kpis_by / fee_kpis_months, ticket_kpis_by / ticket_counts_by / ticket_kpis_months; the single-scope
+functions are their one-group case, so the values agree.
+
 Open first: services/fees/figures.py (fee_kpis) and services/tickets/figures.py (ticket_kpis).
 """
 
@@ -36,19 +40,26 @@ from services.fees.figures import (
 from services.platform.period import Period
 from services.platform.rates import RATE_PLACES, rate
 from services.tickets.figures import (
+    TICKET_GROUPS,
     TICKET_KPI_KEYS,
     TICKET_KPI_LABELS,
     TICKET_TARGETS,
+    TicketCounts,
     TicketScope,
+    empty_ticket_kpis,
+    ticket_counts_by,
     ticket_kpi_evidence,
     ticket_kpis,
+    ticket_kpis_by,
+    ticket_kpis_months,
 )
 
 __all__ = [
-    "AGING_BUCKETS", "FEE_GROUPS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_KPI_KEYS",
-    "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketScope", "as_json_values",
-    "empty_fee_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by", "fee_kpis_months", "in_estate",
-    "lease_households", "rate", "ticket_kpi_evidence", "ticket_kpis",
+    "AGING_BUCKETS", "FEE_GROUPS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_GROUPS",
+    "TICKET_KPI_KEYS", "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketCounts", "TicketScope",
+    "as_json_values", "empty_fee_kpis", "empty_ticket_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by",
+    "fee_kpis_months", "in_estate", "lease_households", "rate", "ticket_counts_by", "ticket_kpi_evidence",
+    "ticket_kpis", "ticket_kpis_by", "ticket_kpis_months",
 ]
 
 

@@ -1,24 +1,48 @@
-"""The ticket figures of KPI.md (报修及时率, 回访率, 满意率, 投诉处理率, ...), defined once.
+"""The ticket figures of KPI.md (报修及时率, 回访率, 满意率, 投诉处理率, ...), defined once, counted in SQL.
 
 Read them through services.kpi, which names this module. Invariants: a period is a calendar month in
 Asia/Shanghai; `as_of` is the moment the figure is taken (default: now); cancelled tickets never count.
+
+Each figure is declared once (`_definitions`) as SQL conditions over a ticket or a revisit: which rows form its
+denominator and which of those count in its numerator, with the month's start and end and `as_of` as bound
+parameters. Everything else is built from those declarations: the counts of one scope (`ticket_kpis`), of every
+group at once with SUM(CASE ...) GROUP BY (`ticket_kpis_by`, `ticket_counts_by`), of several months at once (one
+UNION ALL branch per month, `ticket_kpis_months`) and the rows behind a figure (`ticket_kpi_evidence`), so their
+values cannot diverge. Counting reads two statements (over tickets, over revisits) whatever the number of groups
+or months; the statements are built once per shape (months, grouping, scope kind) and reused with new parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.selectable import CompoundSelect
 
+from db.elapsed import microseconds_between
 from db.engine import read_session
 from db.models import Revisit, Ticket
-from db.types import utcnow
+from db.types import UTCDateTime, utcnow
 from services.platform.period import Period
 from services.platform.rates import rate
 from services.tickets.statuses import TicketStatus
@@ -27,6 +51,7 @@ COMPLAINT_HANDLING = timedelta(hours=24)
 SATISFIED = ("满意", "基本满意")
 CANCELLED = TicketStatus.CANCELLED
 REPAIR, COMPLAINT = "报修", "投诉"
+EFFECTIVE = "有效"
 
 # Targets managers read the month against (seed rules: 回访率 and 投诉处理率 100%); direction "min" means
 # the figure should reach the target, "max" that it should stay at or below it.
@@ -50,31 +75,13 @@ TICKET_KPI_KEYS = (
     "repair_timeliness", "repair_completion", "complaint_timely_rate", "complaint_handled_rate",
     "revisit_rate", "revisit_timely_rate", "satisfaction", "effective_complaints", "effective_complaint_rate",
 )
+# the figures counted as numerator / denominator; 有效投诉 is the numerator of 有效投诉率
+_COUNTED = tuple(k for k in TICKET_KPI_KEYS if k != "effective_complaints")
 
-
-@dataclass(frozen=True)
-class TicketFact:
-    """What the ticket KPIs need to know about one ticket (or one revisit of it)."""
-
-    id: int
-    number: str
-    ticket_type: str
-    received_at: datetime
-    deadline_at: datetime
-    completed_at: datetime | None
-    handled_at: datetime | None
-    needs_revisit: bool
-    ruling: str
-    ruled_at: datetime | None
-
-
-@dataclass(frozen=True)
-class RevisitFact:
-    ticket_id: int
-    number: str
-    due_at: datetime
-    done_at: datetime | None
-    result: str
+# the groups ticket_kpis_by counts at once: 处理人 and 首问责任人 (user accounts), 责任人 of a ruling (staff), 小区
+TICKET_GROUPS = ("assignee", "first_responder", "ruling_staff", "estate")
+GroupKey = int | None
+Figures = dict[str, Decimal | int | None]
 
 
 @dataclass(frozen=True)
@@ -101,95 +108,252 @@ class TicketScope:
         return conditions
 
 
-def _facts(period: Period, scope: TicketScope | None = None
-           ) -> tuple[list[TicketFact], list[RevisitFact], dict[int, list[datetime]]]:
-    """Tickets received or completed in the period and revisits due or done in it (cancelled excluded)."""
-    in_p: Callable[[QueryableAttribute[datetime | None]], ColumnElement[bool]] = (  # noqa: E731
-        lambda col: and_(col >= period.start, col < period.end))
-    within_scope = (scope or TicketScope()).where()
-    with read_session() as s:
-        # SQLAlchemy types a 10-column select as "these 10 columns and maybe more", so *r may look too long
-        tickets = [TicketFact(*r) for r in s.execute(  # type: ignore[call-arg]  # 10 columns, see above
-            select(Ticket.id, Ticket.number, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
-                   Ticket.completed_at, Ticket.handled_at, Ticket.needs_revisit, Ticket.ruling, Ticket.ruled_at)
-            .where(Ticket.status != CANCELLED, or_(in_p(Ticket.received_at), in_p(Ticket.completed_at)),
-                   *within_scope))]
-        revisits = [RevisitFact(*r) for r in s.execute(
-            select(Revisit.ticket_id, Ticket.number, Revisit.due_at, Revisit.done_at, Revisit.result)
-            .join(Ticket, Ticket.id == Revisit.ticket_id)
-            .where(Ticket.status != CANCELLED, or_(in_p(Revisit.due_at), in_p(Revisit.done_at)), *within_scope))]
-        ids = [t.id for t in tickets]
-        done: dict[int, list[datetime]] = {}
-        for chunk in range(0, len(ids), 900):
-            for ticket_id, at in s.execute(select(Revisit.ticket_id, Revisit.done_at).where(
-                    Revisit.ticket_id.in_(ids[chunk:chunk + 900]), Revisit.done_at.is_not(None))):
-                done.setdefault(ticket_id, []).append(cast(datetime, at))  # not None: the query excludes it
-    return tickets, revisits, done
+@dataclass(frozen=True)
+class Figure:
+    """One figure of KPI.md in SQL: over tickets or revisits, which rows are its denominator, which of those count."""
+
+    subject: Literal["ticket", "revisit"]
+    denominator: ColumnElement[bool]
+    numerator: ColumnElement[bool]
 
 
-def _definitions(period: Period, as_of: datetime, done: dict[int, list[datetime]]
-                 ) -> dict[str, tuple[str, Callable[[Any], bool], Callable[[Any], bool]]]:
-    """key -> (subject: 'ticket' or 'revisit', in the denominator?, in the numerator?) exactly as KPI.md says."""
+@dataclass(frozen=True)
+class _Moments:
+    """The bound parameters of one month's figures: the month's [start, end) and the moment they are taken."""
 
-    def within(moment: datetime | None) -> bool:
-        return moment is not None and period.start <= moment < period.end
+    start: BindParameter[datetime]
+    end: BindParameter[datetime]
+    as_of: BindParameter[datetime]
 
-    def by(moment: datetime | None) -> bool:
-        return moment is not None and moment <= as_of
+    @staticmethod
+    def of(n: int) -> _Moments:
+        return _Moments(*(bindparam(f"{name}{n}", type_=UTCDateTime()) for name in ("start", "end", "as_of")))
 
-    repair: Callable[[TicketFact], bool] = lambda t: t.ticket_type == REPAIR  # noqa: E731
-    complaint: Callable[[TicketFact], bool] = lambda t: t.ticket_type == COMPLAINT  # noqa: E731
-    completed_in_p: Callable[[TicketFact], bool] = (  # noqa: E731
-        lambda t: within(t.completed_at) and by(t.completed_at))
+    def values(self, period: Period, as_of: datetime) -> dict[str, datetime]:
+        return {self.start.key: period.start, self.end.key: period.end, self.as_of.key: as_of}
+
+
+Column = InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None]
+
+
+def _definitions(m: _Moments) -> dict[str, Figure]:
+    """key -> Figure, exactly as KPI.md says, for the month [m.start, m.end) taken at m.as_of (有效投诉 is the
+    numerator of 有效投诉率). Conditions on Revisit are for the revisit subject; a ticket's revisits are read
+    through an EXISTS of their own."""
+
+    def within(column: Column) -> ColumnElement[bool]:
+        return and_(column >= m.start, column < m.end)
+
+    def by(column: InstrumentedAttribute[datetime | None]) -> ColumnElement[bool]:
+        return and_(column.is_not(None), column <= m.as_of)
+
+    repair = Ticket.ticket_type == REPAIR
+    completed_in_p = and_(within(Ticket.completed_at), by(Ticket.completed_at))
+    complaint_in_p = and_(Ticket.ticket_type == COMPLAINT, within(Ticket.received_at))
+    handling = microseconds_between(Ticket.received_at, Ticket.handled_at) <= COMPLAINT_HANDLING // timedelta(
+        microseconds=1)
+    done = aliased(Revisit)
+    revisited = exists().where(done.ticket_id == Ticket.id, done.done_at.is_not(None), done.done_at <= m.as_of)
     return {
-        "repair_timeliness": ("ticket", lambda t: repair(t) and completed_in_p(t),
-                              lambda t: t.completed_at <= t.deadline_at),
-        "repair_completion": ("ticket", lambda t: repair(t) and within(t.received_at),
-                              lambda t: by(t.completed_at)),
-        "complaint_timely_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
-                                  lambda t: by(t.handled_at) and t.handled_at - t.received_at <= COMPLAINT_HANDLING),
-        "complaint_handled_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
-                                   lambda t: by(t.handled_at)),
-        "revisit_rate": ("ticket", lambda t: t.needs_revisit and completed_in_p(t),
-                         lambda t: any(by(at) for at in done.get(t.id, []))),
-        "revisit_timely_rate": ("revisit", lambda r: within(r.due_at),
-                                lambda r: r.done_at is not None and r.done_at <= r.due_at and by(r.done_at)),
-        "satisfaction": ("revisit", lambda r: within(r.done_at) and by(r.done_at) and r.result != "",
-                         lambda r: r.result in SATISFIED),
-        "effective_complaint_rate": ("ticket", lambda t: complaint(t) and within(t.received_at),
-                                     lambda t: t.ruling == "有效" and by(t.ruled_at)),
+        "repair_timeliness": Figure("ticket", and_(repair, completed_in_p), Ticket.completed_at <= Ticket.deadline_at),
+        "repair_completion": Figure("ticket", and_(repair, within(Ticket.received_at)), by(Ticket.completed_at)),
+        "complaint_timely_rate": Figure("ticket", complaint_in_p, and_(by(Ticket.handled_at), handling)),
+        "complaint_handled_rate": Figure("ticket", complaint_in_p, by(Ticket.handled_at)),
+        "revisit_rate": Figure("ticket", and_(Ticket.needs_revisit.is_(True), completed_in_p), revisited),
+        "revisit_timely_rate": Figure("revisit", within(Revisit.due_at),
+                                      and_(by(Revisit.done_at), Revisit.done_at <= Revisit.due_at)),
+        "satisfaction": Figure("revisit", and_(within(Revisit.done_at), by(Revisit.done_at), Revisit.result != ""),
+                               Revisit.result.in_(SATISFIED)),
+        "effective_complaint_rate": Figure("ticket", complaint_in_p,
+                                           and_(Ticket.ruling == EFFECTIVE, by(Ticket.ruled_at))),
     }
 
 
+# a TicketScope's conditions as bound parameters, so one statement serves every person
+_SCOPE_CONDITIONS = (
+    Ticket.assignee_id.in_(bindparam("assignee_ids", expanding=True)),
+    Ticket.first_responder_id.in_(bindparam("first_responder_ids", expanding=True)),
+    Ticket.ruling_staff_id == bindparam("ruling_staff_id"),
+)
+
+
+def _scope_shape(scope: TicketScope) -> tuple[bool, bool, bool]:
+    return scope.assignee_ids is not None, scope.first_responder_ids is not None, scope.ruling_staff_id is not None
+
+
+def _scope_values(scope: TicketScope) -> dict[str, Any]:
+    values = {"assignee_ids": list(scope.assignee_ids or ()), "first_responder_ids": list(
+        scope.first_responder_ids or ()), "ruling_staff_id": scope.ruling_staff_id}
+    return {k: v for (k, v), used in zip(values.items(), _scope_shape(scope), strict=True) if used}
+
+
+def _scope_where(shape: tuple[bool, bool, bool]) -> list[ColumnElement[bool]]:
+    return [condition for condition, used in zip(_SCOPE_CONDITIONS, shape, strict=True) if used]
+
+
+@dataclass(frozen=True)
+class TicketCounts:
+    """The (numerator, denominator) of every ticket figure of one group, in the order of `_COUNTED`.
+
+    Counts of disjoint groups add up (`+`): a person's figures from those of each of their user accounts."""
+
+    pairs: tuple[tuple[int, int], ...] = ((0, 0),) * len(_COUNTED)
+
+    def __add__(self, other: TicketCounts) -> TicketCounts:
+        return TicketCounts(tuple((a + c, b + d) for (a, b), (c, d) in zip(self.pairs, other.pairs, strict=True)))
+
+    def of(self, key: str) -> tuple[int, int]:
+        """(numerator, denominator) of one figure (有效投诉: of 有效投诉率)."""
+        return self.pairs[_COUNTED.index("effective_complaint_rate" if key == "effective_complaints" else key)]
+
+    def figures(self) -> Figures:
+        """The figures dict of ticket_kpis: rates half-up to 4 places (None without a denominator), counts as int."""
+        out: Figures = {}
+        for key in TICKET_KPI_KEYS:
+            numerator, denominator = self.of(key)
+            out[key] = numerator if key == "effective_complaints" else rate(numerator, denominator)
+        return out
+
+
+def empty_ticket_kpis() -> Figures:
+    """The figures of a group without any ticket (what ticket_kpis gives for an empty scope)."""
+    return TicketCounts().figures()
+
+
+_GROUP_COLUMNS = {"assignee": Ticket.assignee_id, "first_responder": Ticket.first_responder_id,
+                  "ruling_staff": Ticket.ruling_staff_id, "estate": Ticket.estate_id}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One counting statement and where its columns are: rows (month n, [group], sums...); `at` gives for each
+    counted figure over the statement's subject (key, denominator column, numerator column) among the sums."""
+
+    statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+    at: tuple[tuple[str, int, int], ...]
+
+
+def _tallies(figures: Mapping[str, Figure]) -> tuple[list[ColumnElement[int]], tuple[tuple[str, int, int], ...]]:
+    """SUM(CASE WHEN ... THEN 1 ELSE 0 END) columns of the figures, and (key, denominator, numerator) positions. A
+    denominator several figures share (the complaints received in the month) is summed once."""
+    columns: list[ColumnElement[int]] = []
+    known: dict[int, int] = {}
+
+    def tally(condition: ColumnElement[bool]) -> int:
+        if id(condition) not in known:
+            known[id(condition)] = len(columns)
+            columns.append(func.coalesce(func.sum(case((condition, 1), else_=0)), 0))
+        return known[id(condition)]
+
+    return columns, tuple((key, tally(f.denominator), tally(and_(f.denominator, f.numerator)))
+                          for key, f in figures.items())
+
+
+@lru_cache(maxsize=64)
+def _plans(months: int, group: str | None, scope: tuple[bool, bool, bool]) -> tuple[_Plan, _Plan]:
+    """The two counting statements (over tickets, over revisits) for `months` months, one UNION ALL branch each,
+    grouped by `group` (None: no GROUP BY, one row per month), filtered by a scope of that shape. Built once per
+    shape: the months, the moments and the scope are bound parameters (see _Moments, _scope_values)."""
+    grouped = [_GROUP_COLUMNS[group]] if group is not None else []
+    plans = []
+    for subject in ("ticket", "revisit"):
+        branches: list[Select[*tuple[Any, ...]]] = []
+        at: tuple[tuple[str, int, int], ...] = ()
+        for n in range(months):
+            m = _Moments.of(n)
+            columns, at = _tallies({k: f for k, f in _definitions(m).items() if f.subject == subject})
+            stmt: Select[*tuple[Any, ...]] = select(literal_column(str(n)), *grouped, *columns)
+            if subject == "ticket":  # every row a figure of the month may count: an index range scan narrows to them
+                stmt = stmt.select_from(Ticket).where(or_(and_(Ticket.received_at >= m.start, Ticket.received_at < m.end),
+                                                          and_(Ticket.completed_at >= m.start, Ticket.completed_at < m.end)))
+            else:
+                stmt = stmt.select_from(Revisit).join(Ticket, Ticket.id == Revisit.ticket_id).where(
+                    or_(and_(Revisit.due_at >= m.start, Revisit.due_at < m.end),
+                        and_(Revisit.done_at >= m.start, Revisit.done_at < m.end)))
+            branches.append(stmt.where(Ticket.status != CANCELLED, *_scope_where(scope)).group_by(*grouped))
+        plans.append(_Plan(branches[0] if months == 1 else union_all(*branches), at))
+    return plans[0], plans[1]
+
+
+def _count(slots: Sequence[tuple[Period, datetime]], group: str | None,
+           scope: TicketScope) -> list[dict[GroupKey, TicketCounts]]:
+    """For each (month, as_of) slot, the counts of every group (`group` in TICKET_GROUPS; None: the scope as one
+    group, key None), in two statements."""
+    if group is not None and group not in TICKET_GROUPS:
+        raise ValueError(group)
+    values = _scope_values(scope)
+    for n, (period, as_of) in enumerate(slots):
+        values.update(_Moments.of(n).values(period, as_of))
+    pairs: list[dict[GroupKey, list[tuple[int, int]]]] = [{} for _ in slots]
+    with read_session() as s:
+        for plan in _plans(len(slots), group, _scope_shape(scope)):
+            rows: Sequence[Any] = s.execute(plan.statement, values).all()  # (month, [group], sums...)
+            for row in rows:
+                key_of_group: GroupKey = row[1] if group is not None else None
+                sums = row[2 if group is not None else 1:]
+                got = pairs[int(row[0])].setdefault(key_of_group, [(0, 0)] * len(_COUNTED))
+                for key, denominator, numerator in plan.at:
+                    got[_COUNTED.index(key)] = (int(sums[numerator]), int(sums[denominator]))
+    return [{g: TicketCounts(tuple(p)) for g, p in of_slot.items()} for of_slot in pairs]
+
+
+def _period(period: str | Period) -> Period:
+    return period if isinstance(period, Period) else Period.parse(period)
+
+
+def ticket_counts_by(period: str | Period, *, by: str | None, as_of: datetime | None = None,
+                     scope: TicketScope | None = None) -> dict[GroupKey, TicketCounts]:
+    """The numerators and denominators of the ticket figures for every group (`by` in TICKET_GROUPS, or None: the
+    scope as one group, key None), in two grouped statements. Groups without a ticket of the month are absent;
+    tickets without an assignee (first responder, ruling) form the group None."""
+    return _count([(_period(period), as_of or utcnow())], by, scope or TicketScope())[0]
+
+
+def ticket_kpis_by(period: str | Period, *, by: str | None, as_of: datetime | None = None,
+                   scope: TicketScope | None = None) -> dict[GroupKey, Figures]:
+    """ticket_kpis for every 处理人, 首问责任人 (user ids), ruling 责任人 (staff id) or 小区 (`by`, one of
+    TICKET_GROUPS) at once, whatever the number of groups; a group absent has empty_ticket_kpis()."""
+    return {g: counts.figures() for g, counts in ticket_counts_by(period, by=by, as_of=as_of, scope=scope).items()}
+
+
 def ticket_kpis(period: str | Period, *, as_of: datetime | None = None,
-                scope: TicketScope | None = None) -> dict[str, Decimal | int | None]:
+                scope: TicketScope | None = None) -> Figures:
     """The ticket figures of KPI.md for one month, taken at `as_of` (of everybody's tickets, or a scope's)."""
-    p = period if isinstance(period, Period) else Period.parse(period)
-    as_of = as_of or utcnow()
-    tickets, revisits, done = _facts(p, scope)
-    figures: dict[str, Decimal | int | None] = {}
-    for key, (subject, in_denominator, in_numerator) in _definitions(p, as_of, done).items():
-        rows = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
-        figures[key] = rate(sum(1 for r in rows if in_numerator(r)), len(rows))
-    effective = _definitions(p, as_of, done)["effective_complaint_rate"]
-    figures["effective_complaints"] = sum(1 for t in tickets if effective[1](t) and effective[2](t))
-    return {key: figures[key] for key in TICKET_KPI_KEYS}
+    return ticket_kpis_by(period, by=None, as_of=as_of, scope=scope).get(None, empty_ticket_kpis())
+
+
+def ticket_kpis_months(periods: Sequence[str | Period], *, as_of: Mapping[str, datetime],
+                       scope: TicketScope | None = None) -> dict[str, Figures]:
+    """ticket_kpis of several months at once, each taken at its own moment (`as_of` by month label): what a trend
+    draws, in two statements whatever the number of months. Every month asked for is in the result."""
+    months = [_period(p) for p in periods]
+    if not months:
+        return {}
+    counted = _count([(p, as_of[p.label]) for p in months], None, scope or TicketScope())
+    return {p.label: of_month.get(None, TicketCounts()).figures() for p, of_month in zip(months, counted, strict=True)}
 
 
 def ticket_kpi_evidence(period: str | Period, key: str, *, as_of: datetime | None = None,
                         scope: TicketScope | None = None) -> pd.DataFrame:
     """The tickets (or revisits) behind one figure: every row of its denominator, marked when it counts (object
-    columns: a time not reached stays None, never NaT)."""
-    p = period if isinstance(period, Period) else Period.parse(period)
-    as_of = as_of or utcnow()
-    tickets, revisits, done = _facts(p, scope)
-    definitions = _definitions(p, as_of, done)
-    if key == "effective_complaints":
-        key = "effective_complaint_rate"
-    subject, in_denominator, in_numerator = definitions[key]
-    # TicketFacts or RevisitFacts, as `subject` says (the revisit fields are read only for revisits)
-    rows: list[Any] = [r for r in (tickets if subject == "ticket" else revisits) if in_denominator(r)]
-    columns = ["number", "counts", *(("ticket_type", "received_at", "deadline_at", "completed_at", "handled_at")
-                                     if subject == "ticket" else ("due_at", "done_at", "result"))]
-    return pd.DataFrame([{"number": r.number, "counts": bool(in_numerator(r)), **{
-        k: getattr(r, k) for k in columns[2:]}} for r in rows], columns=columns, dtype=object)
+    columns: a time not reached stays None, never NaT), in the order of the ticket numbers."""
+    m = _Moments.of(0)
+    figure = _definitions(m)["effective_complaint_rate" if key == "effective_complaints" else key]
+    counts = case((figure.numerator, 1), else_=0)
+    scope = scope or TicketScope()
+    where = [Ticket.status != CANCELLED, figure.denominator, *_scope_where(_scope_shape(scope))]
+    values = {**m.values(_period(period), as_of or utcnow()), **_scope_values(scope)}
+    with read_session() as s:
+        if figure.subject == "ticket":
+            columns = ["number", "counts", "ticket_type", "received_at", "deadline_at", "completed_at", "handled_at"]
+            rows = s.execute(select(Ticket.number, counts, Ticket.ticket_type, Ticket.received_at, Ticket.deadline_at,
+                                    Ticket.completed_at, Ticket.handled_at).where(*where).order_by(Ticket.number),
+                             values).all()
+        else:
+            columns = ["number", "counts", "due_at", "done_at", "result"]
+            rows = s.execute(select(Ticket.number, counts, Revisit.due_at, Revisit.done_at, Revisit.result)
+                             .join(Ticket, Ticket.id == Revisit.ticket_id).where(*where)
+                             .order_by(Ticket.number, Revisit.due_at, Revisit.id),
+                             values).all()
+    return pd.DataFrame([{"number": r[0], "counts": bool(r[1]), **dict(zip(columns[2:], r[2:], strict=True))}
+                         for r in rows], columns=columns, dtype=object)

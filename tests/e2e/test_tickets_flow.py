@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     DEMO_PASSWORD,
     GRID_IFRAME,
     IDLE,
+    open_tab,
     rerun,
     submit_login,
     toasts,
@@ -149,11 +150,8 @@ def expect_boards(page: Page, **expected: int) -> None:
 
 
 def board_panel(page: Page, tab: str) -> Locator:
-    """Switch to a board tab (in the browser only: no rerun) and return its panel."""
-    page.get_by_role("tab", name=tab, exact=True).click()
-    panel = page.get_by_role("tabpanel", name=tab, exact=True)
-    expect(panel).to_be_visible()
-    return panel
+    """Open a board tab (a rerun: the tabs are lazy) and return its panel."""
+    return open_tab(page, tab)
 
 
 def choose(page: Page, select: Locator, option: str | re.Pattern, *, reruns: bool) -> None:

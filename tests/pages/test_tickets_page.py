@@ -8,14 +8,20 @@ from services.platform.auth import SYSTEM_ACTOR
 from services.platform.clock import SHANGHAI
 from services.platform.listing import ListQuery
 from services.tickets.lists import list_tickets
-from tests.pages.conftest import DEMO_PASSWORD, signed_in
+from tests.pages.conftest import DEMO_PASSWORD, open_tab, signed_in
 
 
-def _tickets_page(username: str):
+def _tickets_page(username: str, tab: str | None = None):
     at = signed_in(username).run()
     at.switch_page("screens/tickets.py").run()
     assert not at.exception
+    if tab is not None:
+        open_tab(at, tab)
+        assert not at.exception, at.exception
     return at
+
+
+BOARDS = {"today": "今日新增", "open": "未完成", "deadline": "即将超时/已超时", "revisits": "待回访", "mine": "我的工单"}
 
 
 def test_a_call_is_taken_from_the_unit_code_and_gets_a_number(demo_db):
@@ -46,7 +52,7 @@ def test_a_repair_without_a_unit_is_refused_with_a_field_message(demo_db):
 
 
 def test_the_analysis_shows_every_ticket_kpi_for_the_month(demo_db):
-    at = _tickets_page("manager")
+    at = _tickets_page("manager", "报事分析")
     labels = {m.label for m in at.metric}
     assert {"报修及时率", "报修完成率", "投诉处理及时率", "投诉处理率", "回访率", "回访及时率", "满意率",
             "有效投诉", "有效投诉率"} <= labels
@@ -54,6 +60,7 @@ def test_the_analysis_shows_every_ticket_kpi_for_the_month(demo_db):
 
 def test_a_cashier_sees_the_boards_but_cannot_take_calls(demo_db):
     at = _tickets_page("cashier")
+    assert "受理" not in _tab_labels(at) and "今日新增" in _tab_labels(at)
     assert not [b for b in at.button if b.label == "受理"]
 
 
@@ -64,8 +71,7 @@ def _tab_labels(at) -> list[str]:
 def test_a_manager_imports_a_ticket_register_from_the_import_tab(demo_db):
     from tests.factories import ticket_register
 
-    at = _tickets_page("manager")
-    assert "导入" in _tab_labels(at)
+    at = _tickets_page("manager", "导入")
     assert "下载导入模板" in [b.label for b in at.get("download_button")]
     register = ticket_register([
         {"小区": "翠湖花园", "房屋": "1-1-101", "类型": "咨询", "渠道": "电话", "内容": "页面测试：物业费怎么交",
@@ -135,6 +141,7 @@ def test_a_file_that_is_not_a_picture_is_refused_at_intake_in_chinese(demo_db):
 
 
 def _open_on_board(at, board: str, ticket_id: int):
+    open_tab(at, BOARDS[board])
     picker = next(s for s in at.selectbox if str(s.key).startswith(f"grid:tickets_{board}:picked:"))
     picker.set_value(ticket_id).run()
     assert not at.exception, at.exception
