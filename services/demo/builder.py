@@ -1,12 +1,16 @@
 """The demo estate: two 小区 with about 800 units, owners, departments, staff and one user per role.
 
 Deterministic (fixed seed), so screenshots and tests see the same estate every time.
-`large` builds 20,000 units and 60,000 people for the scale benchmark.
+`large` builds about 20,000 units and 60,000 people with five years of history (services/demo/large.py) for the
+scale benchmark; `units=N` builds the same shape at another size (eight 小区 at most, each of about 2,500 units with
+shops and a garage; fewer and smaller 小区 for a smaller N, at least one).
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -40,6 +44,7 @@ from db.models import (
     VipHousehold,
 )
 from services.appraisal import posts
+from services.demo import large
 from services.demo.appraisal import build_appraisal_demo
 from services.demo.fees import build_fee_demo
 from services.demo.golive import finish_setup
@@ -101,14 +106,29 @@ def _person(rng: random.Random, mobiles: set[str]) -> dict[str, Any]:
     }
 
 
-def _estate_plan(scale: str) -> list[tuple[str, str, str, list[tuple[str, str, int, int, int]]]]:
-    """(code, name, address, [(building code, name, units per floor-unit, floors, 单元 count)])."""
+LARGE_UNITS = 20_000
+MIN_LARGE_UNITS = 100
+LARGE_ESTATES = ["翠湖花园", "锦绣华庭", "滨江壹号", "云山府", "紫荆苑", "金域蓝湾", "万科城", "保利香槟"]
+UNITS_PER_ESTATE = 2_600
+HOMES_PER_FLOOR = 12  # 3 单元 x 4 rooms
+
+
+def _estate_plan(scale: str, units: int = LARGE_UNITS) -> list[tuple[str, str, str, list[tuple[str, str, int, int, int]]]]:
+    """(code, name, address, [(building code, name, units per floor-unit, floors, 单元 count)]); for the shops 'S'
+    and the garage 'G' the third figure is how many (0: the small demo's 12 shops and 60 garage spaces)."""
     if scale == "large":
-        names = ["翠湖花园", "锦绣华庭", "滨江壹号", "云山府", "紫荆苑", "金域蓝湾", "万科城", "保利香槟"]
+        estates = max(1, min(len(LARGE_ESTATES), math.ceil(units / UNITS_PER_ESTATE)))
+        share = units / estates
+        shops = max(4, min(20, round(share / 125)))
+        garage = max(10, min(60, round(share / 40)))
+        homes = max(2 * HOMES_PER_FLOOR, share - shops - garage)
+        buildings = max(1, math.ceil(homes / 252))
+        floors = max(2, round(homes / buildings / HOMES_PER_FLOOR))
         return [
             (f"E{i + 1:02d}", name, f"示范路 {100 + i} 号",
-             [(str(b), f"{b}栋", 4, 21, 3) for b in range(1, 11)] + [("S", "商业街", 0, 0, 0)])
-            for i, name in enumerate(names)
+             [(str(b), f"{b}栋", 4, floors, 3) for b in range(1, buildings + 1)]
+             + [("S", "商业街", shops, 0, 0), ("G", "地下车库", garage, 0, 0)])
+            for i, name in enumerate(LARGE_ESTATES[:estates])
         ]
     return [
         ("CH", "翠湖花园", "广州市天河区翠湖路 88 号",
@@ -119,10 +139,19 @@ def _estate_plan(scale: str) -> list[tuple[str, str, str, list[tuple[str, str, i
     ]
 
 
-def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dict[str, str]:
-    """Create the demo estate on an empty database; returns {username: password} of the demo users."""
+def row_counts() -> dict[str, int]:
+    """Rows per table of the database (what `propdesk demo --scale large` reports)."""
+    return large.row_counts()
+
+
+def build_demo(*, scale: str = "small", demo_password: str | None = None, units: int | None = None,
+               report: Callable[[str], None] | None = None) -> dict[str, str]:
+    """Create the demo estate on an empty database; returns {username: password} of the demo users. `units` (large
+    only) sizes the large demo; `report` hears what the large build is doing."""
     if scale not in ("small", "large"):
         raise ValueError(scale)
+    if units is not None and (scale != "large" or units < MIN_LARGE_UNITS):
+        raise ValueError(f"units={units}: only for scale='large', at least {MIN_LARGE_UNITS}")
     rng = random.Random(2026)
     with read_session() as s:
         if s.scalar(select(Estate.id).limit(1)) is not None:
@@ -146,7 +175,7 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
             s.flush()
             staff_ids[username] = st.id
         unit_rows: list[dict[str, Any]] = []
-        for e_code, e_name, address, buildings in _estate_plan(scale):
+        for e_code, e_name, address, buildings in _estate_plan(scale, units or LARGE_UNITS):
             estate = Estate(code=e_code, name=e_name, address=address)
             s.add(estate)
             s.flush()
@@ -154,14 +183,15 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
                 building = Building(estate_id=estate.id, code=b_code, name=b_name, floors=floors or 1)
                 s.add(building)
                 s.flush()
-                delivered = date(2018 + rng.randrange(5), rng.randrange(1, 13), 1)
+                # the large demo's five years of bills start after every building was delivered
+                delivered = date((2018 if scale == "small" else 2016) + rng.randrange(5), rng.randrange(1, 13), 1)
                 if b_code == "S":
-                    for n in range(1, 13 if scale == "small" else 21):
+                    for n in range(1, (per_floor or 12) + 1):
                         area = Decimal(rng.randrange(4000, 16000)) / 100
                         unit_rows.append(_unit(estate.id, building, "1", f"S{n:02d}", 1, "商铺", "",
                                                area, rng, delivered))
                 elif b_code == "G":
-                    for n in range(1, 61):
+                    for n in range(1, (per_floor or 60) + 1):
                         unit_rows.append(_unit(estate.id, building, "1", f"B{n:03d}", -1, "车库", "",
                                                Decimal("13.20"), rng, delivered))
                 else:
@@ -210,11 +240,15 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None) -> dic
         _, pw = add_user(actor=SYSTEM_ACTOR, username=username, display_name=name, role=role,
                          password=demo_password, staff_id=staff_ids[username], must_change_password=False)
         passwords[username] = pw
+    if scale == "large":
+        passwords.update(large.build_history(demo_password=demo_password, templates=TICKET_TEMPLATES,
+                                             categories_of=TICKET_CATEGORY_OF, type_weights=TICKET_WEIGHTS,
+                                             channel_weights=CHANNEL_WEIGHTS, report=report))
+        finish_setup()
+        return passwords
     _demo_tickets(rng)
-    # the large estate is for benchmarks of lists and searches: a quarter of fees keeps it quick to build
-    build_fee_demo(rng, months=24 if scale == "small" else 3)
-    if scale == "small":  # a year of appraisal needs the year of tickets and fees the small estate has
-        passwords.update(build_appraisal_demo(demo_password=demo_password))
+    build_fee_demo(rng, months=24)
+    passwords.update(build_appraisal_demo(demo_password=demo_password))
     finish_setup()
     return passwords
 
