@@ -27,7 +27,7 @@ Invariants and decisions:
   row. Imports are serialised by a locked counter row ("import:tickets") taken first in the writing
   transaction, so two imports of one file at once cannot both create the tickets.
 - Each new ticket gets a real number (type prefix + local receiving date + sequence) from
-  `tickets._next_number`, the same counter rows as live intake, numbered in order of receipt: imported
+  `tickets.next_numbers`, the same counter rows as live intake, numbered in order of receipt: imported
   and live numbers never collide and stay gapless. The deadline comes from the type's general SLA
   policy in force at import (the register has no category), computed at the receiving time exactly as
   intake computes it (hours, or the close of the n-th working day from the holiday table); needs_revisit
@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -563,6 +563,13 @@ def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> i
     drafts = sorted(plan.new, key=lambda d: (d.row.received_at, d.row.row))
     cal = _calendar(session, plan, plan.policies)
     made: list[tuple[_Draft, Ticket]] = []
+    # each day's numbers of a type in one counter step, handed out in order of receipt (as one by one would)
+    per_day = Tally(tickets.number_day(d.row.ticket_type, d.row.received_at) for d in drafts)
+    numbers: dict[str, Iterator[str]] = {}
+    for d in drafts:
+        day = tickets.number_day(d.row.ticket_type, d.row.received_at)
+        if day not in numbers:
+            numbers[day] = iter(tickets.next_numbers(session, d.row.ticket_type, d.row.received_at, per_day[day]))
     step = max(1, len(drafts) // 20)
     for i, d in enumerate(drafts):
         if i % step == 0:
@@ -580,7 +587,7 @@ def _write(session: Session, actor: Actor, plan: _Plan, progress: Progress) -> i
             ruling = "有效" if r.effective else "无效"
             ruled_at = r.completed_at or r.received_at
         ticket = Ticket(
-            number=tickets._next_number(session, r.ticket_type, r.received_at), ticket_type=r.ticket_type,
+            number=next(numbers[tickets.number_day(r.ticket_type, r.received_at)]), ticket_type=r.ticket_type,
             channel=r.channel, estate_id=d.estate_id, unit_id=d.unit_id, caller_name=r.caller_name,
             caller_phone=r.caller_phone, content=r.content, category_id=None, urgency="普通",
             received_at=r.received_at, entered_at=now, entered_by=actor.user_id,

@@ -100,9 +100,20 @@ def _sla(session: Session, ticket_type: str, category_id: int | None) -> SlaPoli
 
 def _next_number(session: Session, ticket_type: str, received_at: datetime) -> str:
     """The day's next number for the type, from its counter (locked until the intake commits)."""
-    day = received_at.astimezone(SHANGHAI).strftime("%Y%m%d")
-    value = advance(session, f"ticket:{PREFIX[ticket_type]}{day}")
-    return f"{PREFIX[ticket_type]}{day}-{value:03d}"
+    return next_numbers(session, ticket_type, received_at, 1)[0]
+
+
+def number_day(ticket_type: str, received_at: datetime) -> str:
+    """What a ticket's number counts within: its type and its local receiving day (e.g. "BX20261207")."""
+    return f"{PREFIX[ticket_type]}{received_at.astimezone(SHANGHAI).strftime('%Y%m%d')}"
+
+
+def next_numbers(session: Session, ticket_type: str, received_at: datetime, count: int) -> list[str]:
+    """The next `count` numbers of the type's day, in order, from one advance of its counter (an import numbers a
+    day's tickets at once instead of one statement pair per ticket)."""
+    day = number_day(ticket_type, received_at)
+    last = advance(session, f"ticket:{day}", by=count)
+    return [f"{day}-{value:03d}" for value in range(last - count + 1, last + 1)]
 
 
 def _event(session: Session, actor: Actor, ticket: Ticket, kind: str, before: str, note: str = "",
