@@ -2,7 +2,8 @@
 categories, ticket time limits, the holiday calendar), and the go-live checklist 上线检查 — the only tab a
 manager sees here."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -43,6 +44,7 @@ from ui.kit.forms import choice_field, form_field, text_field
 from ui.kit.grid import GridSpec, data_grid
 from ui.kit.i18n import t
 from ui.kit.session import current_actor, flash
+from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
 
 actor = current_actor()
 st.title(t("admin.title"))
@@ -54,19 +56,11 @@ if notice:
 
 if not can(actor, "users.manage"):
     # a manager comes here for the go-live checklist only; accounts and reference tables are the admin's
-    (tab_golive,) = st.tabs([t("admin.golive")])
-    with tab_golive:
-        golive_tab(actor)
+    lazy_tabs("admin:tab", [(t("admin.golive"), partial(golive_tab, actor))])
     st.stop()
 
-(tab_users, tab_estates, tab_buildings, tab_departments, tab_posts, tab_categories, tab_sla, tab_holidays,
- tab_fee_items, tab_company, tab_golive) = st.tabs(
-    [t("admin.users"), t("admin.estates"), t("admin.buildings"), t("admin.departments"), t("admin.posts"),
-     t("admin.ticket_categories"), t("admin.sla_policies"), t("admin.holidays"), t("admin.fee_items"),
-     t("admin.company"), t("admin.golive")]
-)
 
-with tab_users:
+def users_tab() -> None:
     data_grid(specs.USERS, load=lambda q: list_users(actor=actor, query=q),
               save=lambda edits: update_users(actor=actor, edits=edits))
     c1, c2 = st.columns(2)
@@ -123,42 +117,64 @@ def reference_tab(table: str, grid: GridSpec, fields: TableSpec,
                 st.rerun()
 
 
-with tab_estates:
-    reference_tab("estates", specs.ESTATES, ESTATE_TABLE)
-with tab_buildings:
-    reference_tab("buildings", specs.BUILDINGS, BUILDING_TABLE,
-                  {"estate_id": dict(estate_options(actor=actor))})
-with tab_departments:
-    reference_tab("departments", specs.DEPARTMENTS, DEPARTMENT_TABLE)
-with tab_posts:
-    st.caption(t("admin.posts_hint"))
-    reference_tab("posts", specs.POSTS, POST_TABLE)
-with tab_categories:
-    reference_tab("ticket_categories", specs.TICKET_CATEGORIES, TICKET_CATEGORY_TABLE)
-with tab_sla:
+def sla_tab() -> None:
     st.caption(t("admin.sla_hint"))
     categories = {None: t("admin.sla_all_categories"), **ticket_category_options(actor=actor)}
     reference_tab("sla_policies", specs.SLA_POLICIES, SLA_TABLE, {"category_id": categories})
-with tab_holidays:
+
+
+def holidays_tab() -> None:
     year = local_today().year
     missing = workdays.uncovered_years([year, year + 1])
     if missing:
         st.warning(t("admin.holidays_missing", years="、".join(map(str, missing))))
     st.caption(t("admin.holidays_hint"))
     reference_tab("holidays", specs.HOLIDAYS, HOLIDAY_TABLE)
-with tab_fee_items:
-    st.caption(t("admin.fee_items_hint"))
-    reference_tab("fee_items", specs.FEE_ITEMS, FEE_ITEM_TABLE)
-with tab_company, st.form("company_settings"):
-    values = {key: st.text_input(t(f"admin.setting_{key}"), value=get_setting(key), max_chars=100)
-              for key in SETTING_KEYS}
-    if st.form_submit_button(t("admin.save"), type="primary"):
-        try:
-            update_settings(actor=actor, values=values)
-        except DomainError as exc:
-            st.error(exc.message)
-        else:
-            flash(t("admin.saved"))
-            st.rerun()
-with tab_golive:
-    golive_tab(actor)
+
+
+def company_tab() -> None:
+    with st.form("company_settings"):
+        values = {key: st.text_input(t(f"admin.setting_{key}"), value=get_setting(key), max_chars=100)
+                  for key in SETTING_KEYS}
+        if st.form_submit_button(t("admin.save"), type="primary"):
+            try:
+                update_settings(actor=actor, values=values)
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                flash(t("admin.saved"))
+                st.rerun()
+
+
+def with_caption(caption_key: str, render: Callable[[], None]) -> Callable[[], None]:
+    def draw() -> None:
+        st.caption(t(caption_key))
+        render()
+    return draw
+
+
+# every reference grid keeps its search and sort while another tab is looked at
+lazy_tabs("admin:tab", [
+    LazyTab(t("admin.users"), users_tab, grid_query_keys("users")),
+    LazyTab(t("admin.estates"), partial(reference_tab, "estates", specs.ESTATES, ESTATE_TABLE),
+            grid_query_keys("estates")),
+    LazyTab(t("admin.buildings"),
+            lambda: reference_tab("buildings", specs.BUILDINGS, BUILDING_TABLE,
+                                  {"estate_id": dict(estate_options(actor=actor))}),
+            grid_query_keys("buildings")),
+    LazyTab(t("admin.departments"), partial(reference_tab, "departments", specs.DEPARTMENTS, DEPARTMENT_TABLE),
+            grid_query_keys("departments")),
+    LazyTab(t("admin.posts"), with_caption("admin.posts_hint", partial(reference_tab, "posts", specs.POSTS,
+                                                                       POST_TABLE)),
+            grid_query_keys("posts")),
+    LazyTab(t("admin.ticket_categories"),
+            partial(reference_tab, "ticket_categories", specs.TICKET_CATEGORIES, TICKET_CATEGORY_TABLE),
+            grid_query_keys("ticket_categories")),
+    LazyTab(t("admin.sla_policies"), sla_tab, grid_query_keys("sla_policies")),
+    LazyTab(t("admin.holidays"), holidays_tab, grid_query_keys("holidays")),
+    LazyTab(t("admin.fee_items"), with_caption("admin.fee_items_hint", partial(reference_tab, "fee_items",
+                                                                               specs.FEE_ITEMS, FEE_ITEM_TABLE)),
+            grid_query_keys("fee_items")),
+    LazyTab(t("admin.company"), company_tab),
+    LazyTab(t("admin.golive"), partial(golive_tab, actor)),
+])

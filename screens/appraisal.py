@@ -4,6 +4,8 @@ Every member of staff reaches the page for their own scorecards; what else shows
 (managers: their department; the admin: everybody; the clerk: the attendance sheet).
 """
 
+from functools import partial
+
 import streamlit as st
 
 from services.platform.auth import can
@@ -13,6 +15,7 @@ from ui.appraisal.records import attendance_tab, incidents_tab, staff_tab
 from ui.appraisal.setup import setup_tab
 from ui.kit.i18n import t
 from ui.kit.session import current_actor
+from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
 
 actor = current_actor()
 st.title(t("appraisal.title"))
@@ -28,7 +31,15 @@ TABS = (
     ("setup", "appraisal.tab_setup", True, setup_tab),
 )
 shown = [tab for tab in TABS if tab[2]]
-for (_name, _label, _shown, render), container in zip(shown, st.tabs([t(label) for _, label, _, _ in shown]),
-                                                       strict=True):
-    with container:
-        render(actor)
+# the choices a user finds again on coming back to a tab: the month, the scorecard open, the person, the filters
+KEEP = {
+    "month": ("ap:month", "ap:open:"),
+    "mine": ("ap:mine",),
+    "charts": ("ap:trend_person", "ap:dist_month"),
+    "incidents": ("ap:inc_month",),
+    "attendance": ("ap:att_month", "ap:att_exceptions", "ap:att_person", *grid_query_keys("attendance")),
+    "staff": grid_query_keys("staff"),
+    "setup": ("appraisal:setup:tab", "ap:catalog_post", "ap:rule_pick", "ap:type_pick"),
+}
+lazy_tabs("appraisal:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()))
+                            for name, label, _, render in shown])

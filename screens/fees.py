@@ -1,9 +1,12 @@
 """收费 (/fees): the cashier counter, approvals, daily settlement, billing runs and meter readings,
 arrears and dunning, reports, and the import of historical arrears."""
 
+from functools import partial
+
 import streamlit as st
 
 from services.platform.auth import can
+from ui.fees.arrears import KEEP as arrears_keep
 from ui.fees.arrears import arrears_tab
 from ui.fees.arrears_import import import_tab
 from ui.fees.billing import billing_tab, meter_tab
@@ -11,6 +14,7 @@ from ui.fees.counter import approvals_tab, counter_tab, settlement_tab
 from ui.fees.reports import reports_tab
 from ui.kit.i18n import t
 from ui.kit.session import current_actor
+from ui.kit.tabs import LazyTab, lazy_tabs
 
 actor = current_actor()
 st.title(t("fees.title"))
@@ -28,7 +32,14 @@ TABS = (
 )
 # a manager reads cashiers' settlement sheets (read-only) without settling a day of their own
 shown = [tab for tab in TABS if can(actor, tab[2]) or (tab[0] == "settlement" and can(actor, "fees.approve"))]
-for (_name, _label, _action, render), container in zip(shown, st.tabs([t(label) for _, label, _, _ in shown]),
-                                                        strict=True):
-    with container:
-        render(actor)
+# the widget values a user finds again on coming back to a tab (ui/kit/tabs.py: value widgets, never buttons)
+KEEP = {
+    "counter": ("owners:search",),
+    "arrears": arrears_keep,
+    "billing": ("fees:bill:period",),
+    "meters": ("fees:meter:period", "fees:meter:read_on", "fees:meter:building"),
+    "reports": ("fees:report:kind", "fees:report:rec:period", "fees:report:rec:estate", "fees:report:kpi:period",
+                "fees:report:kpi:estate", "fees:report:kpi:group", "fees:report:set:from", "fees:report:set:to"),
+}
+lazy_tabs("fees:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()))
+                       for name, label, _, render in shown])

@@ -20,6 +20,7 @@ from ui.kit import specs
 from ui.kit.grid import data_grid
 from ui.kit.i18n import t
 from ui.kit.session import current_actor, flash
+from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
 
 actor = current_actor()
 st.title(t("units.title"))
@@ -31,16 +32,17 @@ tab_labels = {"find": t("owners.tab_find"), "units": t("owners.tab_units"), "peo
               "renovation": t("owners.tab_renovation"), "vacancy": t("owners.tab_vacancy")}
 if can(actor, "assets.import"):
     tab_labels["import"] = t("owners.tab_import")
-tabs = dict(zip(tab_labels, st.tabs(list(tab_labels.values())), strict=True))
 
-with tabs["find"]:
+
+def find_tab() -> None:
     search_box(actor)
     unit_id = st.session_state.get(SELECTED)
     if unit_id is not None:
         st.divider()
         render_card(actor, households.unit_card(actor=actor, unit_id=unit_id))
 
-with tabs["units"]:
+
+def units_tab() -> None:
     editable = can(actor, "units.edit")
     st.caption(t("units.caption") if editable else t("grid.readonly"))
     estates = estate_options(actor=actor)
@@ -65,12 +67,14 @@ with tabs["units"]:
         filters={"estate_id": estate_id, "building_id": building_id, "kind": kind, "status": status},
     )
 
-with tabs["people"]:
+
+def people_tab() -> None:
     st.caption(t("owners.people_caption"))
     data_grid(specs.PEOPLE, load=lambda q: list_people(actor=actor, query=q),
               save=(lambda edits: update_people(actor=actor, edits=edits)) if can(actor, "people.edit") else None)
 
-with tabs["parking"]:
+
+def parking_tab() -> None:
     st.subheader(t("owners.leases_expiring", days=parking.EXPIRING_DAYS))
     data_grid(specs.LEASES_EXPIRING,
               load=lambda q: parking.list_leases(actor=actor, query=q,
@@ -98,19 +102,32 @@ with tabs["parking"]:
     st.subheader(t("owners.all_leases"))
     data_grid(specs.LEASES, load=lambda q: parking.list_leases(actor=actor, query=q))
 
-with tabs["keys"]:
+
+def keys_tab() -> None:
     st.subheader(t("owners.overdue_keys"))
     data_grid(specs.OVERDUE_KEYS, load=lambda q: keys.overdue_loans(actor=actor, query=q))
     st.subheader(t("owners.key_register"))
     data_grid(specs.KEYS, load=lambda q: keys.list_keys(actor=actor, query=q))
 
-with tabs["renovation"]:
+
+def renovation_tab() -> None:
     data_grid(specs.RENOVATIONS, load=lambda q: renovation.list_renovations(actor=actor, query=q))
 
-with tabs["vacancy"]:
+
+def vacancy_tab() -> None:
     st.caption(t("owners.vacancy_caption"))
     data_grid(specs.VACANCY, load=lambda q: households.vacancy_ledger(actor=actor, query=q))
 
-if "import" in tabs:
-    with tabs["import"]:
-        import_wizard(actor)
+
+def import_tab() -> None:
+    import_wizard(actor)
+
+
+RENDER = {"find": find_tab, "units": units_tab, "people": people_tab, "parking": parking_tab, "keys": keys_tab,
+          "renovation": renovation_tab, "vacancy": vacancy_tab, "import": import_tab}
+# what a user finds again on coming back to a tab: the search box, the filters, each grid's search and sort
+KEEP = {"find": ("owners:search", "card:tab"), "units": ("units:", *grid_query_keys("units")),
+        "people": grid_query_keys("people"), "parking": grid_query_keys("leases_expiring", "spaces", "leases"),
+        "keys": grid_query_keys("overdue_keys", "keys"), "renovation": grid_query_keys("renovations"),
+        "vacancy": grid_query_keys("vacancy")}
+lazy_tabs("owners:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ())) for name, label in tab_labels.items()])

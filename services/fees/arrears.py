@@ -8,18 +8,35 @@ Invariants:
 - a unit has one responsible collector 收费员 at a time (units.collector_staff_id);
 - the bills of a parking lease without a unit count in the estate of its space (by estate, by age and in the
   totals), under 车位（无房屋） by building and （未指定） by collector; the owing-units list and dunning are
-  about units only.
+  about units only;
+- the summaries and the owing-units list are grouped in SQL (one row per group or unit comes back, never one per
+  open bill; the age bucket is a CASE on the due date): at 1.2 million bills a page reads a few hundred rows.
+  The owing-units list is cut to the units owing most (ties by the unit's name); `owing_totals` counts all.
 """
 
 from __future__ import annotations
 
+import itertools
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, and_, func, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import read_session, unit_of_work
@@ -98,6 +115,22 @@ def _yuan(cents: int) -> Decimal:
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
 
 
+def _cutoff(as_of: date, months: int) -> date:
+    """The last due day that is `months` whole months old on `as_of`: months_between(d, as_of) >= months
+    exactly when d <= this day (the same day `months` earlier, or that month's last day if shorter)."""
+    index = as_of.year * 12 + as_of.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(as_of.day, monthrange(year, month + 1)[1]))
+
+
+def _age_label(as_of: date) -> ColumnElement[str]:
+    """age_bucket(Bill.due_on, as_of) as a SQL expression (the buckets are contiguous from 0 months up)."""
+    assert AGING_BUCKETS[0][1] == 0 and all(a[2] == b[1] for a, b in itertools.pairwise(AGING_BUCKETS))
+    whens = [(Bill.due_on <= _cutoff(as_of, lo), literal(label, String()))
+             for label, lo, _ in reversed(AGING_BUCKETS[1:])]
+    return case(*whens, else_=literal(AGING_BUCKETS[0][0], String()))
+
+
 def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
                     estate_id: int | None = None) -> pd.DataFrame:
     """Owed money grouped by 小区, 楼栋, 收费员 or 账龄: households, bills, amount (Decimal), oldest period."""
@@ -105,30 +138,40 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
     if group not in GROUPS:
         raise ValidationError({"分组": "应为 " + "、".join(GROUPS.values())})
     as_of = as_of or local_today()
-    with read_session() as s:
-        f = _open_bills_frame(s, estate_id=estate_id)
-    columns = [GROUPS[group], "户数", "笔数", "欠费金额", "最早期间"]
-    if f.empty:
-        return pd.DataFrame(columns=columns)
+    lease_space = aliased(ParkingSpace)
+    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
+    building = func.coalesce(Building.name, literal(NO_BUILDING, String()))
+    key: ColumnElement[str]
     if group == "age":
-        f = f.assign(key=[age_bucket(d, as_of) for d in f["due_on"]])
-        order = [b[0] for b in AGING_BUCKETS]
-    elif group == "building":
-        f = f.assign(key=(f["estate"].fillna("") + " " + f["building"].fillna(NO_BUILDING)).str.strip())
-        order = None
+        key = _age_label(as_of)
+    elif group == "building":  # "小区 楼栋"; without a 小区 just the 楼栋
+        key = case((Estate.name.is_(None), building), else_=Estate.name + literal(" ", String()) + building)
     elif group == "collector":
-        f = f.assign(key=f["collector"].fillna("（未指定）"))
-        order = None
+        key = func.coalesce(Staff.name, literal("（未指定）", String()))
     else:
-        f = f.assign(key=f["estate"].fillna("（无房屋）"))
-        order = None
-    rows = []
-    for key, g in f.groupby("key", sort=True):
-        rows.append({GROUPS[group]: key, "户数": g["household"].nunique(), "笔数": len(g),
-                     "欠费金额": _yuan(g["cents"].sum()), "最早期间": g["period"].min()})
+        key = func.coalesce(Estate.name, literal("（无房屋）", String()))
+    bills = (select(key.label("key"), Bill.household, Bill.period, _owing_cents().label("cents"))
+             .select_from(Bill)
+             .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
+             .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
+             .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
+             .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
+             .where(Bill.status.in_(ledger.OPEN_STATUSES)))
+    if estate_id is not None:
+        bills = bills.where(estate_of == estate_id)
+    o = bills.subquery()  # grouped by the key column, not by the expression: PostgreSQL wants the same text
+    with read_session() as s:
+        grouped: list[Any] = list(s.execute(
+            select(o.c.key, func.count(func.distinct(o.c.household)), func.count(), func.sum(o.c.cents),
+                   func.min(o.c.period)).group_by(o.c.key)))
+    columns = [GROUPS[group], "户数", "笔数", "欠费金额", "最早期间"]
+    if not grouped:
+        return pd.DataFrame(columns=columns)
+    rows = [{GROUPS[group]: k, "户数": int(households), "笔数": int(n), "欠费金额": _yuan(cents or 0),
+             "最早期间": oldest} for k, households, n, cents, oldest in sorted(grouped, key=lambda r: r[0])]
     out = pd.DataFrame(rows, columns=columns)
-    if order is not None:
-        out = out.set_index(GROUPS[group]).reindex(order).reset_index()
+    if group == "age":
+        out = out.set_index(GROUPS[group]).reindex([b[0] for b in AGING_BUCKETS]).reset_index()
         out["户数"] = out["户数"].fillna(0).astype(int)
         out["笔数"] = out["笔数"].fillna(0).astype(int)
         out["欠费金额"] = [v if isinstance(v, Decimal) else Decimal("0.00") for v in out["欠费金额"]]
@@ -136,41 +179,119 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
     return out
 
 
+OWING_COLUMNS = ["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员", "最近催缴", "下次催缴"]
+
+
+def _owing_groups(*, estate_id: int | None, building_id: int | None, collector: str | None,
+                  min_months: int) -> Select[*tuple[Any, ...]]:
+    """One row per owing unit in scope: unit id, cents owed, months owed, oldest period (no row for a unit
+    that owes nothing: only open bills are read)."""
+    cents = func.sum(_owing_cents())
+    months = func.count(func.distinct(Bill.period))
+    stmt: Select[*tuple[Any, ...]] = (
+        select(Bill.unit_id, cents.label("cents"), months.label("months"), func.min(Bill.period).label("oldest"))
+        .join(Unit, Unit.id == Bill.unit_id)
+        .where(Bill.status.in_(ledger.OPEN_STATUSES)).group_by(Bill.unit_id))
+    if estate_id is not None:
+        stmt = stmt.where(Unit.estate_id == estate_id)
+    if building_id is not None:
+        stmt = stmt.where(Unit.building_id == building_id)
+    if collector is not None:
+        stmt = stmt.join(Staff, Staff.id == Unit.collector_staff_id).where(Staff.name == collector)
+    if min_months > 1:
+        stmt = stmt.having(months >= min_months)
+    return stmt
+
+
 def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int | None = None,
-                as_of: date | None = None, limit: int = 500) -> pd.DataFrame:
-    """Units that owe, most owed first: amount, months owed, oldest period, collector, last dunning, next action."""
+                collector: str | None = None, min_months: int = 1, as_of: date | None = None,
+                limit: int | None = 500) -> pd.DataFrame:
+    """Units that owe, most owed first (at most `limit`; None: all): amount, months owed, oldest period, collector,
+    last dunning, next action. Grouped in SQL; ties on the amount are broken by the unit's name; the 业主 is
+    the payer of the unit's oldest open bill that names one."""
     require(actor, "fees.view")
     as_of = as_of or local_today()
+    grouped = _owing_groups(estate_id=estate_id, building_id=building_id, collector=collector,
+                            min_months=min_months)
     with read_session() as s:
-        f = _open_bills_frame(s, estate_id=estate_id, building_id=building_id)
-        last = _last_dunning(s)
-    if f.empty:
-        return pd.DataFrame(columns=["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员",
-                                     "最近催缴", "下次催缴"])
-    f = f[f["unit_id"].notna()]
-    f = f.assign(payer_name=f["payer_name"].mask(f["payer_name"] == ""))  # "first" then skips a blank payer
-    g = f.groupby("unit_id", sort=False).agg(
-        estate=("estate", "first"), code=("code", "first"), payer=("payer_name", "first"), cents=("cents", "sum"),
-        months=("period", "nunique"), oldest=("period", "min"), collector=("collector", "first"))
-    g["房屋"] = g["estate"] + " " + g["code"]
-    g = g.sort_values(["cents", "房屋"], ascending=[False, True]).head(limit)
-    unit_ids = [int(u) for u in g.index]
+        units: list[Any]
+        if limit is None:
+            units = list(s.execute(grouped))
+        else:
+            units = list(s.execute(grouped.order_by(func.sum(_owing_cents()).desc(), Bill.unit_id).limit(limit)))
+            if len(units) == limit:  # the units tied with the last one compete for its place by name
+                last = units[-1][1]
+                units = [u for u in units if u[1] != last] + \
+                    list(s.execute(grouped.having(func.sum(_owing_cents()) == last)))
+        if not units:
+            return pd.DataFrame(columns=OWING_COLUMNS)
+        ids = [int(u[0]) for u in units]
+        names: dict[int, tuple[str, str]] = {}
+        payers: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            names.update({int(i): (f"{e} {code}", c or "") for i, e, code, c in s.execute(
+                select(Unit.id, Estate.name, Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, Staff.name)
+                .join(Estate, Estate.id == Unit.estate_id).join(Building, Building.id == Unit.building_id)
+                .outerjoin(Staff, Staff.id == Unit.collector_staff_id).where(Unit.id.in_(chunk)))})
+            for unit_id, payer in s.execute(
+                    select(Bill.unit_id, Bill.payer_name)
+                    .where(Bill.unit_id.in_(chunk), Bill.status.in_(ledger.OPEN_STATUSES), Bill.payer_name != "")
+                    .order_by(Bill.id)):
+                payers.setdefault(int(unit_id or 0), payer)
+        rows = sorted(units, key=lambda u: (-int(u[1]), names[int(u[0])][0]))
+        if limit is not None:
+            rows = rows[:limit]
+        shown = [int(u[0]) for u in rows]
+        last_dunning = _last_dunning(s, shown)
     return pd.DataFrame({
-        "unit_id": unit_ids, "房屋": list(g["房屋"]), "业主": list(g["payer"].fillna("")),
-        "欠费金额": [_yuan(c) for c in g["cents"]], "月数": [int(m) for m in g["months"]],
-        "最早期间": list(g["oldest"]), "收费员": list(g["collector"].fillna("")),
-        "最近催缴": [last[u][0] if u in last else "" for u in unit_ids],
-        "下次催缴": [last[u][1] if u in last else None for u in unit_ids],
-    })
+        "unit_id": shown, "房屋": [names[u][0] for u in shown], "业主": [payers.get(u, "") for u in shown],
+        "欠费金额": [_yuan(u[1]) for u in rows], "月数": [int(u[2]) for u in rows],
+        "最早期间": [u[3] for u in rows], "收费员": [names[u][1] for u in shown],
+        "最近催缴": [last_dunning[u][0] if u in last_dunning else "" for u in shown],
+        "下次催缴": [last_dunning[u][1] if u in last_dunning else None for u in shown],
+    }, columns=OWING_COLUMNS)
 
 
-def _last_dunning(session: Session) -> dict[int, tuple[str, date | None]]:
-    latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).group_by(
-        DunningAction.unit_id).subquery()
-    rows = session.execute(select(DunningAction.unit_id, DunningAction.at, DunningAction.method,
-                                  DunningAction.outcome, DunningAction.next_on)
-                           .join(latest, latest.c.id == DunningAction.id)).all()
-    return {u: (f"{to_local(at):%Y-%m-%d} {method} {outcome}", next_on) for u, at, method, outcome, next_on in rows}
+def owing_totals(*, actor: Actor, estate_id: int | None = None, building_id: int | None = None,
+                 collector: str | None = None, min_months: int = 1) -> tuple[int, Decimal]:
+    """How many units owe in this scope and how much in all (what owing_units lists, without a limit)."""
+    require(actor, "fees.view")
+    g = _owing_groups(estate_id=estate_id, building_id=building_id, collector=collector,
+                      min_months=min_months).subquery()
+    with read_session() as s:
+        totals: Any = s.execute(select(func.count(), func.sum(g.c.cents))).one()
+    n, cents = totals
+    return int(n or 0), _yuan(cents or 0)
+
+
+def owing_collectors(*, actor: Actor, estate_id: int | None = None, building_id: int | None = None) -> list[str]:
+    """The names of the collectors responsible for at least one owing unit in scope, sorted."""
+    require(actor, "fees.view")
+    stmt = (select(Staff.name).distinct().select_from(Bill).join(Unit, Unit.id == Bill.unit_id)
+            .join(Staff, Staff.id == Unit.collector_staff_id).where(Bill.status.in_(ledger.OPEN_STATUSES)))
+    if estate_id is not None:
+        stmt = stmt.where(Unit.estate_id == estate_id)
+    if building_id is not None:
+        stmt = stmt.where(Unit.building_id == building_id)
+    with read_session() as s:
+        return sorted(name for name in s.scalars(stmt) if name)
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _last_dunning(session: Session, unit_ids: Sequence[int]) -> dict[int, tuple[str, date | None]]:
+    out: dict[int, tuple[str, date | None]] = {}
+    for chunk in _chunks(unit_ids):
+        latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).where(
+            DunningAction.unit_id.in_(chunk)).group_by(DunningAction.unit_id).subquery()
+        rows = session.execute(select(DunningAction.unit_id, DunningAction.at, DunningAction.method,
+                                      DunningAction.outcome, DunningAction.next_on)
+                               .join(latest, latest.c.id == DunningAction.id)).all()
+        out.update({u: (f"{to_local(at):%Y-%m-%d} {method} {outcome}", next_on)
+                    for u, at, method, outcome, next_on in rows})
+    return out
 
 
 def owed_by_units(session: Session, unit_ids: Sequence[int]) -> dict[int, Decimal]:

@@ -121,21 +121,34 @@ def sidebar_nav(page: Page) -> Locator:
     return page.locator(SIDEBAR_NAV)
 
 
+def open_tab(page: Page, name: str, *, within: Locator | None = None) -> Locator:
+    """Open the tab `name` (of the strip `within`, or the page's) and return its panel once drawn.
+
+    The console's tabs are lazy (ui/kit/tabs.py): only the open tab's body is drawn, so a click on another
+    tab reruns the script, and this returns after that run has finished. A tab already open is not clicked.
+    """
+    scope = within if within is not None else page
+    tab = scope.get_by_role("tab", name=name, exact=True)
+    expect(tab).to_be_visible()
+    if tab.get_attribute("aria-selected") != "true":
+        with rerun(page):
+            tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    panel = scope.get_by_role("tabpanel", name=name, exact=True)
+    expect(panel).to_be_visible()
+    return panel
+
+
 def units_area(page: Page) -> Locator:
     """The part of /owners that holds the units grid: the 房屋 tab when the screen has tabs.
 
     Other tabs hold grids of their own (people, parking, ...), so every grid lookup is scoped.
-    Switching a tab happens in the browser only (no rerun).
+    Opening the tab reruns the script (lazy tabs); once open, it is not clicked again.
     """
     expect(page.get_by_role("heading", name="房屋档案")).to_be_visible()
-    tab = page.get_by_role("tab", name="房屋", exact=True)
-    if tab.count() == 0:
+    if page.get_by_role("tab", name="房屋", exact=True).count() == 0:
         return page.locator("[data-testid='stMain']")
-    if tab.get_attribute("aria-selected") != "true":
-        tab.click()
-    panel = page.get_by_role("tabpanel", name="房屋", exact=True)
-    expect(panel).to_be_visible()
-    return panel
+    return open_tab(page, "房屋")
 
 
 def grid(page: Page) -> FrameLocator:

@@ -21,7 +21,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, rerun, sidebar_nav, sign_in, toasts, wait_for_toast
+from tests.e2e.helpers import (
+    ARTIFACTS,
+    DEMO_PASSWORD,
+    open_tab,
+    rerun,
+    sidebar_nav,
+    sign_in,
+    toasts,
+    wait_for_toast,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +56,8 @@ def _open_appraisal(page: Page) -> None:
 
 
 def _tab(page: Page, name: str) -> Locator:
-    """Switch to a tab (in the browser only: no rerun) and return its panel."""
-    page.get_by_role("tab", name=name, exact=True).click()
-    panel = page.get_by_role("tabpanel", name=name, exact=True)
-    expect(panel).to_be_visible()
-    return panel
+    """Open a tab (a rerun: the tabs are lazy) and return its panel."""
+    return open_tab(page, name)
 
 
 def _choose(page: Page, select: Locator, option: str | re.Pattern, *, reruns: bool) -> None:
@@ -270,7 +276,7 @@ def test_drafts_built_incident_recomputed_submitted_approved_and_then_locked(pag
     expect(charts.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     _shot(page, "appraisal-charts.png", TALL)
     setup = _tab(page, "考核规则")
-    setup.get_by_role("tab", name="奖惩规则", exact=True).click()
+    open_tab(page, "奖惩规则", within=setup)
     expect(setup.get_by_role("button", name="保存规则")).to_be_visible()
     _shot(page, "appraisal-rules.png", SCREEN)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, rerun, sidebar_nav, sign_in, wait_for_toast
+from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, open_tab, rerun, sidebar_nav, sign_in, wait_for_toast
 
 pytestmark = pytest.mark.e2e
 
@@ -153,13 +153,13 @@ def test_payment_receipt_void_and_approval_put_the_arrears_and_collection_rate_b
     manager = pages.new()
     sign_in(manager, db.base_url, "manager", DEMO_PASSWORD)
     _open_fees(manager)
-    manager.get_by_role("tab", name="报表").click()
+    open_tab(manager, "报表")
     with rerun(manager):
         manager.get_by_test_id("stRadio").filter(has_text="收缴率").get_by_text("收缴率", exact=True).click()
     expect(_metric(manager, "收缴率")).to_have_text(fmt.rate(rate_paid))
     expect(_metric(manager, "当期实收")).to_have_text(fmt.money(collected_paid))
 
-    manager.get_by_role("tab", name="审批").click()
+    open_tab(manager, "审批")
     card = manager.get_by_test_id("stVerticalBlock").filter(has_text=paid.receipt_no).filter(
         has=manager.get_by_role("button", name="批准")).last
     expect(card.get_by_text(f"原因：{VOID_REASON} · 申请人 黄丽娟", exact=False)).to_be_visible()
@@ -173,7 +173,7 @@ def test_payment_receipt_void_and_approval_put_the_arrears_and_collection_rate_b
     assert cashier.account(actor=SYSTEM_ACTOR, unit_id=acct.unit_id).owed == acct.owed
     assert _figures(period) == (rate_before, collected_before)
 
-    manager.get_by_role("tab", name="报表").click()
+    open_tab(manager, "报表")
     with rerun(manager):  # any rerun reads the figures again; pick the month again to cause one
         manager.get_by_test_id("stRadio").filter(has_text="收缴率").get_by_text("月度对账单", exact=True).click()
     with rerun(manager):
@@ -192,7 +192,7 @@ def test_payment_receipt_void_and_approval_put_the_arrears_and_collection_rate_b
     assert paid.receipt_no in text and "作废" in text and VOID_REASON in text
 
     # --- the day's settlement sheet lists the receipt as voided ---------------------------------------
-    page.get_by_role("tab", name="日结").click()
+    open_tab(page, "日结")
     expect(page.get_by_text(re.compile(f"作废收据：.*{paid.receipt_no}"))).to_be_visible()
     page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "fees-settlement.png"))
@@ -256,7 +256,7 @@ def test_a_refund_asked_at_the_counter_is_approved_printed_paid_out_and_settled(
     sign_in(manager, db.base_url, "manager", DEMO_PASSWORD)
     manager.set_viewport_size(SCREENSHOT_VIEWPORT)
     _open_fees(manager)
-    manager.get_by_role("tab", name="审批").click()
+    open_tab(manager, "审批")
     card = manager.get_by_test_id("stVerticalBlock").filter(has_text=f"退款 · {acct.unit_code}").filter(
         has=manager.get_by_role("button", name="批准")).last
     expect(card.get_by_text(f"原因：{REFUND_REASON} · 申请人 黄丽娟", exact=False)).to_be_visible()
@@ -303,7 +303,7 @@ def test_a_refund_asked_at_the_counter_is_approved_printed_paid_out_and_settled(
     page.get_by_text("退款记录", exact=True).evaluate("el => el.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / "fees-refund-counter.png"))
 
-    page.get_by_role("tab", name="日结").click()
+    open_tab(page, "日结")
     sheet = cashier.settlement_sheet(actor=SYSTEM_ACTOR, day=local_today(),
                                      cashier_user_id=_user_id("cashier"))
     assert granted.refund_no in sheet.refunds

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, GRID_IFRAME, IDLE, open_page, rerun, sign_in
+from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, GRID_IFRAME, IDLE, open_page, open_tab, rerun, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +22,7 @@ def test_admin_reads_the_checklist_all_done_sees_the_posts_and_follows_a_link(pa
     page = pages.new()
     page.set_viewport_size(VIEWPORT)
     sign_in(page, server.base_url, "sysadmin", DEMO_PASSWORD, "admin")
-    page.get_by_role("tab", name="上线检查").click()
-    panel = page.get_by_role("tabpanel", name="上线检查")
+    panel = open_tab(page, "上线检查")
     expect(panel.get_by_text("上线检查：全部完成")).to_be_visible()
     expect(panel.get_by_text("已完成", exact=True)).to_have_count(LINES)
     expect(panel.get_by_text("待处理", exact=True)).to_have_count(0)
@@ -34,15 +33,14 @@ def test_admin_reads_the_checklist_all_done_sees_the_posts_and_follows_a_link(pa
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "golive.png"), full_page=True)
 
-    # 岗位 sits beside 部门 (a browser-only tab switch, no rerun)
-    page.get_by_role("tab", name="岗位", exact=True).click()
-    posts = page.get_by_role("tabpanel", name="岗位", exact=True)
+    # 岗位 sits beside 部门 (opening a tab reruns the script: only the open tab is drawn)
+    posts = open_tab(page, "岗位")
     expect(posts.get_by_text("改名后员工和考核指标随之保留", exact=False)).to_be_visible()
     expect(posts.get_by_text("共 10 条")).to_be_visible()
     expect(posts.frame_locator(GRID_IFRAME).get_by_text("物业管理员", exact=True)).to_be_visible()
     page.screenshot(path=str(SHOTS / "posts.png"), full_page=True)
 
-    page.get_by_role("tab", name="上线检查").click()
+    open_tab(page, "上线检查")
     with rerun(page):
         panel.get_by_role("link", name="收费 › 计费").click()
     expect(page).to_have_url(re.compile(r"/fees$"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import DEMO_PASSWORD, rerun, sign_in, wait_for_toast
+from tests.e2e.helpers import DEMO_PASSWORD, open_tab, rerun, sign_in, wait_for_toast
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_find_by_pinyin_open_the_card_move_in_and_see_status_and_audit(pages, db
     assert wait_for_toast(page, "林小雨 已办理入伙", timeout=15_000)
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_text("出租", exact=True).first).to_be_visible()  # the badge follows the move-in
-    page.get_by_role("tab", name="动态").click()
+    open_tab(page, "动态")
     expect(page.get_by_text("林小雨（租客）入伙").first).to_be_visible()
     after = unit_card(actor=SYSTEM_ACTOR, unit_id=card.id)
     assert after.status == "出租"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.pages import tab_strips
 from db.engine import get_engine
 from services.platform.auth import Actor, Role
 from tests.demo_template import DEMO_PASSWORD, demo_copy
@@ -43,6 +44,14 @@ def signed_in(username: str) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open the tab labelled `label` of a keyed tab strip the last run drew (as a click does) and rerun."""
+    keys = [key for key, labels in tab_strips(at).items() if label in labels]
+    assert len(keys) == 1, f"tab {label!r} is in {len(keys)} drawn tab strips: {tab_strips(at)}"
+    at.session_state[keys[0]] = label
+    return at.run()
+
+
 DEMO_USER_OF_ROLE = {
     Role.ADMIN: "sysadmin",
     Role.MANAGER: "manager",
@@ -52,4 +61,4 @@ DEMO_USER_OF_ROLE = {
     Role.CLERK: "clerk",
 }
 
-__all__ = ["Actor", "DEMO_USER_OF_ROLE", "app", "signed_in"]
+__all__ = ["Actor", "DEMO_USER_OF_ROLE", "app", "open_tab", "signed_in", "tab_strips"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.admin import reference
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.listing import ListQuery
-from tests.pages.conftest import signed_in
+from tests.pages.conftest import open_tab, signed_in
 
 
 def _add_rule(at, ticket_type: str, category: str, amount: str):
@@ -21,6 +21,7 @@ def _add_rule(at, ticket_type: str, category: str, amount: str):
 def test_admin_adds_a_time_limit_for_a_type_and_category_and_a_second_one_is_refused(demo_db):
     at = signed_in("sysadmin").run()
     at.switch_page("screens/admin.py").run()
+    open_tab(at, "时限规定")
     category_box = next(s for s in at.selectbox if s.label == "分类（部位 · 问题）")
     assert category_box.value is None and category_box.format_func(None) == "全部分类（通用规定）"
     at = _add_rule(at, "建议", "绿化 · 病虫害", "2")

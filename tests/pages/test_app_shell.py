@@ -54,6 +54,7 @@ def test_generated_admin_password_must_be_changed_before_any_page(tmp_path, monk
 def test_english_switch_translates_the_console(demo_db):
     at = signed_in("manager")
     at.session_state["lang"] = "en"
+    at.session_state["owners:tab"] = "Units"  # the tab a click opens (ui/kit/tabs.py)
     at.run()
     assert at.title[0].value == "Home"
     at.switch_page("screens/owners.py").run()

@@ -26,7 +26,7 @@ from services.appraisal.scorecards import APPROVED, DRAFT, NOT_BUILT, SUBMITTED
 from services.fees.reports import month_labels
 from services.platform.auth import SYSTEM_ACTOR, Actor, actor_of
 from services.platform.listing import ListQuery
-from tests.pages.conftest import app
+from tests.pages.conftest import app, open_tab
 from ui.appraisal.setup import catalog_frame, entries_from_frame
 from ui.kit import fmt
 
@@ -61,12 +61,16 @@ def _actor(username: str) -> Actor:
         return actor_of(s.scalars(select(User).where(User.username == username)).one())
 
 
-def _page(username: str):
+def _page(username: str, *tabs: str):
+    """/appraisal as `username`, with these tabs opened one after the other (only the open tab is drawn)."""
     at = app()
     at.session_state["actor"] = _actor(username)
     at.run()
     at.switch_page("screens/appraisal.py").run()
     _ok(at)
+    for tab in tabs:
+        open_tab(at, tab)
+        _ok(at)
     return at
 
 
@@ -150,11 +154,15 @@ EVERY_TAB = ["月度考核", "我的考核", "趋势图表", "奖惩记录", "�
 def test_each_role_sees_the_tabs_its_permissions_allow(demo_db, username, tabs):
     at = _page(username)
     assert at.title[0].value == "员工考核"
-    assert [tab.label for tab in at.tabs] == tabs + SETUP_TABS
+    assert [tab.label for tab in at.tabs] == tabs
     if "月度考核" not in tabs:
         assert not [b for b in at.button if b.key == "ap:build"]
-    if "考核规则" in tabs and username not in ("manager", "sysadmin"):  # reads the rules, edits nothing
+    open_tab(at, "考核规则")
+    assert [tab.label for tab in at.tabs] == tabs + SETUP_TABS
+    if username not in ("manager", "sysadmin"):  # reads the rules, edits nothing
         assert not [b for b in at.button if b.key == "ap:catalog_save"]
+        open_tab(at, "奖惩规则")
+        _ok(at)
         assert not [b for b in at.button if b.label == "保存规则"]
 
 
@@ -280,13 +288,16 @@ def test_a_manager_opens_her_own_card_while_my_scorecards_shows_it_too(demo_db):
     period = _last_complete()
     manager = _actor("manager")
     own = next(r for r in _view("manager", period).itertuples() if r.staff_id == manager.staff_id)
-    at = _page("manager")
+    at = _page("manager", "我的考核")
     assert at.selectbox(key="ap:mine").value == int(own.card_id)  # 我的考核 opens her newest card
-    at = _open_card(_open_month(at, period), period, int(own.card_id))  # the same card in 月度考核
     title = f"{own.name}（{own.staff_no}）· {period} 月度考核"
-    assert [h.value for h in at.subheader].count(title) == 2
-    # 我的考核 only reads: the one reopen form is the month tab's
-    assert len([b for b in at.button if (b.key or "").startswith(f"FormSubmitter:ap:reopen:{int(own.card_id)}:")]) == 1
+    reopen = f"FormSubmitter:ap:reopen:{int(own.card_id)}:"
+    assert [h.value for h in at.subheader].count(title) == 1
+    assert not [b for b in at.button if (b.key or "").startswith(reopen)]  # 我的考核 only reads
+    open_tab(at, "月度考核")
+    at = _open_card(_open_month(at, period), period, int(own.card_id))  # the same card in 月度考核
+    assert [h.value for h in at.subheader].count(title) == 1
+    assert len([b for b in at.button if (b.key or "").startswith(reopen)]) == 1
 
 
 def test_a_manager_cannot_approve_her_own_scorecard(own_db):
@@ -352,7 +363,7 @@ def test_an_incident_is_recorded_and_withdrawn_only_with_a_reason(own_db):
     kinds = staff.incident_type_options(actor=manager)
     praise = next(i for i, label in kinds.items() if label.startswith("业主表扬"))
 
-    at = _page("manager")
+    at = _page("manager", "奖惩记录")
     _in_form(at.selectbox, "ap:incident", "员工").set_value(who)
     _in_form(at.selectbox, "ap:incident", "奖惩项目").set_value(praise)
     _in_form(at.text_input, "ap:incident", "说明").input("页面测试：业主来电表扬维修及时")
@@ -408,7 +419,7 @@ def test_the_clerk_sees_the_months_attendance_grid_and_saves_a_late_arrival(own_
     period = _last_complete()
     clerk = _actor("clerk")
     expected = staff.list_attendance(actor=clerk, period=period, query=ListQuery(page_size=100))
-    at = _page("clerk")
+    at = _page("clerk", "考勤")
     sent = attendance_grid["sent"]
     assert sent is not None and list(sent["id"]) == list(expected.rows["id"])
     assert f"共 {expected.total} 条" in " ".join(c.value for c in at.caption)
@@ -432,7 +443,7 @@ def test_the_clerk_sees_the_months_attendance_grid_and_saves_a_late_arrival(own_
 def test_the_rule_form_refuses_a_rule_without_a_condition_and_saves_a_valid_one(own_db):
     manager = _actor("manager")
     before = len(rules.list_rules(actor=manager))
-    at = _page("manager")
+    at = _page("manager", "考核规则", "奖惩规则")
     form = "ap:rule:None:0"
     _in_form(at.text_input, form, "规则名称").input("早退扣款（页面测试）")
     _in_form(at.text_input, form, "阈值").input("1")
@@ -477,7 +488,7 @@ def test_the_kpi_editor_refuses_weights_not_totalling_100_and_saves_a_set_that_d
     w1, w2 = int(frame.loc[first, "weight"]), int(frame.loc[second, "weight"])
     key = f"ap:catalog:{post}:{sorted(versions.items())}"
 
-    at = _page("manager")
+    at = _page("manager", "考核规则")
     assert at.selectbox(key="ap:catalog_post").value == post
     at.session_state[key] = {"edited_rows": {first: {"weight": w1 + 5}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -512,7 +523,7 @@ def test_a_rule_edited_on_the_page_changes_the_next_draft_but_not_an_approved_ca
     frozen = appraisal.scorecard(actor=admin, card_id=int(kept.card_id))
 
     rule = next(r for r in rules.list_rules(actor=manager) if r.name == "迟到扣款（每月不足 3 次）")
-    at = _page("manager")
+    at = _page("manager", "考核规则", "奖惩规则")
     at.selectbox(key="ap:rule_pick").set_value(rule.id).run()
     form = f"ap:rule:{rule.id}:{rule.version}"
     _in_form(at.text_input, form, "金额 / 比例 / 分值").input("2")

@@ -1,11 +1,13 @@
-"""Every page renders for every role that sees it, and a role never sees a page it may not use."""
+"""Every page renders for every role that sees it, every tab of it too (each opened once, inner tab strips
+included), none sends more than 500 rows to the browser, and a role never sees a page it may not use."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.pages import MAX_ROWS, rows_sent
 from services.platform.auth import Role, role_can
-from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
+from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in, tab_strips
 
 # (script, action needed or None) — kept in step with app.PAGES by test_page_table_matches_app
 PAGES = [
@@ -51,6 +53,34 @@ def test_page_renders_for_role(demo_db, role, script, title):
     assert not at.exception, at.exception
     assert not [e.value for e in at.error], [e.value for e in at.error]
     assert at.title[0].value == title
+    _rows_capped(at, script)
+    opened = _open_every_tab(at, script)
+    assert all(opened.values()), opened
+
+
+def _open_every_tab(at, script: str) -> dict[tuple[str, str], bool]:
+    """Open each tab of every tab strip the page draws, one run per tab (an inner strip is reached by opening
+    its outer tab first; the strips already open stay as they are); check each run drew without error."""
+    opened = {(key, labels[0]): True for key, labels in tab_strips(at, open_only=True).items()}
+    pending = [(key, label) for key, labels in tab_strips(at).items() for label in labels]
+    while pending:
+        key, label = pending.pop(0)
+        if (key, label) in opened:
+            continue
+        at.session_state[key] = label
+        at.run()
+        where = f"{script} {key}={label}"
+        assert not at.exception, (where, at.exception)
+        assert not [e.value for e in at.error], (where, [e.value for e in at.error])
+        _rows_capped(at, where)
+        strips = tab_strips(at)
+        assert strips.get(key) and label in strips[key], where
+        opened[(key, label)] = True
+        opened.update({(k, labels[0]): True for k, labels in tab_strips(at, open_only=True).items()})
+        # an inner strip's tabs next, while its outer tab is still the open one
+        pending[:0] = [(k, lab) for k, labels in strips.items() for lab in labels
+                       if (k, lab) not in opened and (k, lab) not in pending]
+    return opened
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -64,3 +94,9 @@ def test_navigation_shows_only_allowed_pages(demo_db, role):
             assert path in registered or (path == "" and registered), (role, script)
         else:
             assert path not in registered, (role, script)
+
+
+def _rows_capped(at, where: str) -> None:
+    """No grid, table or dataframe of the run sends more than MAX_ROWS rows to the browser (issue 14)."""
+    sent = rows_sent(at)
+    assert max(sent.values(), default=0) <= MAX_ROWS, (where, sent)

@@ -18,7 +18,7 @@ from services.fees import arrears
 from services.fees import reports as fee_reports
 from services.fees.reports import month_labels
 from services.platform.auth import SYSTEM_ACTOR, Role
-from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in
+from tests.pages.conftest import DEMO_USER_OF_ROLE, open_tab, signed_in
 
 
 @pytest.fixture
@@ -34,10 +34,14 @@ def fees_db(demo_db_url, tmp_path, monkeypatch) -> str:
     get_engine(url).dispose()
 
 
-def _fees_page(username: str):
+def _fees_page(username: str, *tabs: str):
+    """/fees as `username`, with these tabs opened one after the other (an outer tab, then one inside it)."""
     at = signed_in(username).run()
     at.switch_page("screens/fees.py").run()
     assert not at.exception, at.exception
+    for tab in tabs:
+        open_tab(at, tab)
+        assert not at.exception, at.exception
     return at
 
 
@@ -58,7 +62,7 @@ def _markdown(at) -> str:
 
 
 def test_billing_preview_shows_bills_by_item_then_runs_once(fees_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "计费")
     next_month = month_labels(count=1, ahead=1)[0]
     at.selectbox(key="fees:bill:period").set_value(next_month).run()
     _button(at, "fees:bill:preview").click().run()
@@ -103,7 +107,7 @@ def test_billing_preview_lists_units_left_out_by_reason_and_units_billed_without
     plan = billing.preview_billing(actor=SYSTEM_ACTOR, period=next_month)
     assert [(n.unit_id, n.reason) for n in plan.undated] == [(unit_id, "交房日期未填")]
     assert [(n.unit_id, n.reason) for n in plan.not_billed] == [(later_id, "交房日期在本期之后")]
-    at = _fees_page("manager")
+    at = _fees_page("manager", "计费")
     at.selectbox(key="fees:bill:period").set_value(next_month).run()
     _button(at, "fees:bill:preview").click().run()
     _ok(at)
@@ -143,7 +147,7 @@ def test_meter_entry_refuses_a_lower_reading_and_writes_nothing(fees_db):
     todo = sheet[~sheet["已录入"].astype(bool)].reset_index(drop=True)
     assert len(todo) > 2 and todo.iloc[0]["上期读数"] > 1
     first, second = todo.iloc[0], todo.iloc[1]
-    at = _fees_page("manager")
+    at = _fees_page("manager", "抄表")
     editor = f"fees:meter:editor:{period}:None:None:0"
     at.session_state[editor] = {"edited_rows": {0: {"current": "1.00"},
                                                 1: {"current": str(second["上期读数"] + Decimal("12.50"))}},
@@ -172,7 +176,7 @@ def test_meter_entry_refuses_a_lower_reading_and_writes_nothing(fees_db):
 def test_a_replaced_meter_may_read_lower(fees_db):
     period, sheet = _meter_sheet()
     row = sheet[~sheet["已录入"].astype(bool)].reset_index(drop=True).iloc[0]
-    at = _fees_page("clerk")
+    at = _fees_page("clerk", "抄表")
     at.session_state[f"fees:meter:editor:{period}:None:None:0"] = {
         "edited_rows": {0: {"current": "8.00", "replaced": True, "start": "0.50"}}, "added_rows": [],
         "deleted_rows": []}
@@ -188,14 +192,19 @@ def test_a_replaced_meter_may_read_lower(fees_db):
 
 
 def test_arrears_tab_lists_summaries_the_due_list_and_owing_units(demo_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "欠费催缴")
     _ok(at)
     tables = [d.value for d in at.dataframe]
     summary = next(t for t in tables if "欠费金额" in t.columns and "楼栋" in t.columns)
     assert len(summary) > 0 and all(v.startswith("¥") for v in summary["欠费金额"])
-    owing = next(t for t in tables if "最近催缴" in t.columns)
-    assert len(owing) > 0
     assert any(t.columns[0] == "房屋" and "现欠费" in t.columns for t in tables)  # 本周待催缴
+    open_tab(at, "欠费房屋与催缴")
+    _ok(at)
+    owing = next(d.value for d in at.dataframe if "最近催缴" in d.value.columns)
+    n, total = arrears.owing_totals(actor=SYSTEM_ACTOR)
+    assert 0 < len(owing) == min(n, 500)
+    assert f"共 {n} 户欠费，合计 ¥{total:,.2f}" in _markdown(at)
+    open_tab(at, "欠费概况")
     at.radio(key="fees:arrears:group").set_value("age").run()
     _ok(at)
     ages = next(d.value for d in at.dataframe if "账龄" in d.value.columns)
@@ -206,7 +215,7 @@ def test_arrears_tab_lists_summaries_the_due_list_and_owing_units(demo_db):
 
 
 def test_a_dunning_contact_is_recorded_for_an_owing_unit(fees_db):
-    at = _fees_page("service")
+    at = _fees_page("service", "欠费催缴", "欠费房屋与催缴")
     at.selectbox(key="fees:arrears:dun:unit").select_index(1).run()
     _ok(at)
     unit_id = at.selectbox(key="fees:arrears:dun:unit").value
@@ -224,7 +233,7 @@ def test_a_dunning_contact_is_recorded_for_an_owing_unit(fees_db):
 
 
 def test_a_promise_without_its_date_is_refused(fees_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "欠费催缴", "欠费房屋与催缴")
     at.selectbox(key="fees:arrears:dun:unit").select_index(2).run()
     unit_id = at.selectbox(key="fees:arrears:dun:unit").value
     before = len(arrears.dunning_log(actor=SYSTEM_ACTOR, unit_id=unit_id))
@@ -235,7 +244,7 @@ def test_a_promise_without_its_date_is_refused(fees_db):
 
 
 def test_notices_of_a_building_download_as_one_pdf(demo_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "欠费催缴", "催缴通知单")
     at.button(key="fees:arrears:notice:make").click().run()
     _ok(at)
     assert any("户的催缴通知单" in s.value for s in at.success)
@@ -243,10 +252,9 @@ def test_notices_of_a_building_download_as_one_pdf(demo_db):
 
 
 def test_only_fees_edit_assigns_collectors(fees_db):
-    labels = [tab.label for tab in _fees_page("service").tabs]
-    assert "收费员分配" not in labels
-    at = _fees_page("manager")
-    assert "收费员分配" in [tab.label for tab in at.tabs]
+    labels = [tab.label for tab in _fees_page("service", "欠费催缴").tabs]
+    assert "欠费房屋与催缴" in labels and "收费员分配" not in labels
+    at = _fees_page("manager", "欠费催缴", "收费员分配")
     building = at.selectbox(key="fees:arrears:collector:building").value
     next(b for b in at.button if b.label == "指定收费员").click().run()  # default: all units, no collector
     _ok(at)
@@ -258,7 +266,7 @@ def test_only_fees_edit_assigns_collectors(fees_db):
 
 
 def test_reports_show_the_reconciliation_with_its_totals(demo_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "报表")
     rec = next(d.value for d in at.dataframe if "本月收款" in d.value.columns)
     assert list(rec.columns) == ["收费项目", "应收", "减免", "实收", "预存抵扣", "欠费", "本月收款"]
     assert rec.iloc[-1]["收费项目"] == "合计"
@@ -268,7 +276,7 @@ def test_reports_show_the_reconciliation_with_its_totals(demo_db):
 
 
 def test_reports_show_the_collection_rate_chart_with_its_target(demo_db):
-    at = _fees_page("manager")
+    at = _fees_page("manager", "报表")
     at.radio(key="fees:report:kind").set_value("collection").run()
     _ok(at)
     labels = {m.label for m in at.metric}
@@ -286,7 +294,7 @@ def test_reports_show_the_collection_rate_chart_with_its_target(demo_db):
 
 
 def test_reports_list_daily_settlements_for_the_clerk(demo_db):
-    at = _fees_page("clerk")
+    at = _fees_page("clerk", "报表")
     at.radio(key="fees:report:kind").set_value("settlements").run()
     _ok(at)
     table = next(d.value for d in at.dataframe if "实交现金" in d.value.columns)
@@ -305,7 +313,7 @@ def test_the_unit_card_shows_the_fees_section(demo_db):
     at.session_state["owners:unit_id"] = unit_id
     at.run()
     _ok(at)
-    assert "收费" in [tab.label for tab in at.tabs]
+    open_tab(at, "收费")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["欠费"] == f"¥{owing.iloc[0]['欠费金额']:,.2f}"
     assert "预存余额" in metrics
@@ -335,6 +343,7 @@ def test_the_unit_cards_fees_section_lists_receipts_and_refunds_newest_first(fee
     at.switch_page("screens/owners.py")
     at.session_state["owners:unit_id"] = unit_id
     at.run()
+    open_tab(at, "收费")
     _ok(at)
     assert {m.label: m.value for m in at.metric}["预存余额"] == f"¥{credit - 10:,.2f}"
     history = next(d.value for d in at.dataframe if "doc" in d.value.columns)
@@ -354,6 +363,7 @@ def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_
     at.switch_page("screens/owners.py")
     at.session_state["owners:unit_id"] = unit_id
     at.run()
+    open_tab(at, "收费")
     _ok(at)
     form_button = next(b for b in at.button if b.label == "添加设置")
     form_button.click().run()
@@ -364,6 +374,7 @@ def test_a_manager_adds_a_fee_setting_on_the_unit_card_and_a_service_clerk_only_
     reader.switch_page("screens/owners.py")
     reader.session_state["owners:unit_id"] = unit_id
     reader.run()
+    open_tab(reader, "收费")
     _ok(reader)
     assert not [b for b in reader.button if b.label == "添加设置"]
 
@@ -384,9 +395,10 @@ def _english_fees_page(**state):
 @pytest.mark.parametrize(("group", "kind"), [("building", "reconciliation"), ("collector", "collection"),
                                              ("age", "settlements")])
 def test_every_managers_tab_renders_in_english(demo_db, group, kind):
-    at = _english_fees_page(**{"fees:arrears:group": group, "fees:report:kind": kind})
-    labels = [tab.label for tab in at.tabs]
+    labels = [tab.label for tab in _english_fees_page().tabs]
     assert {"Billing run", "Meter readings", "Arrears", "Reports"} <= set(labels), labels
-    if kind == "collection":
-        assert "Collection rate, last 12 months" in _markdown(at)
-        assert {"收缴率", "户收费率"} <= {m.label for m in at.metric}  # KPI names are the services' own words
+    for label in labels:  # one fresh page per tab: only the open tab is drawn
+        at = _english_fees_page(**{"fees:tab": label, "fees:arrears:group": group, "fees:report:kind": kind})
+        if label == "Reports" and kind == "collection":
+            assert "Collection rate, last 12 months" in _markdown(at)
+            assert {"收缴率", "户收费率"} <= {m.label for m in at.metric}  # KPI names are the services' own words

@@ -12,7 +12,7 @@ import ui.kit.grid
 from services.estate.units import list_units
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.listing import ListQuery
-from tests.pages.conftest import signed_in
+from tests.pages.conftest import open_tab, signed_in
 
 ESTATE_ID = 1  # 翠湖花园; 锦绣华庭 has units with the same codes
 
@@ -42,6 +42,7 @@ def typed_into_grid(monkeypatch):
 def _owners_page(username: str, code: str):
     at = signed_in(username).run()
     at.switch_page("screens/owners.py").run()
+    open_tab(at, "房屋")
     at.selectbox(key="units:estate").select(ESTATE_ID).run()
     at.text_input(key="grid:units:search").input(code)
     return at.run()

@@ -14,6 +14,7 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -39,20 +40,16 @@ from services.platform.errors import DomainError
 from ui.kit.i18n import t
 from ui.kit.session import flash
 from ui.kit.tables import money_table
+from ui.kit.tabs import lazy_tabs
 
 ALL_POSTS = ""
 
 
 def setup_tab(actor: Actor) -> None:
     editing = can(actor, "appraisal.rules")
-    kpis, rule_list, kinds = st.tabs([t("appraisal.setup_kpis"), t("appraisal.setup_rules"),
-                                      t("appraisal.setup_incident_types")])
-    with kpis:
-        _kpi_catalog(actor, editing)
-    with rule_list:
-        _rules(actor, editing)
-    with kinds:
-        _incident_types(actor, editing)
+    lazy_tabs("appraisal:setup:tab", [(t("appraisal.setup_kpis"), partial(_kpi_catalog, actor, editing)),
+                                      (t("appraisal.setup_rules"), partial(_rules, actor, editing)),
+                                      (t("appraisal.setup_incident_types"), partial(_incident_types, actor, editing))])
 
 
 # --- the KPI set of a post ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -24,6 +25,7 @@ from services.platform.errors import DomainError
 from ui.kit import fmt
 from ui.kit.i18n import CATALOG, t
 from ui.kit.session import flash
+from ui.kit.tabs import lazy_tabs
 
 SELECTED = "owners:unit_id"
 
@@ -135,13 +137,9 @@ def render_card(actor: Actor, card: UnitCard) -> None:
                 (t("card.tab_timeline"), _timeline)]
     extra = [s for s in _EXTRA_SECTIONS if can(actor, s.action)]
     extra_labels = [t(s.label) if s.label in CATALOG else s.label for s in extra]
-    tabs = st.tabs([label for label, _ in sections] + extra_labels)
-    for tab, (_, render) in zip(tabs, sections, strict=False):
-        with tab:
-            render(actor, card)
-    for tab, section in zip(tabs[len(sections):], extra, strict=True):
-        with tab:
-            section.render(actor, card)
+    lazy_tabs("card:tab", [(label, partial(render, actor, card)) for label, render in sections]
+              + [(label, partial(section.render, actor, card))
+                 for label, section in zip(extra_labels, extra, strict=True)])
 
 
 def _residents(actor: Actor, card: UnitCard) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -24,12 +25,20 @@ from services.fees.reports import building_units, collector_options
 from services.platform.auth import Actor, can
 from services.platform.clock import local_today
 from services.platform.errors import DomainError
-from ui.fees.card import dunning_form, dunning_log_table, export_button
+from services.platform.excel import frame_to_bytes
+from ui.fees.card import XLSX_MIME, dunning_form, dunning_log_table, export_button
 from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
-from ui.kit.tables import money_table
+from ui.kit.tables import MAX_SHOWN_ROWS, money_table
+from ui.kit.tabs import LazyTab, lazy_tabs
 
+GROUP = "fees:arrears:group"
+# the owing-units filters and the unit picked, kept while another tab is looked at
+UNIT_FILTERS = ("fees:arrears:units:building", "fees:arrears:units:collector", "fees:arrears:units:months",
+                "fees:arrears:dun:unit")
+# what of this tab is kept while another tab of /fees is looked at (ui/kit/tabs.py: value widgets only)
+KEEP = ("fees:arrears:estate", "fees:arrears:tab", GROUP, *UNIT_FILTERS)
 PDF = "fees:arrears:pdf"  # (building id, pay-by day, today, count, bytes) of the notices made last
 GROUPS = ("building", "collector", "age", "estate")
 
@@ -58,19 +67,12 @@ def arrears_tab(actor: Actor) -> None:
     estate_id = st.selectbox(t("fees.arrears_estate"), [None, *estates], key="fees:arrears:estate",
                              placeholder=t("fees.bill_all_estates"),
                              format_func={None: t("fees.bill_all_estates"), **estates}.__getitem__)
-    tabs = [t("fees.arrears_tab_summary"), t("fees.arrears_tab_units"), t("fees.arrears_tab_notices")]
+    tabs = [LazyTab(t("fees.arrears_tab_summary"), partial(_summary, actor, estate_id), keep=(GROUP,)),
+            LazyTab(t("fees.arrears_tab_units"), partial(_units, actor, estate_id), keep=UNIT_FILTERS),
+            LazyTab(t("fees.arrears_tab_notices"), partial(_notices, actor, estate_id, estates))]
     if can(actor, "fees.edit"):
-        tabs.append(t("fees.arrears_tab_collectors"))
-    shown = st.tabs(tabs)
-    with shown[0]:
-        _summary(actor, estate_id)
-    with shown[1]:
-        _units(actor, estate_id)
-    with shown[2]:
-        _notices(actor, estate_id, estates)
-    if len(shown) > 3:
-        with shown[3]:
-            _collectors(actor, estate_id, estates)
+        tabs.append(LazyTab(t("fees.arrears_tab_collectors"), partial(_collectors, actor, estate_id, estates)))
+    lazy_tabs("fees:arrears:tab", tabs)
 
 
 def _group_label(group: str) -> str:
@@ -78,8 +80,8 @@ def _group_label(group: str) -> str:
 
 
 def _summary(actor: Actor, estate_id: int | None) -> None:
-    group = st.radio(t("fees.arrears_group"), GROUPS, format_func={g: _group_label(g) for g in GROUPS}.__getitem__, horizontal=True,
-                     key="fees:arrears:group")
+    group = st.radio(t("fees.arrears_group"), GROUPS, format_func={g: _group_label(g) for g in GROUPS}.__getitem__,
+                     horizontal=True, key=GROUP)
     summary = arrears.arrears_summary(actor=actor, group=group, estate_id=estate_id)
     first = summary.columns[0]
     c1, c2 = st.columns(2)
@@ -120,27 +122,31 @@ def _units(actor: Actor, estate_id: int | None) -> None:
                                format_func={None: t("fees.bill_all_estates"), **buildings}.__getitem__)
     if building_id not in buildings:
         building_id = None
-    owing = arrears.owing_units(actor=actor, estate_id=estate_id, building_id=building_id)
-    collectors = sorted({c for c in owing["收费员"] if c}) if not owing.empty else []
+    collectors = arrears.owing_collectors(actor=actor, estate_id=estate_id, building_id=building_id)
     collector = c2.selectbox(t("fees.arrears_collector"), [None, *collectors], key="fees:arrears:units:collector",
                              placeholder=t("fees.bill_all_estates"),
                              format_func={None: t("fees.bill_all_estates"), **{c: c for c in collectors}}.__getitem__)
     min_months = c3.number_input(t("fees.arrears_min_months"), min_value=1, max_value=120, value=1, step=1,
                                  key="fees:arrears:units:months")
-    if not owing.empty:
-        if collector is not None:
-            owing = owing[owing["收费员"] == collector]
-        owing = owing[owing["月数"] >= min_months].reset_index(drop=True)
-    st.markdown(t("fees.arrears_units_count", n=len(owing),
-                  total=fmt.money(sum(owing["欠费金额"], Decimal("0.00")) if not owing.empty else None)))
+    # filtered, grouped and cut to the units owing most in SQL: at most MAX_SHOWN_ROWS rows reach the browser
+    scope = {"estate_id": estate_id, "building_id": building_id, "collector": collector, "min_months": int(min_months)}
+    owing = arrears.owing_units(actor=actor, limit=MAX_SHOWN_ROWS, **scope)
+    n, total = arrears.owing_totals(actor=actor, **scope)
+    st.markdown(t("fees.arrears_units_count", n=n, total=fmt.money(total if n else None)))
+    if n > len(owing):
+        st.caption(t("fees.arrears_units_capped", shown=len(owing), more=n - len(owing)))
     labels = {"房屋": t("fees.arrears_unit"), "业主": t("fees.arrears_payer"), "欠费金额": t("fees.arrears_amount"),
               "月数": t("fees.arrears_months"), "最早期间": t("fees.arrears_oldest"),
               "收费员": t("fees.arrears_collector"), "最近催缴": t("fees.arrears_last"),
               "下次催缴": t("fees.arrears_next_on")}
     money_table(owing, labels, money=("欠费金额",), numbers=("月数",), height=360, key="fees:arrears:units")
-    if not owing.empty:
-        export_button(actor, owing[list(labels)].rename(columns=labels), sheet="欠费房屋",
-                      file_name="欠费房屋.xlsx", key="fees:arrears:units:export")
+    if not owing.empty and can(actor, "data.export"):
+        # every owing unit of the filter, read when the button is clicked (the table above stops at the cap)
+        st.download_button(t("fees.arrears_export_all") if n > len(owing) else t("grid.export"),
+                           data=lambda: frame_to_bytes(arrears.owing_units(actor=actor, limit=None, **scope)[
+                               list(labels)].rename(columns=labels), "xlsx", sheet="欠费房屋"),
+                           file_name="欠费房屋.xlsx", mime=XLSX_MIME, key="fees:arrears:units:export",
+                           icon=":material/download:")
     st.subheader(t("fees.arrears_dun_title"))
     due = arrears.dunning_due(actor=actor)
     options: dict[int, str] = {}

@@ -23,9 +23,11 @@ import streamlit as st
 
 from services.platform.auth import Actor, can
 from services.platform.errors import DomainError, ValidationError
+from services.platform.excel import excel_workbook
 from services.platform.workbook import Problem
 from ui.kit.i18n import t
 from ui.kit.session import flash
+from ui.kit.tables import MAX_SHOWN_ROWS, capped
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -172,12 +174,17 @@ def render(wizard: ImportWizard, actor: Actor) -> None:
         st.caption(caption)
     if preview.problems:
         st.error(t("import.problems", n=len(preview.problems)))
-        st.dataframe(problems_frame(preview.problems), hide_index=True, width="stretch", key=f"{key}:problems")
+        problems = problems_frame(preview.problems)
+        st.dataframe(capped(problems), hide_index=True, width="stretch", key=f"{key}:problems")
+        if len(problems) > MAX_SHOWN_ROWS:
+            st.download_button(t("import.problems_download"), file_name="导入问题.xlsx",
+                               data=lambda: excel_workbook({t("import.problems_sheet"): problems}),
+                               mime=XLSX_MIME, icon=":material/download:", key=f"{key}:problems_download")
     else:
         _show_counts(wizard, preview)
     if len(preview.rows):
         st.markdown(f"**{t('import.preview')}**")
-        st.dataframe(preview.rows, hide_index=True, width="stretch", height=320, key=f"{key}:rows")
+        st.dataframe(capped(preview.rows), hide_index=True, width="stretch", height=320, key=f"{key}:rows")
     nothing_to_do = wizard.changes(preview.counts) == 0
     if preview.ok and nothing_to_do:
         st.info(t(wizard.word("nothing")))
@@ -194,7 +201,8 @@ def _commit(wizard: ImportWizard, actor: Actor, preview: Any) -> None:
         bar.empty()
         st.session_state.pop(f"{key}:preview", None)  # check the file again on the next run
         st.error(t("import.refused"))
-        st.dataframe(problems_frame(refusal_problems(exc)), hide_index=True, width="stretch", key=f"{key}:refusal")
+        st.dataframe(capped(problems_frame(refusal_problems(exc))), hide_index=True, width="stretch",
+                     key=f"{key}:refusal")
         return
     except DomainError as exc:
         bar.empty()

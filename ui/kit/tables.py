@@ -16,6 +16,20 @@ from ui.kit import fmt
 from ui.kit.i18n import t
 
 TOTAL_ROW_STYLE = "font-weight: 600; background-color: #f3f6fb"
+# At most this many rows go to the browser from one table (issue 14): beyond that a table is not read but
+# searched, and sending it costs every user seconds at a large company's size. Exports carry every row.
+MAX_SHOWN_ROWS = 500
+
+
+def capped(df: pd.DataFrame, *, keep_last: bool = False) -> pd.DataFrame:
+    """The first MAX_SHOWN_ROWS rows of `df` (with its last row kept, for a 合计 row), and a caption saying how many
+    were left out; `df` itself when it is short enough."""
+    if len(df) <= MAX_SHOWN_ROWS:
+        return df
+    st.caption(t("table.capped", shown=MAX_SHOWN_ROWS, total=len(df)))
+    if keep_last:
+        return pd.concat([df.iloc[:MAX_SHOWN_ROWS - 1], df.iloc[-1:]])
+    return df.iloc[:MAX_SHOWN_ROWS]
 
 
 def fit_height(rows: int, cap: int = 320) -> int:
@@ -30,7 +44,7 @@ def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str
     if df.empty:
         st.caption(t("table.none"))
         return
-    shown = df[list(labels)].copy()
+    shown = capped(df[list(labels)], keep_last=total_row).copy()
     for col in shown.columns:
         if col in money:
             shown[col] = [fmt.money(v) if v is not None and v == v else "" for v in shown[col]]

@@ -1,0 +1,142 @@
+"""Case 1: server-side time of every page and every tab as a manager (AppTest), and the rows each sends.
+
+A page is opened once (not timed), then each of its tabs is selected and the page rerun: the median of those
+reruns is the tab's time. Tabs are found in the page itself (every keyed st.tabs, nested ones included), so a
+tab added later is measured without touching the bench. Floor: the same AppTest rerun of a page showing one
+500-row grid (streamlit-aggrid, as the registers use) and nothing else. Every run also counts the rows sent to
+the browser by each grid, table and dataframe (issue 14: never more than 500).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.common import Row, Settings, median_ms, within
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_ROWS = 500
+PAGE_TARGET = "≤1.5× floor and <500 ms"
+PAGES = ("home", "owners", "tickets", "fees", "appraisal", "audit", "admin", "account")
+FLOOR_PAGE = ROOT / "bench" / "floor_page.py"
+
+
+def quiet_streamlit() -> None:
+    """AppTest runs scripts outside a server; Streamlit warns about that on every cached call."""
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def rows_sent(at: Any) -> dict[str, int]:
+    """Rows each grid, dataframe and table of the last run sends to the browser, by element."""
+    import pyarrow as pa
+
+    counts: dict[str, int] = {}
+    for n, node in enumerate(_nodes(at._tree)):
+        kind = getattr(node, "type", None)
+        if kind == "component_instance":
+            for arg in node.proto.special_args:
+                if arg.WhichOneof("value") == "arrow_dataframe":
+                    table = pa.ipc.open_stream(io.BytesIO(arg.arrow_dataframe.data.data)).read_all()
+                    counts[f"grid {json.loads(node.proto.json_args or '{}').get('key', n)}"] = table.num_rows
+        elif kind in ("arrow_data_frame", "arrow_table", "dataframe", "table"):
+            value = getattr(node, "value", None)
+            if value is not None:
+                counts[f"{kind} {n}"] = len(value)
+    return counts
+
+
+def tab_strips(at: Any, *, open_only: bool = False) -> dict[str, list[str]]:
+    """The keyed tab strips (ui/kit/tabs.lazy_tabs) the last run drew, outermost first: {session-state key:
+    [labels]} (with `open_only`, just the label of the open tab). The page tests open tabs with it too."""
+    strips: dict[str, list[str]] = {}
+    for node in _nodes(at._tree):
+        children = list(getattr(node, "children", {}).values())
+        if children and all(getattr(c, "type", None) == "tab" for c in children):
+            block_id = getattr(node, "_block_id", "") or ""
+            if block_id.count("-") >= 2:  # "$$ID-<hash>-<key>": only a keyed strip can be opened by key
+                labels = [c.label for c in children]
+                if open_only:
+                    labels = [labels[node.proto.tab_container.default_tab_index]]
+                strips[block_id.split("-", 2)[2]] = labels
+    return strips
+
+
+def _floor(runs: int) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(FLOOR_PAGE), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return median_ms(at.run, runs)
+
+
+def bench_pages(settings: Settings, scale: str, *, username: str = "manager", password: str = "",
+                pages: tuple[str, ...] = PAGES) -> list[Row]:
+    from streamlit.testing.v1 import AppTest
+
+    from services.platform.auth import authenticate
+
+    quiet_streamlit()
+    runs = 1 if settings.smoke else settings.runs
+    actor = authenticate(username=username, password=password)
+    floor = _floor(runs)
+    rows = [Row("pages", f"[{scale}] floor: one 500-row grid", floor, floor, "", None)]
+
+    def measure(at: Any, name: str) -> None:
+        ms = median_ms(at.run, runs)
+        assert not at.exception, f"{name}: {at.exception}"
+        sent = rows_sent(at)
+        biggest = max(sent.values(), default=0)
+        rows.append(Row("pages", f"[{scale}] {name}", ms, floor, PAGE_TARGET,
+                        within(ms, floor, ratio=1.5, limit_ms=500) and biggest <= MAX_ROWS,
+                        {"max_rows_sent": biggest, **({"over_cap": sent} if biggest > MAX_ROWS else {})}))
+
+    for page in pages:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state["actor"] = actor
+        at.run()
+        at.switch_page(f"screens/{page}.py").run()
+        assert not at.exception, f"/{page}: {at.exception}"
+        strips = list(tab_strips(at).items())
+        if not strips:
+            measure(at, f"/{page}")
+            continue
+        key, labels = strips[0]
+        for label in labels:
+            at.session_state[key] = label
+            at.run()
+            inner = [(k, ls) for k, ls in tab_strips(at).items() if k != key]
+            if not inner:
+                measure(at, f"/{page} › {label}")
+                continue
+            inner_key, inner_labels = inner[0]
+            for inner_label in inner_labels:
+                at.session_state[inner_key] = inner_label
+                measure(at, f"/{page} › {label} › {inner_label}")
+    return rows
+
+
+def scale_ratios(small: list[Row], large: list[Row]) -> list[Row]:
+    """How each page's cost grows with the data: large time / small time (target: flat, under 1.5)."""
+    by_name = {r.name.split("] ", 1)[1]: r for r in small if r.ms}
+    out = []
+    for r in large:
+        name = r.name.split("] ", 1)[1]
+        if name.startswith("floor") or name not in by_name or r.ms is None:
+            continue
+        ratio = r.ms / by_name[name].ms
+        out.append(Row("pages-growth", f"large/small {name}", r.ms, by_name[name].ms, "large/small <1.5",
+                       ratio < 1.5))
+    return out
