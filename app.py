@@ -5,6 +5,7 @@ and navigation by role (a role sees only the pages it may use).
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
 import streamlit as st
@@ -29,6 +30,9 @@ PAGES = [
     ("admin", "screens/admin.py", "nav.admin", ":material/admin_panel_settings:", "setup.view"),
     ("account", "screens/account.py", "nav.account", ":material/person:", None),
 ]
+if os.environ.get("PROPDESK_BENCH_FLOOR_PAGE") == "1":
+    # `make bench` only: the browser floor (one 500-row grid) served by the same server as the pages it measures
+    PAGES.append(("bench-floor", "bench/floor_page.py", "nav.bench_floor", ":material/speed:", None))
 
 
 def _sidebar(actor) -> None:

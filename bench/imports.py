@@ -15,11 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 20_000
+TICKET_ROWS = 10_000
 RUNS = 3
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华飞玉萍红国文志晓海燕俊欣怡子涵浩然雨轩梓萱思远嘉琪"
@@ -84,14 +85,54 @@ def build_workbook(rows: int = ROWS, *, seed: int = 2026) -> bytes:
     return buf.getvalue()
 
 
-def bench_import(tmp: Path, runs: int = RUNS) -> list[tuple[str, float]]:
+def build_ticket_register(units: list[tuple[str, str]], rows: int = TICKET_ROWS, *, seed: int = 2026) -> bytes:
+    """A 报事登记 of `rows` tickets over the past year on the given (小区, 房屋) units, in our template: every
+    type, most completed, repairs and complaints revisited, some complaints ruled."""
+    import openpyxl
+
+    from services.tickets.ticket_import import TEMPLATE_SHEET, TICKET_COLUMNS
+
+    rng = random.Random(seed)
+    headers = [h for h, _f, _help in TICKET_COLUMNS]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = TEMPLATE_SHEET
+    ws.append(headers)
+    start = datetime(2025, 11, 1, 8, 0)
+    contents = {"报修": "厨房水龙头漏水", "投诉": "楼道堆放杂物无人清理", "咨询": "物业费缴费方式", "建议": "建议地库增加照明",
+                "求助": "钥匙锁在家中", "表扬": "感谢维修师傅及时上门"}
+    types = [t for t, w in (("报修", 55), ("投诉", 10), ("咨询", 20), ("建议", 4), ("求助", 8), ("表扬", 3))
+             for _ in range(w)]
+    for n in range(rows):
+        estate, unit = units[n % len(units)]
+        kind = rng.choice(types)
+        received = start + timedelta(minutes=rng.randrange(0, 360 * 24 * 60))
+        row = {"小区": estate, "房屋": unit, "类型": kind, "渠道": rng.choice(("电话", "来访", "微信")),
+               "报事人": rng.choice(SURNAMES) + rng.choice(GIVEN), "联系电话": f"138{n:08d}",
+               "内容": f"{contents[kind]}（{n}）", "受理时间": received.strftime("%Y-%m-%d %H:%M")}
+        if rng.random() < 0.9:
+            done = received + timedelta(hours=rng.randrange(1, 72))
+            row["完成时间"] = done.strftime("%Y-%m-%d %H:%M")
+            if kind in ("报修", "投诉") and rng.random() < 0.8:
+                row["回访时间"] = (done + timedelta(hours=rng.randrange(1, 20))).strftime("%Y-%m-%d %H:%M")
+                row["回访方式"] = "电话"
+                row["回访结果"] = rng.choice(("满意", "满意", "基本满意", "不满意"))
+            if kind == "投诉" and rng.random() < 0.5:
+                row["有效投诉"] = rng.choice("是否")
+        ws.append([row.get(h) for h in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def bench_import(tmp: Path, runs: int = RUNS, *, rows: int = ROWS) -> list[tuple[str, float]]:
     """[(label, median ms)] for preview+commit of a fresh import and for the unchanged re-import."""
     from db import migrate
     from db.engine import dispose_all
     from services.estate import asset_import as imports
     from services.platform.auth import SYSTEM_ACTOR
 
-    data = build_workbook()
+    data = build_workbook(rows)
     fresh, again, previews = [], [], []
     counts = None
     for n in range(runs):
@@ -113,11 +154,54 @@ def bench_import(tmp: Path, runs: int = RUNS) -> list[tuple[str, float]]:
         dispose_all()
     assert counts is not None
     return [
-        (f"preview only ({ROWS:,} rows)", statistics.median(previews)),
-        (f"preview + commit, new ({counts.units_new:,} units, {counts.people_new:,} people)",
+        (f"asset workbook: preview only ({rows:,} rows)", statistics.median(previews)),
+        (f"asset workbook: preview + commit, new ({counts.units_new:,} units, {counts.people_new:,} people)",
          statistics.median(fresh)),
-        ("preview + commit, same file again (no changes)", statistics.median(again)),
+        ("asset workbook: preview + commit, same file again (no changes)", statistics.median(again)),
     ]
+
+
+def bench_ticket_import(base: Path, tmp: Path, runs: int = RUNS, *, rows: int = TICKET_ROWS
+                        ) -> list[tuple[str, float]]:
+    """Preview + commit of a `rows`-ticket register into a copy of the database at `base` (which has the units),
+    then the same file again (every row already there: nothing created)."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from db.engine import dispose_all, read_session
+    from db.models import Building, Estate, Unit
+    from services.platform.auth import SYSTEM_ACTOR
+    from services.tickets import ticket_import
+
+    fresh, again = [], []
+    created = 0
+    data = b""
+    for n in range(runs):
+        dispose_all()
+        target = tmp / f"tickets{n}.db"
+        shutil.copy(base, target)
+        os.environ["DATABASE_URL"] = f"sqlite:///{target}"
+        if not data:
+            with read_session() as s:
+                units = [(e, f"{b}-{u}-{r}") for e, b, u, r in s.execute(
+                    select(Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+                    .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
+                    .where(Unit.kind == "住宅").order_by(Unit.id).limit(2000))]
+            data = build_ticket_register(units, rows)
+        t0 = time.perf_counter()
+        counts = ticket_import.import_tickets(actor=SYSTEM_ACTOR, source=data)
+        t1 = time.perf_counter()
+        repeat = ticket_import.import_tickets(actor=SYSTEM_ACTOR, source=data)
+        t2 = time.perf_counter()
+        created = counts.new
+        assert repeat.new == 0, repeat
+        fresh.append((t1 - t0) * 1000)
+        again.append((t2 - t1) * 1000)
+    dispose_all()
+    return [(f"ticket register: preview + commit ({rows:,} rows, {created:,} tickets created)",
+             statistics.median(fresh)),
+            ("ticket register: the same file again (nothing created)", statistics.median(again))]
 
 
 def main() -> int:

@@ -1,173 +1,166 @@
-"""`make bench`: server-side page times on the demo estate, and unit lists at 20,000 units.
+"""`make bench`: every case of issue 14 on the demo estate and on the large one, written to bench/results.json.
 
-The machine is shared and noisy, so every figure is the median of several runs and is
-reported next to a floor measured in the same run (a trivial Streamlit script for pages,
-a one-row primary-key query for lists), as a ratio to that floor.
+    python -m bench.run [--units N] [--runs K] [--cases pages,kpi,lists,billing,imports,browser] [--out FILE]
+
+1. pages: server-side time of every page and tab as a manager (AppTest), small and large, and large/small.
+2. kpi: every KPI.md figure for a month and the 12-month trends, against hand-written SQL (values checked).
+3. lists: the /owners search box and the register grids (first page, filter, sort).
+4. billing: a month's billing run at the large size, against a naive one-row-at-a-time loop (SQLite).
+5. imports: a 20,000-row asset workbook and a 10,000-row ticket register (SQLite).
+6./7. browser: time until /owners, /tickets, /fees are usable in Chromium, and memory per session.
+
+Every figure is the median of at least `--runs` runs (default 5) next to a floor measured in the same run.
+With BENCH_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/propdesk_bench) cases 1–3 and 6–7 run on that
+server instead of SQLite, and the results go to bench/results-<backend>.json.
 """
 
 from __future__ import annotations
 
-import logging
+import argparse
+import json
 import os
+import platform
 import resource
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 5
+CASES = ("pages", "kpi", "lists", "billing", "imports", "browser")
 
 
-def median_ms(fn, runs: int = RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+def _machine() -> dict[str, object]:
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal:")), "0")
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(mem) / 1024 / 1024, 1),
+            "python": platform.python_version(), "system": platform.platform()}
 
 
-def _use_db(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-
-
-def bench_pages(tmp: Path) -> list[tuple[str, float, float]]:
-    from streamlit.testing.v1 import AppTest
-
-    # AppTest runs the page outside a server; Streamlit warns about that on every cached call, drowning the figures
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        lambda record: "missing ScriptRunContext" not in record.getMessage())
-
-    from db import migrate
-    from services.admin import system
-    from services.demo import builder as demo
-    from services.platform.auth import authenticate
-
-    _use_db(f"sqlite:///{tmp / 'small.db'}")
-    migrate.upgrade()
-    system.init(admin_password="bench-admin-1")
-    demo.build_demo(scale="small", demo_password="bench-pass-1")
-    actor = authenticate(username="sysadmin", password="bench-pass-1")
-
-    trivial = tmp / "trivial.py"
-    trivial.write_text("import streamlit as st\nst.title('x')\nst.write('floor')\n", encoding="utf-8")
-    floor = median_ms(lambda: AppTest.from_file(str(trivial), default_timeout=60).run())
-
-    rows = [("floor: trivial script", floor, 1.0)]
-    for script in ("home", "owners", "tickets", "fees", "appraisal", "audit", "admin", "account"):
-        def run_page(script=script):
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-            at.session_state["actor"] = actor
-            at.run()
-            at.switch_page(f"screens/{script}.py").run()
-            assert not at.exception, at.exception
-
-        run_page()  # warm imports
-        ms = median_ms(run_page)
-        rows.append((f"/{'' if script == 'home' else script}", ms, ms / floor))
-    return rows
-
-
-def bench_appraisal(tmp: Path) -> list[tuple[str, float, float]]:
-    """Building a month's scorecards on the demo estate (bench_pages built it): every KPI of every person
-    through services/kpi, then the month table. Floor: a one-row primary-key query on the same database."""
-    from db.engine import read_session
-    from db.models import Staff
-    from services.appraisal import scorecards as appraisal
-    from services.fees.reports import month_labels
-    from services.platform.auth import SYSTEM_ACTOR
-
-    _use_db(f"sqlite:///{tmp / 'small.db'}")
-
-    def floor_query():
-        with read_session() as s:
-            s.get(Staff, 1)
-
-    floor = median_ms(floor_query, runs=9)
-    current, last = month_labels(count=2)
-    appraisal.build_drafts(actor=SYSTEM_ACTOR, period=current)  # creates; the runs below recompute drafts
-    with read_session() as s:
-        people = s.query(Staff).filter(Staff.appraised.is_(True)).count()
-    rows = [("floor: one-row query", floor, 1.0)]
-    ms = median_ms(lambda: appraisal.build_drafts(actor=SYSTEM_ACTOR, period=current), runs=3)
-    rows.append((f"recompute the running month's drafts ({people} staff)", ms, ms / floor))
-    ms = median_ms(lambda: appraisal.month_view(actor=SYSTEM_ACTOR, period=last))
-    rows.append(("month table of an approved month", ms, ms / floor))
-    return rows
-
-
-def bench_lists(tmp: Path) -> list[tuple[str, float, float]]:
-    from sqlalchemy import select
-
-    from db import migrate
-    from db.engine import read_session
-    from db.models import Unit
-    from services.demo import builder as demo
-    from services.estate.people import search
-    from services.estate.units import list_units
-    from services.platform.auth import SYSTEM_ACTOR
-    from services.platform.listing import ListQuery
-
-    _use_db(f"sqlite:///{tmp / 'large.db'}")
-    migrate.upgrade()
-    t0 = time.perf_counter()
-    demo.build_demo(scale="large", demo_password="bench-pass-1")
-    build_s = time.perf_counter() - t0
-    with read_session() as s:
-        n_units = s.scalar(select(Unit.id).order_by(Unit.id.desc()).limit(1))
-
-    def floor_query():
-        with read_session() as s:
-            s.get(Unit, 1)
-
-    floor = median_ms(floor_query, runs=9)
-    cases = {
-        "first page (100 rows, by code)": ListQuery(),
-        "search '1-1-101'": ListQuery(search="1-1-101"),
-        "filter status=空置": ListQuery(filters={"status": "空置"}),
-        "page 40 of 500-row pages": ListQuery(page=40, page_size=500),
-        "owner name search '张'": ListQuery(search="张"),
-    }
-    rows = [(f"floor: one-row query ({n_units:,} units, demo built in {build_s:.0f} s)", floor, 1.0)]
-    for label, q in cases.items():
-        ms = median_ms(lambda q=q: list_units(actor=SYSTEM_ACTOR, query=q), runs=7)
-        rows.append((label, ms, ms / floor))
-    # The one search box of /owners (target: under 100 ms server-side at this scale).
-    for text in ("1-1-101", "11101", "zw", "张", "8000", "13812345678"):
-        ms = median_ms(lambda text=text: search(actor=SYSTEM_ACTOR, text=text), runs=9)
-        rows.append((f"search box '{text}'", ms, ms / floor))
-    return rows
-
-
-def main() -> int:
+def run(*, units: int, runs: int, cases: tuple[str, ...], out: Path | None, smoke: bool = False,
+        small_db: tuple[Path, str] | None = None, page_scales: tuple[str, ...] = ("small", "large"),
+        browser: object = None) -> dict[str, object]:
+    """Run the chosen cases; returns (and writes to `out`) the results document. `small_db`: an existing demo
+    database to use as the small one, and its demo users' password (the test run's, for the smoke run);
+    `browser`: a running Playwright Chromium to drive (the test session's), else the bench starts one."""
     sys.path.insert(0, str(ROOT))
+    from bench import databases
+    from bench.common import Row, Settings, print_table
+
+    settings = Settings(runs=runs, units=units, smoke=smoke)
+    server = os.environ.get("BENCH_DATABASE_URL")
+    backend = server.split(":", 1)[0].split("+", 1)[0] if server else "sqlite"
+    rows: list[Row] = []
+    started = time.perf_counter()
+
+    def password_of(scale: str) -> str:
+        return small_db[1] if small_db is not None and scale == "small" else databases.DEMO_PASSWORD
+
+    def show(title: str, new: list[Row]) -> None:
+        rows.extend(new)
+        print_table(title, new)
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print("Pages, server-side (AppTest, median of 5, demo estate ~800 units)")
-        for label, ms, ratio in bench_pages(tmp):
-            print(f"  {label:<48} {ms:8.1f} ms  x{ratio:5.1f}")
-        print("Appraisal on the demo estate (SQLite)")
-        for label, ms, ratio in bench_appraisal(tmp):
-            print(f"  {label:<60} {ms:8.1f} ms  x{ratio:7.1f}")
-        print("Unit lists at scale (median of 7, SQLite)")
-        for label, ms, ratio in bench_lists(tmp):
-            print(f"  {label:<60} {ms:8.1f} ms  x{ratio:7.1f}")
-        from bench.imports import RUNS as IMPORT_RUNS
-        from bench.imports import bench_import
+        built: dict[str, databases.Database] = {}
 
-        print(f"Excel import (median of {IMPORT_RUNS}, SQLite; target < 15,000 ms)")
-        for label, ms in bench_import(tmp):
-            print(f"  {label:<60} {ms:8.0f} ms")
-        from bench.billing import RUNS as BILLING_RUNS
-        from bench.billing import bench_billing
+        def on(scale: str) -> databases.Database:
+            if scale == "small" and small_db is not None and not server:
+                import shutil
 
-        print(f"Billing run at 20,000 units (median of {BILLING_RUNS}, SQLite)")
-        for label, ms in bench_billing(tmp):
-            print(f"  {label:<72} {ms:8.0f} ms" if ms else f"  {label}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"Peak memory of the benchmark process: {peak_mb:.0f} MB")
+                copy = tmp / "small-given.db"
+                shutil.copy(small_db[0], copy)
+                built[scale] = databases.Database("small", f"sqlite:///{copy}", copy, 0)
+            else:
+                built[scale] = databases.database(scale, units if scale == "large" else None, tmp)
+            databases.use_database(built[scale].url)
+            return built[scale]
+
+        page_rows: dict[str, list] = {}
+        for scale in ("small", "large"):
+            if not {"pages", "kpi", "lists"} & set(cases):
+                break
+            db = on(scale)
+            password = password_of(scale)
+            if "pages" in cases and scale in page_scales:
+                from bench.pages import bench_pages
+
+                # the smoke run opens two pages (tests/pages/test_every_page opens every tab of every page)
+                page_rows[scale] = bench_pages(settings, scale, password=password,
+                                               **({"pages": ("home", "fees")} if smoke else {}))
+                show(f"1. Pages and tabs, server-side (AppTest, manager, {scale}: {db.url.rsplit('/', 1)[-1]})",
+                     page_rows[scale])
+            if "kpi" in cases:
+                from bench.kpis import bench_kpis
+
+                show(f"2. KPIs against hand-written SQL ({scale})", bench_kpis(settings, scale))
+            if "lists" in cases:
+                from bench.lists import bench_lists
+
+                show(f"3. Search box and register grids ({scale})", bench_lists(settings, scale))
+        if len(page_rows) == 2:
+            from bench.pages import scale_ratios
+
+            show("1. How page cost grows with the data (large / small)",
+                 scale_ratios(page_rows["small"], page_rows["large"]))
+        if not server and "billing" in cases:
+            from bench.billing import bench_billing
+
+            db = built.get("large") or on("large")
+            got = bench_billing(db.path, tmp, runs=1 if smoke else max(runs, 5))
+            (label, fast), (naive_label, naive) = got
+            show("4. Billing run at the large size (SQLite)", [
+                Row("billing", label, fast, naive, "<2 s and ≥10× faster than the naive loop",
+                    fast < 2000 and naive >= 10 * fast, {"naive": naive_label, "speedup": round(naive / fast, 1)})])
+        if not server and "imports" in cases:
+            from bench.imports import ROWS, TICKET_ROWS, bench_import, bench_ticket_import
+
+            small = built.get("small") or on("small")
+            import_runs = 1 if smoke else max(runs, 5)
+            got = bench_import(tmp, import_runs, rows=200 if smoke else ROWS)
+            got += bench_ticket_import(small.path, tmp, import_runs,
+                                       rows=100 if smoke else TICKET_ROWS)
+            show("5. Excel imports (SQLite)", [Row("imports", label, ms, None, "<15 s", ms < 15_000)
+                                               for label, ms in got])
+        if "browser" in cases:
+            from bench.browser import bench_browser
+
+            db = built.get("large") or on("large")
+            show("6./7. Browser and memory (headless Chromium, manager)",
+                 bench_browser(settings, "large", db.url, tmp, username="manager",
+                               password=password_of("large"), browser=browser))
+    document = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S"), "backend": backend, "machine": _machine(),
+        "settings": {"runs": runs, "units": units, "smoke": smoke},
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rows": [r.as_json() for r in rows],
+        "missed": [r.name for r in rows if r.met is False],
+    }
+    if out is not None:
+        out.write_text(json.dumps(document, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        print(f"Results written to {out} ({len(rows)} rows, {len(document['missed'])} targets missed, "
+              f"{document['seconds']} s)")
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=20_000, help="units of the large estate (default 20,000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per median (at least 5 for the record)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
+    parser.add_argument("--out", type=Path, default=None, help="the results file (default bench/results.json)")
+    args = parser.parse_args(argv)
+    cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
+    server = os.environ.get("BENCH_DATABASE_URL")
+    backend = server.split(":", 1)[0].split("+", 1)[0] if server else ""
+    out = args.out or ROOT / "bench" / (f"results-{backend}.json" if backend else "results.json")
+    run(units=args.units, runs=args.runs, cases=cases, out=out)
     return 0
 
 
