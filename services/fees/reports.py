@@ -228,8 +228,13 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
                   func.sum(case((live_allocs.c.via == "预存", live_allocs.c.cents), else_=0)))
             .join(live_allocs, live_allocs.c.bill_id == Bill.id).where(live_allocs.c.at <= as_of)
             .group_by(Bill.fee_item_id)))}
-        paid_by_bill = (select(live_allocs.c.bill_id, func.sum(live_allocs.c.cents).label("cents"))
-                        .where(live_allocs.c.at <= as_of).group_by(live_allocs.c.bill_id).subquery())
+        # what each bill of the month has been paid by as_of: the month's bills' allocations only (summed over all
+        # allocations, then joined, it read years of them: 3.9 s at 20,000 units)
+        paid_by_bill = (select(Allocation.bill_id, func.sum(_cents(Allocation.amount)).label("cents"))
+                        .join(Payment, Payment.id == Allocation.payment_id).join(Bill, Bill.id == Allocation.bill_id)
+                        .where(Bill.period == p.label, Payment.status != VOIDED, Allocation.voided.is_(False),
+                               Allocation.at <= as_of)
+                        .group_by(Allocation.bill_id).subquery())
         owing: dict[int, int] = dict(s.execute(
             bills(Bill.fee_item_id, func.sum(_cents(Bill.amount) - _cents(Bill.waived)
                                              - func.coalesce(paid_by_bill.c.cents, 0)))
