@@ -511,7 +511,15 @@ class Bill(Versioned, Base):
     read the allocations themselves."""
 
     __tablename__ = "bills"
-    __table_args__ = (UniqueConstraint("fee_item_id", "payer_key", "period"),)
+    __table_args__ = (
+        UniqueConstraint("fee_item_id", "payer_key", "period"),
+        # the open bills (a few percent of years of them) with all that the arrears lists and summaries sum and
+        # group, read from the index alone (20,000 units: owing units 278 -> 144 ms, the four summaries
+        # 476 -> 241 ms); status first, so it also serves every lookup by status
+        Index("ix_bills_open", "status", "unit_id", "parking_lease_id", "household", "period", "due_on", "amount",
+              "waived", "paid"),
+        Index("ix_bills_source", "source", "status"),  # the imported bills (go-live check): few among millions
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_items.id"), index=True)
     # "U<unit id>" or "L<parking lease id>": what the bill is for (unique with item and period)
@@ -530,7 +538,7 @@ class Bill(Versioned, Base):
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     waived: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     due_on: Mapped[date] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(8), index=True)  # 未缴 / 部分缴 / 已缴 / 已减免 / 已取消
+    status: Mapped[str] = mapped_column(String(8))  # 未缴 / 部分缴 / 已缴 / 已减免 / 已取消 (ix_bills_open)
     source: Mapped[str] = mapped_column(String(8), default="计费")  # 计费 / 导入 / 手工
     run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
