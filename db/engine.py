@@ -14,9 +14,10 @@ Streamlit processes behind a proxy behave like one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -26,6 +27,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'propdesk.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+IN_LIST_SIZE = 900  # values bound in one IN (...): under the 999 variables of older SQLite builds
+_T = TypeVar("_T")
+
+
+def in_chunks(items: Sequence[_T], size: int = IN_LIST_SIZE) -> Iterator[Sequence[_T]]:
+    """`items` in slices small enough for one IN (...) list each."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 _engines: dict[str, Engine] = {}
 

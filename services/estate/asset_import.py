@@ -65,18 +65,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, cast
 
 import pandas as pd
 from sqlalchemy import CursorResult, Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db import search_keys
+from db.engine import in_chunks
 from db.models import Building, Estate, Person, Unit, UnitPerson
 from db.types import utcnow
 from services.estate.statuses import UnitStatus, is_handed_over
@@ -750,14 +751,6 @@ def _merge(batch: importing.Batch[ParsedRow]) -> tuple[dict[tuple[str, str, str,
     return units, people, problems
 
 
-_T = TypeVar("_T")
-
-
-def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 _PERSON_COLS = (Person.id, Person.version, Person.name, Person.mobile, Person.gender, Person.phone,
                 Person.id_number, Person.is_company, Person.note)
 
@@ -817,7 +810,7 @@ def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft]
     # estates and buildings
     estate_names = {d.first.estate.casefold(): d.first.estate for d in units.values()}
     estates: dict[str, int | _New] = {}  # casefolded name -> estate
-    for chunk in _chunks(sorted(estate_names.values())):
+    for chunk in in_chunks(sorted(estate_names.values()), _CHUNK):
         for name, estate_id in session.execute(select(Estate.name, Estate.id).where(Estate.name.in_(chunk))):
             estates.setdefault(name.casefold(), estate_id)
     existing_estate_ids = [e for e in estates.values() if isinstance(e, int)]
@@ -859,10 +852,10 @@ def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft]
     ids = sorted({p.fields["id_number"] for p in people.values() if p.fields.get("id_number")})
     by_mobile: dict[tuple[str, str], Any] = {}
     by_id_number: dict[str, list[Any]] = defaultdict(list)
-    for chunk in _chunks(mobiles):
+    for chunk in in_chunks(mobiles, _CHUNK):
         for p in session.execute(select(*_PERSON_COLS).where(Person.mobile.in_(chunk)).order_by(Person.id)):
             by_mobile.setdefault((p.name, p.mobile), p)
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids, _CHUNK):
         for p in session.execute(select(*_PERSON_COLS).where(Person.id_number.in_(chunk)).order_by(Person.id)):
             by_id_number[p.id_number].append(p)
 

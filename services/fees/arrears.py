@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from db.engine import read_session, unit_of_work
+from db.engine import in_chunks, read_session, unit_of_work
 from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
 from db.types import utcnow
 from services.fees import documents, ledger
@@ -228,7 +228,7 @@ def owing_units(*, actor: Actor, estate_id: int | None = None, building_id: int 
         ids = [int(u[0]) for u in units]
         names: dict[int, tuple[str, str]] = {}
         payers: dict[int, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in in_chunks(ids):
             names.update({int(i): (f"{e} {code}", c or "") for i, e, code, c in s.execute(
                 select(Unit.id, Estate.name, Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, Staff.name)
                 .join(Estate, Estate.id == Unit.estate_id).join(Building, Building.id == Unit.building_id)
@@ -277,13 +277,9 @@ def owing_collectors(*, actor: Actor, estate_id: int | None = None, building_id:
         return sorted(name for name in s.scalars(stmt) if name)
 
 
-def _chunks(ids: Sequence[int], size: int = 900) -> list[Sequence[int]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
 def _last_dunning(session: Session, unit_ids: Sequence[int]) -> dict[int, tuple[str, date | None]]:
     out: dict[int, tuple[str, date | None]] = {}
-    for chunk in _chunks(unit_ids):
+    for chunk in in_chunks(unit_ids):
         latest = select(DunningAction.unit_id, func.max(DunningAction.id).label("id")).where(
             DunningAction.unit_id.in_(chunk)).group_by(DunningAction.unit_id).subquery()
         rows = session.execute(select(DunningAction.unit_id, DunningAction.at, DunningAction.method,

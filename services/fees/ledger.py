@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.engine import in_chunks
 from db.models import Allocation, Bill, CreditEntry, Payment
 from services.fees.statuses import OPEN_BILL_STATUSES, BillStatus, PaymentStatus
 
@@ -82,23 +83,38 @@ def credit_balances(session: Session, households: Iterable[str] | None = None) -
 
 
 def _credit_by_payment(session: Session, household: str) -> list[tuple[int, Decimal]]:
-    """What is left of each still valid payment's credit, oldest payment first.
+    """What is left of each still valid payment's credit, oldest payment first (see `_credit_by_payments`)."""
+    return _credit_by_payments(session, [household]).get(household, [])
 
-    The payments are locked first, as a void locks its payment before reversing it, so spending credit and
-    voiding the payment it came from take turns; the entries are then read with a locking read, which sees
-    the latest committed rows on every backend (MariaDB's repeatable read included)."""
-    ids = sorted(set(session.scalars(select(CreditEntry.payment_id).where(
-        CreditEntry.household == household, CreditEntry.voided.is_(False)))))
-    live = list(session.scalars(select(Payment.id).where(Payment.id.in_(ids), Payment.status == PaymentStatus.VALID)
-                                .order_by(Payment.id).with_for_update())) if ids else []
+
+def _credit_by_payments(session: Session, households: Sequence[str]) -> dict[str, list[tuple[int, Decimal]]]:
+    """What is left of each still valid payment's credit, oldest payment first, by household (only those with
+    some left); a few statements per slice of households, whatever their number (a billing run's thousands).
+
+    The payments are locked first, in id order, as a void locks its payment before reversing it, so spending
+    credit and voiding the payment it came from take turns; the entries are then read with a locking read, which
+    sees the latest committed rows on every backend (MariaDB's repeatable read included)."""
+    wanted = sorted(set(households))
+    ids: set[int] = set()
+    for chunk in in_chunks(wanted):
+        ids.update(session.scalars(select(CreditEntry.payment_id).where(
+            CreditEntry.household.in_(chunk), CreditEntry.voided.is_(False))))
+    live: set[int] = set()
+    for id_chunk in in_chunks(sorted(ids)):
+        live.update(session.scalars(select(Payment.id).where(Payment.id.in_(id_chunk),
+                                                             Payment.status == PaymentStatus.VALID)
+                                    .order_by(Payment.id).with_for_update()))
     if not live:
-        return []
-    left: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for payment_id, amount in session.execute(select(CreditEntry.payment_id, CreditEntry.amount).where(
-            CreditEntry.household == household, CreditEntry.payment_id.in_(live),
-            CreditEntry.voided.is_(False)).with_for_update()):
-        left[payment_id] += amount
-    return [(pid, left[pid]) for pid in live if left[pid] > 0]
+        return {}
+    left: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for chunk in in_chunks(wanted):
+        for household, payment_id, amount in session.execute(
+                select(CreditEntry.household, CreditEntry.payment_id, CreditEntry.amount).where(
+                    CreditEntry.household.in_(chunk), CreditEntry.voided.is_(False)).with_for_update()):
+            if payment_id in live:
+                left[household][payment_id] += amount
+    out = {h: [(pid, v) for pid, v in sorted(by_payment.items()) if v > 0] for h, by_payment in left.items()}
+    return {h: credit for h, credit in out.items() if credit}
 
 
 def credit_left(session: Session, household: str) -> list[tuple[int, Decimal]]:
@@ -139,16 +155,22 @@ def use_credit(session: Session, household: str, bills: Sequence[Bill], *, at: d
 
 
 def apply_credit(session: Session, *, households: Iterable[str], at: datetime) -> Decimal:
-    """Let every household with credit pay its open bills from it (after a billing run)."""
+    """Let every household with credit pay its open bills from it (after a billing run): the credit of all of
+    them read, then their open bills, in a few statements (one household at a time, a 20,000-unit run spent
+    seconds on 1,200 households' queries)."""
     wanted = set(households)
     if not wanted:
         return ZERO
-    with_credit = [h for h, v in credit_balances(session).items() if v > 0 and h in wanted]
+    with_credit = sorted(h for h, v in credit_balances(session).items() if v > 0 and h in wanted)
+    credit = _credit_by_payments(session, with_credit)  # payments locked before bills, in a void's order
+    bills: dict[str, list[Bill]] = defaultdict(list)
+    for chunk in in_chunks(sorted(credit)):
+        for bill in session.scalars(select(Bill).where(Bill.household.in_(chunk), Bill.status.in_(OPEN_STATUSES))
+                                    .order_by(*OLDEST_FIRST).with_for_update()):
+            bills[bill.household].append(bill)
     used = ZERO
-    for household in sorted(with_credit):
-        credit = _credit_by_payment(session, household)  # payments locked before bills, in a void's order
-        if credit:
-            used += use_credit(session, household, open_bills(session, household), at=at, credit=credit)
+    for household in sorted(credit):
+        used += use_credit(session, household, bills[household], at=at, credit=credit[household])
     return used
 
 

@@ -193,7 +193,7 @@ def test_two_cashiers_paying_one_picked_bill_at_once_never_overpay_it(db, monkey
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
 
 
-@pytest.mark.parametrize("pause_after", ["_plan", "_credit_by_payment"])
+@pytest.mark.parametrize("pause_after", ["_plan", "_credit_by_payments"])
 def test_a_void_approved_while_a_billing_run_spends_that_payments_credit_leaves_no_money_behind(db, monkeypatch,
                                                                                               pause_after):
     """The run has planned its bills (or already read the household's credit) when the manager voids the payment
