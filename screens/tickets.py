@@ -23,7 +23,8 @@ from ui.kit import fmt, specs
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
 from ui.kit.session import current_actor, flash
-from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
+from ui.kit.tables import capped
+from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs, on_demand
 from ui.tickets.panel import PHOTO_TYPES, ticket_panel
 from ui.tickets.ticket_import import ticket_import_wizard
 
@@ -155,7 +156,7 @@ def analysis() -> None:
         help_text = t("tickets.target", target=fmt.rate(target[0])) if target else None
         cols[i % 3].metric(kpi.TICKET_KPI_LABELS[key], shown, delta=delta, help=help_text,
                            delta_color="inverse" if target and target[1] == "max" else "normal")
-    with st.expander(t("tickets.evidence")):
+    if on_demand(t("tickets.evidence"), key="tk:evidence_open"):
         key = st.selectbox(t("tickets.evidence_kpi"), kpi.TICKET_KPI_KEYS, format_func=kpi.TICKET_KPI_LABELS.get,
                            key="tk:evidence")
         evidence = kpi.ticket_kpi_evidence(period, key, as_of=as_of)
@@ -168,7 +169,7 @@ def analysis() -> None:
             evidence["counts"] = [t("grid.yes") if v else t("grid.no") for v in evidence["counts"]]
             evidence = evidence.rename(columns={c: t(f"tickets.ev_{c}") for c in evidence.columns})
             st.caption(t("tickets.evidence_hint"))
-            st.dataframe(evidence, hide_index=True, width="stretch")
+            st.dataframe(capped(evidence), hide_index=True, width="stretch")
     if can(actor, "data.export"):
         st.download_button(t("grid.export"), data=lambda: month_workbook(period, as_of, figures),
                            icon=":material/download:",

@@ -243,6 +243,11 @@ def test_an_open_scorecard_shows_its_kpi_lines_money_and_rule_explanations(demo_
     assert not [b for b in at.button if b.label == "保存评语"]
     assert f"{card.approved_by} 于 {fmt.moment(card.approved_at)} 审批；已审批的考核表不随之后的数据和规则变化" in [
         c.value for c in at.caption]
+    # the evidence is fetched only when asked for (a closed expander would still run its queries on every rerun)
+    assert not [s for s in at.selectbox if s.label == "依据"]
+    next(x for x in at.toggle if x.label.startswith("查看指标依据")).set_value(True).run()
+    assert not at.exception, at.exception
+    assert [s for s in at.selectbox if s.label == "依据"]
 
 
 def test_comments_then_submit_then_another_manager_approves(own_db):

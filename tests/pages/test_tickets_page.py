@@ -56,6 +56,11 @@ def test_the_analysis_shows_every_ticket_kpi_for_the_month(demo_db):
     labels = {m.label for m in at.metric}
     assert {"报修及时率", "报修完成率", "投诉处理及时率", "投诉处理率", "回访率", "回访及时率", "满意率",
             "有效投诉", "有效投诉率"} <= labels
+    # the tickets behind a figure are read only when asked for (a closed expander would read them every rerun)
+    assert not [s for s in at.selectbox if s.key == "tk:evidence"]
+    next(x for x in at.toggle if x.key == "tk:evidence_open").set_value(True).run()
+    assert not at.exception, at.exception
+    assert [s for s in at.selectbox if s.key == "tk:evidence"] and at.dataframe
 
 
 def test_a_cashier_sees_the_boards_but_cannot_take_calls(demo_db):

@@ -29,6 +29,7 @@ from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import flash
 from ui.kit.tables import fit_height, money_table
+from ui.kit.tabs import on_demand
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_COLORS = {DRAFT: "gray", SUBMITTED: "orange", APPROVED: "green", NOT_BUILT: "red"}
@@ -196,7 +197,9 @@ EVIDENCE_COLUMNS = {
 
 
 def _evidence(actor: Actor, card: ScorecardView, prefix: str) -> None:
-    with st.expander(t("appraisal.evidence")):
+    if not on_demand(t("appraisal.evidence"), key=f"{prefix}:evidence_open:{card.id}"):
+        return
+    with st.container(border=True):
         options = {x.key: x.label for x in card.kpis}
         options |= {"attendance": t("appraisal.attendance"), "incidents": t("appraisal.incidents")}
         key = st.selectbox(t("appraisal.evidence_of"), list(options), format_func=options.get,

@@ -73,3 +73,10 @@ def _carry_kept_state(key: str, entries: Sequence[LazyTab], shown: LazyTab) -> N
         if k not in st.session_state:
             st.session_state[k] = value
     st.session_state[_LAST + key] = shown.label
+
+
+def on_demand(label: str, key: str) -> bool:
+    """A switch for a section that costs queries to draw (the records behind a figure): the caller draws it only
+    while this is on. Not an st.expander: a closed expander still runs its body on every rerun, and the records
+    behind a company-wide figure are a month's bills or tickets (20,000 at a large company)."""
+    return st.toggle(label, key=key)
