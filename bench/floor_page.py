@@ -1,7 +1,8 @@
 """The floor of the page benchmarks: one 500-row grid (streamlit-aggrid, as the registers use) and nothing else.
 
-bench/pages.py runs it under AppTest; bench/browser.py has the console serve it (PROPDESK_BENCH_FLOOR_PAGE=1
-adds it to the navigation of app.py) so the browser floor goes through the same server as the pages.
+PROPDESK_BENCH_FLOOR_PAGE=1 adds it to the navigation of app.py, so that both floors go through the same app shell
+as the pages they are compared with: bench/pages.py opens it under AppTest signed in, bench/browser.py has the
+console serve it.
 """
 
 import pandas as pd

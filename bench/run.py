@@ -11,7 +11,8 @@
 
 Every figure is the median of at least `--runs` runs (default 5) next to a floor measured in the same run.
 With BENCH_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/propdesk_bench) cases 1–3 and 6–7 run on that
-server instead of SQLite, and the results go to bench/results-<backend>.json.
+server instead of SQLite, and the results go to bench/results-<backend>.json. A run of some cases (`--cases pages`)
+replaces just their rows in a results file of the same backend and size.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("pages", "kpi", "lists", "billing", "imports", "browser")
+# the `case` of the rows each case writes (a re-run of some cases replaces just their rows in the results file)
+ROW_CASES = {"pages": ("pages", "pages-growth"), "kpi": ("kpi",), "lists": ("search", "grids"),
+             "billing": ("billing",), "imports": ("imports",), "browser": ("browser", "memory")}
 
 
 def _machine() -> dict[str, object]:
@@ -140,10 +145,31 @@ def run(*, units: int, runs: int, cases: tuple[str, ...], out: Path | None, smok
         "missed": [r.name for r in rows if r.met is False],
     }
     if out is not None:
+        document = _merged(document, out, cases)
         out.write_text(json.dumps(document, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         print(f"Results written to {out} ({len(rows)} rows, {len(document['missed'])} targets missed, "
               f"{document['seconds']} s)")
     return document
+
+
+def _merged(document: dict[str, Any], out: Path, cases: tuple[str, ...]) -> dict[str, Any]:
+    """`document` with the rows of the cases not run now kept from `out`, when `out` holds a run of the same
+    backend and size: `--cases pages` after a full run updates the pages and keeps the rest. Each case keeps the
+    time it was measured at (`cases_at`)."""
+    try:
+        before = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return document
+    same = (before.get("backend"), before.get("settings")) == (document["backend"], document["settings"])
+    if not same or set(cases) == set(CASES):
+        return {**document, "cases_at": dict.fromkeys(cases, document["at"])}
+    replaced = {row_case for c in cases for row_case in ROW_CASES[c]}
+    rows = [r for r in before["rows"] if r["case"] not in replaced] + document["rows"]
+    order = {row_case: n for n, c in enumerate(CASES) for row_case in ROW_CASES[c]}
+    rows.sort(key=lambda r: order.get(r["case"], len(order)))
+    cases_at = {**before.get("cases_at", {}), **dict.fromkeys(cases, document["at"])}
+    return {**document, "rows": rows, "missed": [r["name"] for r in rows if r["met"] is False],
+            "cases_at": cases_at}
 
 
 def main(argv: list[str] | None = None) -> int:
