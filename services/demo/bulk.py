@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import BigInteger, Column, Date, DateTime, MetaData, Table, func, select, text
 from sqlalchemy.orm import Session
 
+from db.engine import get_engine
 from db.models import Base
 from db.types import Hundredths, Rate, UTCDateTime
 from services.platform.clock import SHANGHAI
@@ -108,6 +109,21 @@ def fix_sequences(session: Session, names: Iterable[str]) -> None:
     for name in names:
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                              f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"))
+
+
+def refresh_statistics() -> None:
+    """After a bulk load: give the server's planner the tables as they now are. PostgreSQL plans from statistics
+    that autovacuum refreshes in the background (and only a VACUUM lets an index be read without the table); until
+    it runs, a freshly loaded million-row table looks empty and arrears lists take 0.8 s instead of 0.3 s. MariaDB
+    samples on its own but is told too. SQLite keeps no statistics unless ANALYZE was run once, after which they
+    would have to be kept up by hand: it is left to plan from the schema, as on every other SQLite database."""
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE TABLE " + ", ".join(f"`{name}`" for name in Base.metadata.tables))
 
 
 def utc(local: datetime) -> datetime:

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from db.engine import read_session, unit_of_work
 from db.models import Base, Staff, Unit
 from services.demo import appraisal as demo_appraisal
-from services.demo import large_fees, large_tickets
+from services.demo import bulk, large_fees, large_tickets
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.clock import local_today
@@ -74,6 +74,8 @@ def build_history(*, demo_password: str | None, templates: dict[str, list[str]],
     with unit_of_work() as uow:
         audit.record(uow.session, SYSTEM_ACTOR, "demo", "database", "-", None, {"history": row_counts()})
         uow.commit()
+    bulk.refresh_statistics()
+    step("统计信息")
     return passwords
 
 
