@@ -67,6 +67,11 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
+    if url.startswith("postgresql"):
+        # PostgreSQL's JIT compiles any statement its planner costs high, such as a 12-month figure with a CASE per
+        # month: 3.1 of the 3.2 s of the ticket trend at 20,000 units went to compiling, 0.05 s to running it.
+        # Short reporting queries never win that back, so the console's sessions turn it off.
+        return create_engine(url, pool_pre_ping=True, pool_recycle=3600, connect_args={"options": "-c jit=off"})
     return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
 
 
