@@ -41,6 +41,7 @@ from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import FeeItem, MeterReading, ParkingLease, Person, Unit, UnitFee, UnitPerson, User
@@ -149,6 +150,21 @@ class _Payments:
     u_at: array[int] = field(default_factory=lambda: array("q"))
 
 
+def _billing_inputs(s: Session) -> tuple[dict[str, tuple[int, Decimal, str, str]], Any, dict[int, str], Any]:
+    """What bills are planned from, as the database holds it now: the fee items by code (id, rate, basis, unit
+    kind), the units in id order, each unit's current owner, the parking leases with their holder's name."""
+    items = {i.code: (i.id, i.rate, i.basis, i.default_unit_kind) for i in s.scalars(select(FeeItem))}
+    units = s.execute(select(Unit.id, Unit.estate_id, Unit.kind, Unit.status, Unit.built_area, Unit.delivered_on)
+                      .order_by(Unit.id)).all()
+    owners = dict(s.execute(
+        select(UnitPerson.unit_id, func.min(Person.name)).join(Person, Person.id == UnitPerson.person_id)
+        .where(UnitPerson.role == "业主", UnitPerson.end_on.is_(None)).group_by(UnitPerson.unit_id)).all())
+    leases = s.execute(select(ParkingLease.id, ParkingLease.unit_id, ParkingLease.start_on, ParkingLease.end_on,
+                              ParkingLease.monthly_fee, Person.name)
+                       .join(Person, Person.id == ParkingLease.person_id).order_by(ParkingLease.id)).all()
+    return items, units, owners, leases
+
+
 def build_fee_history(rng: random.Random, *, today: date, months: int = MONTHS) -> dict[str, int]:
     """Fee items, meter readings, five years of bills, payments and the rest (see the module docstring); returns
     the rows written per table."""
@@ -164,15 +180,7 @@ def build_fee_history(rng: random.Random, *, today: date, months: int = MONTHS) 
         for n, estate_id in enumerate(estates):
             collector = staff.get("cashier") if n % 2 == 0 else staff.get("clerk")
             s.execute(update(Unit).where(Unit.estate_id == estate_id).values(collector_staff_id=collector))
-        items = {i.code: (i.id, i.rate, i.basis, i.default_unit_kind) for i in s.scalars(select(FeeItem))}
-        units = s.execute(select(Unit.id, Unit.estate_id, Unit.kind, Unit.status, Unit.built_area, Unit.delivered_on)
-                          .order_by(Unit.id)).all()
-        owners = dict(s.execute(
-            select(UnitPerson.unit_id, func.min(Person.name)).join(Person, Person.id == UnitPerson.person_id)
-            .where(UnitPerson.role == "业主", UnitPerson.end_on.is_(None)).group_by(UnitPerson.unit_id)).all())
-        leases = s.execute(select(ParkingLease.id, ParkingLease.unit_id, ParkingLease.start_on, ParkingLease.end_on,
-                                  ParkingLease.monthly_fee, Person.name)
-                           .join(Person, Person.id == ParkingLease.person_id).order_by(ParkingLease.id)).all()
+        items, units, owners, leases = _billing_inputs(s)
         # 商铺 meters, read at each month's end but the current one's; 装修垃圾清运 for the units renovating now
         usage: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # period -> (unit, item, usage)
         readings: list[dict[str, Any]] = []
@@ -257,15 +265,7 @@ def planned_bills(period: str) -> list[tuple[int, str, str, Decimal, str, date, 
     """(item id, payer key, household, amount, payer name, start, end) of every bill this module would raise for
     `period` on the database as it is now: what tests compare with services.fees.billing.preview_billing."""
     with read_session() as s:
-        items = {i.code: (i.id, i.rate, i.basis, i.default_unit_kind) for i in s.scalars(select(FeeItem))}
-        units = s.execute(select(Unit.id, Unit.estate_id, Unit.kind, Unit.status, Unit.built_area, Unit.delivered_on)
-                          .order_by(Unit.id)).all()
-        owners = dict(s.execute(
-            select(UnitPerson.unit_id, func.min(Person.name)).join(Person, Person.id == UnitPerson.person_id)
-            .where(UnitPerson.role == "业主", UnitPerson.end_on.is_(None)).group_by(UnitPerson.unit_id)).all())
-        leases = s.execute(select(ParkingLease.id, ParkingLease.unit_id, ParkingLease.start_on, ParkingLease.end_on,
-                                  ParkingLease.monthly_fee, Person.name)
-                           .join(Person, Person.id == ParkingLease.person_id).order_by(ParkingLease.id)).all()
+        items, units, owners, leases = _billing_inputs(s)
         renovation = dict(s.execute(select(UnitFee.unit_id, UnitFee.start_on)
                                     .where(UnitFee.fee_item_id == items["ZX-LJ"][0], UnitFee.action == "收取")).all())
         usage = {0: [(u, i, _cents(q)) for u, i, q in s.execute(

@@ -79,25 +79,38 @@ def _owing_cents() -> ColumnElement[int]:
                                                                                                      BigInteger)
 
 
+def _lease_space() -> tuple[Any, ColumnElement[int]]:
+    """The parking space of a lease without a unit (an alias: ParkingSpace may be joined elsewhere too), and the
+    estate of a bill: its unit's, or that space's."""
+    lease_space = aliased(ParkingSpace)
+    return lease_space, func.coalesce(Unit.estate_id, lease_space.estate_id)
+
+
+def _open_with_places(stmt: Select[*tuple[Any, ...]], lease_space: Any,
+                      estate_of: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+    """`stmt` over the open bills, with where each one belongs: unit, building, the space of a lease without a unit,
+    estate and the unit's collector (outer joins: a lease's bill has no unit, a unit may have no collector)."""
+    return (stmt.outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
+            .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
+            .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
+            .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
+            .where(Bill.status.in_(ledger.OPEN_STATUSES)))
+
+
 def _open_bills_frame(session: Session, *, estate_id: int | None = None, building_id: int | None = None,
                       unit_id: int | None = None) -> pd.DataFrame:
     """Open bills with what they owe (integer cents), their unit, estate, building and collector. The bills of a
     parking lease without a unit (account "L<lease id>") belong to the estate of the lease's space and to no
     building or collector; their code is the space number."""
-    lease_space = aliased(ParkingSpace)
-    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
+    lease_space, estate_of = _lease_space()
     code = func.coalesce(Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, "车位 " + lease_space.number)
-    stmt = (select(Bill.id.label("bill_id"), Bill.unit_id, Bill.household, Bill.period, Bill.due_on,
-                   _owing_cents().label("cents"), FeeItem.name.label("item"), Bill.payer_name,
-                   estate_of.label("estate_id"), Estate.name.label("estate"), Building.id.label("building_id"),
-                   Building.name.label("building"), code.label("code"),
-                   Unit.collector_staff_id, Staff.name.label("collector"))
-            .join(FeeItem, FeeItem.id == Bill.fee_item_id)
-            .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-            .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
-            .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
-            .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
-            .where(Bill.status.in_(ledger.OPEN_STATUSES)))
+    stmt = _open_with_places(
+        select(Bill.id.label("bill_id"), Bill.unit_id, Bill.household, Bill.period, Bill.due_on,
+               _owing_cents().label("cents"), FeeItem.name.label("item"), Bill.payer_name,
+               estate_of.label("estate_id"), Estate.name.label("estate"), Building.id.label("building_id"),
+               Building.name.label("building"), code.label("code"),
+               Unit.collector_staff_id, Staff.name.label("collector"))
+        .select_from(Bill).join(FeeItem, FeeItem.id == Bill.fee_item_id), lease_space, estate_of)
     if estate_id is not None:
         stmt = stmt.where(estate_of == estate_id)
     if building_id is not None:
@@ -138,8 +151,7 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
     if group not in GROUPS:
         raise ValidationError({"分组": "应为 " + "、".join(GROUPS.values())})
     as_of = as_of or local_today()
-    lease_space = aliased(ParkingSpace)
-    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
+    lease_space, estate_of = _lease_space()
     building = func.coalesce(Building.name, literal(NO_BUILDING, String()))
     key: ColumnElement[str]
     if group == "age":
@@ -150,13 +162,8 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
         key = func.coalesce(Staff.name, literal("（未指定）", String()))
     else:
         key = func.coalesce(Estate.name, literal("（无房屋）", String()))
-    bills = (select(key.label("key"), Bill.household, Bill.period, _owing_cents().label("cents"))
-             .select_from(Bill)
-             .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-             .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
-             .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
-             .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
-             .where(Bill.status.in_(ledger.OPEN_STATUSES)))
+    bills = _open_with_places(select(key.label("key"), Bill.household, Bill.period, _owing_cents().label("cents"))
+                              .select_from(Bill), lease_space, estate_of)
     if estate_id is not None:
         bills = bills.where(estate_of == estate_id)
     o = bills.subquery()  # grouped by the key column, not by the expression: PostgreSQL wants the same text

@@ -1,6 +1,7 @@
 """The arrears figures as services/fees/arrears.py computed them before issue 14 (pandas over every open bill),
 kept as the oracle the grouped SQL must equal: `arrears_summary` and `owing_units` of that version, verbatim
-but for the names and for `_last_dunning` reading every unit's last contact."""
+but for the names and for `_last_dunning` reading every unit's last contact. The open bills themselves are read by
+the service's `_open_bills_frame`, which the notices still use: what is compared is the grouping."""
 
 from __future__ import annotations
 
@@ -8,49 +9,20 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
-from services.fees import ledger
-from services.fees.arrears import GROUPS, NO_BUILDING, _owing_cents, _yuan, age_bucket
+from db.models import DunningAction
+from services.fees.arrears import GROUPS, NO_BUILDING, _open_bills_frame, _yuan, age_bucket
 from services.fees.figures import AGING_BUCKETS
 from services.platform.clock import local_today, to_local
-
-
-def open_bills_frame(session: Session, *, estate_id: int | None = None, building_id: int | None = None,
-                     unit_id: int | None = None) -> pd.DataFrame:
-    lease_space = aliased(ParkingSpace)
-    estate_of = func.coalesce(Unit.estate_id, lease_space.estate_id)
-    code = func.coalesce(Building.code + "-" + Unit.unit_no + "-" + Unit.room_no, "车位 " + lease_space.number)
-    stmt = (select(Bill.id.label("bill_id"), Bill.unit_id, Bill.household, Bill.period, Bill.due_on,
-                   _owing_cents().label("cents"), FeeItem.name.label("item"), Bill.payer_name,
-                   estate_of.label("estate_id"), Estate.name.label("estate"), Building.id.label("building_id"),
-                   Building.name.label("building"), code.label("code"),
-                   Unit.collector_staff_id, Staff.name.label("collector"))
-            .join(FeeItem, FeeItem.id == Bill.fee_item_id)
-            .outerjoin(Unit, Unit.id == Bill.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-            .outerjoin(ParkingLease, and_(Bill.unit_id.is_(None), ParkingLease.id == Bill.parking_lease_id))
-            .outerjoin(lease_space, lease_space.id == ParkingLease.space_id)
-            .outerjoin(Estate, Estate.id == estate_of).outerjoin(Staff, Staff.id == Unit.collector_staff_id)
-            .where(Bill.status.in_(ledger.OPEN_STATUSES)))
-    if estate_id is not None:
-        stmt = stmt.where(estate_of == estate_id)
-    if building_id is not None:
-        stmt = stmt.where(Unit.building_id == building_id)
-    if unit_id is not None:
-        stmt = stmt.where(Bill.unit_id == unit_id)
-    return pd.DataFrame(session.execute(stmt).all(),
-                        columns=["bill_id", "unit_id", "household", "period", "due_on", "cents", "item",
-                                 "payer_name", "estate_id", "estate", "building_id", "building", "code",
-                                 "collector_staff_id", "collector"])
 
 
 def old_arrears_summary(*, group: str, as_of: date | None = None, estate_id: int | None = None) -> pd.DataFrame:
     as_of = as_of or local_today()
     with read_session() as s:
-        f = open_bills_frame(s, estate_id=estate_id)
+        f = _open_bills_frame(s, estate_id=estate_id)
     columns = [GROUPS[group], "户数", "笔数", "欠费金额", "最早期间"]
     if f.empty:
         return pd.DataFrame(columns=columns)
@@ -84,7 +56,7 @@ def old_owing_units(*, estate_id: int | None = None, building_id: int | None = N
                     limit: int | None = 500) -> pd.DataFrame:
     as_of = as_of or local_today()
     with read_session() as s:
-        f = open_bills_frame(s, estate_id=estate_id, building_id=building_id)
+        f = _open_bills_frame(s, estate_id=estate_id, building_id=building_id)
         last = _last_dunning(s)
     if f.empty:
         return pd.DataFrame(columns=["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员",
