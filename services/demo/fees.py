@@ -43,7 +43,7 @@ from services.fees.statuses import ApprovalStatus, BillStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.clock import SHANGHAI, local_today
-from services.platform.period import Period
+from services.platform.period import Period, period_of
 
 MONTHS = 24
 METHOD_WEIGHTS = (("微信", 45), ("支付宝", 20), ("现金", 15), ("银行转账", 10), ("POS", 10))
@@ -180,7 +180,8 @@ def _payments(rng: random.Random, today: date) -> None:
                                  status=PaymentStatus.VOIDED, voided_at=at - timedelta(minutes=2), void_reason="金额录入错误",
                                  void_approved_by=manager.display_name, version=2))
             allocations.append([dict(bill_id=owing[0].id, amount=owing[0].amount, at=at - timedelta(minutes=6),
-                                     via="收款", voided=True)])
+                                     via="收款", voided=True, bill_period=owing[0].period,
+                                     paid_period=period_of(at - timedelta(minutes=6)))])
             approvals.append(dict(kind="作废收据", bill_id=None, payment_id=len(payments), amount=owing[0].amount,
                                   reason="金额录入错误", requested_by=cashier.id, requester_name=cashier.display_name,
                                   requested_at=at - timedelta(minutes=5), status=ApprovalStatus.APPROVED, decided_by=manager.id,
@@ -193,7 +194,8 @@ def _payments(rng: random.Random, today: date) -> None:
             share = b.amount - waived.get(b.id, ZERO) - paid[b.id]
             paid[b.id] += share
             total += share
-            rows.append(dict(bill_id=b.id, amount=share, at=at, via="收款", voided=False))
+            rows.append(dict(bill_id=b.id, amount=share, at=at, via="收款", voided=False, bill_period=b.period,
+                             paid_period=period_of(at)))
         extra = ZERO
         if at.date() >= today - timedelta(days=20) and rng.random() < 0.1:
             extra = Decimal(rng.choice((200, 500, 1000)))  # paying ahead: prepaid credit 预存

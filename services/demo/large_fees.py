@@ -83,6 +83,12 @@ def _local_date(ts: int) -> date:
     return date.fromordinal(_EPOCH.toordinal() + ts // _DAY)
 
 
+def _local_month(ts: int) -> str:
+    """The period label of local seconds (services.platform.period.period_of of the moment)."""
+    day = _local_date(ts)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def _cents(value: Decimal) -> int:
     return int(value.scaleb(2))
 
@@ -632,13 +638,17 @@ def _write(sim: _Simulation, houses: list[str], house_unit: list[int], house_est
             for k in range(len(pay.at)):
                 at = _utc(pay.at[k])
                 voided = bool(pay.voided[k])
+                month = _local_month(pay.at[k])
                 for j in range(pay.a0[k], pay.a0[k] + pay.an[k]):
-                    yield (first_bill + pay.a_bill[j], pid[k], pay.a_amount[j], at, "收款", voided)
+                    yield (first_bill + pay.a_bill[j], pid[k], pay.a_amount[j], at, "收款", voided,
+                           labels[b.period[pay.a_bill[j]]], month)
             for j in range(len(pay.u_bill)):
-                yield (first_bill + pay.u_bill[j], pid[pay.u_pay[j]], pay.u_amount[j], _utc(pay.u_at[j]), "预存", False)
+                yield (first_bill + pay.u_bill[j], pid[pay.u_pay[j]], pay.u_amount[j], _utc(pay.u_at[j]), "预存", False,
+                       labels[b.period[pay.u_bill[j]]], _local_month(pay.u_at[j]))
 
         counts["allocations"] = bulk.write(s, "allocations", allocation_rows(),
-                                           ("bill_id", "payment_id", "amount", "at", "via", "voided"))
+                                           ("bill_id", "payment_id", "amount", "at", "via", "voided", "bill_period",
+                                            "paid_period"))
 
         def credit_rows() -> Iterator[dict[str, Any]]:
             for n, amount, at in sim.deposits:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.engine import in_chunks
 from db.models import Allocation, Bill, CreditEntry, Payment
 from services.fees.statuses import OPEN_BILL_STATUSES, BillStatus, PaymentStatus
+from services.platform.period import period_of
 
 ZERO = Decimal("0.00")
 OPEN_STATUSES = OPEN_BILL_STATUSES
@@ -66,7 +67,8 @@ def allocate(session: Session, bills: Sequence[Bill], amount: Decimal, *, paymen
         share = min(left, outstanding(bill))
         if share <= 0:
             continue
-        session.add(Allocation(bill_id=bill.id, payment_id=payment_id, amount=share, at=at, via=via))
+        session.add(Allocation(bill_id=bill.id, payment_id=payment_id, amount=share, at=at, via=via,
+                               bill_period=bill.period, paid_period=period_of(at)))
         bill.paid += share
         settle_status(bill)
         left -= share

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.platform.clock import SHANGHAI
+from services.platform.clock import SHANGHAI, to_local
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,8 @@ class Period:
 
     def previous(self) -> Period:
         return Period.parse((self.start - timedelta(days=1)).strftime("%Y-%m"))
+
+
+def period_of(moment: datetime) -> str:
+    """The label of the month (Asia/Shanghai) an aware moment falls in."""
+    return to_local(moment).strftime("%Y-%m")

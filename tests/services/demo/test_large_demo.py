@@ -35,6 +35,7 @@ from services.fees import billing
 from services.fees.statuses import PaymentStatus
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.clock import local_today, to_local
+from services.platform.period import period_of
 from services.tickets.statuses import STATUSES
 from services.tickets.workflow import TYPES
 from tests.factories import fast_password_hashing
@@ -98,6 +99,10 @@ def test_five_years_of_monthly_bills_for_every_unit_with_a_payer_on_each(demo):
 def test_the_ledger_invariants_hold(demo):
     with read_session() as s:
         bills = {i: (a, p, w) for i, a, p, w in s.execute(select(Bill.id, Bill.amount, Bill.paid, Bill.waived))}
+        periods = dict(s.execute(select(Bill.id, Bill.period)).all())
+        for i, bill_id, at, bill_period, paid_period in s.execute(
+                select(Allocation.id, Allocation.bill_id, Allocation.at, Allocation.bill_period, Allocation.paid_period)):
+            assert (bill_period, paid_period) == (periods[bill_id], period_of(at)), i
         live: dict[int, Decimal] = defaultdict(Decimal)
         for bill_id, amount in s.execute(select(Allocation.bill_id, Allocation.amount)
                                          .where(Allocation.voided.is_(False))):

@@ -24,6 +24,7 @@ from services.fees import billing as fees
 from services.platform.auth import Role
 from services.platform.clock import SHANGHAI
 from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.platform.period import period_of
 from tests.factories import (
     FeeClock,
     actor_for,
@@ -114,6 +115,9 @@ def _ledger_holds() -> None:
                                                                  Allocation.voided.is_(False))), D("0.00"))
             assert b.paid == live, b.id
             assert D("0.00") <= b.paid + b.waived <= b.amount, b.id
+        periods = dict(s.execute(select(Bill.id, Bill.period)).all())
+        for a in s.scalars(select(Allocation)):  # the figures read the bill's month and its own off the allocation
+            assert (a.bill_period, a.paid_period) == (periods[a.bill_id], period_of(a.at)), a.id
         for p in s.scalars(select(Payment).where(Payment.status == "有效")):
             direct = sum(s.scalars(select(Allocation.amount).where(
                 Allocation.payment_id == p.id, Allocation.via == "收款", Allocation.voided.is_(False))), D("0.00"))

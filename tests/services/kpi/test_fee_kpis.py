@@ -157,6 +157,19 @@ def test_a_payment_after_the_month_counts_in_collected_but_not_in_recovered(mont
     assert (got["arrears_recovered"], got["arrears_recovery_rate"]) == (D("200.00"), D("0.7143"))
 
 
+def test_the_month_ends_at_midnight_in_shanghai_not_in_utc(month):
+    """Half past midnight on 1 April in Shanghai is still 31 March in UTC: the money counts in April."""
+    _pay(month, datetime(2026, 4, 1, 0, 30, tzinfo=SHANGHAI), month.units[2], "40.00")  # U3's March bill, the rest
+    march = kpi.fee_kpis("2026-03", as_of=END_OF_MARCH)
+    assert (march["collected"], march["household_rate"]) == (D("160.00"), D("0.2500"))  # U3 still owed at month-end
+    april = kpi.fee_kpis("2026-04", as_of=at(4, 30, 23))
+    # recovered in April: U3's 40.00 at 00:30 and U2's 100.00 on 04-02
+    assert april["arrears_recovered"] == D("140.00")
+    both = kpi.fee_kpis_months([P, kpi.Period.parse("2026-04")],
+                               as_of={"2026-03": END_OF_MARCH, "2026-04": at(4, 30, 23)})
+    assert both == {"2026-03": march, "2026-04": april}
+
+
 def test_april_sees_march_as_prior_arrears(month):
     got = kpi.fee_kpis("2026-04", as_of=at(4, 30, 23))
     # April has no bills: rates over nothing are None
