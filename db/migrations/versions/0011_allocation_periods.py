@@ -36,9 +36,9 @@ def upgrade() -> None:
         batch_op.alter_column('bill_period', existing_type=sa.String(length=7), nullable=False)
         batch_op.alter_column('paid_period', existing_type=sa.String(length=7), nullable=False)
         batch_op.create_index('ix_allocations_paid_period',
-                              ['voided', 'paid_period', 'bill_period', 'amount', 'at'], unique=False)
+                              ['paid_period', 'bill_period', 'voided', 'amount', 'at'], unique=False)
         batch_op.create_index('ix_allocations_bill_period',
-                              ['voided', 'bill_period', 'paid_period', 'amount', 'at', 'bill_id'], unique=False)
+                              ['bill_period', 'paid_period', 'voided', 'amount', 'at', 'bill_id'], unique=False)
     with op.batch_alter_table('bills', schema=None) as batch_op:
         batch_op.drop_index('ix_bills_period')
         batch_op.create_index('ix_bills_period', BILL_PERIOD_COLUMNS, unique=False)
