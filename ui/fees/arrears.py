@@ -130,8 +130,8 @@ def _units(actor: Actor, estate_id: int | None) -> None:
                                  key="fees:arrears:units:months")
     # filtered, grouped and cut to the units owing most in SQL: at most MAX_SHOWN_ROWS rows reach the browser
     scope = {"estate_id": estate_id, "building_id": building_id, "collector": collector, "min_months": int(min_months)}
-    owing = arrears.owing_units(actor=actor, limit=MAX_SHOWN_ROWS, **scope)
-    n, total = arrears.owing_totals(actor=actor, **scope)
+    listed = arrears.owing_list(actor=actor, limit=MAX_SHOWN_ROWS, **scope)
+    owing, n, total = listed.frame, listed.count, listed.total
     st.markdown(t("fees.arrears_units_count", n=n, total=fmt.money(total if n else None)))
     if n > len(owing):
         st.caption(t("fees.arrears_units_capped", shown=len(owing), more=n - len(owing)))
