@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -26,7 +27,10 @@ def upgrade(url: str | None = None) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@cache
 def head_revision() -> str:
+    """The code's head revision. Kept for the process: reading it loads every migration file (about 20 ms), and
+    the console asks on every rerun of every page."""
     # db/migrations/versions always holds a single head revision, so this is never None
     return cast(str, ScriptDirectory.from_config(alembic_config()).get_current_head())
 

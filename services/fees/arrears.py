@@ -44,7 +44,6 @@ from db.engine import in_chunks, read_session, unit_of_work
 from db.models import Bill, Building, DunningAction, Estate, FeeItem, ParkingLease, ParkingSpace, Staff, Unit
 from db.types import utcnow
 from services.fees import documents, ledger
-from services.fees.accounts import AccountKey, unit_household
 from services.fees.figures import AGING_BUCKETS
 from services.platform import audit
 from services.platform.auth import Actor, require
@@ -320,11 +319,13 @@ def _last_dunning(session: Session, unit_ids: Sequence[int]) -> dict[int, tuple[
 def owed_by_units(session: Session, unit_ids: Sequence[int]) -> dict[int, Decimal]:
     """What each unit owes right now (0.00 for a unit that owes nothing), in one query."""
     owed = {unit_id: _yuan(0) for unit_id in unit_ids}
-    for household, cents in session.execute(
-            select(Bill.household, func.sum(_owing_cents()))
-            .where(Bill.household.in_([unit_household(u) for u in owed] or ["-"]), Bill.status.in_(ledger.OPEN_STATUSES))
-            .group_by(Bill.household)):
-        owed[AccountKey.parse(household).id] = _yuan(cents or 0)
+    # a unit's account "U<id>" holds exactly the bills with its unit_id (billing and the imports write both), so
+    # the open bills index answers by unit, where by account it would read all of each unit's years of bills
+    for chunk in in_chunks(sorted(owed)):
+        for unit_id, cents in session.execute(
+                select(Bill.unit_id, func.sum(_owing_cents()))
+                .where(Bill.unit_id.in_(chunk), Bill.status.in_(ledger.OPEN_STATUSES)).group_by(Bill.unit_id)):
+            owed[int(unit_id)] = _yuan(cents or 0)
     return owed
 
 

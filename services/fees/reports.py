@@ -56,6 +56,7 @@ from db.models import (
 )
 from db.types import utcnow
 from services.fees import figures as fee_figures
+from services.fees.accounts import unit_labels
 from services.fees.cashier import METHODS
 from services.fees.figures import FEE_KPI_KEYS, FEE_KPI_LABELS, FeeScope
 from services.fees.statuses import BillStatus, PaymentStatus
@@ -139,8 +140,6 @@ def meter_sheet(*, actor: Actor, period: str, estate_id: int | None = None,
                                .order_by(FeeItem.id)).all())
         if not items:
             return _empty_meter_sheet()
-        labels = dict(s.execute(select(Unit.id, _unit_label()).join(Building, Building.id == Unit.building_id)
-                                .join(Estate, Estate.id == Unit.estate_id).where(*where)).all())
         shops = s.scalars(select(Unit.id).where(Unit.kind == METER_KIND, *where)).all()
         pairs = {(u, i) for u in shops for i in items}
         pairs |= set(s.execute(select(UnitFee.unit_id, UnitFee.fee_item_id).join(Unit, Unit.id == UnitFee.unit_id)
@@ -159,6 +158,7 @@ def meter_sheet(*, actor: Actor, period: str, estate_id: int | None = None,
             select(MeterReading.unit_id, MeterReading.fee_item_id, MeterReading.period, MeterReading.current)
             .join(latest, (latest.c.unit_id == MeterReading.unit_id)
                   & (latest.c.fee_item_id == MeterReading.fee_item_id) & (latest.c.period == MeterReading.period)))}
+        labels = unit_labels(s, {u for u, _ in pairs})  # the metered units' only (not every unit in scope)
         current = {(u, i): (cur, use, rep) for u, i, cur, use, rep in s.execute(
             select(MeterReading.unit_id, MeterReading.fee_item_id, MeterReading.current, MeterReading.usage,
                    MeterReading.replaced).join(Unit, Unit.id == MeterReading.unit_id)

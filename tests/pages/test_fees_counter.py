@@ -287,6 +287,14 @@ def test_void_requested_at_the_counter_and_approved_by_a_manager_puts_the_bills_
     decided = _shown(_tab(db.cashier, "approvals_tab").dataframe[0])
     assert (decided["状态"][0], decided["审批人"][0], decided["审批意见"][0]) == ("已批准", "主管甲", "同意作废，已核对微信流水")
 
+    # the manager's record of decisions is read when switched on (up to 500 rows: not on every rerun)
+    record = _tab(db.manager, "approvals_tab")
+    shown_before = len(record.dataframe)
+    record.toggle(key="fees:approval:history").set_value(True).run()
+    assert len(record.dataframe) == shown_before + 1
+    history = _shown(record.dataframe[0])
+    assert (history["收据/账单/退款单"][0], history["状态"][0]) == (row.receipt_no, "已批准")
+
 
 def test_a_manager_cannot_approve_their_own_request_and_sees_why(db):
     bill = cashier.account(actor=db.manager2, unit_id=db.units["1-1-106"]).bills[0]

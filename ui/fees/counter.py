@@ -22,7 +22,7 @@ Decisions (the screens follow them; tests/pages/test_fees_counter.py checks them
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 import pandas as pd
@@ -42,6 +42,7 @@ from ui.kit import fmt
 from ui.kit.i18n import t
 from ui.kit.session import DATA_GENERATION, flash
 from ui.kit.tables import fit_height, money_table
+from ui.kit.tabs import on_demand
 
 DRAFT = "fees:counter:draft"  # the payment waiting for confirmation
 LAST = "fees:counter:last"  # (household, payment id) of the receipt just issued
@@ -517,7 +518,7 @@ def approvals_tab(actor: Actor) -> None:
             st.info(t("fees.approval_none"), icon=":material/done_all:")
         for a in pending:
             _decision_card(actor, a)
-        with st.expander(t("fees.approval_history")):
+        if on_demand(t("fees.approval_history"), key="fees:approval:history"):  # 500 decisions: read when asked
             done = [a for a in approvals.list_approvals(actor=actor, status="") if a.status != ApprovalStatus.PENDING]
             _approvals_table(done, decided=True)
     st.subheader(t("fees.approval_mine"))
@@ -551,8 +552,9 @@ def _approvals_table(rows: list[ApprovalView], *, decided: bool) -> None:
     if not rows:
         st.caption(t("fees.approval_empty"))
         return
-    df = pd.DataFrame([{**asdict(a), "target": a.target, "at": a.requested_at, "decided": a.decided_at}
-                       for a in rows])
+    # fields read as they are: asdict deep-copies every value (66 ms for 500 rows)
+    df = pd.DataFrame([{**{f.name: getattr(a, f.name) for f in fields(a)}, "target": a.target,
+                        "at": a.requested_at, "decided": a.decided_at} for a in rows])
     labels = {"kind": t("fees.approval_kind"), "target": t("fees.approval_target"), "unit": t("fees.approval_unit"),
               "amount": t("fees.approval_amount"), "reason": t("fees.approval_reason"),
               "requester": t("fees.approval_requester"), "at": t("fees.approval_at"),
