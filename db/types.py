@@ -42,17 +42,17 @@ class _FixedPoint(TypeDecorator[Decimal]):
         if isinstance(value, float):
             raise TypeError("fixed-point columns refuse float; pass Decimal")
         d = value if isinstance(value, Decimal) else Decimal(value)
-        q = d.quantize(Decimal(1).scaleb(-self.places))
-        if q != d:
+        units = d.scaleb(self.places)  # whole units of 10**-places, if d has no more places (cheaper than quantize)
+        if not units.is_finite() or units != units.to_integral_value():
             raise ValueError(f"{value} has more than {_PLACES_WORDS[self.places]} decimal places")
-        return int(q.scaleb(self.places))
+        return int(units)
 
     def process_result_value(
         self, value: int | None, dialect: Dialect,  # noqa: ARG002 (TypeDecorator's signature)
     ) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-self.places).quantize(Decimal(1).scaleb(-self.places))
+        return Decimal(int(value)).scaleb(-self.places)  # an integer scaled: exactly `places` places, 0 -> 0.00
 
 
 class Hundredths(_FixedPoint):
