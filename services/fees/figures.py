@@ -222,7 +222,8 @@ def fee_kpis_by(period: str | Period, *, by: str | None, as_of: datetime | None 
 def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
                     scope: FeeScope | None = None) -> dict[str, dict[str, Decimal | None]]:
     """fee_kpis of several months at once, each taken at its own moment (`as_of` by month label): what a 12-month
-    trend draws, in six to eight statements whatever the number of months. Every month is in the result.
+    trend draws, in four statements whatever the number of months (and one more per moment inside its month). Every
+    month is in the result.
 
     Money received is read from the live allocations summed by (bill's month, month received): each allocation
     carries both, under covering indexes, so the whole company's trend reads no bill or payment for it (20,000
