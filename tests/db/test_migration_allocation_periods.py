@@ -12,27 +12,13 @@ from sqlalchemy import text
 
 from db import migrate
 from db.engine import get_engine
-from tests.conftest import MARIADB_ADMIN_URL, PG_ADMIN_URL, _server_database
+from tests.db.conftest import at_revision, rows
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def at_0010(request, tmp_path) -> Iterator[str]:
     """A database migrated to 0010 (allocations without their periods)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        command.upgrade(migrate.alembic_config(url), "0010")
-        yield url
-        get_engine(url).dispose()
-        return
-    admin = PG_ADMIN_URL if request.param == "postgresql" else MARIADB_ADMIN_URL
-    with _server_database(admin, request.param) as url:
-        command.upgrade(migrate.alembic_config(url), "0010")
-        yield url
-
-
-def _rows(url: str, sql: str) -> list[tuple]:
-    with get_engine(url).connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
+    yield from at_revision(request.param, tmp_path, "0010")
 
 
 def test_existing_allocations_get_their_bill_period_and_local_month(at_0010):
@@ -56,8 +42,8 @@ def test_existing_allocations_get_their_bill_period_and_local_month(at_0010):
                           "(2, 2, 2, 10000, '2026-03-31 15:59:59', '收款', :f)"), {"f": False})
     migrate.upgrade(url)
     # 17:00 UTC on 31 March is 01:00 on 1 April in Shanghai; 15:59:59 is still 23:59:59 on 31 March
-    assert _rows(url, "SELECT id, bill_period, paid_period FROM allocations ORDER BY id") == [
+    assert rows(url, "SELECT id, bill_period, paid_period FROM allocations ORDER BY id") == [
         (1, "2026-02", "2026-04"), (2, "2026-03", "2026-03")]
 
     command.downgrade(migrate.alembic_config(url), "0010")
-    assert _rows(url, "SELECT id, bill_id, amount FROM allocations ORDER BY id") == [(1, 1, 10000), (2, 2, 10000)]
+    assert rows(url, "SELECT id, bill_id, amount FROM allocations ORDER BY id") == [(1, 1, 10000), (2, 2, 10000)]

@@ -12,27 +12,13 @@ from sqlalchemy import text
 
 from db import migrate
 from db.engine import get_engine
-from tests.conftest import MARIADB_ADMIN_URL, PG_ADMIN_URL, _server_database
+from tests.db.conftest import at_revision, rows
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def at_0007(request, tmp_path) -> Iterator[str]:
     """A database migrated to 0007 (posts still name strings)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        command.upgrade(migrate.alembic_config(url), "0007")
-        yield url
-        get_engine(url).dispose()
-        return
-    admin = PG_ADMIN_URL if request.param == "postgresql" else MARIADB_ADMIN_URL
-    with _server_database(admin, request.param) as url:
-        command.upgrade(migrate.alembic_config(url), "0007")
-        yield url
-
-
-def _rows(url: str, sql: str) -> list[tuple]:
-    with get_engine(url).connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
+    yield from at_revision(request.param, tmp_path, "0007")
 
 
 def test_existing_posts_become_rows_and_everything_keeps_its_post(at_0007):
@@ -50,22 +36,22 @@ def test_existing_posts_become_rows_and_everything_keeps_its_post(at_0007):
                           "('管家规则', '管家', 'att:late_count', '>=', :f, '', '扣款', '元', 10, :f, '', :t, 1)"),
                      {"t": True, "f": False})
     migrate.upgrade(url)
-    posts = dict(_rows(url, "SELECT name, id FROM posts"))
+    posts = dict(rows(url, "SELECT name, id FROM posts"))
     assert len(posts) == 11 and posts["收费员"] == 4 and posts["管家"] == 11
-    assert _rows(url, "SELECT code FROM posts WHERE name = '管家'") == [("P11",)]
-    assert _rows(url, "SELECT staff_no, post_id FROM staff ORDER BY staff_no") == [
+    assert rows(url, "SELECT code FROM posts WHERE name = '管家'") == [("P11",)]
+    assert rows(url, "SELECT staff_no, post_id FROM staff ORDER BY staff_no") == [
         ("S1", posts["收费员"]), ("S2", posts["管家"]), ("S3", None)]
-    assert sorted(_rows(url, "SELECT post_id, kpi FROM post_kpis")) == [
+    assert sorted(rows(url, "SELECT post_id, kpi FROM post_kpis")) == [
         (posts["收费员"], "collection_rate"), (posts["管家"], "revisit_rate")]
-    assert sorted(_rows(url, "SELECT name, post_id FROM appraisal_rules"), key=str) == [
+    assert sorted(rows(url, "SELECT name, post_id FROM appraisal_rules"), key=str) == [
         ("全员", None), ("管家规则", posts["管家"])]
     with get_engine(url).begin() as conn:  # a post added after the migration gets the next id
         conn.execute(text("INSERT INTO posts (code, name, active, version) VALUES ('P12', '工程', :t, 1)"),
                      {"t": True})
-    assert _rows(url, "SELECT id FROM posts WHERE name = '工程'") == [(12,)]
+    assert rows(url, "SELECT id FROM posts WHERE name = '工程'") == [(12,)]
 
     command.downgrade(migrate.alembic_config(url), "0007")
-    assert _rows(url, "SELECT staff_no, post FROM staff ORDER BY staff_no") == [
+    assert rows(url, "SELECT staff_no, post FROM staff ORDER BY staff_no") == [
         ("S1", "收费员"), ("S2", "管家"), ("S3", "")]
-    assert sorted(_rows(url, "SELECT post, kpi FROM post_kpis")) == [
+    assert sorted(rows(url, "SELECT post, kpi FROM post_kpis")) == [
         ("收费员", "collection_rate"), ("管家", "revisit_rate")]
