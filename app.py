@@ -24,6 +24,7 @@ PAGES = [
     ("owners", "screens/owners.py", "nav.owners", ":material/apartment:", "units.view"),
     ("tickets", "screens/tickets.py", "nav.tickets", ":material/support_agent:", "tickets.view"),
     ("fees", "screens/fees.py", "nav.fees", ":material/payments:", "fees.view"),
+    ("relations", "screens/relations.py", "nav.relations", ":material/diversity_3:", "relations.view"),
     ("appraisal", "screens/appraisal.py", "nav.appraisal", ":material/workspace_premium:", "appraisal.view"),
     ("audit", "screens/audit.py", "nav.audit", ":material/history:", "audit.view"),
     # the administrator's page; a manager opens it for the go-live checklist only (screens/admin.py)

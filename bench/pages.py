@@ -23,7 +23,10 @@ from bench.common import Row, Settings, median_ms, within
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ROWS = 500
 PAGE_TARGET = "≤1.5× floor and <500 ms"
-PAGES = ("home", "owners", "tickets", "fees", "appraisal", "audit", "admin", "account")
+PAGES = ("home", "owners", "tickets", "fees", "relations", "appraisal", "audit", "admin", "account")
+# the home page is each role's own: measured as the manager with and without the trends, and as these roles too
+HOME_USERS = {"service": "客服前台", "cashier": "收费员", "engineer": "维修工程"}
+HOME_TRENDS = "home:trends"  # the switch that draws the manager's 12-month trends (screens/home.py)
 FLOOR_FLAG = "PROPDESK_BENCH_FLOOR_PAGE"
 
 
@@ -155,6 +158,14 @@ def _bench_pages(settings: Settings, scale: str, *, username: str, password: str
     for page in pages:
         at = _open(actor, f"screens/{page}.py")
         strips = list(tab_strips(at).items())
+        if page == "home":
+            measure(at, "/home")
+            at.session_state[HOME_TRENDS] = True
+            measure(at, "/home › 12个月趋势")
+            for username, role in HOME_USERS.items():
+                measure(_open(authenticate(username=username, password=password), "screens/home.py"),
+                        f"/home（{role}）")
+            continue
         if not strips:
             measure(at, f"/{page}")
             continue

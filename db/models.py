@@ -552,6 +552,8 @@ class Payment(Versioned, Base):
     """收款 with its receipt 收据. Posted once, never edited: only the void fields change, once."""
 
     __tablename__ = "payments"
+    # a cashier's day (日结, the cashier's home): one cashier took half of a large company's million payments
+    __table_args__ = (Index("ix_payments_cashier_user_id_received_at", "cashier_user_id", "received_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_no: Mapped[str] = mapped_column(String(20), unique=True)
     household: Mapped[str] = mapped_column(String(16), index=True)
@@ -825,3 +827,445 @@ class Scorecard(Versioned, Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str] = mapped_column(String(32), default="")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---- customer relations 客户关系 (services/relations); one section per register, in migration order ----
+
+# -- relations: surveys 满意度调查 (migration 0012) --
+
+
+class SurveyQuestion(Versioned, Base):
+    """满意度问卷的一道题: its text and its scale (options best first, "/"-separated), one active question marked as
+    the overall one (总体评价). Retired, never deleted: a round keeps its own copy (survey_round_questions)."""
+
+    __tablename__ = "survey_questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(60))
+    scale: Mapped[str] = mapped_column(String(80))
+    is_overall: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SurveyRound(Versioned, Base):
+    """调查轮次: one estate, one period; 进行中 takes responses, 已结束 is final."""
+
+    __tablename__ = "survey_rounds"
+    __table_args__ = (UniqueConstraint("estate_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    start_on: Mapped[date]
+    end_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str] = mapped_column(String(32), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SurveyRoundQuestion(Base):
+    """A question as a round asked it (copied from the questionnaire when the round was opened)."""
+
+    __tablename__ = "survey_round_questions"
+    __table_args__ = (UniqueConstraint("round_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(60))
+    scale: Mapped[str] = mapped_column(String(80))
+    is_overall: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyRoundUnit(Base):
+    """调查范围: a household (unit) occupied when the round was opened — the denominator of 调查覆盖率."""
+
+    __tablename__ = "survey_round_units"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class SurveyResponse(Versioned, Base):
+    """答卷: one household's answers in one round, entered by staff from paper or phone."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    respondent: Mapped[str] = mapped_column(String(32))
+    way: Mapped[str] = mapped_column(String(8))
+    answered_on: Mapped[date]
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    entered_by: Mapped[str] = mapped_column(String(32))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurveyAnswer(Base):
+    """One answer: the scale point ticked (point_no 1 = the best point) and its words as the round's scale says."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "round_question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"))
+    round_question_id: Mapped[int] = mapped_column(ForeignKey("survey_round_questions.id"), index=True)
+    point_no: Mapped[int] = mapped_column(Integer)
+    choice: Mapped[str] = mapped_column(String(16))
+
+# -- relations: owner visits 业主访谈, activities 社区活动, bulletins 宣传栏 (migration 0013) --
+
+
+class OwnerVisit(Versioned, Base):
+    """业主访谈: one visit or call to a household, as it happened (way, who was met, what was said), with the
+    follow-up ticket it opened. Withdrawn (撤销) with a reason when recorded in error, never deleted."""
+
+    __tablename__ = "owner_visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(index=True)
+    # YYYY-MM of visited_on: the figures group by month in SQL the same way on every backend
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    way: Mapped[str] = mapped_column(String(4))  # 上门 / 来访 / 电话 / 微信
+    face_to_face: Mapped[bool] = mapped_column(Boolean)  # 上门 or 来访
+    person_met: Mapped[str] = mapped_column(String(32), default="")
+    content: Mapped[str] = mapped_column(String(1000))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    visitor_name: Mapped[str] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class VisitPlan(Versioned, Base):
+    """访谈计划: one planned visit of one household in a year (sequence 1, and 2 for a household visited twice), its
+    month and the 物业管理员 it is assigned to; `basis` keeps the unit status the count was made from. Done once a
+    visit is linked (visit_id)."""
+
+    __tablename__ = "visit_plans"
+    __table_args__ = (UniqueConstraint("year", "unit_id", "sequence"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    planned_month: Mapped[str] = mapped_column(String(7), index=True)
+    basis: Mapped[str] = mapped_column(String(8))
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("owner_visits.id"), unique=True)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_by: Mapped[str] = mapped_column(String(32))
+
+
+class CommunityActivity(Versioned, Base):
+    """社区文化活动: 计划 (announced, held_on today or later), 已举办 (held_on not in the future, with participants
+    and cost) or 已取消 (with a reason). No estate: held for every estate of the centre."""
+
+    __tablename__ = "community_activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int | None] = mapped_column(ForeignKey("estates.id"), index=True)
+    title: Mapped[str] = mapped_column(String(64))
+    held_on: Mapped[date] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(String(64))
+    organiser: Mapped[str] = mapped_column(String(32))
+    participants: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    status: Mapped[str] = mapped_column(String(4), index=True)  # 计划 / 已举办 / 已取消
+    note: Mapped[str] = mapped_column(String(500), default="")
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Bulletin(Versioned, Base):
+    """宣传栏: one month's board of one estate (one issue a month), on time when posted by the 28th of its month."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (UniqueConstraint("estate_id", "month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    title: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(String(500), default="")
+    due_on: Mapped[date]  # the 28th of its month (seed: 每月28日前)
+    posted_on: Mapped[date] = mapped_column(index=True)
+    posted_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+# -- relations: notices 公告, lost and found 失物招领 (migration 0014) --
+
+
+class Notice(Versioned, Base):
+    """公告: a notice the service centre posts on its estates' boards; its targets are notice_targets (none: every
+    estate). Only a draft is edited; the number is given when it is published."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)  # GG2026-012, from a counter at publishing
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))  # 停水停电 / 维修施工 / 收费 / 安全提示 / 活动 / 温馨提示 / 其他
+    publish_on: Mapped[date] = mapped_column(index=True)
+    until_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(8), index=True)  # 草稿 / 已发布 / 已撤回 / 已归档
+    written_by: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(32), default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str] = mapped_column(String(200), default="")
+    closed_by: Mapped[str] = mapped_column(String(32), default="")  # who withdrew or archived it
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeTarget(Base):
+    """One estate a notice is for: the whole estate (building_id NULL) or one of its buildings."""
+
+    __tablename__ = "notice_targets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+
+
+class LostNotice(Base):
+    """One quarterly 《失物招领》启事 posted on an estate's board (seeds: 每季度一次): its items may be claimed until
+    claim_by; once that has passed, the items it listed may be disposed of. Append-only."""
+
+    __tablename__ = "lost_notices"
+    __table_args__ = (UniqueConstraint("estate_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"))
+    quarter: Mapped[str] = mapped_column(String(8))  # 2026Q3
+    posted_on: Mapped[date]
+    claim_by: Mapped[date]
+    posted_by: Mapped[str] = mapped_column(String(32))
+    item_count: Mapped[int] = mapped_column(Integer)
+
+
+class LostItem(Versioned, Base):
+    """失物招领: one found item in the service centre's keeping (the seeds' 《失物登记表》 row), until it is
+    claimed (name, phone, the 证件 checked, who handed it over) or disposed of after the quarterly notice."""
+
+    __tablename__ = "lost_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # SW2026-0042, from a counter at registration
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    what: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    valuable: Mapped[bool] = mapped_column(Boolean, default=False)  # 贵重物品/重要证件: posted at once (seeds)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    found_place: Mapped[str] = mapped_column(String(100))
+    finder_name: Mapped[str] = mapped_column(String(64), default="")
+    finder_phone: Mapped[str] = mapped_column(String(20), default="")
+    kept_at: Mapped[str] = mapped_column(String(100))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # 待认领 / 已认领 / 已处置
+    # the first quarterly notice that listed it: disposal waits for that notice's claim_by
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("lost_notices.id"), index=True)
+    claimant_name: Mapped[str] = mapped_column(String(64), default="")
+    claimant_phone: Mapped[str] = mapped_column(String(20), default="")
+    id_kind: Mapped[str] = mapped_column(String(16), default="")  # the 证件 shown and checked at the claim
+    id_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over_by: Mapped[str] = mapped_column(String(32), default="")
+    disposal_way: Mapped[str] = mapped_column(String(8), default="")  # 上交派出所 / 捐赠 / 销毁 / 其他
+    disposed_by: Mapped[str] = mapped_column(String(32), default="")
+    disposed_on: Mapped[date | None]
+    disposal_note: Mapped[str] = mapped_column(String(200), default="")
+
+
+# -- relations: paid services 特约服务 (migration 0015) --
+
+
+class PaidServiceItem(Versioned, Base):
+    """特约服务价目: one service the centre offers for a price per unit of charge (次 / 小时 / 平方米 ...). Retired
+    (active off), never deleted: orders keep their own copy of the name, unit and price they were taken at."""
+
+    __tablename__ = "paid_service_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(8))  # 家政保洁 / 家电清洗 / 水电维修 / 管道疏通 / 开锁换锁 / 搬家 / 其他
+    charge_unit: Mapped[str] = mapped_column(String(8))  # 次 / 小时 / 平方米 / 个 / 台 / 米
+    price: Mapped[Decimal] = mapped_column(Money)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PaidServiceOrder(Versioned, Base):
+    """特约服务订单 of one unit: 已预约 -> 已完成 (with the owner's rating, and its bill) or 已取消. The item's name, unit
+    and price are copied when the order is taken; completing it raises one Bill of the unit (bill_id)."""
+
+    __tablename__ = "paid_service_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(20), unique=True)  # TS2026-000123, one series per year
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    requester_name: Mapped[str] = mapped_column(String(64))
+    requester_phone: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int] = mapped_column(ForeignKey("paid_service_items.id"), index=True)
+    item_name: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(8))
+    charge_unit: Mapped[str] = mapped_column(String(8))
+    price: Mapped[Decimal] = mapped_column(Money)
+    quantity: Mapped[Decimal] = mapped_column(Hundredths)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff_name: Mapped[str] = mapped_column(String(32))  # the staff member's name then, or an outside worker's
+    request: Mapped[str] = mapped_column(String(500), default="")  # 服务要求
+    status: Mapped[str] = mapped_column(String(8), index=True)  # 已预约 / 已完成 / 已取消
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ordered_by: Mapped[str] = mapped_column(String(32))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    completed_by: Mapped[str] = mapped_column(String(32), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1–5 stars; None: the owner gave none
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), unique=True)
+
+
+# -- relations: inspections 巡查, violations 违章, duty handover 值班与交接班 (migration 0016) --
+
+
+class InspectionRoute(Versioned, Base):
+    """巡查路线: a named daily walk of one estate; its checklist is InspectionItem rows the manager keeps."""
+
+    __tablename__ = "inspection_routes"
+    __table_args__ = (UniqueConstraint("estate_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InspectionItem(Versioned, Base):
+    """One line of a route's checklist: its area 检查类别 (seed: 公共区域环境, 设施设备, 房屋本体, 标识标牌, 装修管理,
+    园区配套, 客户触点岗位), what to check, and the department a finding is sent to."""
+
+    __tablename__ = "inspection_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("inspection_routes.id"), index=True)
+    area: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(8), default="工程")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InspectionRound(Versioned, Base):
+    """One walk of a route on one day (at most one a day: the unique key), with its counts for the lists."""
+
+    __tablename__ = "inspection_rounds"
+    __table_args__ = (UniqueConstraint("route_id", "round_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("inspection_routes.id"))
+    round_on: Mapped[date] = mapped_column(index=True)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    inspector_name: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InspectionResult(Versioned, Base):
+    """One checklist line of a round: 正常 or 异常 with a note; the item's words are copied, so renaming an item
+    later leaves past rounds as they were walked. An 异常 line links the ticket it became."""
+
+    __tablename__ = "inspection_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("inspection_items.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    area: Mapped[str] = mapped_column(String(16))
+    item_text: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(8), default="工程")
+    result: Mapped[str] = mapped_column(String(4), index=True)  # 正常 / 异常
+    note: Mapped[str] = mapped_column(String(200), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # set while a desk turns the line into a ticket, so a second desk cannot make a second ticket of it
+    ticket_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Violation(Versioned, Base):
+    """违章: found, noticed (整改通知书 with its number), followed up, and closed with an outcome."""
+
+    __tablename__ = "violations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # none: a public space
+    kind: Mapped[str] = mapped_column(String(16))  # 违章搭建 / 占用公共部位 / 违反装修规定 / 其他
+    location: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(String(500))
+    found_on: Mapped[date] = mapped_column(index=True)
+    found_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notice_no: Mapped[str] = mapped_column(String(24), default="")
+    notice_on: Mapped[date | None]
+    deadline_on: Mapped[date] = mapped_column(index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # 已整改 / 移交执法部门 / 其他
+    outcome_note: Mapped[str] = mapped_column(String(200), default="")
+    closed_on: Mapped[date | None] = mapped_column(index=True)
+    closed_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ViolationFollowUp(Base):
+    """跟进: one visit or call about a violation; never edited."""
+
+    __tablename__ = "violation_follow_ups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id"), index=True)
+    followed_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(500))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by_name: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DutyShift(Versioned, Base):
+    """值班记录: one person's shift log. 值班中 until handed over (handed_at, with a summary and the count of open
+    items), then 待接班 until the receiver — another user, signed in — confirms (confirmed_at)."""
+
+    __tablename__ = "duty_shifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int | None] = mapped_column(ForeignKey("estates.id"), index=True)  # none: the whole centre
+    duty_on: Mapped[date] = mapped_column(index=True)
+    shift: Mapped[str] = mapped_column(String(4))  # 白班 / 夜班
+    writer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    writer_name: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    summary: Mapped[str] = mapped_column(String(1000), default="")
+    open_items: Mapped[int] = mapped_column(Integer, default=0)
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    receiver_name: Mapped[str] = mapped_column(String(32), default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    confirm_note: Mapped[str] = mapped_column(String(500), default="")
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("duty_shifts.id"))
+
+
+class DutyEntry(Versioned, Base):
+    """One line of a shift log (事件/来电/钥匙/突发事件/其他); `open_item` while it still needs action. A line carried
+    into the next log points at the line it continues."""
+
+    __tablename__ = "duty_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("duty_shifts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(8))
+    content: Mapped[str] = mapped_column(String(500))
+    open_item: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_note: Mapped[str] = mapped_column(String(200), default="")
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("duty_entries.id"))

@@ -41,5 +41,5 @@ KEEP = {
     "staff": grid_query_keys("staff"),
     "setup": ("appraisal:setup:tab", "ap:catalog_post", "ap:rule_pick", "ap:type_pick"),
 }
-lazy_tabs("appraisal:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()))
+lazy_tabs("appraisal:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()), name=name)
                             for name, label, _, render in shown])

@@ -41,5 +41,5 @@ KEEP = {
     "reports": ("fees:report:kind", "fees:report:rec:period", "fees:report:rec:estate", "fees:report:kpi:period",
                 "fees:report:kpi:estate", "fees:report:kpi:group", "fees:report:set:from", "fees:report:set:to"),
 }
-lazy_tabs("fees:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()))
+lazy_tabs("fees:tab", [LazyTab(t(label), partial(render, actor), keep=KEEP.get(name, ()), name=name)
                        for name, label, _, render in shown])

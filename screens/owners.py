@@ -130,4 +130,4 @@ KEEP = {"find": ("owners:search", "card:tab"), "units": ("units:", *grid_query_k
         "people": grid_query_keys("people"), "parking": grid_query_keys("leases_expiring", "spaces", "leases"),
         "keys": grid_query_keys("overdue_keys", "keys"), "renovation": grid_query_keys("renovations"),
         "vacancy": grid_query_keys("vacancy")}
-lazy_tabs("owners:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ())) for name, label in tab_labels.items()])
+lazy_tabs("owners:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ()), name=name) for name, label in tab_labels.items()])

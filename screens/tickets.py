@@ -237,4 +237,4 @@ RENDER = {"take": intake, "today": partial(board, "today"), "open": partial(boar
 # a caller half-found on 受理 (the search box and the unit picked) is still there after a look at a board
 KEEP = {"take": ("tk:search", "tk:unit"), "analysis": ("tk:period",),
         **{board: grid_query_keys(f"tickets_{board}") for board in ("today", "open", "deadline", "revisits", "mine")}}
-lazy_tabs("tickets:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ())) for name, label in names])
+lazy_tabs("tickets:tab", [LazyTab(label, RENDER[name], keep=KEEP.get(name, ()), name=name) for name, label in names])

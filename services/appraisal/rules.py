@@ -59,7 +59,7 @@ class KpiDef:
     label: str
     kind: str  # rate / money / count
     direction: str
-    source: str  # fee / handled / taken / ruled
+    source: str  # fee / handled / taken / ruled / visits
     figure: str  # the key in the kpi function's result
     help: str
 
@@ -91,6 +91,10 @@ KPI_CATALOG: dict[str, KpiDef] = {k.key: k for k in (
            "本人：本人受理的投诉中已处理的比例"),
     KpiDef("effective_complaints", "有效投诉", "count", LOWER, "ruled", "effective_complaints",
            "本人：当月被定性为有效、责任人为本人的投诉（件）"),
+    KpiDef("visit_completion", "访谈完成率", "rate", HIGHER, "visits", "visit_completion",
+           "本人：分派给本人、计划在当月的业主访谈中已完成的比例"),
+    KpiDef("face_to_face_share", "面访比例", "rate", HIGHER, "visits", "face_to_face_share",
+           "本人：本人当月登记的业主访谈中上门或来访的比例（标准不低于20%）"),
 )}
 
 # attendance figures a rule may read (services.appraisal.staff.AttendanceFigures)

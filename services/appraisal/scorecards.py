@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, cast
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,9 @@ from services.platform.clock import to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.excel import excel_workbook
+from services.platform.listing import MAX_PAGE_SIZE, ListQuery
 from services.platform.validate import FieldError, parse_text
+from services.relations import visits
 from services.tickets.workdays import WorkCalendar
 
 DRAFT, SUBMITTED, APPROVED = "草稿", "已提交", "已审批"
@@ -195,6 +197,12 @@ class _Figures:
         return figures.get(kpi_def.figure)
 
     def _compute(self, source: str, whose: int | Literal["all"]) -> Mapping[str, Decimal | int | None]:
+        if source == "visits":  # a person's visits are those of their (first) account: plans are assigned to users
+            user = None if whose == "all" else next(iter(self.users_of.get(whose, ())), None)
+            if whose != "all" and user is None:
+                return {"visit_completion": None, "face_to_face_share": None}
+            return {"visit_completion": kpi.visit_completion(period=self.period, staff_user_id=user),
+                    "face_to_face_share": kpi.face_to_face_share(period=self.period, staff_user_id=user)}
         if source == "fee":
             if whose == "all":
                 return kpi.fee_kpis(self.period, as_of=self.as_of)
@@ -541,6 +549,19 @@ MONTH_COLUMNS = ("card_id", "version", "staff_id", "staff_no", "name", "departme
                  "incident_deduction", "kpi_deduction", "reward", "net", "missing")
 
 
+def awaiting_approval(*, actor: Actor) -> int:
+    """Scorecards submitted and waiting for the actor's approval (in the actor's department scope)."""
+    require(actor, "appraisal.view")
+    if not can(actor, "appraisal.approve"):
+        return 0
+    scope = staff_scope(actor)
+    with read_session() as s:
+        stmt = select(func.count()).select_from(Scorecard).where(Scorecard.status == SUBMITTED)
+        if scope is not None:
+            stmt = stmt.where(Scorecard.staff_id.in_(sorted(scope) or [0]))
+        return int(s.scalar(stmt) or 0)
+
+
 def month_view(*, actor: Actor, period: str) -> pd.DataFrame:
     """Every appraised person's card of the month in the actor's view: score, rank, deductions, rewards.
     People due a card that has not been built yet are listed as 未生成. Ranks: 1, 2, 2, 4 by 总分."""
@@ -723,8 +744,26 @@ def evidence(*, actor: Actor, card_id: int, key: str) -> pd.DataFrame:
     if kpi_def.source == "fee":
         fee_scope = kpi.FeeScope() if whose == "all" else kpi.FeeScope(collector_staff_id=card.staff_id)
         return kpi.fee_kpi_evidence(p, kpi_def.figure, as_of=card.as_of, scope=fee_scope)
+    if kpi_def.source == "visits":
+        return _visit_evidence(actor, p, kpi_def.figure, figures, whose)
     figure = "effective_complaints" if kpi_def.source == "ruled" else kpi_def.figure
     return kpi.ticket_kpi_evidence(p, figure, as_of=card.as_of, scope=figures.ticket_scope(kpi_def.source, whose))
+
+
+def _visit_evidence(actor: Actor, p: kpi.Period, figure: str, figures: _Figures,
+                    whose: int | Literal["all"]) -> pd.DataFrame:
+    """The plan rows of the month (访谈完成率) or the visits recorded in it (面访比例), of the person or everyone."""
+    user = None if whose == "all" else next(iter(figures.users_of.get(whose, ())), None)
+    if whose != "all" and user is None:
+        return pd.DataFrame()
+    query = ListQuery(page_size=MAX_PAGE_SIZE)
+    if figure == "visit_completion":
+        filters = {"planned_month": p.label, **({"assignee_id": user} if user is not None else {})}
+        rows = visits.list_plan(actor=actor, year=int(p.label[:4]), query=replace(query, filters=filters)).rows
+        return rows.drop(columns=["id", "version", "unit_id"])
+    filters = {"month": p.label, "state": "有效", **({"visitor_id": user} if user is not None else {})}
+    rows = visits.list_visits(actor=actor, query=replace(query, filters=filters)).rows
+    return rows.drop(columns=["id", "version", "visitor_id", "withdrawn_reason", "state"])
 
 
 def kpi_trend(*, actor: Actor, staff_id: int, months: Sequence[str]) -> pd.DataFrame:

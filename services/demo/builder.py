@@ -48,6 +48,7 @@ from services.demo import large
 from services.demo.appraisal import build_appraisal_demo
 from services.demo.fees import build_fee_demo
 from services.demo.golive import finish_setup
+from services.demo.relations import build_relations_demo
 from services.estate.statuses import LIVED_IN, LeaseStatus, UnitStatus
 from services.platform import audit
 from services.platform.auth import SYSTEM_ACTOR, Role
@@ -244,11 +245,15 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None, units:
         passwords.update(large.build_history(demo_password=demo_password, templates=TICKET_TEMPLATES,
                                              categories_of=TICKET_CATEGORY_OF, type_weights=TICKET_WEIGHTS,
                                              channel_weights=CHANNEL_WEIGHTS, report=report))
+        if report:
+            report("客户关系登记")
+        build_relations_demo(rng, live=False)
         finish_setup()
         return passwords
     _demo_tickets(rng)
     build_fee_demo(rng, months=24)
     passwords.update(build_appraisal_demo(demo_password=demo_password))
+    build_relations_demo(rng)
     finish_setup()
     return passwords
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -157,6 +157,16 @@ def list_keys(*, actor: Actor, query: ListQuery) -> PageResult:
         return run_list(s, stmt, KEY_COLUMNS, query, search_columns=[_code, Key.label, Key.location],
                         equal_filters={"status": Key.status}, default_sort=("code", False),
                         sort_keys={"code": UNIT_CODE_ORDER})
+
+
+def key_counts(*, actor: Actor) -> dict[str, int]:
+    """Keys out of the cabinet now, and of those the ones past their due time."""
+    require(actor, "units.view")
+    with read_session() as s:
+        counted = s.execute(select(
+            func.count(), func.coalesce(func.sum(case((KeyLoan.due_at < utcnow(), 1), else_=0)), 0))
+            .select_from(KeyLoan).where(KeyLoan.returned_at.is_(None))).one()
+    return {"out": int(counted[0]), "overdue": int(counted[1])}
 
 
 def overdue_loans(*, actor: Actor, query: ListQuery) -> PageResult:

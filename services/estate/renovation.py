@@ -9,11 +9,12 @@ the deposit received and refunded are Money, and the refund never exceeds the de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select
+import pandas as pd
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -220,6 +221,23 @@ RENOVATION_COLUMNS = {
     "deposit_refunded": Renovation.deposit_refunded,
     "violations": Renovation.violations,
 }
+
+
+INSPECT_AHEAD = timedelta(days=3)
+
+
+def renovations_waiting(*, actor: Actor, today: date, limit: int = 10) -> tuple[dict[str, int], pd.DataFrame]:
+    """The renovations the front desk must act on: works 施工中 whose planned end is past or within three days (an
+    inspection 验收 to arrange) and applications 申请中 (to approve); counts and the first `limit` works by end date."""
+    require(actor, "units.view")
+    due = and_(Renovation.status == "施工中", Renovation.planned_end_on <= today + INSPECT_AHEAD)
+    stmt = join_unit_location(select(*[c.label(n) for n, c in RENOVATION_COLUMNS.items()]), Renovation.unit_id)
+    with read_session() as s:
+        counts = dict(s.execute(select(Renovation.status, func.count()).where(
+            or_(due, Renovation.status == "申请中")).group_by(Renovation.status)).all())
+        rows = s.execute(stmt.where(due).order_by(Renovation.planned_end_on, Renovation.id).limit(limit)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(RENOVATION_COLUMNS), dtype=object)
+    return {"to_inspect": int(counts.get("施工中", 0)), "to_approve": int(counts.get("申请中", 0))}, frame
 
 
 def list_renovations(*, actor: Actor, query: ListQuery) -> PageResult:

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -222,6 +222,14 @@ class ApprovalView:
     @property
     def target(self) -> str:
         return self.receipt_no or self.bill
+
+
+def pending_count(*, actor: Actor) -> int:
+    """Requests (voids, waivers, cancellations, refunds) waiting for a manager's decision."""
+    require(actor, "fees.view")
+    with read_session() as s:
+        return int(s.scalar(select(func.count()).select_from(Approval)
+                            .where(Approval.status == ApprovalStatus.PENDING)) or 0)
 
 
 def list_approvals(*, actor: Actor, status: str = ApprovalStatus.PENDING, requested_by: int | None = None

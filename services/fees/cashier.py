@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,6 +161,37 @@ def day_settled(session: Session, user_id: int | None, day: date) -> bool:
         return False
     return session.scalar(select(Settlement.id).where(Settlement.cashier_user_id == user_id,
                                                       Settlement.day == day)) is not None
+
+
+UNSETTLED_LOOKBACK_DAYS = 62
+
+
+def unsettled_days(*, actor: Actor, today: date | None = None) -> list[date]:
+    """The actor's days before today with payments taken and no 日结 confirmed, oldest first (two months back: an
+    older gap is an audit matter, not today's work)."""
+    require(actor, "fees.view")
+    today = today or local_today()
+    if actor.user_id is None:
+        return []
+    first = today - timedelta(days=UNSETTLED_LOOKBACK_DAYS)
+    with read_session() as s:
+        settled = set(s.scalars(select(Settlement.day).where(Settlement.cashier_user_id == actor.user_id,
+                                                             Settlement.day >= first, Settlement.day < today)))
+        # the days left are few (a cashier settles each working day): one pass asks which of them took money,
+        # instead of reading every payment of two months
+        candidates = [d for d in (first + timedelta(days=i) for i in range(UNSETTLED_LOOKBACK_DAYS))
+                      if d not in settled]
+        if not candidates:
+            return []
+        took = []
+        for day in candidates:
+            start, end = _day_bounds(day)
+            took.append(func.max(case((and_(Payment.received_at >= start, Payment.received_at < end), 1), else_=0)))
+        since, _ = _day_bounds(candidates[0])
+        until, _ = _day_bounds(today)
+        flags = s.execute(select(*took).where(Payment.cashier_user_id == actor.user_id,
+                                              Payment.received_at >= since, Payment.received_at < until)).one()
+    return [day for day, flag in zip(candidates, flags, strict=True) if flag]
 
 
 def lock_cashier_day(session: Session, user_id: int, day: date) -> None:

@@ -15,6 +15,10 @@ Grouped and multi-month forms (one report, a few statements whatever the number 
 fee_kpis_by / fee_kpis_months, ticket_kpis_by / ticket_counts_by / ticket_kpis_months; the single-scope
 functions are their one-group case, so the values agree.
 
+The customer-relations figures of KPI.md (客户关系) are computed beside their registers and read from here too:
+业主综合满意率 and 调查覆盖率 in services/relations/surveys.py, 访谈完成率 and 面访比例 in services/relations/visits.py
+(社区活动 and 宣传栏 progress, which need the reader's scope, in services/relations/activities.activity_progress).
+
 Open first: services/fees/figures.py (fee_kpis) and services/tickets/figures.py (ticket_kpis).
 """
 
@@ -39,6 +43,8 @@ from services.fees.figures import (
 )
 from services.platform.period import Period
 from services.platform.rates import RATE_PLACES, rate
+from services.relations.surveys import survey_coverage, survey_satisfaction
+from services.relations.visits import face_to_face_share, visit_completion
 from services.tickets.figures import (
     TICKET_GROUPS,
     TICKET_KPI_KEYS,
@@ -55,7 +61,7 @@ from services.tickets.figures import (
 )
 
 __all__ = [
-    "AGING_BUCKETS", "FEE_GROUPS", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_GROUPS",
+    "AGING_BUCKETS", "FEE_GROUPS", "face_to_face_share", "survey_coverage", "survey_satisfaction", "visit_completion", "FEE_KPI_KEYS", "FEE_KPI_LABELS", "FEE_TARGETS", "RATE_PLACES", "TICKET_GROUPS",
     "TICKET_KPI_KEYS", "TICKET_KPI_LABELS", "TICKET_TARGETS", "FeeScope", "Period", "TicketCounts", "TicketScope",
     "as_json_values", "empty_fee_kpis", "empty_ticket_kpis", "fee_kpi_evidence", "fee_kpis", "fee_kpis_by",
     "fee_kpis_months", "in_estate", "lease_households", "rate", "ticket_counts_by", "ticket_kpi_evidence",

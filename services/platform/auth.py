@@ -83,6 +83,23 @@ ACTIONS = {
     "setup.view": "查看上线检查",
     "audit.view": "查看操作日志",
     "data.export": "导出数据",
+    # customer relations 客户关系 (services/relations)
+    "relations.view": "查看客户关系登记",
+    "surveys.manage": "维护满意度问卷和调查轮次",
+    "surveys.record": "录入满意度调查答卷",
+    "visits.plan": "编制业主访谈计划",
+    "visits.record": "登记业主访谈",
+    "activities.manage": "登记社区活动和宣传栏",
+    "notices.write": "起草公告",
+    "notices.publish": "发布、撤回和归档公告",
+    "lost.manage": "登记失物招领",
+    "services.manage": "维护特约服务价目",
+    "services.order": "登记特约服务订单",
+    "services.complete": "完成特约服务并记录业主评价",
+    "inspections.manage": "维护巡查路线和检查项",
+    "inspections.record": "登记楼宇巡查",
+    "violations.manage": "登记和跟进违章",
+    "handover.write": "填写值班记录和交接班",
 }
 
 _ALL = frozenset(ACTIONS)
@@ -92,6 +109,10 @@ _FRONT_DESK = {
     "tickets.view", "tickets.take", "tickets.handle",
 }
 _FEES_DESK = {"fees.view", "fees.request", "fees.dun"}
+# the registers of 客户关系 the front desk and property managers keep day to day (seeds: 客服前台, 物业管理员)
+_RELATIONS_DESK = {"relations.view", "surveys.record", "visits.record", "activities.manage", "notices.write",
+                   "lost.manage", "services.order", "services.complete", "inspections.record", "violations.manage",
+                   "handover.write"}
 # every member of staff reads their own scorecard; managers appraise their department
 _APPRAISER = {"appraisal.view", "appraisal.manage", "appraisal.approve", "appraisal.rules", "staff.manage",
               "attendance.edit", "incidents.record"}
@@ -102,16 +123,22 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
                                                  "assets.import", "audit.view", "tickets.rule", "tickets.import",
                                                  "fees.bill", "fees.approve", "fees.edit", "fees.import",
                                                  "fees.meter", "setup.view"}
+        | _RELATIONS_DESK | {"surveys.manage", "visits.plan", "notices.publish", "services.manage",
+                             "inspections.manage"}
     ),
-    Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | {"people.reveal", "vip.manage", "appraisal.view"}),
+    Role.SERVICE: frozenset(_FRONT_DESK | _FEES_DESK | _RELATIONS_DESK | {"people.reveal", "vip.manage",
+                                                                         "appraisal.view"}),
     # a cashier collects and settles their own day; approving a void or waiver is never theirs
     Role.CASHIER: frozenset(_FEES_DESK | {"units.view", "reference.view", "tickets.view", "fees.collect",
                                           "fees.settle", "data.export", "appraisal.view"}),
+    # engineers walk the rounds, do the paid jobs and keep the night duty log (seeds: 工程部值班)
     Role.ENGINEER: frozenset({"units.view", "reference.view", "vacancy.inspect", "tickets.view", "tickets.handle",
-                              "appraisal.view"}),
+                              "appraisal.view", "relations.view", "inspections.record", "services.complete",
+                              "handover.write"}),
     # the clerk 内勤 keeps the centre's attendance sheet (seeds: 文件、档案、票据、办公用品、考勤)
-    Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | {"assets.import", "fees.bill", "fees.meter", "fees.import",
-                                                      "appraisal.view", "attendance.edit"}),
+    Role.CLERK: frozenset(_FRONT_DESK | _FEES_DESK | _RELATIONS_DESK | {"assets.import", "fees.bill", "fees.meter",
+                                                                        "fees.import", "appraisal.view",
+                                                                        "attendance.edit"}),
 }
 
 

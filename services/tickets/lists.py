@@ -119,9 +119,29 @@ def board_counts(*, actor: Actor) -> dict[str, int]:
             "revisits_overdue": s.scalar(select(func.count()).select_from(Revisit).join(Ticket)
                                          .where(Ticket.status == TicketStatus.AWAITING_REVISIT, Revisit.done_at.is_(None),
                                                 Revisit.due_at < now)) or 0,
+            "revisits_today": s.scalar(select(func.count()).select_from(Revisit).join(Ticket)
+                                       .where(Ticket.status == TicketStatus.AWAITING_REVISIT, Revisit.done_at.is_(None),
+                                              Revisit.due_at >= now, Revisit.due_at < start + timedelta(days=1)))
+            or 0,
             "mine": count(Ticket.status.in_(OPEN), or_(Ticket.assignee_id == actor.user_id,
                                                        Ticket.first_responder_id == actor.user_id)),
         }
+
+
+RULING_WINDOW = timedelta(days=92)
+
+
+def complaints_to_rule(*, actor: Actor, limit: int = 10) -> tuple[int, pd.DataFrame]:
+    """Complaints of the last three months handled and not yet ruled 有效/无效 (the 有效投诉 of a month counts
+    rulings, so an unruled complaint is a figure still open): how many, and the oldest `limit` of them."""
+    require(actor, "tickets.view")
+    since = utcnow() - RULING_WINDOW
+    waiting = and_(Ticket.ticket_type == "投诉", Ticket.ruling == "", Ticket.received_at >= since,
+                   Ticket.status.in_((TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT, TicketStatus.CLOSED)))
+    with read_session() as s:
+        total = s.scalar(select(func.count()).select_from(Ticket).where(waiting)) or 0
+        rows = s.execute(_base().where(waiting).order_by(Ticket.received_at, Ticket.id).limit(limit)).all()
+    return int(total), pd.DataFrame([tuple(r) for r in rows], columns=list(TICKET_COLUMNS), dtype=object)
 
 
 def unit_open_tickets(*, actor: Actor, unit_id: int) -> pd.DataFrame:

@@ -15,14 +15,14 @@ from tests.e2e.helpers import ARTIFACTS, DEMO_PASSWORD, IDLE, PROJECT_ROOT, open
 
 pytestmark = pytest.mark.e2e
 
-ALL_PAGES = ("首页", "房屋档案", "报事", "收费", "员工考核", "操作日志", "系统管理", "我的账户")
+ALL_PAGES = ("首页", "房屋档案", "报事", "收费", "客户关系", "员工考核", "操作日志", "系统管理", "我的账户")
 
 
 @pytest.mark.parametrize(
     ("username", "visible"),
     [
         ("cashier", {"首页", "房屋档案", "报事", "收费", "员工考核", "我的账户"}),
-        ("manager", {"首页", "房屋档案", "报事", "收费", "员工考核", "操作日志", "系统管理", "我的账户"}),
+        ("manager", {"首页", "房屋档案", "报事", "收费", "客户关系", "员工考核", "操作日志", "系统管理", "我的账户"}),
         ("sysadmin", set(ALL_PAGES)),
     ],
 )

@@ -17,12 +17,12 @@ def test_unmigrated_database_refuses_to_start_and_names_the_command(tmp_path, mo
 
 
 def test_unexpected_error_shows_an_apology_with_an_error_id_and_no_traceback(demo_db, monkeypatch):
-    import services.estate.units
+    import services.workbench.home
 
     def broken(**kwargs):
         raise RuntimeError("database exploded: secret detail")
 
-    monkeypatch.setattr(services.estate.units, "unit_summary", broken)
+    monkeypatch.setattr(services.workbench.home, "manager_month", broken)
     at = signed_in("manager").run()
     assert not at.exception
     [message] = [e.value for e in at.error]
@@ -47,7 +47,7 @@ def test_generated_admin_password_must_be_changed_before_any_page(tmp_path, monk
     at.run()
     assert not at.exception
     assert not at.session_state["actor"].must_change_password
-    assert at.title[0].value == "首页"
+    assert at.title[0].value == "工作台"
     assert authenticate(username="admin", password="brand-new-pass-1").username == "admin"
 
 
@@ -56,7 +56,7 @@ def test_english_switch_translates_the_console(demo_db):
     at.session_state["lang"] = "en"
     at.session_state["owners:tab"] = "Units"  # the tab a click opens (ui/kit/tabs.py)
     at.run()
-    assert at.title[0].value == "Home"
+    assert at.title[0].value == "Workbench"
     at.switch_page("screens/owners.py").run()
     assert at.title[0].value == "Units"
     assert any(s.label == "Estate" for s in at.selectbox)

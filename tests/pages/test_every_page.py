@@ -11,10 +11,11 @@ from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in, tab_strips
 
 # (script, action needed or None) — kept in step with app.PAGES by test_page_table_matches_app
 PAGES = [
-    ("screens/home.py", None, "首页"),
+    ("screens/home.py", None, "工作台"),
     ("screens/owners.py", "units.view", "房屋档案"),
     ("screens/tickets.py", "tickets.view", "报事"),
     ("screens/fees.py", "fees.view", "收费"),
+    ("screens/relations.py", "relations.view", "客户关系"),
     ("screens/appraisal.py", "appraisal.view", "员工考核"),
     ("screens/audit.py", "audit.view", "操作日志"),
     ("screens/admin.py", "setup.view", "系统管理"),

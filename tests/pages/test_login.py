@@ -36,7 +36,7 @@ def test_right_password_signs_in_and_shows_the_home_page(demo_db):
     at = _login(app().run(), "clerk", DEMO_PASSWORD)
     assert not at.exception
     assert at.session_state["actor"].username == "clerk"
-    assert at.title[0].value == "首页"
+    assert at.title[0].value == "工作台"
 
 
 def test_empty_and_huge_usernames_get_field_messages(demo_db):

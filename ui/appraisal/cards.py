@@ -193,6 +193,11 @@ EVIDENCE_COLUMNS = {
     "absent": "appraisal.absent", "leave_type": "appraisal.leave_type", "note": "appraisal.note",
     "type": "appraisal.incident_type", "kind": "appraisal.incident_kind", "recorded_by": "appraisal.recorded_by",
     "withdrawn": "appraisal.withdrawn", "withdrawn_reason": "appraisal.withdrawn_reason",
+    # 访谈完成率 / 面访比例: the month's plan rows, or its visits (services/relations/visits)
+    "estate": "visits.estate", "code": "visits.unit", "planned_month": "visits.planned_month",
+    "sequence": "visits.sequence", "basis": "visits.basis", "assignee": "visits.assignee", "status": "visits.status",
+    "visited_on": "visits.visited_on", "way": "visits.way", "person_met": "visits.person_met",
+    "content": "visits.content", "visitor": "visits.visitor", "ticket": "visits.ticket",
 }
 
 

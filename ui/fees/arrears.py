@@ -67,11 +67,13 @@ def arrears_tab(actor: Actor) -> None:
     estate_id = st.selectbox(t("fees.arrears_estate"), [None, *estates], key="fees:arrears:estate",
                              placeholder=t("fees.bill_all_estates"),
                              format_func={None: t("fees.bill_all_estates"), **estates}.__getitem__)
-    tabs = [LazyTab(t("fees.arrears_tab_summary"), partial(_summary, actor, estate_id), keep=(GROUP,)),
-            LazyTab(t("fees.arrears_tab_units"), partial(_units, actor, estate_id), keep=UNIT_FILTERS),
-            LazyTab(t("fees.arrears_tab_notices"), partial(_notices, actor, estate_id, estates))]
+    tabs = [LazyTab(t("fees.arrears_tab_summary"), partial(_summary, actor, estate_id), keep=(GROUP,),
+                    name="summary"),
+            LazyTab(t("fees.arrears_tab_units"), partial(_units, actor, estate_id), keep=UNIT_FILTERS, name="units"),
+            LazyTab(t("fees.arrears_tab_notices"), partial(_notices, actor, estate_id, estates), name="notices")]
     if can(actor, "fees.edit"):
-        tabs.append(LazyTab(t("fees.arrears_tab_collectors"), partial(_collectors, actor, estate_id, estates)))
+        tabs.append(LazyTab(t("fees.arrears_tab_collectors"), partial(_collectors, actor, estate_id, estates),
+                            name="collectors"))
     lazy_tabs("fees:arrears:tab", tabs)
 
 

@@ -311,6 +311,11 @@ def picked_row(spec: GridSpec) -> int | None:
     return int(value) if value is not None else None
 
 
+def open_row(spec: GridSpec, row_id: int) -> None:
+    """Open `row_id` under the grid as if the user had picked it (a record just created in a form)."""
+    st.session_state[f"grid:{spec.name}:picked"] = row_id
+
+
 def _show_row_errors(error: ValidationError) -> None:
     lines = [f"- **{row}** · {field}：{msg}" for row, fields in error.row_errors.items()
              for field, msg in fields.items()]

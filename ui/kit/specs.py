@@ -381,3 +381,375 @@ ATTENDANCE = GridSpec(
         col(ATTENDANCE_TABLE, "note", width=200, sortable=False),
     ),
 )
+
+
+# ---- customer relations 客户关系 (ui/relations); one section per register ----
+# -- relations: surveys --
+from services.relations.surveys import QUESTION_TABLE  # noqa: E402  (each register's import sits in its section)
+
+SURVEY_QUESTIONS = GridSpec(
+    name="survey_questions",
+    export_sheet="满意度问卷",
+    search_hint="surveys.question_search",
+    default_sort="position",
+    default_page_size=50,
+    columns=(
+        col(QUESTION_TABLE, "position", width=70, pinned=True),
+        col(QUESTION_TABLE, "text", width=180),
+        col(QUESTION_TABLE, "scale", width=320, sortable=False),
+        col(QUESTION_TABLE, "is_overall", width=110),
+        col(QUESTION_TABLE, "active", width=80),
+    ),
+)
+SURVEY_ROUNDS = GridSpec(
+    name="survey_rounds",
+    export_sheet="调查轮次",
+    search_hint="surveys.round_search",
+    default_sort="start_on",
+    default_descending=True,
+    default_page_size=50,
+    height=300,
+    columns=(
+        Column("estate", "surveys.estate", width=110, pinned=True),
+        Column("name", "surveys.round_name", width=230),
+        Column("start_on", "surveys.start_on", "date", width=110),
+        Column("end_on", "surveys.end_on", "date", width=110),
+        Column("status", "surveys.status", width=80),
+        Column("households", "surveys.households", "int", width=110),
+        Column("responses", "surveys.responded_short", "int", width=90),
+        Column("created_by", "surveys.created_by", width=90),
+        Column("closed_by", "surveys.closed_by", width=90),
+        Column("note", "surveys.note", width=220, sortable=False),
+    ),
+)
+SURVEY_RESPONSES = GridSpec(
+    name="survey_responses",
+    export_sheet="满意度答卷",
+    search_hint="surveys.response_search",
+    default_sort="answered_on",
+    default_descending=True,
+    pick_field="code",
+    height=420,
+    columns=(
+        Column("code", "surveys.code", width=110, pinned=True),
+        Column("building", "surveys.building", width=80),
+        Column("respondent", "surveys.respondent", width=100),
+        Column("way", "surveys.way", width=90),
+        Column("answered_on", "surveys.answered_on", "date", width=110),
+        Column("overall", "surveys.overall_answer", width=100),
+        Column("answered", "surveys.answered_count", "int", width=80),
+        Column("comment", "surveys.comment", width=260, sortable=False),
+        Column("entered_by", "surveys.entered_by", width=90),
+        Column("entered_at", "surveys.entered_at", "datetime", width=140),
+    ),
+)
+SURVEY_HOUSEHOLDS = GridSpec(
+    name="survey_households",
+    export_sheet="调查名单",
+    search_hint="surveys.household_search",
+    default_sort="code",
+    height=420,
+    columns=(
+        Column("code", "surveys.code", width=110, pinned=True),
+        Column("building", "surveys.building", width=80),
+        Column("unit_status", "surveys.unit_status", width=100),
+        Column("owner", "surveys.owner", width=100),
+        Column("owner_mobile", "surveys.owner_mobile", width=120, sortable=False),
+        Column("state", "surveys.state", width=80),
+        Column("respondent", "surveys.respondent", width=100),
+        Column("answered_on", "surveys.answered_on", "date", width=110),
+    ),
+)
+# -- relations: visits --
+VISIT_PLAN = GridSpec(
+    name="visit_plan",
+    search_hint="visits.plan_search",
+    export_sheet="业主访谈计划",
+    default_sort="planned_month",
+    columns=(
+        Column("planned_month", "visits.planned_month", width=90, pinned=True),
+        Column("estate", "visits.estate", width=100),
+        Column("code", "visits.unit", width=100),
+        Column("sequence", "visits.sequence", "int", width=70),
+        Column("basis", "visits.basis", width=110, sortable=False),
+        Column("assignee", "visits.assignee", width=90),
+        Column("status", "visits.status", width=90),
+        Column("visited_on", "visits.visited_on", "date", width=110),
+        Column("way", "visits.way", width=80, sortable=False),
+    ),
+)
+OWNER_VISITS = GridSpec(
+    name="owner_visits",
+    search_hint="visits.record_search",
+    export_sheet="业主访谈记录",
+    default_sort="visited_on",
+    default_descending=True,
+    columns=(
+        Column("visited_on", "visits.visited_on", "date", width=110, pinned=True),
+        Column("estate", "visits.estate", width=100),
+        Column("code", "visits.unit", width=100),
+        Column("way", "visits.way", width=70),
+        Column("person_met", "visits.person_met", width=130, sortable=False),
+        Column("content", "visits.content", width=360, sortable=False),
+        Column("visitor", "visits.visitor", width=90),
+        Column("ticket", "visits.ticket", width=140),
+        Column("planned_month", "visits.fulfils", width=100),
+        Column("state", "visits.state", width=80),
+        Column("withdrawn_reason", "visits.withdrawn_reason", width=160, sortable=False),
+    ),
+)
+# -- relations: activities and bulletins --
+ACTIVITIES = GridSpec(
+    name="community_activities",
+    search_hint="activities.search",
+    export_sheet="社区文化活动",
+    default_sort="held_on",
+    default_descending=True,
+    columns=(
+        Column("held_on", "activities.held_on", "date", width=110, pinned=True),
+        Column("title", "activities.title", width=170),
+        Column("estate", "activities.estate", width=100),
+        Column("place", "activities.place", width=140, sortable=False),
+        Column("organiser", "activities.organiser", width=90),
+        Column("participants", "activities.participants", "int", width=90),
+        Column("cost", "activities.cost", "money", width=110),
+        Column("status", "activities.status", width=80),
+        Column("note", "activities.note", width=300, sortable=False),
+        Column("recorded_by", "activities.recorded_by", width=90, sortable=False),
+    ),
+)
+BULLETINS = GridSpec(
+    name="bulletins",
+    search_hint="activities.board_search",
+    export_sheet="宣传栏",
+    default_sort="month",
+    default_descending=True,
+    columns=(
+        Column("month", "activities.board_month", width=90, pinned=True),
+        Column("estate", "activities.estate", width=100),
+        Column("title", "activities.board_title", width=180),
+        Column("content", "activities.board_content", width=300, sortable=False),
+        Column("posted_on", "activities.posted_on", "date", width=110),
+        Column("due_on", "activities.due_on", "date", width=110),
+        Column("on_time", "activities.on_time", width=80),
+        Column("posted_by", "activities.posted_by", width=90, sortable=False),
+    ),
+)
+# -- relations: notices --
+from services.relations.notices import NOTICE_TABLE  # noqa: E402  (each register's import sits in its section)
+
+NOTICES = GridSpec(
+    name="notices",
+    export_sheet="公告",
+    search_hint="notices.search_help",
+    default_sort="publish_on",
+    default_descending=True,
+    pick_field="label",
+    columns=(
+        Column("label", "notices.notice", width=300, pinned=True, sortable=False),
+        col(NOTICE_TABLE, "kind", width=90),
+        Column("status", "notices.status", width=80),
+        col(NOTICE_TABLE, "publish_on", width=110),
+        col(NOTICE_TABLE, "until_on", width=110),
+        Column("targets", "notices.targets", width=240, sortable=False),
+        Column("written_by", "notices.written_by", width=90),
+        Column("published_by", "notices.published_by", width=90),
+        Column("withdrawn_reason", "notices.withdrawn_reason", width=220, sortable=False),
+    ),
+)
+# -- relations: lost and found --
+from services.relations.lost_found import LOST_TABLE  # noqa: E402  (each register's import sits in its section)
+
+LOST_ITEMS = GridSpec(
+    name="lost_items",
+    export_sheet="失物登记表",
+    search_hint="lost.search_help",
+    default_sort="found_at",
+    default_descending=True,
+    pick_field="number",
+    columns=(
+        Column("number", "lost.number", width=120, pinned=True),
+        col(LOST_TABLE, "what", width=100),
+        Column("status", "lost.status", width=80),
+        Column("estate", "lost.estate", width=90),
+        Column("found_at", "lost.found_at", "datetime", width=140),
+        col(LOST_TABLE, "found_place", width=130),
+        col(LOST_TABLE, "kept_at", width=140),
+        Column("valuable", "lost.valuable", "bool", width=70),
+        col(LOST_TABLE, "description", width=190, sortable=False),
+        Column("claim_by", "lost.claim_by", "date", width=110),
+        Column("disposable_from", "lost.disposable_from", "date", width=110, sortable=False),
+        Column("claimant_name", "lost.claimant_name", width=90),
+        Column("claimant_phone", "lost.claimant_phone", width=120, sortable=False),
+        Column("id_kind", "lost.id_kind", width=100),
+        Column("claimed_at", "lost.claimed_at", "datetime", width=140),
+        Column("handed_over_by", "lost.handed_over_by", width=90),
+        Column("disposal_way", "lost.way", width=100),
+        Column("disposed_on", "lost.disposed_on", "date", width=110),
+        col(LOST_TABLE, "finder_name", width=130),
+        Column("recorded_by", "lost.recorded_by", width=90),
+    ),
+)
+# -- relations: paid services --
+from services.relations.paid_services import ITEM_TABLE as SERVICE_ITEM_TABLE  # noqa: E402
+
+PAID_SERVICE_ITEMS = GridSpec(
+    name="paid_service_items",
+    export_sheet="特约服务价目",
+    search_hint="services.item_search_help",
+    default_sort="category",
+    columns=(
+        col(SERVICE_ITEM_TABLE, "name", width=150, pinned=True),
+        col(SERVICE_ITEM_TABLE, "category", width=110),
+        col(SERVICE_ITEM_TABLE, "charge_unit", width=100),
+        col(SERVICE_ITEM_TABLE, "price", kind="money", width=110),
+        col(SERVICE_ITEM_TABLE, "active", width=80),
+        Column("orders", "services.item_orders", "int", width=90, sortable=False),
+        col(SERVICE_ITEM_TABLE, "note", width=280, sortable=False),
+    ),
+)
+
+PAID_SERVICE_ORDERS = GridSpec(
+    name="paid_service_orders",
+    export_sheet="特约服务订单",
+    search_hint="services.search_help",
+    default_sort="scheduled_at",
+    default_descending=True,
+    pick_field="order_no",
+    columns=(
+        Column("order_no", "services.order_no", width=140, pinned=True),
+        Column("status", "services.status", width=80),
+        Column("scheduled_at", "services.scheduled_at", "datetime", width=140),
+        Column("estate", "units.estate", width=100),
+        Column("code", "units.code", width=100),
+        Column("requester", "services.requester", width=90),
+        Column("phone", "services.phone", width=120, sortable=False),
+        Column("category", "services.category", width=90),
+        Column("item", "services.item", width=120),
+        # a quantity has two decimals like an area: shown as 2.50, right-aligned, a number in the export
+        Column("quantity", "services.quantity", "area", width=80, sortable=False),
+        Column("charge_unit", "services.charge_unit", width=70, sortable=False),
+        Column("price", "services.price", "money", width=100, sortable=False),
+        Column("amount", "services.amount", "money", width=110),
+        Column("staff", "services.staff", width=130),
+        Column("completed_at", "services.completed_at", "datetime", width=140),
+        Column("rating", "services.rating", "int", width=90),
+        Column("bill_status", "services.bill_status", width=90),
+        Column("ordered_by", "services.ordered_by", width=90),
+    ),
+)
+# -- relations: inspections and violations --
+from services.relations.inspections import ITEM_TABLE as INSPECTION_ITEM_TABLE  # noqa: E402
+from services.relations.inspections import ROUTE_TABLE as INSPECTION_ROUTE_TABLE  # noqa: E402
+
+INSPECTION_ROUNDS = GridSpec(
+    name="insp_rounds",
+    search_hint="inspections.search_rounds",
+    export_sheet="巡查记录",
+    pick_field="title",
+    default_sort="title",
+    default_descending=True,
+    columns=(
+        Column("title", "inspections.round", width=250, pinned=True),
+        Column("inspector", "inspections.inspector", width=90),
+        Column("items", "inspections.items_count", "int", width=80),
+        Column("failed", "inspections.failed", "int", width=80),
+        Column("note", "inspections.round_note", width=200, sortable=False),
+        Column("recorded_at", "inspections.recorded_at", "datetime", width=140),
+    ),
+)
+
+INSPECTION_FINDINGS = GridSpec(
+    name="insp_findings",
+    search_hint="inspections.search_findings",
+    export_sheet="巡查异常项",
+    pick_field="title",
+    default_sort="title",
+    default_descending=True,
+    columns=(
+        Column("title", "inspections.finding", width=230, pinned=True),
+        Column("estate", "inspections.estate", width=90),
+        Column("route", "inspections.route", width=110),
+        Column("area", "inspections.area", width=100),
+        Column("note", "inspections.finding_note", width=240, sortable=False),
+        Column("department", "inspections.department", width=80),
+        Column("inspector", "inspections.inspector", width=80),
+        Column("ticket", "inspections.ticket", width=140),
+        Column("ticket_status", "inspections.ticket_status", width=90),
+    ),
+)
+
+INSPECTION_VIOLATIONS = GridSpec(
+    name="insp_violations",
+    search_hint="inspections.search_violations",
+    export_sheet="违章台账",
+    pick_field="title",
+    default_sort="title",
+    default_descending=True,
+    columns=(
+        Column("title", "inspections.violation", width=230, pinned=True),
+        Column("status", "inspections.v_status", width=80),
+        Column("estate", "inspections.estate", width=90),
+        Column("unit", "inspections.unit", width=90),
+        Column("location", "inspections.location", width=130),
+        Column("kind", "inspections.v_kind", width=110),
+        Column("description", "inspections.description", width=200, sortable=False),
+        Column("notice_no", "inspections.notice_no", width=110),
+        Column("deadline_on", "inspections.deadline_on", "date", width=110),
+        Column("follow_ups", "inspections.follow_up_count", "int", width=80),
+        Column("last_follow_up", "inspections.last_follow_up", "date", width=110),
+        Column("outcome", "inspections.outcome", width=110),
+        Column("closed_on", "inspections.closed_on", "date", width=110),
+        Column("found_by", "inspections.found_by", width=80),
+    ),
+)
+
+INSPECTION_ROUTES = GridSpec(
+    name="insp_routes",
+    search_hint="inspections.search_routes",
+    export_sheet="巡查路线",
+    default_sort="estate",
+    columns=(
+        Column("estate", "inspections.estate", width=110),
+        col(INSPECTION_ROUTE_TABLE, "name", width=160),
+        col(INSPECTION_ROUTE_TABLE, "note", width=360, sortable=False),
+        col(INSPECTION_ROUTE_TABLE, "active", width=80),
+        Column("items", "inspections.items_count", "int", width=90, sortable=False),
+        Column("last_round_on", "inspections.last_round_on", "date", width=120, sortable=False),
+    ),
+)
+
+INSPECTION_ITEMS = GridSpec(
+    name="insp_items",
+    search_hint="inspections.search_items",
+    export_sheet="巡查检查项",
+    default_sort="position",
+    columns=(
+        Column("route", "inspections.route", width=180),
+        col(INSPECTION_ITEM_TABLE, "position", width=80),
+        col(INSPECTION_ITEM_TABLE, "area", width=130),
+        col(INSPECTION_ITEM_TABLE, "text", width=320),
+        col(INSPECTION_ITEM_TABLE, "department", width=100),
+        col(INSPECTION_ITEM_TABLE, "active", width=80),
+    ),
+)
+# -- relations: duty handover --
+DUTY_SHIFTS = GridSpec(
+    name="duty_shifts",
+    search_hint="handover.search",
+    export_sheet="值班记录",
+    pick_field="title",
+    default_sort="title",
+    default_descending=True,
+    columns=(
+        Column("title", "handover.shift_log", width=190, pinned=True),
+        Column("status", "handover.status", width=80),
+        Column("estate", "handover.estate", width=90),
+        Column("entries", "handover.lines", "int", width=80, sortable=False),
+        Column("open_items", "handover.open_items", "int", width=90, sortable=False),
+        Column("handed_at", "handover.handed_at", "datetime", width=140),
+        Column("receiver", "handover.receiver", width=80),
+        Column("confirmed_at", "handover.confirmed_at", "datetime", width=140),
+        Column("summary", "handover.summary", width=360, sortable=False),
+    ),
+)

@@ -51,7 +51,7 @@ def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str
         elif col in rates:
             shown[col] = [fmt.rate(v) if v is not None and v == v else "—" for v in shown[col]]
         else:
-            shown[col] = [_plain(v) for v in shown[col]]
+            shown[col] = [plain(v) for v in shown[col]]
     right = set(money) | set(rates) | set(numbers)
     config = {col: st.column_config.TextColumn(label, alignment="right" if col in right else None)
               for col, label in labels.items()}
@@ -62,7 +62,8 @@ def money_table(df: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, height=height, key=key)
 
 
-def _plain(value) -> str:
+def plain(value) -> str:
+    """A cell as text: times local, dates ISO, booleans 是/否, nothing as blank."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, bool):

@@ -18,6 +18,10 @@ Decisions:
   (or `default`) opens.
 - Tests select a tab by setting `st.session_state[key]` to its label before a run (AppTest:
   `tests/pages/conftest.open_tab`); in a browser a click on the tab reruns the script.
+- A link can open a tab: `?tab=<name>` (a tab's stable `name`, never its label, which follows the language),
+  and a tab strip drawn inside that tab reads the next dot-separated name (`?tab=arrears.dunning`). Each strip
+  takes its own name out of the parameter, so the address does not reopen the tab after the user clicks
+  another (the home page's figures open the records behind them this way).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import streamlit as st
 
 _LAST = "_lazy_tabs:last:"  # + key: the label opened in the previous run
 _KEPT = "_lazy_tabs:kept:"  # + key: {label: {widget key: value}} of the tabs left
+TAB_PARAM = "tab"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class LazyTab:
     label: str
     render: Callable[[], Any]
     keep: tuple[str, ...] = ()
+    name: str = ""  # what `?tab=` calls it
 
 
 def grid_query_keys(*grids: str) -> tuple[str, ...]:
@@ -51,12 +57,28 @@ def lazy_tabs(key: str, tabs: Sequence[LazyTab | tuple[str, Callable[[], Any]]],
               default: str | None = None) -> str:
     """Draw the tab strip and run only the open tab's body; return the open tab's label."""
     entries = [tab if isinstance(tab, LazyTab) else LazyTab(*tab) for tab in tabs]
+    _open_linked(key, entries)
     containers = st.tabs([e.label for e in entries], key=key, on_change="rerun", default=default)
     index = next((i for i, c in enumerate(containers) if c.open), 0)
     _carry_kept_state(key, entries, entries[index])
     with containers[index]:
         entries[index].render()
     return entries[index].label
+
+
+def _open_linked(key: str, entries: Sequence[LazyTab]) -> None:
+    asked = st.query_params.get(TAB_PARAM)
+    if not asked:
+        return
+    names = asked.split(".")
+    linked = next((e for e in entries if e.name and e.name == names[0]), None)
+    if linked is None:
+        return
+    st.session_state[key] = linked.label
+    if len(names) > 1:
+        st.query_params[TAB_PARAM] = ".".join(names[1:])
+    else:
+        del st.query_params[TAB_PARAM]
 
 
 def _carry_kept_state(key: str, entries: Sequence[LazyTab], shown: LazyTab) -> None:

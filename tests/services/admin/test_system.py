@@ -72,9 +72,10 @@ def test_demo_builds_two_estates_of_about_800_units_with_owners(db):
         {Role.SERVICE.value: 1, Role.CASHIER.value: 1, Role.ENGINEER.value: 1, Role.MANAGER.value: 1})
     for username, _, role, *_ in demo.DEMO_USERS:
         assert authenticate(username=username, password="demo-pass-1").role == role
-    entries = audit_rows(action="demo")  # the estate, then a year of tickets, then the staff
-    assert [(e.entity, e.actor_username) for e in entries] == [("database", "system"), ("tickets", "system"),
-                                                               ("staff", "system")]
+    entries = audit_rows(action="demo")  # the estate, a year of tickets, the staff, then the relations registers
+    assert [(e.entity, e.actor_username) for e in entries] == [
+        ("database", "system"), ("tickets", "system"), ("staff", "system"), ("owner_visits", "system"),
+        ("community_activities", "system"), ("bulletins", "system"), ("inspection_rounds", "system")]
     _mobiles_are_unique_and_id_numbers_have_valid_check_digits()
     # the go-live checklist has nothing left on the demo (after what `propdesk init` seeds: the holidays)
     workdays.seed_holidays(actor=SYSTEM_ACTOR, years=[local_today().year, local_today().year + 1])

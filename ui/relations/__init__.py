@@ -1,0 +1,1 @@
+"""Streamlit pieces of 客户关系 (/relations): one module per register, each drawing its tab."""

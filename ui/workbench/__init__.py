@@ -1,0 +1,1 @@
+"""Streamlit pieces of the home page 工作台: one block per role's duty."""
