@@ -31,6 +31,14 @@ class RowEdit:
     changes: Mapping[str, Any]
 
 
+def flush_or_stale(session: Session) -> None:
+    """Write the pending changes; a row someone else changed meanwhile (its version moved) is a StaleEdit."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleEdit() from exc
+
+
 def apply_edits(
     session: Session,
     *,

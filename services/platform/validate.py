@@ -120,6 +120,19 @@ def parse_text(raw: Any, *, max_len: int) -> str:
     return text
 
 
+def collect_text(errors: dict[str, str], label: str, raw: Any, max_len: int, *, required: bool = False) -> str:
+    """The parsed text of one form field; its problem (or 必填) goes into `errors` under `label`, so a form reports
+    every field at once."""
+    try:
+        value = parse_text("" if raw is None else raw, max_len=max_len)
+    except FieldError as exc:
+        errors[label] = str(exc)
+        return ""
+    if required and not value:
+        errors[label] = "必填"
+    return value
+
+
 @dataclass(frozen=True)
 class FieldRule:
     """How one editable field is parsed and checked."""

@@ -46,7 +46,7 @@ from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationEr
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
 from services.platform.rates import rate
-from services.platform.validate import FieldError, parse_hundredths, parse_int, parse_text
+from services.platform.validate import FieldError, collect_text, parse_hundredths, parse_int
 
 PLANNED, HELD, CANCELLED = "计划", "已举办", "已取消"
 ACTIVITY_STATUSES = (PLANNED, HELD, CANCELLED)
@@ -58,15 +58,6 @@ OLDEST_YEARS = 3  # records older than this many years before this one are not r
 ALL_ESTATES = "全部小区"
 
 
-def _text(errors: dict[str, str], label: str, raw: str | None, max_len: int, *, required: bool) -> str:
-    try:
-        value = parse_text(raw or "", max_len=max_len)
-    except FieldError as exc:
-        errors[label] = str(exc)
-        return ""
-    if required and not value:
-        errors[label] = "必填"
-    return value
 
 
 def _participants(errors: dict[str, str], raw: Any, *, required: bool) -> int | None:
@@ -123,10 +114,10 @@ def add_activity(*, actor: Actor, activity: NewActivity) -> int:
     require(actor, "activities.manage")
     today = local_today()
     errors: dict[str, str] = {}
-    title = _text(errors, "活动名称", activity.title, 64, required=True)
-    place = _text(errors, "活动地点", activity.place, 64, required=True)
-    organiser = _text(errors, "组织人", activity.organiser, 32, required=True)
-    note = _text(errors, "备注", activity.note, 500, required=False)
+    title = collect_text(errors, "活动名称", activity.title, 64, required=True)
+    place = collect_text(errors, "活动地点", activity.place, 64, required=True)
+    organiser = collect_text(errors, "组织人", activity.organiser, 32, required=True)
+    note = collect_text(errors, "备注", activity.note, 500, required=False)
     if activity.status not in (PLANNED, HELD):
         errors["状态"] = f"应为 {PLANNED} 或 {HELD}"
     else:
@@ -173,7 +164,7 @@ def hold_activity(*, actor: Actor, activity_id: int, version: int, held_on: date
     _held_date(errors, held_on, HELD, today)
     count = _participants(errors, participants, required=True)
     spent = _cost(errors, cost)
-    text = _text(errors, "备注", note, 500, required=False)
+    text = collect_text(errors, "备注", note, 500, required=False)
     if errors:
         raise ValidationError(errors)
     assert held_on is not None  # checked above
@@ -193,7 +184,7 @@ def cancel_activity(*, actor: Actor, activity_id: int, version: int, reason: str
     """取消 a planned activity, with the reason (it stays on file)."""
     require(actor, "activities.manage")
     errors: dict[str, str] = {}
-    text = _text(errors, "取消原因", reason, 200, required=True)
+    text = collect_text(errors, "取消原因", reason, 200, required=True)
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:
@@ -280,8 +271,8 @@ def add_bulletin(*, actor: Actor, bulletin: NewBulletin) -> int:
     require(actor, "activities.manage")
     today = local_today()
     errors: dict[str, str] = {}
-    title = _text(errors, "宣传栏主题", bulletin.title, 64, required=True)
-    content = _text(errors, "主要内容", bulletin.content, 500, required=False)
+    title = collect_text(errors, "宣传栏主题", bulletin.title, 64, required=True)
+    content = collect_text(errors, "主要内容", bulletin.content, 500, required=False)
     if bulletin.estate_id is None:
         errors["小区"] = "必填"
     month = ""

@@ -25,7 +25,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from db.engine import read_session, unit_of_work
 from db.models import DutyEntry, DutyShift, Estate
@@ -33,9 +32,10 @@ from db.types import utcnow
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.clock import SHANGHAI, local_today, to_local
+from services.platform.editing import flush_or_stale
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import collect_text
 
 SHIFTS = ("白班", "夜班")
 DAY_START, DAY_END = time(8, 30), time(17, 30)  # seed: 上班时间 早8:30—17:30; the night duty covers the rest
@@ -62,23 +62,8 @@ def shift_window(duty_on: date, shift: str) -> tuple[datetime, datetime]:
             datetime.combine(duty_on + timedelta(days=1), DAY_START, SHANGHAI))
 
 
-def _flush(session: Session) -> None:
-    """Write the pending changes; a row another desk changed meanwhile (its version moved) is a StaleEdit."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit() from exc
 
 
-def _text(errors: dict[str, str], label: str, raw: Any, max_len: int, *, required: bool = False) -> str:
-    try:
-        value = parse_text("" if raw is None else raw, max_len=max_len)
-    except FieldError as exc:
-        errors[label] = str(exc)
-        return ""
-    if required and not value:
-        errors[label] = "必填"
-    return value
 
 
 def _status_of(shift: DutyShift) -> str:
@@ -164,7 +149,7 @@ def add_entry(*, actor: Actor, shift_id: int, at: datetime, kind: str, content: 
     errors: dict[str, str] = {}
     if kind not in ENTRY_KINDS:
         errors["类别"] = "应为以下之一：" + "、".join(ENTRY_KINDS)
-    content = _text(errors, "内容", content, 500, required=True)
+    content = collect_text(errors, "内容", content, 500, required=True)
     now = utcnow()
     if at is None or at.tzinfo is None:
         errors["时间"] = "应为带时区的时间"
@@ -192,7 +177,7 @@ def resolve_entry(*, actor: Actor, entry_id: int, version: int, note: str = "") 
     """办结: an open line of the actor's own log is done (with what was done)."""
     require(actor, "handover.write")
     errors: dict[str, str] = {}
-    note = _text(errors, "办结说明", note, 200)
+    note = collect_text(errors, "办结说明", note, 200)
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:
@@ -206,7 +191,7 @@ def resolve_entry(*, actor: Actor, entry_id: int, version: int, note: str = "") 
         if not entry.open_item:
             raise Conflict("该事项已办结")
         entry.open_item, entry.resolved_at, entry.resolved_note = False, utcnow(), note
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "resolve", "duty_entries", entry.id, {"open_item": True},
                      {"open_item": False, "note": note})
         uow.commit()
@@ -227,7 +212,7 @@ def hand_over(*, actor: Actor, shift_id: int, version: int, summary: str) -> Han
     """交班: the writer closes their log with a summary; its open lines wait for the receiver."""
     require(actor, "handover.write")
     errors: dict[str, str] = {}
-    summary = _text(errors, "交班小结", summary, 1000, required=True)
+    summary = collect_text(errors, "交班小结", summary, 1000, required=True)
     with unit_of_work() as uow:
         s = uow.session
         log = _writers_log(s, actor, shift_id, version)
@@ -237,7 +222,7 @@ def hand_over(*, actor: Actor, shift_id: int, version: int, summary: str) -> Han
                               .where(DutyEntry.shift_id == log.id, DutyEntry.open_item.is_(True))) or 0
         now = utcnow()
         log.handed_at, log.summary, log.open_items = now, summary, int(open_items)
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "hand_over", "duty_shifts", log.id, {"status": ON_DUTY},
                      {"status": WAITING, "summary": summary, "open_items": int(open_items)})
         uow.commit()
@@ -249,7 +234,7 @@ def confirm(*, actor: Actor, shift_id: int, version: int, note: str = "") -> int
     log (opened now when they have none). Returns the receiver's log id."""
     require(actor, "handover.write")
     errors: dict[str, str] = {}
-    note = _text(errors, "接班备注", note, 500)
+    note = collect_text(errors, "接班备注", note, 500)
     with unit_of_work() as uow:
         s = uow.session
         log = s.get(DutyShift, shift_id)
@@ -284,7 +269,7 @@ def confirm(*, actor: Actor, shift_id: int, version: int, note: str = "") -> int
                             recorded_by=e.recorded_by, carried_from_id=e.id) for e in carried)
         log.receiver_id, log.receiver_name, log.confirmed_at, log.confirm_note = (
             actor.user_id, actor.display_name, now, note)
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "confirm", "duty_shifts", log.id, {"status": WAITING},
                      {"status": TAKEN_OVER, "receiver": actor.display_name, "note": note, "carried": len(carried),
                       "into_shift": mine.id, "opened": opened})

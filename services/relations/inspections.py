@@ -31,7 +31,6 @@ from sqlalchemy import Select, String, case, func, literal, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -53,11 +52,11 @@ from services.platform import audit
 from services.platform.auth import ACTIONS, Actor, can, require
 from services.platform.clock import local_today
 from services.platform.counters import advance
-from services.platform.editing import RowEdit, apply_edits
+from services.platform.editing import RowEdit, apply_edits, flush_or_stale
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import collect_text
 from services.tickets import workflow as tickets
 
 # the seed's daily inspection covers these (园区公共区域环境、设施设备、房屋本体、标识标牌、装修管理、园区配套（泳池、会所）、
@@ -99,24 +98,8 @@ ITEM_TABLE = TableSpec("inspection_items", (
 ))
 
 
-def _flush(session: Session) -> None:
-    """Write the pending changes; a row another desk changed meanwhile (its version moved) is a StaleEdit."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit() from exc
 
 
-def _text(errors: dict[str, str], label: str, raw: Any, max_len: int, *, required: bool = False) -> str:
-    """Parsed text of one field, its problem added to `errors` under `label`."""
-    try:
-        value = parse_text("" if raw is None else raw, max_len=max_len)
-    except FieldError as exc:
-        errors[label] = str(exc)
-        return ""
-    if required and not value:
-        errors[label] = "必填"
-    return value
 
 
 def _day(errors: dict[str, str], label: str, value: Any, *, required: bool = True) -> date | None:
@@ -312,7 +295,7 @@ def _check_answers(checklist_rows: Sequence[InspectionItem], answers: Sequence[A
         if answer.result not in RESULTS:
             errors[label] = "结果应为 正常 或 异常"
             continue
-        note = _text(errors, f"{label}（说明）", answer.note, 200)
+        note = collect_text(errors, f"{label}（说明）", answer.note, 200)
         if answer.result == "异常" and not note and f"{label}（说明）" not in errors:
             errors[label] = "异常时须写明发现的问题"
         if answer.ticket and answer.result != "异常":
@@ -336,7 +319,7 @@ def submit_round(*, actor: Actor, route_id: int, round_on: date, answers: Sequen
         errors["巡查日期"] = "不能晚于今天"
     elif day is not None and day < today - timedelta(days=ROUND_LATE_DAYS):
         errors["巡查日期"] = f"不能早于 {ROUND_LATE_DAYS} 天前（只补录一周内的巡查记录）"
-    note = _text(errors, "备注", note, 500)
+    note = collect_text(errors, "备注", note, 500)
     if actor.user_id is None:
         errors["巡查人"] = "须由巡查人本人登录后登记"
     if any(a.ticket for a in answers) and not can(actor, "tickets.take"):
@@ -440,7 +423,7 @@ def raise_ticket(*, actor: Actor, result_id: int, version: int, ticket_type: str
         if problems:
             raise ValidationError(problems)
         line.ticket_claimed_at = now
-        _flush(s)
+        flush_or_stale(s)
         uow.commit()
     try:  # 2: the ticket, as the tickets domain takes any ticket
         ticket_id, number = tickets.take(actor=actor, intake=intake)
@@ -627,8 +610,8 @@ def record_violation(*, actor: Actor, estate_id: int, unit_id: int | None, kind:
     today = local_today()
     if kind not in VIOLATION_KINDS:
         errors["违章类型"] = "应为以下之一：" + "、".join(VIOLATION_KINDS)
-    description = _text(errors, "违章情况", description, 500, required=True)
-    location = _text(errors, "位置", location, 100)
+    description = collect_text(errors, "违章情况", description, 500, required=True)
+    location = collect_text(errors, "位置", location, 100)
     if unit_id is None and not location and "位置" not in errors:
         errors["位置"] = "公共部位的违章须写明位置（未选房屋时必填）"
     found = _day(errors, "发现日期", found_on)
@@ -700,7 +683,7 @@ def issue_notice(*, actor: Actor, violation_id: int, version: int, notice_on: da
             v.deadline_on = deadline
         audit.record(s, actor, "notice", "violations", v.id, before,
                      {"notice_no": v.notice_no, "notice_on": notice, "deadline_on": v.deadline_on})
-        _flush(s)
+        flush_or_stale(s)
         if v.unit_id is not None:
             _note(s, actor, v.unit_id, "违章", f"发出整改通知书 {v.notice_no}，整改期限 {v.deadline_on.isoformat()}")
         uow.commit()
@@ -715,7 +698,7 @@ def follow_up(*, actor: Actor, violation_id: int, version: int, followed_on: dat
     day = _day(errors, "跟进日期", followed_on)
     if day is not None and day > local_today():
         errors["跟进日期"] = "不能晚于今天"
-    note = _text(errors, "跟进情况", note, 500, required=True)
+    note = collect_text(errors, "跟进情况", note, 500, required=True)
     deadline = _day(errors, "新整改期限", new_deadline_on, required=False)
     if deadline is not None and day is not None and deadline < day:
         errors["新整改期限"] = "不能早于跟进日期"
@@ -733,7 +716,7 @@ def follow_up(*, actor: Actor, violation_id: int, version: int, followed_on: dat
         before = {"deadline_on": v.deadline_on}
         if deadline is not None:
             v.deadline_on = deadline
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "follow_up", "violations", v.id, before if deadline is not None else None,
                      {"followed_on": day, "note": note} | ({"deadline_on": deadline} if deadline else {}))
         uow.commit()
@@ -750,7 +733,7 @@ def close_violation(*, actor: Actor, violation_id: int, version: int, outcome: s
     day = _day(errors, "结案日期", closed_on)
     if day is not None and day > local_today():
         errors["结案日期"] = "不能晚于今天"
-    note = _text(errors, "结案说明", note, 200)
+    note = collect_text(errors, "结案说明", note, 200)
     if outcome == "其他" and not note and "结案说明" not in errors:
         errors["结案说明"] = "处理结果为“其他”时须说明"
     with unit_of_work() as uow:
@@ -762,7 +745,7 @@ def close_violation(*, actor: Actor, violation_id: int, version: int, outcome: s
             raise ValidationError(errors)
         assert day is not None
         v.outcome, v.outcome_note, v.closed_on, v.closed_by = outcome, note, day, actor.display_name
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "close", "violations", v.id, {"closed_on": None},
                      {"outcome": outcome, "closed_on": day, "note": note})
         if v.unit_id is not None:

@@ -37,7 +37,6 @@ import pandas as pd
 from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from db.engine import read_session, unit_of_work
 from db.models import (
@@ -61,7 +60,7 @@ from services.platform import audit
 from services.platform.auth import Actor, can, require
 from services.platform.clock import SHANGHAI, to_local
 from services.platform.counters import advance
-from services.platform.editing import RowEdit, apply_edits
+from services.platform.editing import RowEdit, apply_edits, flush_or_stale
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period, period_of
@@ -340,11 +339,6 @@ def _locked_order(session: Session, order_id: int, version: int) -> PaidServiceO
     return order
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:  # changed by someone else between our read and our write
-        raise StaleEdit() from exc
 
 
 def create_order(*, actor: Actor, unit_id: int, requester_name: str, requester_phone: str, item_id: int,
@@ -417,7 +411,7 @@ def reschedule_order(*, actor: Actor, order_id: int, version: int, scheduled_at:
         if changed:
             for k, v in changed.items():
                 setattr(order, k, v)
-            _flush(s)
+            flush_or_stale(s)
             audit.record(s, actor, "update", "paid_service_orders", order.id, {k: before[k] for k in changed},
                          changed)
             uow.commit()
@@ -441,7 +435,7 @@ def cancel_order(*, actor: Actor, order_id: int, version: int, reason: str) -> N
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = utcnow()
         order.cancel_reason = text
-        _flush(s)
+        flush_or_stale(s)
         audit.record(s, actor, "cancel", "paid_service_orders", order.id, {"status": OrderStatus.BOOKED},
                      {"status": OrderStatus.CANCELLED, "cancel_reason": text})
         unit_note(s, actor, order.unit_id, BILL_SOURCE, f"特约服务 {order.order_no}（{order.item_name}）已取消：{text}")
@@ -535,7 +529,7 @@ def complete_order(*, actor: Actor, order_id: int, version: int, completed_at: o
         order.rating = stars
         order.comment = remark
         order.bill_id = bill.id
-        _flush(s)
+        flush_or_stale(s)
         credit_used = ledger.use_credit(s, household, [bill], at=now)
         audit.record(s, actor, "complete", "paid_service_orders", order.id, before,
                      {"status": OrderStatus.DONE, "completed_at": when, "quantity": qty, "amount": amount,

@@ -69,7 +69,7 @@ from services.platform.errors import Conflict, NotFound, PermissionDenied, Stale
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
 from services.platform.rates import rate
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import collect_text
 from services.tickets import workflow as tickets
 
 WAYS = ("上门", "来访", "电话", "微信")
@@ -344,15 +344,6 @@ class RecordedVisit:
     ticket_number: str | None
 
 
-def _text(errors: dict[str, str], label: str, raw: str, max_len: int, *, required: bool) -> str:
-    try:
-        value = parse_text(raw or "", max_len=max_len)
-    except FieldError as exc:
-        errors[label] = str(exc)
-        return ""
-    if required and not value:
-        errors[label] = "必填"
-    return value
 
 
 def _check_visit(visit: NewVisit, today: date) -> tuple[dict[str, str], str, str]:
@@ -367,8 +358,8 @@ def _check_visit(visit: NewVisit, today: date) -> tuple[dict[str, str], str, str
         errors["访谈日期"] = "不能早于一年前"
     if visit.way not in WAYS:
         errors["访谈方式"] = "应为以下之一：" + "、".join(WAYS)
-    person = _text(errors, "访谈对象", visit.person_met, 32, required=True)
-    content = _text(errors, "访谈内容", visit.content, 1000, required=True)
+    person = collect_text(errors, "访谈对象", visit.person_met, 32, required=True)
+    content = collect_text(errors, "访谈内容", visit.content, 1000, required=True)
     return errors, person, content
 
 
@@ -379,8 +370,8 @@ def _check_follow_up(follow_up: FollowUp, errors: dict[str, str]) -> None:
         errors["处理部门"] = "应为以下之一：" + "、".join(tickets.DEPARTMENTS)
     if follow_up.urgency not in tickets.URGENCIES:
         errors["紧急程度"] = "应为 普通 或 紧急"
-    _text(errors, "跟进内容", follow_up.content, 1000, required=True)
-    _text(errors, "联系电话", follow_up.phone, 20, required=False)
+    collect_text(errors, "跟进内容", follow_up.content, 1000, required=True)
+    collect_text(errors, "联系电话", follow_up.phone, 20, required=False)
 
 
 def _open_row(session: Session, unit_id: int, visited_on: date) -> VisitPlan | None:
@@ -457,7 +448,7 @@ def withdraw_visit(*, actor: Actor, visit_id: int, version: int, reason: str) ->
     A follow-up ticket it opened stays: it is the tickets desk's to cancel."""
     require(actor, "visits.record")
     errors: dict[str, str] = {}
-    text = _text(errors, "撤销原因", reason, 200, required=True)
+    text = collect_text(errors, "撤销原因", reason, 200, required=True)
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:

@@ -24,7 +24,7 @@ from services.platform.clock import SHANGHAI, local_today
 from services.platform.errors import DomainError
 from ui.kit import fmt
 from ui.kit.i18n import CATALOG, t
-from ui.kit.session import flash
+from ui.kit.session import attempt
 from ui.kit.tabs import lazy_tabs
 
 SELECTED = "owners:unit_id"
@@ -46,18 +46,6 @@ def register_card_section(section: CardSection) -> None:
         _EXTRA_SECTIONS.append(section)
 
 
-def _done(message: str) -> None:
-    flash(message)
-    st.rerun()
-
-
-def _attempt(fn: Callable[[], object], success: str) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        _done(success)
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -198,7 +186,7 @@ def _timeline(actor: Actor, card: UnitCard) -> None:
         with st.form(f"note:{card.id}", clear_on_submit=True):
             text = st.text_area(t("card.add_note"), max_chars=1000)
             if st.form_submit_button(t("card.save_note")):
-                _attempt(lambda: households.add_note(actor=actor, unit_id=card.id, text=text),
+                attempt(lambda: households.add_note(actor=actor, unit_id=card.id, text=text),
                          t("card.note_saved"))
 
 
@@ -267,7 +255,7 @@ def _move_in_dialog(actor: Actor, card: UnitCard) -> None:
                              person={"name": name, "gender": gender, "mobile": mobile, "phone": phone,
                                      "id_number": id_number},
                              role=role, move_in_on=move_in_on, documents=documents, key_ids=key_ids, note=note)
-            _attempt(lambda: households.move_in(actor=actor, request=request),
+            attempt(lambda: households.move_in(actor=actor, request=request),
                      t("card.moved_in", name=name))
 
 
@@ -281,7 +269,7 @@ def _move_out_dialog(actor: Actor, card: UnitCard) -> None:
         new_status = st.selectbox(t("card.status_when_empty"), [UnitStatus.VACANT, UnitStatus.HANDED_OVER])
         note = st.text_input(t("card.note"), max_chars=500)
         if st.form_submit_button(t("card.confirm_move_out"), type="primary"):
-            _attempt(lambda: households.move_out(actor=actor, unit_id=card.id, unit_version=card.version,
+            attempt(lambda: households.move_out(actor=actor, unit_id=card.id, unit_version=card.version,
                                                  link_ids=links, move_out_on=move_out_on, new_status=new_status,
                                                  note=note), t("card.moved_out"))
 
@@ -303,14 +291,14 @@ def _keys_dialog(actor: Actor, card: UnitCard) -> None:
                 due_time = st.time_input(t("card.due_time"), value=time(18, 0))
                 if st.form_submit_button(t("card.lend"), type="primary"):
                     due_at = datetime.combine(due_day, due_time, SHANGHAI)
-                    _attempt(lambda: keys.lend_key(actor=actor, key_id=key_id, version=versions[key_id],
+                    attempt(lambda: keys.lend_key(actor=actor, key_id=key_id, version=versions[key_id],
                                                    borrower=borrower, borrower_phone=phone, reason=reason,
                                                    due_at=due_at), t("card.key_lent"))
         elif status == "借出" and st.button(t("card.return_key"), type="primary"):
-            _attempt(lambda: keys.return_key(actor=actor, key_id=key_id, version=versions[key_id]),
+            attempt(lambda: keys.return_key(actor=actor, key_id=key_id, version=versions[key_id]),
                      t("card.key_returned"))
         if status in ("在库", "借出") and st.button(t("card.report_lost")):
-            _attempt(lambda: keys.report_lost(actor=actor, key_id=key_id, version=versions[key_id]),
+            attempt(lambda: keys.report_lost(actor=actor, key_id=key_id, version=versions[key_id]),
                      t("card.key_lost"))
     st.divider()
     with st.form("add_key", clear_on_submit=True):
@@ -318,7 +306,7 @@ def _keys_dialog(actor: Actor, card: UnitCard) -> None:
         label = c1.text_input(t("card.new_key_label"), max_chars=32, placeholder=t("card.new_key_placeholder"))
         location = c2.text_input(t("card.location"), max_chars=32, placeholder=t("card.location_placeholder"))
         if st.form_submit_button(t("card.add_key")):
-            _attempt(lambda: keys.add_key(actor=actor, unit_id=card.id, label=label, location=location),
+            attempt(lambda: keys.add_key(actor=actor, unit_id=card.id, label=label, location=location),
                      t("card.key_added"))
 
 
@@ -343,7 +331,7 @@ def _renovation_dialog(actor: Actor, card: UnitCard) -> None:
                     unit_id=card.id, applicant=applicant, contractor=contractor, contractor_phone=contractor_phone,
                     scope=scope, planned_start_on=start_on, planned_end_on=end_on, deposit=deposit,
                     applied_on=local_today())
-                _attempt(lambda: renovation.apply(actor=actor, application=app), t("card.application_recorded"))
+                attempt(lambda: renovation.apply(actor=actor, application=app), t("card.application_recorded"))
         return
     r = current.iloc[0]
     rid, version, status = int(r.id), int(r.version), r.status
@@ -355,29 +343,29 @@ def _renovation_dialog(actor: Actor, card: UnitCard) -> None:
         reason = st.text_input(t("card.reject_reason"), max_chars=200)
         c1, c2 = st.columns(2)
         if c1.button(t("card.approve"), type="primary"):
-            _attempt(lambda: renovation.decide(actor=actor, renovation_id=rid, version=version, approve=True),
+            attempt(lambda: renovation.decide(actor=actor, renovation_id=rid, version=version, approve=True),
                      t("card.approved"))
         if c2.button(t("card.reject")):
-            _attempt(lambda: renovation.decide(actor=actor, renovation_id=rid, version=version, approve=False,
+            attempt(lambda: renovation.decide(actor=actor, renovation_id=rid, version=version, approve=False,
                                                reason=reason), t("card.rejected"))
     elif status == "已批准":
         started = st.date_input(t("card.started_on"), value=local_today(), format="YYYY-MM-DD")
         received = st.date_input(t("card.deposit_received_on"), value=local_today(), format="YYYY-MM-DD")
         if st.button(t("card.record_start"), type="primary"):
-            _attempt(lambda: renovation.start(actor=actor, renovation_id=rid, version=version, started_on=started,
+            attempt(lambda: renovation.start(actor=actor, renovation_id=rid, version=version, started_on=started,
                                               deposit_received_on=received), t("card.started"))
     elif status == "施工中":
         inspected = st.date_input(t("card.inspected_on"), value=local_today(), format="YYYY-MM-DD")
         violations = st.text_area(t("card.violations_input"), max_chars=500)
         if st.button(t("card.record_final_inspection"), type="primary"):
-            _attempt(lambda: renovation.inspect(actor=actor, renovation_id=rid, version=version,
+            attempt(lambda: renovation.inspect(actor=actor, renovation_id=rid, version=version,
                                                 inspected_on=inspected, violations=violations),
                      t("card.final_inspection_recorded"))
     elif status == "已验收":
         refund = st.text_input(t("card.refund_yuan"), value=fmt.plain_hundredths(r.deposit), max_chars=12)
         refunded_on = st.date_input(t("card.refunded_on"), value=local_today(), format="YYYY-MM-DD")
         if st.button(t("card.close_renovation"), type="primary"):
-            _attempt(lambda: renovation.close(actor=actor, renovation_id=rid, version=version, refund=refund,
+            attempt(lambda: renovation.close(actor=actor, renovation_id=rid, version=version, refund=refund,
                                               refunded_on=refunded_on), t("card.renovation_closed"))
 
 
@@ -392,7 +380,7 @@ def _parking_dialog(actor: Actor, card: UnitCard) -> None:
         person_id = c1.selectbox(t("card.vehicle_owner"), list(names), format_func=names.get)
         plate = c2.text_input(t("card.plate_number_required"), max_chars=10, placeholder=t("card.plate_placeholder"))
         if st.form_submit_button(t("card.add_vehicle")):
-            _attempt(lambda: parking.add_vehicle(actor=actor, unit_id=card.id, person_id=person_id, plate=plate),
+            attempt(lambda: parking.add_vehicle(actor=actor, unit_id=card.id, person_id=person_id, plate=plate),
                      t("card.vehicle_added"))
     active = card.parking[card.parking.status == LeaseStatus.ACTIVE] if not card.parking.empty else card.parking
     if not active.empty:
@@ -403,7 +391,7 @@ def _parking_dialog(actor: Actor, card: UnitCard) -> None:
                                     format="YYYY-MM-DD")
             fee = st.text_input(t("card.monthly_fee_yuan"), value=fmt.plain_hundredths(lease.monthly_fee))
             if st.form_submit_button(t("card.renew"), type="primary"):
-                _attempt(lambda: parking.renew_lease(actor=actor, lease_id=int(lease.id), version=int(lease.version),
+                attempt(lambda: parking.renew_lease(actor=actor, lease_id=int(lease.id), version=int(lease.version),
                                                      new_end_on=new_end, monthly_fee=fee), t("card.renewed"))
     spaces = parking.free_spaces(actor=actor, estate_id=card.estate_id)
     if spaces:
@@ -419,7 +407,7 @@ def _parking_dialog(actor: Actor, card: UnitCard) -> None:
             end = c3.date_input(t("card.lease_end"), value=local_today() + timedelta(days=364), format="YYYY-MM-DD")
             fee = c4.text_input(t("card.monthly_fee_yuan"), value="300.00")
             if st.form_submit_button(t("card.lease_space"), type="primary"):
-                _attempt(lambda: parking.lease_space(actor=actor, space_id=space_id, space_version=versions[space_id],
+                attempt(lambda: parking.lease_space(actor=actor, space_id=space_id, space_version=versions[space_id],
                                                      person_id=person_id, unit_id=card.id, plate=plate,
                                                      start_on=start, end_on=end, monthly_fee=fee),
                          t("card.space_leased"))
@@ -430,14 +418,14 @@ def _vip_dialog(actor: Actor, card: UnitCard) -> None:
         c1, c2 = st.columns([4, 1])
         c1.write(t("card.vip_line", category=v["category"], reason=v["reason"]))
         if c2.button(t("card.end_vip"), key=f"vip:end:{v['id']}"):
-            _attempt(lambda v=v: households.end_vip(actor=actor, vip_id=v["id"], version=v["version"]),
+            attempt(lambda v=v: households.end_vip(actor=actor, vip_id=v["id"], version=v["version"]),
                      t("card.vip_ended"))
     with st.form("vip"):
         category = st.selectbox(t("card.category"), VIP_CATEGORIES)
         reason = st.text_input(t("card.reason_required"), max_chars=200)
         care = st.text_area(t("card.care_notes"), max_chars=500)
         if st.form_submit_button(t("card.add_vip"), type="primary"):
-            _attempt(lambda: households.add_vip(actor=actor, unit_id=card.id, category=category, reason=reason,
+            attempt(lambda: households.add_vip(actor=actor, unit_id=card.id, category=category, reason=reason,
                                                 care_notes=care), t("card.vip_added"))
 
 
@@ -446,5 +434,5 @@ def _inspect_dialog(actor: Actor, card: UnitCard) -> None:
         day = st.date_input(t("card.inspection_day"), value=local_today(), format="YYYY-MM-DD")
         finding = st.text_input(t("card.finding"), max_chars=200, placeholder=t("card.finding_placeholder"))
         if st.form_submit_button(t("card.record_inspection"), type="primary"):
-            _attempt(lambda: households.record_inspection(actor=actor, unit_id=card.id, inspected_on=day,
+            attempt(lambda: households.record_inspection(actor=actor, unit_id=card.id, inspected_on=day,
                                                           finding=finding), t("card.inspection_recorded"))

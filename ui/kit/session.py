@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from services.platform.auth import ROLE_LABELS, Actor, Role, can
+from services.platform.errors import DomainError
 
 ACTOR_KEY = "actor"
 
@@ -44,6 +48,22 @@ def flash(message: str) -> None:
     often lost), and every grid reloads its rows, so no register keeps showing the old values."""
     st.session_state.setdefault(FLASH_KEY, []).append(message)
     st.session_state[DATA_GENERATION] = st.session_state.get(DATA_GENERATION, 0) + 1
+
+
+def attempt(fn: Callable[[], object], success: str | Callable[[Any], str], *,
+            then: Callable[[], None] | None = None) -> None:
+    """Run one write of a form or dialog: its DomainError is shown where the form is (and the form keeps what was
+    typed); on success `then` runs (closing a dialog), the success message is flashed and the page reruns.
+    `success` may be made from what the write returned (a number it gave)."""
+    try:
+        result = fn()
+    except DomainError as exc:
+        st.error(exc.message)
+        return
+    if then is not None:
+        then()
+    flash(success(result) if callable(success) else success)
+    st.rerun()
 
 
 def show_flashes() -> None:

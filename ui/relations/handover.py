@@ -17,12 +17,11 @@ import streamlit as st
 from services.admin.reference import estate_options
 from services.platform.auth import Actor
 from services.platform.clock import SHANGHAI, local_today, utcnow
-from services.platform.errors import DomainError
 from services.relations import handover as duty
 from ui.kit import fmt, specs
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt
 from ui.kit.tables import money_table
 from ui.kit.tabs import grid_query_keys
 
@@ -60,15 +59,8 @@ def handover_tab(actor: Actor) -> None:
     _register(actor)
 
 
-def _attempt(fn: Callable[[], object], success: Callable[[object], str]) -> None:
-    try:
-        result = fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        _close_dialog()
-        flash(success(result))
-        st.rerun()
+def _attempt(fn: Callable[[], object], success: Callable[[Any], str]) -> None:
+    attempt(fn, success, then=_close_dialog)
 
 
 def _entries_table(entries: pd.DataFrame, key: str, *, brief: bool = False) -> None:

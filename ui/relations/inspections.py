@@ -25,7 +25,7 @@ from ui.kit import fmt, specs
 from ui.kit.forms import form_field
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt, flash
 from ui.kit.tables import money_table
 from ui.kit.tabs import LazyTab, grid_query_keys, lazy_tabs
 
@@ -59,14 +59,7 @@ def _close_dialog() -> None:
 
 
 def _attempt(fn: Callable[[], object], success: str) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        _close_dialog()
-        flash(success)
-        st.rerun()
+    attempt(fn, success, then=_close_dialog)
 
 
 def _estate_filter(actor: Actor, key: str) -> int | None:

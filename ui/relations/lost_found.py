@@ -9,7 +9,6 @@ without people.reveal; PDFs are made only when their button is clicked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ from services.relations.lost_found import DISPOSAL_WAYS, ID_KINDS, LOST_STATUSES
 from ui.kit import fmt, specs
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt, flash
 from ui.kit.tables import fit_height
 from ui.kit.tabs import grid_query_keys
 
@@ -33,15 +32,6 @@ from ui.kit.tabs import grid_query_keys
 KEEP: tuple[str, ...] = ("lost:f:", "lost:q:", "lost:new:", *grid_query_keys("lost_items"))
 _ALL = None
 
-
-def _attempt(fn: Callable[[], object], success: str) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        flash(success)
-        st.rerun()
 
 
 def _moment(key: str, label_day: str, label_time: str, value: datetime | None = None) -> datetime:
@@ -104,7 +94,7 @@ def _edit_dialog(actor: Actor, view: LostItemView) -> None:
     with st.form(f"lost:edit:{view.id}"):
         values = _item_fields(actor, f"lost:edit:{view.id}:{view.version}", view)
         if st.form_submit_button(t("lost.save"), type="primary"):
-            _attempt(lambda: lost_found.update_item(actor=actor, item_id=view.id, version=view.version, **values),
+            attempt(lambda: lost_found.update_item(actor=actor, item_id=view.id, version=view.version, **values),
                      t("lost.edited", number=view.number))
 
 
@@ -120,7 +110,7 @@ def _claim_dialog(actor: Actor, view: LostItemView) -> None:
         claimed_at = _moment(f"lost:claim:{view.id}:at", "lost.claim_day", "lost.claim_time")
         st.caption(t("lost.handed_over_by_you", name=actor.display_name))
         if st.form_submit_button(t("lost.claim"), type="primary"):
-            _attempt(lambda: lost_found.claim_item(actor=actor, item_id=view.id, version=view.version,
+            attempt(lambda: lost_found.claim_item(actor=actor, item_id=view.id, version=view.version,
                                                    claimant_name=name, claimant_phone=phone, id_kind=id_kind,
                                                    id_checked=checked, claimed_at=claimed_at),
                      t("lost.claimed", number=view.number, name=name.strip()))
@@ -138,7 +128,7 @@ def _dispose_dialog(actor: Actor, view: LostItemView) -> None:
         day = c2.date_input(t("lost.disposed_on"), value=local_today(), max_value=local_today(), format="YYYY-MM-DD")
         note = st.text_input(t("lost.note"), max_chars=200, placeholder=t("lost.note_hint"))
         if st.form_submit_button(t("lost.dispose"), type="primary"):
-            _attempt(lambda: lost_found.dispose_item(actor=actor, item_id=view.id, version=view.version, way=way,
+            attempt(lambda: lost_found.dispose_item(actor=actor, item_id=view.id, version=view.version, way=way,
                                                      disposed_on=day, note=note),
                      t("lost.disposed", number=view.number, way=way))
 
@@ -236,7 +226,7 @@ def _quarterly(actor: Actor) -> None:
     with st.container(horizontal=True, gap="small"):
         if not len(posted) and waiting and can(actor, "lost.manage") and st.button(
                 t("lost.post_notice"), type="primary", key="lost:q:post", icon=":material/campaign:"):
-            _attempt(lambda: lost_found.post_quarter_notice(actor=actor, quarter=quarter.label, estate_id=estate_id),
+            attempt(lambda: lost_found.post_quarter_notice(actor=actor, quarter=quarter.label, estate_id=estate_id),
                      t("lost.posted", quarter=quarter.title, estate=estates[estate_id], n=waiting))
         if len(posted) and waiting:
             st.download_button(

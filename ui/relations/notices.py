@@ -9,7 +9,6 @@ its button is clicked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -23,22 +22,13 @@ from services.relations.notices import BODY_MAX, NOTICE_KINDS, NOTICE_STATUSES, 
 from ui.kit import fmt, specs
 from ui.kit.grid import data_grid, picked_row
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt, flash
 from ui.kit.tabs import grid_query_keys
 
 # the filters, the grid's search and sort, and a draft the service refused survive a look at another tab
 KEEP: tuple[str, ...] = ("notices:f:", "notices:new:", *grid_query_keys("notices"))
 _ALL = None
 
-
-def _attempt(fn: Callable[[], object], success: str) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        flash(success)
-        st.rerun()
 
 
 def _places(actor: Actor) -> tuple[dict[int, str], dict[int, str]]:
@@ -84,7 +74,7 @@ def _draft_form(actor: Actor) -> None:
     with st.form("notices:new", clear_on_submit=False):
         values = _fields(actor, "notices:new")
         if st.form_submit_button(t("notices.save_draft"), type="primary", icon=":material/edit_note:"):
-            _attempt(lambda: notices.draft_notice(actor=actor, **values),
+            attempt(lambda: notices.draft_notice(actor=actor, **values),
                      t("notices.drafted", title=values["title"].strip()))
 
 
@@ -93,7 +83,7 @@ def _edit_dialog(actor: Actor, view: NoticeView) -> None:
     with st.form(f"notices:edit:{view.id}"):
         values = _fields(actor, f"notices:edit:{view.id}:{view.version}", view)
         if st.form_submit_button(t("notices.save"), type="primary"):
-            _attempt(lambda: notices.update_draft(actor=actor, notice_id=view.id, version=view.version, **values),
+            attempt(lambda: notices.update_draft(actor=actor, notice_id=view.id, version=view.version, **values),
                      t("notices.edited", title=view.title))
 
 
@@ -114,7 +104,7 @@ def _withdraw_dialog(actor: Actor, view: NoticeView) -> None:
         reason = st.text_area(t("notices.withdraw_reason"), max_chars=notices.REASON_MAX, height=90,
                               placeholder=t("notices.withdraw_hint"))
         if st.form_submit_button(t("notices.withdraw"), type="primary"):
-            _attempt(lambda: notices.withdraw_notice(actor=actor, notice_id=view.id, version=view.version,
+            attempt(lambda: notices.withdraw_notice(actor=actor, notice_id=view.id, version=view.version,
                                                      reason=reason),
                      t("notices.withdrawn", title=view.title))
 
@@ -123,7 +113,7 @@ def _archive_dialog(actor: Actor, view: NoticeView) -> None:
     st.write(t("notices.archive_confirm_draft" if view.status == notices.DRAFT else "notices.archive_confirm",
                title=view.title))
     if st.button(t("notices.archive"), type="primary", key=f"notices:do_archive:{view.id}"):
-        _attempt(lambda: notices.archive_notice(actor=actor, notice_id=view.id, version=view.version),
+        attempt(lambda: notices.archive_notice(actor=actor, notice_id=view.id, version=view.version),
                  t("notices.archived", title=view.title))
 
 

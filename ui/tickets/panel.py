@@ -8,7 +8,6 @@ The originals are read from the database only when a 原图 button is clicked.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,7 +17,6 @@ from PIL import Image, ImageOps
 
 from services.platform.auth import Actor, Role, can
 from services.platform.clock import SHANGHAI, local_today
-from services.platform.errors import DomainError
 from services.platform.users import assignable_users, staff_choices
 from services.tickets import photos as ticket_photos
 from services.tickets import workflow as tickets
@@ -26,7 +24,7 @@ from services.tickets.lists import TicketDetail, ticket_detail
 from services.tickets.statuses import TicketStatus
 from ui.kit import fmt
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")  # what the picker offers; the service decides by the bytes
 THUMB_PX = 480  # the thumbnail made (sharp on a phone's dense screen) ...
@@ -36,15 +34,6 @@ _THUMBS_KEPT = 60
 _BUTTON_PX = 112  # two or three to a row on a phone, all in one row on a desk
 _PREVIEW_MAX_PIXELS = 60_000_000  # larger pictures are not decoded for a preview (memory)
 
-
-def _attempt(fn: Callable[[], object], success: str) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        st.error(exc.message)
-    else:
-        flash(success)
-        st.rerun()
 
 
 def _when(key: str) -> datetime:
@@ -168,7 +157,7 @@ def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
             result = st.radio(t("tickets.revisit_result"), tickets.REVISIT_RESULTS, horizontal=True)
             comment = st.text_area(t("tickets.revisit_comment"), max_chars=500)
             if st.form_submit_button(t("tickets.confirm"), type="primary"):
-                _attempt(lambda: tickets.record_revisit(actor=actor, ticket_id=ticket_id, version=version,
+                attempt(lambda: tickets.record_revisit(actor=actor, ticket_id=ticket_id, version=version,
                                                         method=method, result=result, comment=comment),
                          t("tickets.revisited"))
         return
@@ -178,7 +167,7 @@ def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
                                        help=t("tickets.photos_help"))
             if st.form_submit_button(t("tickets.confirm"), type="primary"):
                 photos = [(f.name, f.getvalue()) for f in uploads or []]
-                _attempt(lambda: tickets.add_photos(actor=actor, ticket_id=ticket_id, photos=photos),
+                attempt(lambda: tickets.add_photos(actor=actor, ticket_id=ticket_id, photos=photos),
                          t("tickets.photos_added", n=len(photos)))
         return
     if move == "rule":
@@ -189,7 +178,7 @@ def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
                                else staff[v])
             note = st.text_input(t("tickets.note"), max_chars=200)
             if st.form_submit_button(t("tickets.confirm"), type="primary"):
-                _attempt(lambda: tickets.rule_complaint(actor=actor, ticket_id=ticket_id, version=version,
+                attempt(lambda: tickets.rule_complaint(actor=actor, ticket_id=ticket_id, version=version,
                                                         effective=effective, responsible_staff_id=who, note=note),
                          t("tickets.ruled"))
         return
@@ -211,7 +200,7 @@ def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
         note = st.text_area(t("tickets.note") + (" *" if move in ("cancel", "reopen", "note") else ""),
                             max_chars=1000)
         if st.form_submit_button(t("tickets.confirm"), type="primary"):
-            _attempt(lambda: tickets.move(actor=actor, ticket_id=ticket_id, version=version, action=move, note=note,
+            attempt(lambda: tickets.move(actor=actor, ticket_id=ticket_id, version=version, action=move, note=note,
                                           assignee_id=assignee, department=department, at=when,
                                           paid=paid, cost=cost),
                      t("tickets.moved", step=tickets.MOVE_LABELS[move], number=d.number))
