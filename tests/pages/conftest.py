@@ -30,6 +30,23 @@ def demo_db(demo_db_url, monkeypatch) -> str:
     return demo_db_url
 
 
+@pytest.fixture(scope="module")
+def module_demo_db_url(tmp_path_factory, request) -> str:
+    """A demo database of the test module's own: what its tests write (orders, answer sheets) stays out of the
+    other modules' shared copy."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    path = demo_copy(tmp_path_factory, tmp_path_factory.mktemp(name) / "propdesk.db")
+    url = f"sqlite:///{path}"
+    yield url
+    get_engine(url).dispose()
+
+
+@pytest.fixture
+def module_demo_db(module_demo_db_url, monkeypatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", module_demo_db_url)
+    return module_demo_db_url
+
+
 def app() -> AppTest:
     return AppTest.from_file(APP_PATH, default_timeout=APP_TIMEOUT)
 

@@ -13,30 +13,19 @@ from decimal import Decimal
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db.engine import get_engine
 from services.fees import cashier
 from services.platform.auth import SYSTEM_ACTOR
 from services.platform.listing import ListQuery
 from services.relations import paid_services as ps
-from tests.demo_template import demo_copy
 from tests.pages.conftest import signed_in
 
 TAB = "特约服务"
 PICKED = "grid:paid_service_orders:picked"
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory) -> str:
-    path = demo_copy(tmp_path_factory, tmp_path_factory.mktemp("paid_services") / "propdesk.db")
-    url = f"sqlite:///{path}"
-    yield url
-    get_engine(url).dispose()
-
-
 @pytest.fixture
-def db(demo_url, monkeypatch) -> str:
-    monkeypatch.setenv("DATABASE_URL", demo_url)
-    return demo_url
+def db(module_demo_db) -> str:
+    return module_demo_db
 
 
 def _tab(username: str, **state) -> AppTest:
