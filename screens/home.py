@@ -25,6 +25,7 @@ from ui.workbench.blocks import (
     ticket_table,
     trend_chart,
     welcome,
+    with_unit,
 )
 
 actor = current_actor()
@@ -66,9 +67,7 @@ def desk() -> None:
         def keys_block() -> None:
             metric_row([(t("home.keys_out"), day.keys["out"]), (t("home.keys_overdue"), day.keys["overdue"])])
             if day.keys["overdue"]:
-                records(day.overdue_keys.assign(unit=[f"{e} {c}" for e, c in zip(day.overdue_keys["estate"],
-                                                                                   day.overdue_keys["code"],
-                                                                                   strict=True)]),
+                records(with_unit(day.overdue_keys),
                         {"unit": t("home.unit"), "label": t("keys.label"), "borrower": t("keys.borrower"),
                          "due_at": t("keys.due_at")})
             open_link("owners", "keys", t("home.open_keys"))
@@ -78,8 +77,7 @@ def desk() -> None:
             metric_row([(t("home.to_inspect"), day.renovations["to_inspect"]),
                         (t("home.to_approve"), day.renovations["to_approve"])])
             if len(day.renovations_to_inspect):
-                frame = day.renovations_to_inspect
-                records(frame.assign(unit=[f"{e} {c}" for e, c in zip(frame["estate"], frame["code"], strict=True)]),
+                records(with_unit(day.renovations_to_inspect),
                         {"unit": t("home.unit"), "contractor": t("home.contractor"),
                          "planned_end_on": t("home.planned_end")})
             open_link("owners", "renovation", t("home.open_renovations"))

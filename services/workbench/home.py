@@ -180,12 +180,18 @@ class ManagerMonth:
     aging: pd.DataFrame  # 账龄, 户数, 笔数, 欠费金额 (arrears.arrears_summary by age)
 
 
-def _figure(source: str, key: str, month: Mapping[str, Decimal | int | None],
-            previous: Mapping[str, Decimal | int | None]) -> Figure:
+def _label_and_target(source: str, key: str) -> tuple[str, Decimal | None, str]:
+    """A figure's label, target and direction, from the fee or ticket figures' own tables."""
     labels, targets = ((kpi.FEE_KPI_LABELS, kpi.FEE_TARGETS) if source == "fees"
                        else (kpi.TICKET_KPI_LABELS, kpi.TICKET_TARGETS))
     target, direction = targets.get(key, (None, "min"))
-    return Figure(key=key, label=labels[key], value=month[key], target=target, direction=direction,
+    return labels[key], target, direction
+
+
+def _figure(source: str, key: str, month: Mapping[str, Decimal | int | None],
+            previous: Mapping[str, Decimal | int | None]) -> Figure:
+    label, target, direction = _label_and_target(source, key)
+    return Figure(key=key, label=label, value=month[key], target=target, direction=direction,
                   previous=previous[key])
 
 
@@ -221,11 +227,9 @@ def trends(*, actor: Actor, today: date | None = None, months: int = TREND_MONTH
         if key == "effective_complaints":  # a count, drawn as a number in the month's figures, not a rate line
             continue
         values = fees if source == "fees" else tickets
-        labels, targets = ((kpi.FEE_KPI_LABELS, kpi.FEE_TARGETS) if source == "fees"
-                           else (kpi.TICKET_KPI_LABELS, kpi.TICKET_TARGETS))
-        target = targets.get(key, (None, "min"))[0]
+        label, target, _direction = _label_and_target(source, key)
         for p in periods:
-            rows.append({"month": p.label, "key": key, "label": labels[key], "value": values[p.label][key],
+            rows.append({"month": p.label, "key": key, "label": label, "value": values[p.label][key],
                          "target": target})
     return pd.DataFrame(rows, columns=["month", "key", "label", "value", "target"])
 

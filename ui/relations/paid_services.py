@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -35,7 +36,7 @@ from ui.kit import fmt, specs
 from ui.kit.forms import choice_field, text_field
 from ui.kit.grid import data_grid, open_row, picked_row
 from ui.kit.i18n import t
-from ui.kit.session import flash
+from ui.kit.session import attempt, flash
 from ui.kit.tables import fit_height, money_table
 from ui.kit.tabs import grid_query_keys
 
@@ -69,8 +70,11 @@ def _close() -> None:
     st.session_state.pop(DIALOG, None)
 
 
-def _back_button(key: str) -> bool:
-    return st.button(t("services.back"), key=key, width="stretch")
+def _back_button(key: str, where: Any = st) -> None:
+    """返回: the dialog closes without writing anything."""
+    if where.button(t("services.back"), key=key, width="stretch"):
+        _close()
+        st.rerun()
 
 
 # --- 订单 --------------------------------------------------------------------------------------------
@@ -267,9 +271,7 @@ def _new_order_dialog(actor: Actor, unit_id: int) -> None:
     st.markdown(t("services.unit_in_hand", unit=contact.unit))
     if not items:
         st.warning(t("services.no_items"))
-        if _back_button("services:new:back"):
-            _close()
-            st.rerun()
+        _back_button("services:new:back")
         return
     prefix = f"services:new:{unit_id}"
     c1, c2 = st.columns(2)
@@ -293,9 +295,7 @@ def _new_order_dialog(actor: Actor, unit_id: int) -> None:
                else t("services.estimate_unknown"))
     c1, c2 = st.columns(2)
     submit = c1.button(t("services.submit_order"), type="primary", key="services:new:submit", width="stretch")
-    if c2.button(t("services.back"), key="services:new:back", width="stretch"):
-        _close()
-        st.rerun()
+    _back_button("services:new:back", c2)
     if submit:
         try:
             order = ps.create_order(actor=actor, unit_id=unit_id, requester_name=name, requester_phone=phone,
@@ -326,9 +326,7 @@ def _load(actor: Actor, order_id: int) -> ps.ServiceOrder | None:
 def _complete_dialog(actor: Actor, order_id: int) -> None:
     o = _load(actor, order_id)
     if o is None:
-        if _back_button("services:complete:back"):
-            _close()
-            st.rerun()
+        _back_button("services:complete:back")
         return
     prefix = f"services:complete:{order_id}"
     when = _when_inputs(prefix, day_label=t("services.done_day"), time_label=t("services.done_time"),
@@ -345,27 +343,24 @@ def _complete_dialog(actor: Actor, order_id: int) -> None:
     st.info(t("services.complete_effect", amount=fmt.money(amount)), icon=":material/point_of_sale:")
     c1, c2 = st.columns(2)
     submit = c1.button(t("services.confirm_complete"), type="primary", key="services:complete:submit", width="stretch")
-    if c2.button(t("services.back"), key="services:complete:back", width="stretch"):
-        _close()
-        st.rerun()
+    _back_button("services:complete:back", c2)
     if submit:
-        try:
-            done = ps.complete_order(actor=actor, order_id=o.id, version=o.version, completed_at=when,
-                                     quantity=quantity, rating=rating, comment=comment)
-        except DomainError as exc:
-            st.error(exc.message)
-            return
-        _done(t("services.completed_credit", no=done.order_no, amount=fmt.money(done.amount),
-                credit=fmt.money(done.credit_used), due=fmt.money(done.outstanding)) if done.credit_used
-              else t("services.completed", no=done.order_no, amount=fmt.money(done.amount)))
+        attempt(lambda: ps.complete_order(actor=actor, order_id=o.id, version=o.version, completed_at=when,
+                                          quantity=quantity, rating=rating, comment=comment),
+                _completed, then=_close)
+
+
+def _completed(done: ps.Completion) -> str:
+    if done.credit_used:
+        return t("services.completed_credit", no=done.order_no, amount=fmt.money(done.amount),
+                 credit=fmt.money(done.credit_used), due=fmt.money(done.outstanding))
+    return t("services.completed", no=done.order_no, amount=fmt.money(done.amount))
 
 
 def _reschedule_dialog(actor: Actor, order_id: int) -> None:
     o = _load(actor, order_id)
     if o is None:
-        if _back_button("services:reschedule:back"):
-            _close()
-            st.rerun()
+        _back_button("services:reschedule:back")
         return
     prefix = f"services:reschedule:{order_id}"
     when = _when_inputs(prefix, day_label=t("services.day_input"), time_label=t("services.time_input"),
@@ -374,40 +369,26 @@ def _reschedule_dialog(actor: Actor, order_id: int) -> None:
                                       outside="" if o.staff_id is not None else o.staff_name)
     c1, c2 = st.columns(2)
     submit = c1.button(t("services.confirm_reschedule"), type="primary", key="services:reschedule:submit", width="stretch")
-    if c2.button(t("services.back"), key="services:reschedule:back", width="stretch"):
-        _close()
-        st.rerun()
+    _back_button("services:reschedule:back", c2)
     if submit:
-        try:
-            ps.reschedule_order(actor=actor, order_id=o.id, version=o.version, scheduled_at=when,
-                                staff_id=staff_id, staff_name=outside)
-        except DomainError as exc:
-            st.error(exc.message)
-            return
-        _done(t("services.rescheduled", no=o.order_no))
+        attempt(lambda: ps.reschedule_order(actor=actor, order_id=o.id, version=o.version, scheduled_at=when,
+                                            staff_id=staff_id, staff_name=outside),
+                t("services.rescheduled", no=o.order_no), then=_close)
 
 
 def _cancel_dialog(actor: Actor, order_id: int) -> None:
     o = _load(actor, order_id)
     if o is None:
-        if _back_button("services:cancel:back"):
-            _close()
-            st.rerun()
+        _back_button("services:cancel:back")
         return
     reason = st.text_input(t("services.cancel_reason"), max_chars=200, key=f"services:cancel:{order_id}:reason",
                            placeholder=t("services.cancel_reason_hint"))
     c1, c2 = st.columns(2)
     submit = c1.button(t("services.confirm_cancel"), type="primary", key="services:cancel:submit", width="stretch")
-    if c2.button(t("services.back"), key="services:cancel:back", width="stretch"):
-        _close()
-        st.rerun()
+    _back_button("services:cancel:back", c2)
     if submit:
-        try:
-            ps.cancel_order(actor=actor, order_id=o.id, version=o.version, reason=reason)
-        except DomainError as exc:
-            st.error(exc.message)
-            return
-        _done(t("services.cancelled_done", no=o.order_no))
+        attempt(lambda: ps.cancel_order(actor=actor, order_id=o.id, version=o.version, reason=reason),
+                t("services.cancelled_done", no=o.order_no), then=_close)
 
 
 # --- 价目表 ------------------------------------------------------------------------------------------

@@ -62,13 +62,11 @@ def records(frame: pd.DataFrame, labels: Mapping[str, str], *, money: tuple[str,
     st.table(styled)
 
 
-def ticket_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tickets as the home lists them: unit as 小区 + 房号, deadline and receipt times local."""
+def with_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a `unit` column, 小区 + 房号, as the home lists records (from its `estate` and `code`)."""
     if frame.empty:
         return frame
-    out = frame.copy()
-    out["unit"] = [f"{e} {c}".strip() for e, c in zip(out["estate"], out["code"], strict=True)]
-    return out
+    return frame.assign(unit=[f"{e} {c or ''}".strip() for e, c in zip(frame["estate"], frame["code"], strict=True)])
 
 
 TICKET_LABELS = {"number": "tickets.number", "ticket_type": "tickets.type", "status": "tickets.status",
@@ -76,7 +74,7 @@ TICKET_LABELS = {"number": "tickets.number", "ticket_type": "tickets.type", "sta
 
 
 def ticket_table(frame: pd.DataFrame, *, columns: Sequence[str]) -> None:
-    records(ticket_rows(frame), {c: t(TICKET_LABELS[c]) for c in columns})
+    records(with_unit(frame), {c: t(TICKET_LABELS[c]) for c in columns})
 
 
 def rate_metric(figure: home.Figure, *, width: int = 150) -> None:
