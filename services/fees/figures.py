@@ -7,7 +7,7 @@ never count; amounts billed are net of approved waivers; sums are integer-cent s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -219,11 +219,15 @@ def fee_kpis_by(period: str | Period, *, by: str | None, as_of: datetime | None 
     return {key: got.figures() for key, got in sums.items()}
 
 
-def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
-                    scope: FeeScope | None = None) -> dict[str, dict[str, Decimal | None]]:
+def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime], scope: FeeScope | None = None,
+                    only: Collection[str] | None = None) -> dict[str, dict[str, Decimal | None]]:
     """fee_kpis of several months at once, each taken at its own moment (`as_of` by month label): what a 12-month
     trend draws, in four statements whatever the number of months (and one more per moment inside its month). Every
     month is in the result.
+
+    `only` names the figures wanted (all when None) and the result holds just those: a trend of 收缴率 alone
+    leaves out the statements the others need — counting households (户收费率) and what earlier months owe
+    (历史欠费, 清缴率) — which are most of the time at 20,000 units.
 
     Money received is read from the live allocations summed by (bill's month, month received): each allocation
     carries both, under covering indexes, so the whole company's trend reads no bill or payment for it (20,000
@@ -232,6 +236,9 @@ def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
     if not periods:
         return {}
     scope = scope or FeeScope()
+    wanted = set(FEE_KPI_KEYS if only is None else only)
+    if wanted - set(FEE_KPI_KEYS):
+        raise ValueError(sorted(wanted - set(FEE_KPI_KEYS)))
     labels = [q.label for q in periods]
     first = min(labels)
     moment = {q.label: as_of[q.label] for q in periods}
@@ -246,10 +253,15 @@ def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
     with read_session() as s:
         _group, bills = _grouped_bills(s, scope, None)
         allocations = _live_allocations(s, scope)
-        billed: Sequence[Any] = s.execute(bills(select(
-            Bill.period, func.sum(net), func.count(func.distinct(case((net > 0, Bill.household)))),
-            func.sum(case((net < 0, 1), else_=0)), func.count(func.distinct(case((_owed_at(moment), Bill.household))))))
-            .where(Bill.period.in_(labels)).group_by(Bill.period)).all()
+        if wanted & {"household_rate"}:
+            billed: Sequence[Any] = s.execute(bills(select(
+                Bill.period, func.sum(net), func.count(func.distinct(case((net > 0, Bill.household)))),
+                func.sum(case((net < 0, 1), else_=0)),
+                func.count(func.distinct(case((_owed_at(moment), Bill.household))))))
+                .where(Bill.period.in_(labels)).group_by(Bill.period)).all()
+        else:
+            billed = [(label, total, 0, 0, 0) for label, total in s.execute(
+                bills(select(Bill.period, func.sum(net))).where(Bill.period.in_(labels)).group_by(Bill.period))]
         for label, total, households, negatives, owing in billed:
             got = sums[label]
             got.billed, got.households, got.owing = int(total or 0), int(households), int(owing)
@@ -257,10 +269,12 @@ def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
                 per_household: Sequence[Any] = s.execute(bills(select(func.sum(net))).where(Bill.period == label)
                                                          .group_by(Bill.household)).all()
                 got.households = sum(1 for (n,) in per_household if (n or 0) > 0)
-        owed: Sequence[Any] = s.execute(bills(select(*(when(Bill.period < q.label, _owed_now()) for q in periods)))
-                                        .where(Bill.status.in_(OPEN_BILL_STATUSES))).one()
-        for q, owed_before in zip(periods, owed, strict=True):
-            sums[q.label].owed_before = int(owed_before)
+        if wanted & {"prior_arrears", "arrears_recovery_rate"}:
+            owed: Sequence[Any] = s.execute(bills(select(*(when(Bill.period < q.label, _owed_now())
+                                                           for q in periods)))
+                                            .where(Bill.status.in_(OPEN_BILL_STATUSES))).one()
+            for q, owed_before in zip(periods, owed, strict=True):
+                sums[q.label].owed_before = int(owed_before)
 
         # cents received by (bill's month, month received): all received from the first month on, and what bills
         # of these months received before it (credit used by a billing run ahead of the month)
@@ -295,7 +309,8 @@ def fee_kpis_months(periods: Sequence[Period], *, as_of: Mapping[str, datetime],
                     got.recovered += within
                     got.prior_years += within if bp < year else 0
 
-    return {label: got.figures() for label, got in sums.items()}
+    return {label: {key: value for key, value in got.figures().items() if key in wanted}
+            for label, got in sums.items()}
 
 
 def _owed_at(moments: Mapping[str, datetime]) -> ColumnElement[bool]:

@@ -220,7 +220,7 @@ def trends(*, actor: Actor, today: date | None = None, months: int = TREND_MONTH
         periods.append(periods[-1].previous())
     periods.reverse()
     as_of = {p.label: default_as_of(p) for p in periods}
-    fees = kpi.fee_kpis_months(periods, as_of=as_of)
+    fees = kpi.fee_kpis_months(periods, as_of=as_of, only=[k for s, k in MANAGER_FIGURES if s == "fees"])
     tickets = kpi.ticket_kpis_months(periods, as_of=as_of)
     rows = []
     for source, key in MANAGER_FIGURES:

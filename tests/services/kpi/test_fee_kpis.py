@@ -310,4 +310,9 @@ def test_several_months_at_once_equal_one_computation_per_month(month):
         assert list(got) == [q.label for q in periods]
         for q in periods:
             assert got[q.label] == kpi.fee_kpis(q, as_of=moments[q.label], scope=scope), (scope, q.label)
+        for only in (["collection_rate"], ["billed", "prior_arrears"], ["household_rate", "arrears_recovery_rate"]):
+            some = kpi.fee_kpis_months(periods, as_of=moments, scope=scope, only=only)
+            assert some == {label: {k: got[label][k] for k in only} for label in got}, (scope, only)
     assert kpi.fee_kpis_months([], as_of={}) == {}
+    with pytest.raises(ValueError):
+        kpi.fee_kpis_months(periods, as_of=moments, only=["no_such_figure"])
