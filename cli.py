@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from services import kpi
-from services.admin import golive, system
+from services.admin import golive, integrity, system
 from services.appraisal import scorecards as appraisal
 from services.appraisal import staff_import
 from services.demo import builder as demo
@@ -184,12 +184,37 @@ def _cmd_check_setup(_args) -> int:
     return 1 if left else 0
 
 
+def _cmd_check(args) -> int:
+    """数据检查: exit 1 naming each broken invariant, so cron or a restore drill can act on it."""
+    report = integrity.check()
+    c = report.counts
+    scope = (f"收款 {c['payments']:,} 张、账单 {c['bills']:,} 笔、分配 {c['allocations']:,} 条、"
+             f"退款单 {c['refunds']:,} 张；用时 {report.seconds:.1f} 秒")
+    if report.ok:
+        print(f"数据检查：全部通过（{len(report.checked)} 项；{scope}）")
+    else:
+        print(f"数据检查：{len(report.broken)} 项不通过（共 {len(report.checked)} 项；{scope}）")
+        for finding in report.broken:
+            print(f"  不通过  {finding.message}")
+    if args.verbose:
+        broken = {f.label for f in report.broken}
+        for label in report.checked:
+            if label not in broken:
+                print(f"  通过    {label}")
+    return 0 if report.ok else 1
+
+
 def _cmd_backup(args) -> None:
     system.backup(Path(args.file))
     print(f"已备份到 {args.file}")
 
 
 def _cmd_restore(args) -> None:
+    if args.to:
+        system.restore(Path(args.file), to=Path(args.to))
+        print(f"已把备份 {args.file} 恢复到新文件 {args.to}（当前数据库未改动）。"
+              f"检查它：DATABASE_URL=sqlite:///{Path(args.to).resolve()} propdesk check")
+        return
     system.restore(Path(args.file))
     print(f"已从 {args.file} 恢复数据库")
 
@@ -313,12 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
                                            "有待处理项时退出码为 1")
     s.set_defaults(func=_cmd_check_setup)
 
+    s = sub.add_parser("check", help="数据检查：收款分配、账单已缴、预存台账、收据号和退款单号连续、收费单据的操作日志、"
+                                     "账单缴费户、版本号；有不通过项时逐项列出并以退出码 1 结束")
+    s.add_argument("-v", "--verbose", action="store_true", help="同时列出通过的各项")
+    s.set_defaults(func=_cmd_check)
+
     s = sub.add_parser("backup", help="在线备份 SQLite 数据库到文件")
     s.add_argument("file")
     s.set_defaults(func=_cmd_backup)
 
-    s = sub.add_parser("restore", help="从备份文件恢复 SQLite 数据库（请先停止控制台）")
+    s = sub.add_parser("restore", help="从备份文件恢复 SQLite 数据库（请先停止控制台）；--to 则恢复到一个新文件，当前数据库不动")
     s.add_argument("file")
+    s.add_argument("--to", metavar="NEW_FILE", help="恢复到这个新的 SQLite 文件（已存在则拒绝），用于检查备份或迁移")
     s.set_defaults(func=_cmd_restore)
 
     s = sub.add_parser("import", help="从 Excel 导入资料")

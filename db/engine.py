@@ -14,6 +14,7 @@ Streamlit processes behind a proxy behave like one.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,9 @@ def in_chunks(items: Sequence[_T], size: int = IN_LIST_SIZE) -> Iterator[Sequenc
         yield items[i:i + size]
 
 _engines: dict[str, Engine] = {}
+# Streamlit runs each session's script in its own thread: without the lock, sessions arriving together after a
+# restart each built an engine (20 threads: 20 engines) and all but one leaked their pooled connections.
+_engines_lock = threading.Lock()
 
 
 def database_url() -> str:
@@ -79,14 +83,18 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     engine = _engines.get(url)
     if engine is None:
-        engine = _engines[url] = _make_engine(url)
+        with _engines_lock:
+            engine = _engines.get(url)
+            if engine is None:
+                engine = _engines[url] = _make_engine(url)
     return engine
 
 
 def dispose_all() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
 
 
 class UnitOfWork:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     select,
+    true,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, declared_attr, mapped_column
@@ -130,6 +131,16 @@ class User(Versioned, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # False: the user works in the estates listed in user_estates only (an administrator always sees all).
+    all_estates: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class UserEstate(Base):
+    """An estate a user works in (read when `users.all_estates` is false)."""
+
+    __tablename__ = "user_estates"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), primary_key=True, index=True)
 
 
 class Unit(Versioned, Base):

@@ -2,7 +2,7 @@
 categories, ticket time limits, the holiday calendar), and the go-live checklist 上线检查 — the only tab a
 manager sees here."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -25,15 +25,18 @@ from services.admin.reference import (
 )
 from services.platform.auth import can
 from services.platform.clock import local_today
-from services.platform.errors import DomainError
+from services.platform.errors import DomainError, ValidationError
+from services.platform.listing import MAX_PAGE_SIZE, ListQuery
 from services.platform.settings import DEFAULTS as SETTING_KEYS
 from services.platform.settings import get_setting, update_settings
 from services.platform.tablespec import TableSpec
 from services.platform.users import (
     USER_TABLE,
     add_user,
+    estate_assignment,
     list_users,
     reset_password,
+    set_estates,
     staff_options,
     update_users,
 )
@@ -71,10 +74,15 @@ def users_tab() -> None:
         staff = staff_options(actor=actor)
         staff_id = st.selectbox(t("admin.staff"), [None, *[s[0] for s in staff]],
                                 format_func=lambda v: t("admin.none") if v is None else dict(staff)[v])
+        estates = dict(estate_options(actor=actor))
+        # one estate: 全部小区 is the only sensible answer; several: the admin says which, nobody gets all by default
+        everywhere, picked = estates_picker(estates, key="add_user", everywhere=True if len(estates) <= 1 else None)
         if st.form_submit_button(t("admin.add"), type="primary"):
             try:
+                if everywhere is None:
+                    raise ValidationError({t("admin.user_estates"): t("admin.estates_choose")})
                 _, password = add_user(actor=actor, username=username, display_name=display_name,
-                                       role=role, staff_id=staff_id)
+                                       role=role, staff_id=staff_id, estate_ids=None if everywhere else picked)
             except DomainError as exc:
                 st.error(exc.message)
             else:
@@ -91,6 +99,46 @@ def users_tab() -> None:
             else:
                 st.session_state["admin:notice"] = t("admin.reset_done", username=who.strip(),
                                                      password=password)
+                st.rerun()
+    with st.expander(t("admin.estates_set")):
+        user_estates_form()
+
+
+def estates_picker(estates: Mapping[int, str], *, key: str, everywhere: bool | None,
+                   chosen: Sequence[int] = ()) -> tuple[bool | None, list[int]]:
+    """全部小区 or 指定小区 and which: (True: all, False: the picked ones, None: not chosen yet), picked ids."""
+    st.caption(t("admin.estates_caption"))
+    scope = st.radio(t("admin.estates_scope"), (True, False), index=None if everywhere is None else int(not everywhere),
+                     format_func=lambda v: t("admin.estates_all") if v else t("admin.estates_some"),
+                     horizontal=True, key=f"{key}:estates_scope")
+    picked = st.multiselect(t("admin.estates_pick"), list(estates), default=[e for e in chosen if e in estates],
+                            format_func=lambda e: estates[e], key=f"{key}:estates_pick")
+    return scope, picked
+
+
+def user_estates_form() -> None:
+    """Pick a user, then set the estates they work in (versioned: a change made meanwhile is refused)."""
+    users = list_users(actor=actor, query=ListQuery(page_size=MAX_PAGE_SIZE)).rows
+    names = dict(zip(users["username"], users["display_name"], strict=True))
+    username = st.selectbox(t("admin.estates_user"), list(names), index=None,
+                            format_func=lambda u: f"{u}（{names[u]}）", key="admin:estates_user")
+    if username is None:
+        return
+    now = estate_assignment(actor=actor, username=username)
+    if now.is_admin:
+        st.info(t("admin.estates_admin"))
+        return
+    with st.form(f"estates_{now.user_id}_{now.version}"):
+        everywhere, picked = estates_picker(dict(estate_options(actor=actor)), key=f"estates_{now.user_id}",
+                                            everywhere=now.all_estates, chosen=now.estate_ids)
+        if st.form_submit_button(t("admin.save"), type="primary"):
+            try:
+                set_estates(actor=actor, username=username, version=now.version,
+                            estate_ids=None if everywhere else picked)
+            except DomainError as exc:
+                st.error(exc.message)
+            else:
+                flash(t("admin.estates_saved", username=username))
                 st.rerun()
 
 

@@ -29,6 +29,7 @@ from ui.tickets.panel import PHOTO_TYPES, ticket_panel
 from ui.tickets.ticket_import import ticket_import_wizard
 
 actor = current_actor()
+scope = kpi.TicketScope(estate_ids=actor.estate_ids)  # the figures of the user's estates only
 st.title(t("tickets.title"))
 counts = board_counts(actor=actor)
 # A wrapping row rather than st.columns(7): on a phone columns stack, and seven metrics filled the screen.
@@ -143,7 +144,7 @@ def analysis() -> None:
     # its last instant, the running month now
     wanted = {p.label: p for p in (*trend_periods, period, period.previous())}
     every = kpi.ticket_kpis_months(list(wanted.values()),
-                                   as_of={mo: min(p.last_instant, now) for mo, p in wanted.items()})
+                                   as_of={mo: min(p.last_instant, now) for mo, p in wanted.items()}, scope=scope)
     figures, previous = every[period.label], every[period.previous().label]
     cols = st.columns(3)
     for i, key in enumerate(kpi.TICKET_KPI_KEYS):
@@ -159,7 +160,7 @@ def analysis() -> None:
     if on_demand(t("tickets.evidence"), key="tk:evidence_open"):
         key = st.selectbox(t("tickets.evidence_kpi"), kpi.TICKET_KPI_KEYS, format_func=kpi.TICKET_KPI_LABELS.get,
                            key="tk:evidence")
-        evidence = kpi.ticket_kpi_evidence(period, key, as_of=as_of)
+        evidence = kpi.ticket_kpi_evidence(period, key, as_of=as_of, scope=scope)
         if evidence.empty:
             st.caption(t("tickets.no_data"))
         else:
@@ -217,7 +218,7 @@ def month_workbook(period: kpi.Period, as_of: datetime, figures: dict | None = N
     """The month's figures and counts as one Excel workbook (a sheet each); `figures`: the month's ticket figures
     at `as_of` when the caller has them already."""
     if figures is None:
-        figures = kpi.ticket_kpis(period, as_of=as_of)
+        figures = kpi.ticket_kpis(period, as_of=as_of, scope=scope)
     sheets = {t("tickets.analysis"): pd.DataFrame(
         [{t("tickets.ev_kpi"): kpi.TICKET_KPI_LABELS[k], t("tickets.ev_value"): fmt.rate(v) if isinstance(v, Decimal)
           else ("—" if v is None else v),

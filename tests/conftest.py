@@ -25,6 +25,7 @@ from services.appraisal.posts import seed_posts
 PG_ADMIN_URL = os.environ.get("PROPDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("PROPDESK_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
 REQUIRE_DBS = os.environ.get("PROPDESK_REQUIRE_DBS") == "1"
+CHECK_DBS = os.environ.get("PROPDESK_CHECK_DBS") == "1"  # every `db` test's database must pass `propdesk check`
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
@@ -88,11 +89,18 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture
-def db(backend_url, monkeypatch) -> str:
-    """Point the services at an empty migrated database; returns its URL."""
+def db(backend_url, monkeypatch) -> Iterator[str]:
+    """Point the services at an empty migrated database; yields its URL. With PROPDESK_CHECK_DBS=1 the database
+    must pass `propdesk check` when the test ends (what the test left, built through the services)."""
     monkeypatch.setenv("DATABASE_URL", backend_url)
     _truncate(backend_url)
-    return backend_url
+    yield backend_url
+    if CHECK_DBS:
+        from services.admin import integrity
+
+        report = integrity.check(backend_url)
+        if not report.ok:
+            pytest.fail("propdesk check: " + "; ".join(f.message for f in report.broken), pytrace=False)
 
 
 @pytest.fixture

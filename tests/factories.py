@@ -700,3 +700,17 @@ def second_waits_on_lock(monkeypatch, module, name: str, calls) -> tuple[list[ob
     second.join(30)
     second_was_waiting = reached and not got_through
     return results, second_was_waiting
+
+
+# --- estate scope (append only) --------------------------------------------------------------------
+
+
+def estate_user(role: Role, username: str, estate_ids: Iterable[int] | None) -> Actor:
+    """A user working in `estate_ids` (None: every estate), signed in through `auth.authenticate` so the Actor
+    carries its estates as the console's sign-in reads them."""
+    from services.platform import auth
+
+    add_user(actor=SYSTEM_ACTOR, username=username, display_name=f"{role.label}{username}", role=role,
+             password=PASSWORD, must_change_password=False,
+             estate_ids=None if estate_ids is None else list(estate_ids))
+    return auth.authenticate(username=username, password=PASSWORD)

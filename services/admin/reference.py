@@ -30,6 +30,7 @@ from services.platform.auth import Actor, require
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
+from services.platform.scope import estate_clause
 from services.platform.tablespec import Field, TableSpec
 from services.platform.validate import RecordRules
 from services.tickets import workflow as ticket_workflow
@@ -230,7 +231,7 @@ REF_TABLES["sla_policies"] = RefTable(
 REF_TABLES["holidays"] = RefTable(
     name="holidays",
     conflict_fields=("day",),
-    conflict_hint="",
+    conflict_hint="日期",
     label="节假日",
     model=Holiday,
     spec=HOLIDAY_TABLE,
@@ -366,11 +367,12 @@ def _check_new_sla(session: Session, parsed: Mapping[str, Any]) -> None:
 
 
 def estate_options(*, actor: Actor) -> list[tuple[int, str]]:
-    """(id, name) of active estates, for filters and forms."""
+    """(id, name) of the active estates the actor works in, for filters and forms."""
     require(actor, "reference.view")
     with read_session() as s:
         return cast(list[tuple[int, str]], [tuple(r) for r in s.execute(
-            select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)
+            select(Estate.id, Estate.name).where(Estate.active.is_(True), estate_clause(actor, Estate.id))
+            .order_by(Estate.code)
         )])
 
 
@@ -382,7 +384,7 @@ def building_options(*, actor: Actor, estate_id: int | None) -> list[tuple[int, 
     with read_session() as s:
         stmt = (
             select(Building.id, Building.name)
-            .where(Building.estate_id == estate_id, Building.active.is_(True))
+            .where(Building.estate_id == estate_id, Building.active.is_(True), estate_clause(actor, Building.estate_id))
             .order_by(Building.id)
         )
         return cast(list[tuple[int, str]], [tuple(r) for r in s.execute(stmt)])

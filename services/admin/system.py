@@ -2,7 +2,8 @@
 
 Invariants: `init` is idempotent (migrating an up-to-date database and finding the
 admin already there changes nothing); a restore replaces the whole SQLite database
-through the online backup API, never by copying a file under a running app.
+through the online backup API, never by copying a file under a running app; a restore
+`to` a new file never overwrites one and leaves the configured database alone.
 """
 
 from __future__ import annotations
@@ -266,12 +267,15 @@ def backup(target: Path) -> None:
         src.backup(dst)
 
 
-def restore(source: Path) -> None:
-    """Replace the SQLite database with a backup made by `backup` (checked before anything is replaced)."""
-    target = _sqlite_path()
+def restore(source: Path, *, to: Path | None = None) -> None:
+    """Replace the SQLite database with a backup made by `backup` (checked before anything is replaced); with
+    `to`, write the backup into that new file instead and leave the configured database alone."""
     source = Path(source)
+    target = _sqlite_path() if to is None else Path(to)
     if not source.exists():
         raise DomainError(f"备份文件不存在：{source}")
+    if to is not None and target.exists():
+        raise DomainError(f"目标文件已存在：{target}（不会覆盖）")
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as probe:
         try:
             ok = probe.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -280,6 +284,13 @@ def restore(source: Path) -> None:
             raise DomainError(f"不是 PropDesk 的备份文件：{source}") from exc
         if not ok:
             raise DomainError(f"备份文件已损坏：{source}")
+    if to is not None:
+        # A copy to check or to switch DATABASE_URL to later: the backup's rows exactly, no audit row added (the
+        # configured database is not touched; a drill compares the copy with the backup file).
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        return
     dispose_all()
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)

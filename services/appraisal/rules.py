@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -36,7 +36,7 @@ from services.appraisal.staff import INCIDENT_KINDS, one_of
 from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import FieldError, collect, collect_text, is_blank, parse_choice, parse_fixed
 
 HIGHER, LOWER = "越高越好", "越低越好"
 DIRECTIONS = (HIGHER, LOWER)
@@ -167,9 +167,9 @@ def parse_measure(raw: Any, kind: str, label: str) -> Decimal:
         hint = {"rate": "百分数，例如 95 或 95%", "money": "金额（元），例如 5000", "count": "整数，例如 2"}[kind]
         raise ValidationError({label: f"应为{hint}"})
     try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValidationError({label: "应为数字"}) from exc
+        value = parse_fixed(text, places=4)  # the shared bounds: a 30-digit target is refused, not overflowed
+    except FieldError as exc:
+        raise ValidationError({label: str(exc)}) from None
     if kind == "rate":
         if value > 100:
             raise ValidationError({label: "百分数不能大于 100"})
@@ -243,16 +243,9 @@ def list_incident_types(*, actor: Actor) -> pd.DataFrame:
 def _incident_type_values(name: Any, kind: Any, description: Any) -> dict[str, Any]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    for label, key, raw, max_len in (("名称", "name", name, 32), ("说明", "description", description, 200)):
-        try:
-            values[key] = parse_text(raw or "", max_len=max_len)
-        except FieldError as exc:
-            errors[label] = str(exc)
-    if not values.get("name") and "名称" not in errors:
-        errors["名称"] = "必填"
-    if kind not in INCIDENT_KINDS:
-        errors["类别"] = "应为以下之一：" + "、".join(INCIDENT_KINDS)
-    values["kind"] = kind
+    values["name"] = collect_text(errors, "名称", name, 32, required=True)
+    values["description"] = collect_text(errors, "说明", description, 200)
+    values["kind"] = collect(errors, "类别", kind, lambda v: parse_choice(v, INCIDENT_KINDS))
     if errors:
         raise ValidationError(errors)
     return values
@@ -282,7 +275,7 @@ def save_incident_type(*, actor: Actor, name: str, kind: str, description: str =
         try:
             s.flush()
         except IntegrityError as exc:
-            raise Conflict(f"奖惩项目已存在：{values['name']}") from exc
+            raise Conflict(f"奖惩项目名称已存在：{values['name']}") from exc
         audit.record(s, actor, "create" if before is None else "update", "incident_types", row.id, before, values)
         uow.commit()
         return row.id
@@ -580,13 +573,8 @@ def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
     """A rule as typed -> its stored values, every problem reported at once."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    for label, key, raw, max_len in (("规则名称", "name", spec.name, 64), ("说明", "note", spec.note, 200)):
-        try:
-            values[key] = parse_text(raw or "", max_len=max_len)
-        except FieldError as exc:
-            errors[label] = str(exc)
-    if not values.get("name") and "规则名称" not in errors:
-        errors["规则名称"] = "必填"
+    values["name"] = collect_text(errors, "规则名称", spec.name, 64, required=True)
+    values["note"] = collect_text(errors, "说明", spec.note, 200)
     known = metrics(session)
     metric = known.get(spec.metric or "")
     if not spec.metric:
@@ -602,7 +590,7 @@ def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
         use_target = False
     threshold = None
     if not use_target:
-        if spec.threshold in (None, ""):
+        if is_blank(spec.threshold):
             errors["阈值"] = "必填（或选择与岗位目标比较）"
         else:
             try:
@@ -613,14 +601,14 @@ def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
     if op2:
         if op2 not in OPS:
             errors["第二个比较"] = "应为以下之一：" + " ".join(OPS)
-        if spec.threshold2 in (None, ""):
+        if is_blank(spec.threshold2):
             errors["第二个阈值"] = "有第二个条件时必填"
         else:
             try:
                 threshold2 = parse_measure(spec.threshold2, kind, "第二个阈值")
             except ValidationError as exc:
                 errors.update(exc.errors)
-    elif spec.threshold2 not in (None, ""):
+    elif not is_blank(spec.threshold2):
         errors["第二个比较"] = "填写了第二个阈值，请选择比较方式"
     if spec.effect not in EFFECTS:
         errors["结果"] = "应为以下之一：" + "、".join(EFFECTS)
@@ -662,7 +650,10 @@ def _parse_plain(raw: Any, label: str) -> Decimal:
     text = str(raw if raw is not None else "").strip().rstrip("%").strip()
     if not re.fullmatch(r"\d+(\.\d{1,2})?", text):
         raise ValidationError({label: "应为数字，最多两位小数"})
-    return Decimal(text).quantize(PLACES4)
+    try:
+        return parse_fixed(text, places=2).quantize(PLACES4)  # the shared bounds: 10**21 is refused, not overflowed
+    except FieldError as exc:
+        raise ValidationError({label: str(exc)}) from None
 
 
 def create_rule(*, actor: Actor, spec: RuleSpec) -> int:

@@ -612,7 +612,7 @@ def _locked(session: Session, actor: Actor, card_id: int, version: int) -> Score
 
 def _text(raw: str, label: str, max_len: int, *, required: bool = False) -> str:
     try:
-        text = parse_text(raw or "", max_len=max_len)
+        text = parse_text(raw, max_len=max_len)
     except FieldError as exc:
         raise ValidationError({label: str(exc)}) from exc
     if required and not text:

@@ -41,7 +41,7 @@ from services.platform.errors import Conflict, NotFound, PermissionDenied, Stale
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError, FieldRule, parse_text
+from services.platform.validate import FieldError, FieldRule, is_blank, parse_text
 from services.tickets.workdays import WorkCalendar
 
 LEAVE_TYPES = ("事假", "病假", "年假", "调休", "婚假", "产假", "丧假", "工伤")
@@ -184,7 +184,8 @@ def _named_ids(changes: Mapping[str, Any], choices: Choices) -> tuple[dict[str, 
                                     ("post", "岗位", choices.posts, "")):
         if key not in out:
             continue
-        name = str(out.pop(key) or "").strip()
+        raw = out.pop(key)
+        name = raw.strip() if isinstance(raw, str) else ""
         if name in known:
             out[f"{key}_id"] = known[name]
         else:
@@ -324,6 +325,7 @@ def staff_infos(session: Session, ids: Sequence[int] | None = None) -> list[Staf
 
 def staff_choices(*, actor: Actor, purpose: str = "appraisal") -> dict[int, str]:
     """{id: '工号 姓名'} of the staff the actor may work with, in-service first (for pickers)."""
+    require(actor, "appraisal.view")
     scope = attendance_scope(actor) if purpose == "attendance" else staff_scope(actor)
     with read_session() as s:
         rows = s.execute(_scoped(select(Staff.id, Staff.staff_no, Staff.name, Staff.active), scope)
@@ -443,7 +445,7 @@ def update_attendance(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
 def _blank_leave(edits: Sequence[RowEdit]) -> list[RowEdit]:
     """An emptied 假别 cell means no leave (stored ''), not a missing value."""
     return [RowEdit(e.id, e.version, {**e.changes, "leave_type": NO_LEAVE})
-            if "leave_type" in e.changes and str(e.changes["leave_type"] or "").strip() in ("", NO_LEAVE) else e
+            if "leave_type" in e.changes and is_blank(e.changes["leave_type"]) else e
             for e in edits]
 
 
@@ -568,7 +570,7 @@ def record_incident(*, actor: Actor, incident: NewIncident) -> int:
     except FieldError as exc:
         errors["日期"] = str(exc)
     try:
-        note = parse_text(incident.note or "", max_len=500)
+        note = parse_text(incident.note, max_len=500)
     except FieldError as exc:
         errors["说明"] = str(exc)
     if errors:
@@ -600,7 +602,7 @@ def withdraw_incident(*, actor: Actor, incident_id: int, version: int, reason: s
     """Withdraw (撤销) an incident recorded in error; the record stays, marked, with the reason."""
     require(actor, "incidents.record")
     try:
-        text = parse_text(reason or "", max_len=200)
+        text = parse_text(reason, max_len=200)
     except FieldError as exc:
         raise ValidationError({"撤销原因": str(exc)}) from exc
     if not text:

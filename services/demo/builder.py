@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db import search_keys
@@ -42,6 +42,7 @@ from db.models import (
     User,
     Vehicle,
     VipHousehold,
+    VisitPlan,
 )
 from services.appraisal import posts
 from services.demo import large
@@ -55,7 +56,7 @@ from services.platform.auth import SYSTEM_ACTOR, Role
 from services.platform.clock import SHANGHAI
 from services.platform.errors import Conflict
 from services.platform.identity import id_check_char
-from services.platform.users import add_user
+from services.platform.users import add_user, set_estates
 from services.tickets.statuses import TicketStatus
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -248,14 +249,34 @@ def build_demo(*, scale: str = "small", demo_password: str | None = None, units:
         if report:
             report("客户关系登记")
         build_relations_demo(rng, live=False)
+        _one_estate_user()
         finish_setup()
         return passwords
     _demo_tickets(rng)
     build_fee_demo(rng, months=24)
     passwords.update(build_appraisal_demo(demo_password=demo_password))
     build_relations_demo(rng)
+    _one_estate_user()
     finish_setup()
     return passwords
+
+
+ONE_ESTATE_USER = "service2"  # 郑海涛, 物业管理员: works in one estate, so the demo shows estate scope
+
+
+def _one_estate_user() -> None:
+    """Give ONE_ESTATE_USER the estate where most of his owner visits are planned (the first estate without any),
+    once the demo's history is made: he made part of it in every estate before. The other demo users keep all."""
+    with read_session() as s:
+        user_id = s.scalar(select(User.id).where(User.username == ONE_ESTATE_USER))
+        if user_id is None:
+            return
+        estate_id = s.scalar(select(VisitPlan.estate_id).where(VisitPlan.assignee_id == user_id)
+                             .group_by(VisitPlan.estate_id).order_by(func.count().desc(), VisitPlan.estate_id)
+                             .limit(1)) or s.scalar(select(Estate.id).order_by(Estate.code).limit(1))
+        version = s.scalar(select(User.version).where(User.id == user_id))
+    if estate_id is not None and version is not None:
+        set_estates(actor=SYSTEM_ACTOR, username=ONE_ESTATE_USER, version=version, estate_ids=[estate_id])
 
 
 TICKET_TEMPLATES = {

@@ -36,6 +36,7 @@ from db.models import (
     UnitFee,
     User,
 )
+from services.demo import bulk
 from services.estate.statuses import UnitStatus
 from services.fees import billing as fees
 from services.fees.cashier import RECEIPT_PREFIX
@@ -221,10 +222,12 @@ def _payments(rng: random.Random, today: date) -> None:
         if credits:
             s.execute(insert(CreditEntry), [dict(household=h, payment_id=ids[i - 1], bill_id=None, amount=a, at=at,
                                                  kind="存入", voided=False) for i, h, a, at in credits])
+        posted = []
         for a in approvals:
             if a["payment_id"] is not None:
                 a["payment_id"] = ids[a["payment_id"] - 1]
-            s.add(Approval(**a))
+            posted.append(Approval(**a))
+        s.add_all(posted)
         table = cast(Table, Bill.__table__)  # a mapped class's table
         changes = []
         for b in bills:
@@ -242,9 +245,48 @@ def _payments(rng: random.Random, today: date) -> None:
             s.merge(Counter(name=f"receipt:{RECEIPT_PREFIX}{year}", value=value))
         _settlements(s, payments, cashier, users["clerk"].display_name, today)
         _dunning(s, rng, by_household, paid, waived, users, today)
+        s.flush()
+        bulk.write(s, "audit_log", _document_audits(s, payments, ids, allocations, posted, users))
         audit.record(s, SYSTEM_ACTOR, "create", "payments", "-", None,
                      {"demo_payments": len(payments), "collectors": len(collectors)})
         uow.commit()
+
+
+def _document_audits(s: Session, payments: list[dict[str, Any]], ids: list[int],
+                     allocations: list[list[dict[str, Any]]], approvals: list[Approval],
+                     users: Mapping[str, Row[int, str, str]]) -> list[dict[str, Any]]:
+    """The audit rows the services leave for each posted document (`propdesk check` asks for them): a payment's
+    收款 (services.fees.cashier.take_payment), each request and decision (approvals), each 日结, stamped when the
+    document was posted."""
+    def yuan(value: Decimal) -> str:
+        return format(value, "f")
+
+    names = {u.id: u.username for u in users.values()}
+    rows = []
+    for pid, p, given in zip(ids, payments, allocations, strict=True):
+        rows.append(bulk.audit_row(bulk.utc(p["received_at"]), p["cashier_user_id"], names[p["cashier_user_id"]],
+                                   "collect", "payments", pid, None,
+                                   {"receipt_no": p["receipt_no"], "household": p["household"],
+                                    "amount": yuan(p["amount"]), "method": p["method"],
+                                    "bills": {str(a["bill_id"]): yuan(a["amount"]) for a in given},
+                                    "credit_added": yuan(p["credit_added"])}))
+    for a in approvals:
+        target = {"bill_id": a.bill_id} if a.payment_id is None else {"payment_id": a.payment_id}
+        rows.append(bulk.audit_row(bulk.utc(a.requested_at), a.requested_by, names.get(a.requested_by or 0, ""),
+                                   "request", "approvals", a.id, None,
+                                   {"kind": a.kind, **target, "amount": yuan(cast(Decimal, a.amount)),
+                                    "reason": a.reason}))
+        if a.decided_at is not None:
+            rows.append(bulk.audit_row(bulk.utc(a.decided_at), a.decided_by, names.get(a.decided_by or 0, ""),
+                                       "approve", "approvals", a.id, {"status": ApprovalStatus.PENDING},
+                                       {"status": a.status, "kind": a.kind, **target, "note": a.decision_note}))
+    for st in s.scalars(select(Settlement).order_by(Settlement.id)):
+        rows.append(bulk.audit_row(bulk.utc(st.confirmed_at), st.cashier_user_id, names.get(st.cashier_user_id, ""),
+                                   "settle", "settlements", st.id, None,
+                                   {"day": st.day.isoformat(), "total": yuan(st.total),
+                                    "cash_expected": yuan(st.cash_expected), "cash_handed": yuan(st.cash_handed),
+                                    "discrepancy": yuan(st.discrepancy), "receipts": st.receipt_count}))
+    return rows
 
 
 def _settlements(s: Session, payments: list[dict[str, Any]], cashier: Row[int, str, str], clerk: str,

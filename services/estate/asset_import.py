@@ -209,6 +209,7 @@ class ImportCounts:
     units_undated: int = 0
     units_dated: int = 0  # handed-over units given the caller's 交房日期 for want of their own
     delivered_on: date | None = None  # the 交房日期 the caller gave for rows without one
+    rows_out_of_scope: int = 0  # rows of an estate outside the importing user's, refused
 
     @property
     def changes(self) -> int:
@@ -221,6 +222,8 @@ class ImportCounts:
                 f"房屋人员关系 新增 {self.links_new}、修改 {self.links_changed}、不变 {self.links_unchanged}；"
                 f"新建小区 {self.estates_new}、楼栋 {self.buildings_new}")
         notes = [note for note in (self.dated_note(), self.undated_note()) if note]
+        if self.rows_out_of_scope:
+            notes.insert(0, f"{self.rows_out_of_scope} 行不在您负责的小区内，已拒绝")
         return "。".join([text, *notes])
 
     def dated_note(self) -> str:
@@ -788,6 +791,7 @@ def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress)
     cols = batch.columns
     units, people, problems = _merge(batch)
     plan.problems.extend(problems)
+    refused = _refuse_other_estates(session, batch, plan)
     notify(0.1, "正在比对已有的房屋…")
     known = _load_known(session, plan, units, people, notify)
     counts: defaultdict[str, int] = defaultdict(int)
@@ -798,9 +802,27 @@ def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress)
     notify(0.6, "正在比对房屋人员关系…")
     _plan_links(plan, units, known, unit_refs, person_refs, person_actions, cols, counts)
     plan.counts = ImportCounts(rows=batch.total, estates_new=len(plan.new_estates),
-                               buildings_new=len(plan.new_buildings), delivered_on=delivered_on, **counts)
+                               buildings_new=len(plan.new_buildings), delivered_on=delivered_on,
+                               rows_out_of_scope=refused, **counts)
     notify(0.7, "比对完毕")
     return plan
+
+
+def _refuse_other_estates(session: Session, batch: importing.Batch[ParsedRow], plan: _Plan) -> int:
+    """Refuse, one problem a row, the rows of an estate outside the importing user's (a new estate is outside too: a
+    user of some estates adds none); returns how many were refused."""
+    estate_ids = batch.actor.estate_ids
+    if estate_ids is None:
+        return 0
+    names = sorted(session.scalars(select(Estate.name).where(Estate.id.in_(sorted(estate_ids)))))
+    theirs = {n.casefold() for n in names}
+    column = batch.columns.get("estate", "小区")
+    refused = 0
+    for r in batch.rows:
+        if r.estate.casefold() not in theirs:
+            plan.problems.append(Problem(r.row, column, f"“{r.estate}”不在您负责的小区（{'、'.join(names) or '无'}）内"))
+            refused += 1
+    return refused
 
 
 def _load_known(session: Session, plan: _Plan, units: dict[_UnitKey, _UnitDraft],

@@ -44,17 +44,16 @@ from services.platform.clock import local_today
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_id_number, mask_mobile
-from services.platform.validate import FieldError, parse_text
+from services.platform.scope import estate_clause, in_scope, scoped_unit
+from services.platform.validate import FieldError, collect, collect_text, parse_choice, parse_date, parse_text
 
 MOVE_IN_DOCUMENTS = ("身份证", "房产证或购房合同", "入伙通知书", "业主公约签署", "装修须知告知")
 VIP_CATEGORIES = ("独居老人", "残障人士", "频繁投诉", "欠费历史", "其他")
 VACANT_STATUSES = (UnitStatus.VACANT, UnitStatus.HANDED_OVER)
 
 
-def _locked_unit(session: Session, unit_id: int, version: int | None) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound("房屋不存在")
+def _locked_unit(session: Session, actor: Actor, unit_id: int, version: int | None) -> Unit:
+    unit = scoped_unit(session, actor, unit_id)
     if version is not None and unit.version != version:
         raise StaleEdit()
     return unit
@@ -98,7 +97,8 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
     unknown = set(request.documents) - set(MOVE_IN_DOCUMENTS)
     if unknown:
         errors["资料核验"] = "未知资料：" + "、".join(sorted(unknown))
-    if (request.move_in_on - local_today()).days > 31:
+    move_in_on = collect(errors, "入伙日期", request.move_in_on, parse_date)
+    if move_in_on is not None and (move_in_on - local_today()).days > 31:
         errors["入伙日期"] = "不能晚于一个月以后"
     try:
         note = parse_text(request.note, max_len=500)
@@ -108,7 +108,7 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        unit = _locked_unit(s, request.unit_id, request.unit_version)
+        unit = _locked_unit(s, actor, request.unit_id, request.unit_version)
         if unit.status == UnitStatus.UNSOLD and request.role == "业主":
             raise Conflict("未售房屋不能办理业主入伙，请先将状态改为已交房未入住")
         known = person_values.get("mobile") and s.scalar(select(Person.id).where(
@@ -163,9 +163,14 @@ def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequenc
         raise ValidationError({"迁出人员": "请至少选择一位"})
     if new_status not in (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.OCCUPIED, UnitStatus.RENTED):
         raise ValidationError({"迁出后状态": "应为 空置、已交房未入住、已入住 或 出租"})
+    errors: dict[str, str] = {}
+    move_out_on = collect(errors, "迁出日期", move_out_on, parse_date) or local_today()
+    note = collect_text(errors, "备注", note, 500)
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        unit = _locked_unit(s, unit_id, unit_version)
+        unit = _locked_unit(s, actor, unit_id, unit_version)
         names = []
         for link_id in link_ids:
             link = s.get(UnitPerson, link_id)
@@ -204,8 +209,7 @@ def add_note(*, actor: Actor, unit_id: int, text: str) -> None:
     if not text:
         raise ValidationError({"备注": "不能为空"})
     with unit_of_work() as uow:
-        if uow.session.get(Unit, unit_id) is None:
-            raise NotFound("房屋不存在")
+        scoped_unit(uow.session, actor, unit_id)
         _note(uow.session, actor, unit_id, "备注", text)
         audit.record(uow.session, actor, "note", "units", unit_id, None, {"note": text})
         uow.commit()
@@ -214,23 +218,16 @@ def add_note(*, actor: Actor, unit_id: int, text: str) -> None:
 def add_vip(*, actor: Actor, unit_id: int, category: str, reason: str, care_notes: str = "") -> int:
     """登记重点户 with a reason and care notes; shown as a badge on the unit."""
     require(actor, "vip.manage")
-    errors = {}
-    if category not in VIP_CATEGORIES:
-        errors["类别"] = "应为以下之一：" + "、".join(VIP_CATEGORIES)
-    reason = (reason or "").strip()
-    if not reason:
-        errors["原因"] = "必填"
-    elif len(reason) > 200:
-        errors["原因"] = "不能超过 200 个字符"
-    if len(care_notes or "") > 500:
-        errors["关怀要点"] = "不能超过 500 个字符"
+    errors: dict[str, str] = {}
+    category = collect(errors, "类别", category, lambda v: parse_choice(v, VIP_CATEGORIES)) or ""
+    reason = collect_text(errors, "原因", reason, 200, required=True)
+    care_notes = collect_text(errors, "关怀要点", care_notes, 500)
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Unit, unit_id) is None:
-            raise NotFound("房屋不存在")
-        vip = VipHousehold(unit_id=unit_id, category=category, reason=reason, care_notes=care_notes.strip())
+        scoped_unit(s, actor, unit_id)
+        vip = VipHousehold(unit_id=unit_id, category=category, reason=reason, care_notes=care_notes)
         s.add(vip)
         s.flush()
         audit.record(s, actor, "vip_add", "vip_households", vip.id, None,
@@ -245,7 +242,7 @@ def end_vip(*, actor: Actor, vip_id: int, version: int) -> None:
     with unit_of_work() as uow:
         s = uow.session
         vip = s.get(VipHousehold, vip_id)
-        if vip is None or not vip.active:
+        if vip is None or not vip.active or not in_scope(actor, cast(Unit, s.get(Unit, vip.unit_id)).estate_id):
             raise NotFound("该重点户登记不存在或已取消")
         if vip.version != version:
             raise StaleEdit()
@@ -258,13 +255,16 @@ def end_vip(*, actor: Actor, vip_id: int, version: int) -> None:
 def record_inspection(*, actor: Actor, unit_id: int, inspected_on: date, finding: str = "") -> None:
     """空置房巡查: the date staff last looked inside, with what they found."""
     require(actor, "vacancy.inspect")
-    if inspected_on > local_today():
-        raise ValidationError({"巡查日期": "不能晚于今天"})
+    errors: dict[str, str] = {}
+    inspected_on = collect(errors, "巡查日期", inspected_on, parse_date) or local_today()
+    finding = collect_text(errors, "巡查情况", finding, 500)
+    if not errors and inspected_on > local_today():
+        errors["巡查日期"] = "不能晚于今天"
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        unit = s.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound("房屋不存在")
+        unit = scoped_unit(s, actor, unit_id)
         if unit.status not in VACANT_STATUSES:
             raise Conflict(f"该房屋状态为{unit.status}，不在空置房台账中")
         before = {"last_inspected_on": unit.last_inspected_on}
@@ -295,7 +295,7 @@ def vacancy_ledger(*, actor: Actor, query: ListQuery) -> PageResult:
         select(*[c.label(n) for n, c in VACANCY_COLUMNS.items()])
         .join(Building, Building.id == Unit.building_id)
         .join(Estate, Estate.id == Unit.estate_id)
-        .where(Unit.status.in_(VACANT_STATUSES))
+        .where(Unit.status.in_(VACANT_STATUSES), estate_clause(actor, Unit.estate_id))
     )
     with read_session() as s:
         return run_list(s, stmt, VACANCY_COLUMNS, query, search_columns=[VACANCY_COLUMNS["code"]],
@@ -348,7 +348,7 @@ def unit_card(*, actor: Actor, unit_id: int) -> UnitCard:
             select(Unit, Estate.name, Building.code)
             .join(Estate, Estate.id == Unit.estate_id)
             .join(Building, Building.id == Unit.building_id)
-            .where(Unit.id == unit_id)
+            .where(Unit.id == unit_id, estate_clause(actor, Unit.estate_id))
         ).first()
         if row is None:
             raise NotFound("房屋不存在")

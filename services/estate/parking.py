@@ -30,8 +30,17 @@ from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
+from services.platform.scope import estate_clause, in_scope, scoped_unit, unit_clause
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError, parse_hundredths
+from services.platform.validate import (
+    FieldError,
+    choice_of,
+    collect,
+    collect_text,
+    parse_date,
+    parse_hundredths,
+    parse_text,
+)
 
 SPACE_KINDS = ("产权", "租赁")
 SPACE_STATUSES = ("空闲", "已租", "已售", "自用")
@@ -47,8 +56,8 @@ SPACE_TABLE = TableSpec("parking_spaces", (
 SPACE_RULES = SPACE_TABLE.edit_rules
 
 
-def _plate(text: str) -> str:
-    plate = (text or "").strip().upper().replace(" ", "").replace("·", "")
+def _plate(text: object) -> str:
+    plate = parse_text(text, max_len=32).upper().replace(" ", "").replace("·", "")
     if not re.fullmatch(PLATE_PATTERN, plate):
         raise FieldError("应为车牌号，例如 粤A12345 或 粤AD12345（新能源）")
     return plate
@@ -67,7 +76,8 @@ SPACE_COLUMNS = {
 
 def list_spaces(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "units.view", query)
-    stmt = select(*[c.label(n) for n, c in SPACE_COLUMNS.items()]).join(Estate, Estate.id == ParkingSpace.estate_id)
+    stmt = (select(*[c.label(n) for n, c in SPACE_COLUMNS.items()]).join(Estate, Estate.id == ParkingSpace.estate_id)
+            .where(estate_clause(actor, ParkingSpace.estate_id)))
     with read_session() as s:
         return run_list(s, stmt, SPACE_COLUMNS, query, search_columns=[ParkingSpace.number, ParkingSpace.note],
                         equal_filters={"estate_id": ParkingSpace.estate_id, "status": ParkingSpace.status},
@@ -92,24 +102,21 @@ def update_spaces(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     with unit_of_work() as uow:
         n = apply_edits(uow.session, actor=actor, model=ParkingSpace, entity="parking_spaces", edits=edits,
                         rules=SPACE_RULES, row_label=lambda sp: f"车位 {sp.number}",
-                        check_row=_space_status_check)
+                        check_row=_space_status_check, visible=lambda sp: in_scope(actor, sp.estate_id))
         uow.commit()
     return n
 
 
 def add_space(*, actor: Actor, estate_id: int, number: str, kind: str) -> int:
     require(actor, "parking.manage")
-    number = (number or "").strip().upper()
-    errors = {}
-    if not number or len(number) > 16:
-        errors["车位号"] = "必填，不超过 16 个字符"
-    if kind not in SPACE_KINDS:
-        errors["类型"] = "应为 产权 或 租赁"
+    errors: dict[str, str] = {}
+    number = collect_text(errors, "车位号", number, 16, required=True).upper()
+    kind = collect(errors, "类型", kind, choice_of(SPACE_KINDS, "应为 产权 或 租赁")) or ""
     if errors:
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Estate, estate_id) is None:
+        if s.get(Estate, estate_id) is None or not in_scope(actor, estate_id):
             raise ValidationError({"小区": "不存在"})
         space = ParkingSpace(estate_id=estate_id, number=number, kind=kind, status="空闲")
         s.add(space)
@@ -125,15 +132,15 @@ def add_space(*, actor: Actor, estate_id: int, number: str, kind: str) -> int:
 
 def add_vehicle(*, actor: Actor, unit_id: int, person_id: int | None, plate: str, note: str = "") -> int:
     require(actor, "parking.manage")
-    try:
-        plate = _plate(plate)
-    except FieldError as exc:
-        raise ValidationError({"车牌号": str(exc)}) from None
+    errors: dict[str, str] = {}
+    plate = collect(errors, "车牌号", plate, _plate) or ""
+    note = collect_text(errors, "备注", note, 200)
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Unit, unit_id) is None:
-            raise NotFound("房屋不存在")
-        vehicle = Vehicle(plate=plate, person_id=person_id, unit_id=unit_id, note=(note or "").strip()[:200])
+        scoped_unit(s, actor, unit_id)
+        vehicle = Vehicle(plate=plate, person_id=person_id, unit_id=unit_id, note=note)
         s.add(vehicle)
         try:
             s.flush()
@@ -145,33 +152,32 @@ def add_vehicle(*, actor: Actor, unit_id: int, person_id: int | None, plate: str
         return vehicle.id
 
 
-def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee: object) -> tuple[str, Decimal]:
-    errors = {}
-    try:
-        plate = _plate(plate) if plate else ""
-    except FieldError as exc:
-        errors["车牌号"] = str(exc)
+def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee: object) -> tuple[str, Decimal, date, date]:
+    errors: dict[str, str] = {}
+    plate = collect(errors, "车牌号", plate, _plate, required=False, default="") or ""
+    start = collect(errors, "开始日期", start_on, parse_date)
+    end = collect(errors, "结束日期", end_on, parse_date)
     try:
         fee = parse_hundredths(monthly_fee, min_value=Decimal("0.00"), max_value=Decimal("99999.99"))
     except FieldError as exc:
         errors["月租金"] = str(exc)
         fee = Decimal("0")
-    if end_on < start_on:
+    if start is not None and end is not None and end < start:
         errors["结束日期"] = "不能早于开始日期"
-    if errors:
+    if errors or start is None or end is None:
         raise ValidationError(errors)
-    return plate, fee
+    return plate, fee, start, end
 
 
 def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: int, unit_id: int | None,
                 plate: str, start_on: date, end_on: date, monthly_fee: object) -> int:
     """车位租赁: a new lease on a free 租赁 space; returns the lease id."""
     require(actor, "parking.manage")
-    plate, fee = _lease_values(plate, start_on, end_on, monthly_fee)
+    plate, fee, start_on, end_on = _lease_values(plate, start_on, end_on, monthly_fee)
     with unit_of_work() as uow:
         s = uow.session
         space = s.get(ParkingSpace, space_id)
-        if space is None:
+        if space is None or not in_scope(actor, space.estate_id):
             raise NotFound("车位不存在")
         if space.version != space_version:
             raise StaleEdit()
@@ -182,6 +188,8 @@ def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: i
         person = s.get(Person, person_id)
         if person is None:
             raise ValidationError({"承租人": "不存在"})
+        if unit_id is not None:
+            scoped_unit(s, actor, unit_id)
         lease = ParkingLease(space_id=space.id, person_id=person.id, unit_id=unit_id, plate=plate,
                              start_on=start_on, end_on=end_on, monthly_fee=fee, status=LeaseStatus.ACTIVE)
         s.add(lease)
@@ -202,14 +210,14 @@ def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, 
     with unit_of_work() as uow:
         s = uow.session
         old = s.get(ParkingLease, lease_id)
-        if old is None:
+        if old is None or not _lease_in_scope(s, actor, old):
             raise NotFound("租赁记录不存在")
         if old.version != version:
             raise StaleEdit()
         if old.status != LeaseStatus.ACTIVE:
             raise Conflict(f"该租赁{old.status}，不能续租")
         start = old.end_on + timedelta(days=1)
-        plate, fee = _lease_values(old.plate, start, new_end_on, monthly_fee)
+        plate, fee, start, new_end_on = _lease_values(old.plate, start, new_end_on, monthly_fee)
         new = ParkingLease(space_id=old.space_id, person_id=old.person_id, unit_id=old.unit_id, plate=plate,
                            start_on=start, end_on=new_end_on, monthly_fee=fee, status=LeaseStatus.ACTIVE,
                            renewed_from_id=old.id)
@@ -226,12 +234,20 @@ def renew_lease(*, actor: Actor, lease_id: int, version: int, new_end_on: date, 
         return new.id
 
 
+def _lease_in_scope(session: Session, actor: Actor, lease: ParkingLease) -> bool:
+    space = session.get(ParkingSpace, lease.space_id)
+    assert space is not None  # parking_leases.space_id is a foreign key
+    return in_scope(actor, space.estate_id)
+
+
 def end_lease(*, actor: Actor, lease_id: int, version: int) -> None:
     require(actor, "parking.manage")
     with unit_of_work() as uow:
         s = uow.session
         lease = s.get(ParkingLease, lease_id)
-        if lease is None or lease.status != LeaseStatus.ACTIVE:
+        if lease is None or not _lease_in_scope(s, actor, lease):
+            raise NotFound("租赁记录不存在")
+        if lease.status != LeaseStatus.ACTIVE:
             raise Conflict("该租赁不是有效状态")
         if lease.version != version:
             raise StaleEdit()
@@ -269,7 +285,8 @@ def list_leases(*, actor: Actor, query: ListQuery, expiring_within_days: int | N
     stmt = (select(*[c.label(n) for n, c in LEASE_COLUMNS.items()])
             .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
             .join(Estate, Estate.id == ParkingSpace.estate_id)
-            .join(Person, Person.id == ParkingLease.person_id))
+            .join(Person, Person.id == ParkingLease.person_id)
+            .where(estate_clause(actor, ParkingSpace.estate_id)))
     if expiring_within_days is not None:
         today = local_today()
         stmt = stmt.where(ParkingLease.status == LeaseStatus.ACTIVE, ParkingLease.end_on >= today,
@@ -320,7 +337,7 @@ def search_leases(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list
             .join(Estate, Estate.id == ParkingSpace.estate_id)
             .join(Person, Person.id == ParkingLease.person_id)
             .outerjoin(Unit, Unit.id == ParkingLease.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-            .where(or_(*conds))
+            .where(or_(*conds), estate_clause(actor, ParkingSpace.estate_id))
             .order_by((ParkingLease.status == LeaseStatus.ACTIVE).desc(), ParkingLease.end_on.desc(), ParkingLease.id.desc())
             .limit(limit)).all()
     hits = []
@@ -339,7 +356,8 @@ def unit_people_options(*, actor: Actor, unit_id: int) -> list[tuple[int, str]]:
     with read_session() as s:
         rows = s.execute(select(Person.id, Person.name, UnitPerson.role)
                          .join(UnitPerson, UnitPerson.person_id == Person.id)
-                         .where(UnitPerson.unit_id == unit_id, UnitPerson.end_on.is_(None)))
+                         .where(UnitPerson.unit_id == unit_id, UnitPerson.end_on.is_(None),
+                                unit_clause(actor, UnitPerson.unit_id)))
         return [(pid, f"{name}（{role}）") for pid, name, role in rows]
 
 
@@ -348,7 +366,8 @@ def free_spaces(*, actor: Actor, estate_id: int) -> list[tuple[int, int, str]]:
     require(actor, "units.view")
     with read_session() as s:
         rows = s.execute(select(ParkingSpace.id, ParkingSpace.version, ParkingSpace.number)
-                         .where(ParkingSpace.estate_id == estate_id, ParkingSpace.status == "空闲")
+                         .where(ParkingSpace.estate_id == estate_id, ParkingSpace.status == "空闲",
+                                estate_clause(actor, ParkingSpace.estate_id))
                          .order_by(ParkingSpace.number))
         # tuple(row) is typed tuple[object, ...]; the row holds (int, int, str)
         return cast("list[tuple[int, int, str]]", [tuple(r) for r in rows])

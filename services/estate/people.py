@@ -29,6 +29,7 @@ from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.identity import check_id_number, check_landline, check_mobile
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_id_number, mask_mobile
+from services.platform.scope import estate_clause, person_clause
 from services.platform.tablespec import Field, TableSpec
 
 SEARCH_LIMIT = 20
@@ -139,7 +140,7 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
                 select(Unit.id, Estate.name, Building.code, Unit.unit_no, Unit.room_no, Unit.status)
                 .join(Building, Building.id == Unit.building_id)
                 .join(Estate, Estate.id == Unit.estate_id)
-                .where(or_(*unit_conds))
+                .where(or_(*unit_conds), estate_clause(actor, Unit.estate_id))
                 .order_by(Estate.code, Unit.id)
                 .limit(limit)
             )
@@ -154,7 +155,7 @@ def search(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[Search
                 .join(Unit, Unit.id == UnitPerson.unit_id)
                 .join(Building, Building.id == Unit.building_id)
                 .join(Estate, Estate.id == Unit.estate_id)
-                .where(or_(*person_conds), UnitPerson.end_on.is_(None))
+                .where(or_(*person_conds), UnitPerson.end_on.is_(None), estate_clause(actor, Unit.estate_id))
                 .order_by(Person.name, Unit.id)
                 .limit(limit)
             )
@@ -198,7 +199,8 @@ def list_people(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "units.view", query)
     with read_session() as s:
         result = run_list(
-            s, select(*[c.label(n) for n, c in PEOPLE_COLUMNS.items()]), PEOPLE_COLUMNS, query,
+            s, select(*[c.label(n) for n, c in PEOPLE_COLUMNS.items()]).where(person_clause(actor, Person.id)),
+            PEOPLE_COLUMNS, query,
             search_columns=[Person.name, Person.pinyin_initials, Person.mobile_last4, Person.note],
             default_sort=("name", False),
         )
@@ -212,10 +214,16 @@ def update_people(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     """Grid edits to people (name, gender, landline, company flag, note), all or nothing."""
     require(actor, "people.edit")
     with unit_of_work() as uow:
+        s = uow.session
         n = apply_edits(uow.session, actor=actor, model=Person, entity="people", edits=edits,
-                        rules=PERSON_GRID_RULES, row_label=lambda p: p.name)
+                        rules=PERSON_GRID_RULES, row_label=lambda p: p.name, visible=lambda p: _visible(s, actor, p))
         uow.commit()
     return n
+
+
+def _visible(session: Session, actor: Actor, person: Person) -> bool:
+    """Whether the person lives or lived in (or rents a space of) one of the actor's estates."""
+    return session.scalar(select(Person.id).where(Person.id == person.id, person_clause(actor, Person.id))) is not None
 
 
 def parse_person(values: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +268,7 @@ def reveal(*, actor: Actor, person_id: int, field: str) -> str:
         raise ValidationError({"字段": "只能查看手机号或身份证号"})
     with unit_of_work() as uow:
         person = uow.session.get(Person, person_id)
-        if person is None:
+        if person is None or not _visible(uow.session, actor, person):
             raise NotFound("人员不存在")
         value: str = getattr(person, field)  # mobile or id_number, both str columns
         audit.record(uow.session, actor, "reveal", "people", person_id, None, {"field": field})

@@ -22,6 +22,7 @@ from services.platform.auth import Actor, require
 from services.platform.editing import RowEdit, apply_edits
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
+from services.platform.scope import estate_clause, in_scope
 from services.platform.tablespec import Field, TableSpec
 
 UNIT_KINDS = ("住宅", "商铺", "车库", "办公")
@@ -56,11 +57,13 @@ _owner = (
 _owner_name = select(Person.name).where(Person.id == _owner).scalar_subquery()
 _owner_mobile = select(Person.mobile).where(Person.id == _owner).scalar_subquery()
 
-def join_unit_location(stmt: Select[*tuple[Any, ...]],
-                       unit_id: SQLColumnExpression[int]) -> Select[*tuple[Any, ...]]:
-    """Join a list statement to the unit it is about, its building and estate (for unit_code and sorting)."""
-    return (stmt.join(Unit, Unit.id == unit_id).join(Building, Building.id == Unit.building_id)
-            .join(Estate, Estate.id == Unit.estate_id))
+def join_unit_location(stmt: Select[*tuple[Any, ...]], unit_id: SQLColumnExpression[int], *,
+                       actor: Actor | None = None) -> Select[*tuple[Any, ...]]:
+    """Join a list statement to the unit it is about, its building and estate (for unit_code and sorting); with
+    `actor`, only the rows of units in the actor's estates."""
+    joined = (stmt.join(Unit, Unit.id == unit_id).join(Building, Building.id == Unit.building_id)
+              .join(Estate, Estate.id == Unit.estate_id))
+    return joined if actor is None else joined.where(estate_clause(actor, Unit.estate_id))
 
 
 # 楼栋 and 单元 numbers sort as numbers; a room sorts by floor first, as staff walk a building.
@@ -103,6 +106,7 @@ def list_units(*, actor: Actor, query: ListQuery) -> PageResult:
         select(*[c.label(n) for n, c in UNIT_COLUMNS.items()])
         .join(Building, Building.id == Unit.building_id)
         .join(Estate, Estate.id == Unit.estate_id)
+        .where(estate_clause(actor, Unit.estate_id))
     )
     with read_session() as s:
         result = run_list(
@@ -158,6 +162,7 @@ def update_units(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
             rules=UNIT_RULES,
             row_label=_unit_labeller(uow.session),
             check_row=_check_areas,
+            visible=lambda unit: in_scope(actor, unit.estate_id),
         )
         uow.commit()
     return count
@@ -170,6 +175,7 @@ def unit_summary(*, actor: Actor) -> pd.DataFrame:
         rows = s.execute(
             select(Estate.name, Unit.status, func.count(Unit.id))
             .join(Estate, Estate.id == Unit.estate_id)
+            .where(estate_clause(actor, Unit.estate_id))
             .group_by(Estate.name, Unit.status)
             .order_by(Estate.name, Unit.status)
         ).all()

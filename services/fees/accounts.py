@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Building, Estate, ParkingLease, ParkingSpace, Person, Unit
+from services.platform.actors import Actor
 from services.platform.errors import NotFound, ValidationError
+from services.platform.scope import require_estate
 
 UNIT, LEASE = "U", "L"
 
@@ -76,24 +78,36 @@ class Holder:
     unit_id: int | None
     lease_id: int | None
     payer_name: str = ""  # a lease's lessee
+    estate_id: int | None = None  # the unit's, or the lease's space's
 
 
 def account_holder(session: Session, key: AccountKey | str) -> Holder:
     """The unit or lease behind an account (NotFound when it does not exist)."""
     key = key if isinstance(key, AccountKey) else AccountKey.parse(key)
     if key.kind == UNIT:
-        return Holder(str(key), _unit_label(session, key.id), "房屋", key.id, None)
+        label, estate_id = _unit_label(session, key.id)
+        return Holder(str(key), label, "房屋", key.id, None, estate_id=estate_id)
     row = session.execute(select(Estate.name, ParkingSpace.number, ParkingLease.plate, Person.name,
-                                 ParkingLease.unit_id)
+                                 ParkingLease.unit_id, ParkingSpace.estate_id)
                           .join(ParkingSpace, ParkingSpace.id == ParkingLease.space_id)
                           .join(Estate, Estate.id == ParkingSpace.estate_id)
                           .join(Person, Person.id == ParkingLease.person_id)
                           .where(ParkingLease.id == key.id)).first()
     if row is None:
         raise NotFound("没有这份车位租约")
-    estate, space, plate, person, unit_id = row
+    estate, space, plate, person, unit_id, estate_id = row
     return Holder(str(key), f"{estate} {space}" + (f"（{plate}）" if plate else ""), "车位", unit_id, key.id,
-                  person)
+                  person, estate_id)
+
+
+def scoped_holder(session: Session, actor: Actor, key: AccountKey | str, missing: str | None = None) -> Holder:
+    """account_holder, for an account of the actor's estates only: another estate's is NotFound in the words of a
+    missing one (no existence leak); `missing`: those words when the call is about a record of the account (a
+    receipt, a bill, a request) rather than the account itself."""
+    key = key if isinstance(key, AccountKey) else AccountKey.parse(key)
+    holder = account_holder(session, key)
+    require_estate(actor, holder.estate_id, missing or ("没有这套房屋" if key.kind == UNIT else "没有这份车位租约"))
+    return holder
 
 
 def holder_labels(session: Session, households: set[str]) -> dict[str, str]:
@@ -110,13 +124,13 @@ def holder_labels(session: Session, households: set[str]) -> dict[str, str]:
     return labels
 
 
-def _unit_label(session: Session, unit_id: int) -> str:
-    row = session.execute(select(Estate.name, Building.code, Unit.unit_no, Unit.room_no)
+def _unit_label(session: Session, unit_id: int) -> tuple[str, int]:
+    row = session.execute(select(Estate.name, Building.code, Unit.unit_no, Unit.room_no, Unit.estate_id)
                           .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
                           .where(Unit.id == unit_id)).first()
     if row is None:
         raise NotFound("没有这套房屋")
-    return f"{row[0]} {row[1]}-{row[2]}-{row[3]}"
+    return f"{row[0]} {row[1]}-{row[2]}-{row[3]}", row[4]
 
 
 _LABEL_CHUNK = 500  # ids per query: a billing run may list thousands of units

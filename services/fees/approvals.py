@@ -15,17 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select, true
+from sqlalchemy import ColumnElement, Integer, Select, case, func, select, true
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
 from db.models import Approval, Bill, CreditEntry, FeeItem, Payment, Refund
 from db.types import utcnow
 from services.fees import ledger, refunds
-from services.fees.accounts import holder_labels
+from services.fees.accounts import holder_labels, scoped_holder
 from services.fees.cashier import parse_amount, required_reason
+from services.fees.figures import account_clause
 from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import Actor, can, require
@@ -52,6 +54,7 @@ def request_void(*, actor: Actor, payment_id: int, reason: str) -> int:
         p = s.get(Payment, payment_id)
         if p is None:
             raise NotFound("没有这张收据")
+        scoped_holder(s, actor, p.household, "没有这张收据")
         if p.status == PaymentStatus.VOIDED:
             raise Conflict(f"收据 {p.receipt_no} 已作废，不能重复作废")
         _refund_blocks_void(s, p)
@@ -97,6 +100,7 @@ def request_waiver(*, actor: Actor, bill_id: int, amount: object, reason: str) -
         bill = s.get(Bill, bill_id)
         if bill is None:
             raise NotFound("没有这笔账单")
+        scoped_holder(s, actor, bill.household, "没有这笔账单")
         if bill.status not in ledger.OPEN_STATUSES:
             raise Conflict(f"账单状态为“{bill.status}”，不能减免")
         if value > ledger.outstanding(bill):
@@ -121,6 +125,7 @@ def request_cancel(*, actor: Actor, bill_id: int, reason: str) -> int:
         bill = s.get(Bill, bill_id)
         if bill is None:
             raise NotFound("没有这笔账单")
+        scoped_holder(s, actor, bill.household, "没有这笔账单")
         if bill.status == ledger.CANCELLED:
             raise Conflict("账单已取消")
         if bill.paid > 0:
@@ -149,6 +154,8 @@ def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> 
         req = s.get(Approval, approval_id, with_for_update=True)
         if req is None:
             raise NotFound("没有这项申请")
+        if actor.estate_ids is not None:  # read only for a scoped actor: see _household_of
+            scoped_holder(s, actor, _household_of(s, req), "没有这项申请")
         if req.status != ApprovalStatus.PENDING:
             raise Conflict(f"该申请已{req.status}，不能重复审批")
         if req.requested_by is not None and req.requested_by == actor.user_id:
@@ -165,6 +172,34 @@ def decide(*, actor: Actor, approval_id: int, approve: bool, note: str = "") -> 
         audit.record(s, actor, "approve" if approve else "refuse", "approvals", req.id,
                      {"status": ApprovalStatus.PENDING}, {"status": req.status, **after, "note": note})
         uow.commit()
+
+
+def _household_of(session: Session, req: Approval) -> str:
+    """The account a request is about: a refund's own, a void's payment's, a waiver's or cancellation's bill's.
+
+    Reads the column, not the row: a Payment or Bill loaded here would stay in the session unrefreshed when the
+    decision later locks it FOR UPDATE, and on MariaDB it would keep what it held before a concurrent billing run
+    spent the payment's credit (the void would then leave that money behind)."""
+    if req.household:
+        return req.household
+    if req.payment_id is not None:
+        return cast(str, session.scalar(select(Payment.household).where(Payment.id == req.payment_id)))
+    return cast(str, session.scalar(select(Bill.household).where(Bill.id == req.bill_id)))
+
+
+_Stmt = TypeVar("_Stmt", bound=Select[*tuple[Any, ...]])
+
+
+def _in_scope(session: Session, actor: Actor, stmt: _Stmt) -> _Stmt:
+    """Requests of accounts in the actor's estates only: `stmt` selects from Approval, outer-joined here to the
+    payment and bill it names (a refund request names its account itself)."""
+    if actor.estate_ids is None:
+        return stmt
+    household = func.coalesce(Approval.household, Payment.household, Bill.household)
+    unit_id: ColumnElement[int | None] = func.coalesce(
+        Payment.unit_id, Bill.unit_id,
+        case((Approval.household.like("U%"), sql_cast(func.substr(Approval.household, 2), Integer)), else_=None))
+    return stmt.where(account_clause(session, actor, unit_id=unit_id, household=household))
 
 
 def _apply(session: Session, req: Approval, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -228,8 +263,9 @@ def pending_count(*, actor: Actor) -> int:
     """Requests (voids, waivers, cancellations, refunds) waiting for a manager's decision."""
     require(actor, "fees.view")
     with read_session() as s:
-        return int(s.scalar(select(func.count()).select_from(Approval)
-                            .where(Approval.status == ApprovalStatus.PENDING)) or 0)
+        stmt = (select(func.count()).select_from(Approval).outerjoin(Payment, Payment.id == Approval.payment_id)
+                .outerjoin(Bill, Bill.id == Approval.bill_id).where(Approval.status == ApprovalStatus.PENDING))
+        return int(s.scalar(_in_scope(s, actor, stmt)) or 0)
 
 
 def list_approvals(*, actor: Actor, status: str = ApprovalStatus.PENDING, requested_by: int | None = None
@@ -246,7 +282,7 @@ def list_approvals(*, actor: Actor, status: str = ApprovalStatus.PENDING, reques
                 .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(500))
         if requested_by is not None:
             stmt = stmt.where(Approval.requested_by == requested_by)
-        rows = s.execute(stmt).all()
+        rows = s.execute(_in_scope(s, actor, stmt)).all()
         households = {a.household or ph or bh for a, _, _, _, ph, bh, _ in rows}
         labels = holder_labels(s, {h for h in households if h})
         # amount: every kind of request records one (request_void, _waiver, _cancel, refunds.request_refund)

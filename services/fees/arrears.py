@@ -49,8 +49,9 @@ from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.clock import local_today, to_local
 from services.platform.errors import NotFound, ValidationError
+from services.platform.scope import estate_clause, in_scope, scoped_unit, unit_clause
 from services.platform.settings import get_setting
-from services.platform.validate import FieldError, parse_date, parse_text
+from services.platform.validate import FieldError, collect, parse_choice, parse_date, parse_text
 
 DUNNING_METHODS = ("电话", "上门", "张贴通知", "短信", "微信")
 DUNNING_OUTCOMES = ("承诺缴费", "拒缴", "无人接听", "已缴")
@@ -98,7 +99,7 @@ def _open_with_places(stmt: Select[*tuple[Any, ...]], lease_space: Any,
 
 
 def _open_bills_frame(session: Session, *, estate_id: int | None = None, building_id: int | None = None,
-                      unit_id: int | None = None) -> pd.DataFrame:
+                      unit_id: int | None = None, actor: Actor | None = None) -> pd.DataFrame:
     """Open bills with what they owe (integer cents), their unit, estate, building and collector. The bills of a
     parking lease without a unit (account "L<lease id>") belong to the estate of the lease's space and to no
     building or collector; their code is the space number."""
@@ -111,6 +112,8 @@ def _open_bills_frame(session: Session, *, estate_id: int | None = None, buildin
                Building.name.label("building"), code.label("code"),
                Unit.collector_staff_id, Staff.name.label("collector"))
         .select_from(Bill).join(FeeItem, FeeItem.id == Bill.fee_item_id), lease_space, estate_of)
+    if actor is not None:  # the bills of the actor's estates only
+        stmt = stmt.where(estate_clause(actor, estate_of))
     if estate_id is not None:
         stmt = stmt.where(estate_of == estate_id)
     if building_id is not None:
@@ -163,7 +166,7 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
     else:
         key = func.coalesce(Estate.name, literal("（无房屋）", String()))
     bills = _open_with_places(select(key.label("key"), Bill.household, Bill.period, _owing_cents().label("cents"))
-                              .select_from(Bill), lease_space, estate_of)
+                              .select_from(Bill), lease_space, estate_of).where(estate_clause(actor, estate_of))
     if estate_id is not None:
         bills = bills.where(estate_of == estate_id)
     o = bills.subquery()  # grouped by the key column, not by the expression: PostgreSQL wants the same text
@@ -189,7 +192,7 @@ def arrears_summary(*, actor: Actor, group: str, as_of: date | None = None,
 OWING_COLUMNS = ["unit_id", "房屋", "业主", "欠费金额", "月数", "最早期间", "收费员", "最近催缴", "下次催缴"]
 
 
-def _owing_groups(*, estate_id: int | None, building_id: int | None, collector: str | None,
+def _owing_groups(actor: Actor, *, estate_id: int | None, building_id: int | None, collector: str | None,
                   min_months: int) -> Select[*tuple[Any, ...]]:
     """One row per owing unit in scope: unit id, cents owed, months owed, oldest period (no row for a unit
     that owes nothing: only open bills are read)."""
@@ -198,7 +201,7 @@ def _owing_groups(*, estate_id: int | None, building_id: int | None, collector: 
     stmt: Select[*tuple[Any, ...]] = (
         select(Bill.unit_id, cents.label("cents"), months.label("months"), func.min(Bill.period).label("oldest"))
         .join(Unit, Unit.id == Bill.unit_id)
-        .where(Bill.status.in_(ledger.OPEN_STATUSES)).group_by(Bill.unit_id))
+        .where(Bill.status.in_(ledger.OPEN_STATUSES), estate_clause(actor, Unit.estate_id)).group_by(Bill.unit_id))
     if estate_id is not None:
         stmt = stmt.where(Unit.estate_id == estate_id)
     if building_id is not None:
@@ -226,7 +229,7 @@ def owing_list(*, actor: Actor, estate_id: int | None = None, building_id: int |
     per owing unit: a few thousand at 20,000 units) gives the order, the cut and the totals; ties on the amount are
     broken by the unit's name; the 业主 is the payer of the unit's oldest open bill that names one."""
     require(actor, "fees.view")
-    grouped = _owing_groups(estate_id=estate_id, building_id=building_id, collector=collector,
+    grouped = _owing_groups(actor, estate_id=estate_id, building_id=building_id, collector=collector,
                             min_months=min_months)
     with read_session() as s:
         units: list[Any]
@@ -282,7 +285,7 @@ def owing_totals(*, actor: Actor, estate_id: int | None = None, building_id: int
                  collector: str | None = None, min_months: int = 1) -> tuple[int, Decimal]:
     """How many units owe in this scope and how much in all (what owing_units lists, without a limit)."""
     require(actor, "fees.view")
-    g = _owing_groups(estate_id=estate_id, building_id=building_id, collector=collector,
+    g = _owing_groups(actor, estate_id=estate_id, building_id=building_id, collector=collector,
                       min_months=min_months).subquery()
     with read_session() as s:
         totals: Any = s.execute(select(func.count(), func.sum(g.c.cents))).one()
@@ -294,7 +297,8 @@ def owing_collectors(*, actor: Actor, estate_id: int | None = None, building_id:
     """The names of the collectors responsible for at least one owing unit in scope, sorted."""
     require(actor, "fees.view")
     stmt = (select(Staff.name).distinct().select_from(Bill).join(Unit, Unit.id == Bill.unit_id)
-            .join(Staff, Staff.id == Unit.collector_staff_id).where(Bill.status.in_(ledger.OPEN_STATUSES)))
+            .join(Staff, Staff.id == Unit.collector_staff_id)
+            .where(Bill.status.in_(ledger.OPEN_STATUSES), estate_clause(actor, Unit.estate_id)))
     if estate_id is not None:
         stmt = stmt.where(Unit.estate_id == estate_id)
     if building_id is not None:
@@ -343,25 +347,15 @@ def record_dunning(*, actor: Actor, dunning: Dunning) -> int:
     """Log one 催缴 contact with the amount owed right now; a promise needs its date."""
     require(actor, "fees.dun")
     errors: dict[str, str] = {}
-    if dunning.method not in DUNNING_METHODS:
-        errors["催缴方式"] = "应为以下之一：" + "、".join(DUNNING_METHODS)
-    if dunning.outcome not in DUNNING_OUTCOMES:
-        errors["结果"] = "应为以下之一：" + "、".join(DUNNING_OUTCOMES)
+    method = collect(errors, "催缴方式", dunning.method, lambda v: parse_choice(v, DUNNING_METHODS))
+    outcome = collect(errors, "结果", dunning.outcome, lambda v: parse_choice(v, DUNNING_OUTCOMES))
     today = local_today()
     dates: dict[str, date | None] = {}
     for label, raw in (("承诺缴费日期", dunning.promised_on), ("下次催缴日期", dunning.next_on)):
-        if raw in (None, ""):
-            dates[label] = None
-            continue
-        try:
-            value = raw if isinstance(raw, date) else parse_date(raw)
-        except FieldError as exc:
-            errors[label] = str(exc)
-            continue
-        if value < today:
+        value = dates[label] = collect(errors, label, raw, parse_date, required=False)
+        if value is not None and value < today:
             errors[label] = "不能早于今天"
-        dates[label] = value
-    if dunning.outcome == "承诺缴费" and not dates.get("承诺缴费日期") and "承诺缴费日期" not in errors:
+    if outcome == "承诺缴费" and not dates.get("承诺缴费日期") and "承诺缴费日期" not in errors:
         errors["承诺缴费日期"] = "结果为“承诺缴费”时必须填写"
     try:
         note = parse_text(dunning.note, max_len=500)
@@ -371,9 +365,8 @@ def record_dunning(*, actor: Actor, dunning: Dunning) -> int:
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Unit, dunning.unit_id) is None:
-            raise NotFound("没有这套房屋")
-        row = DunningAction(unit_id=dunning.unit_id, at=utcnow(), method=dunning.method, outcome=dunning.outcome,
+        scoped_unit(s, actor, dunning.unit_id, "没有这套房屋")
+        row = DunningAction(unit_id=dunning.unit_id, at=utcnow(), method=method, outcome=outcome,
                             promised_on=dates["承诺缴费日期"], next_on=dates["下次催缴日期"], note=note,
                             owed=owed_by_units(s, [dunning.unit_id])[dunning.unit_id],
                             by_user_id=actor.user_id, by_name=actor.display_name)
@@ -389,7 +382,8 @@ def dunning_log(*, actor: Actor, unit_id: int) -> pd.DataFrame:
     """A unit's 催缴 history, newest first (for the unit card)."""
     require(actor, "fees.view")
     with read_session() as s:
-        rows = s.execute(select(DunningAction).where(DunningAction.unit_id == unit_id)
+        rows = s.execute(select(DunningAction).where(DunningAction.unit_id == unit_id,
+                                                     unit_clause(actor, DunningAction.unit_id))
                          .order_by(DunningAction.at.desc())).scalars().all()
         return pd.DataFrame([{"时间": to_local(r.at), "方式": r.method, "结果": r.outcome, "当时欠费": r.owed,
                               "承诺日期": r.promised_on, "下次催缴": r.next_on, "备注": r.note, "经办人": r.by_name}
@@ -408,7 +402,7 @@ def dunning_due(*, actor: Actor, today: date | None = None) -> pd.DataFrame:
         due = s.execute(select(DunningAction.unit_id, DunningAction.outcome, DunningAction.promised_on,
                                DunningAction.next_on, DunningAction.by_name)
                         .join(latest, latest.c.id == DunningAction.id)
-                        .where(DunningAction.outcome != "已缴",
+                        .where(DunningAction.outcome != "已缴", unit_clause(actor, DunningAction.unit_id),
                                or_(DunningAction.next_on <= week_end, DunningAction.promised_on < today))).all()
         owing = owed_by_units(s, [r.unit_id for r in due])
         labels = dict(s.execute(select(Unit.id, Estate.name + " " + Building.code + "-" + Unit.unit_no + "-"
@@ -438,7 +432,7 @@ def notices_for_building(*, actor: Actor, building_id: int, as_of: date | None =
     require(actor, "fees.view")
     as_of = as_of or local_today()
     with read_session() as s:
-        f = _open_bills_frame(s, building_id=building_id)
+        f = _open_bills_frame(s, building_id=building_id, actor=actor)
     if f.empty:
         return []
     f = f[f["due_on"] <= as_of]
@@ -459,6 +453,8 @@ def assign_collector(*, actor: Actor, unit_ids: Sequence[int], staff_id: int | N
         if staff_id is not None and s.get(Staff, staff_id) is None:
             raise ValidationError({"收费员": "没有这位员工"})
         units = list(s.scalars(select(Unit).where(Unit.id.in_(list(unit_ids)))))
+        if not all(in_scope(actor, u.estate_id) for u in units):
+            raise NotFound("没有这套房屋")
         for u in units:
             before = u.collector_staff_id
             u.collector_staff_id = staff_id
@@ -481,6 +477,8 @@ def notices_pdf(*, actor: Actor, building_id: int, pay_by: date, as_of: date | N
     name and contact line of the settings."""
     as_of = as_of or local_today()
     notices = notices_for_building(actor=actor, building_id=building_id, as_of=as_of)
+    if pay_by < as_of:
+        raise ValidationError({"缴费期限": f"不能早于通知日期 {as_of.isoformat()}"})
     if not notices:
         return NoticeBatch(0, None)
     company, contact = get_setting("company_name"), get_setting("notice_contact")

@@ -426,20 +426,27 @@ class _Items:
         return f"“{text}”对应多个收费项目（{names}），没有一个是{kind}的，请写收费项目全称"
 
 
-def _load_estates(session: Session) -> tuple[dict[str, int], dict[int, str]]:
+def _load_estates(session: Session, estate_ids: frozenset[int] | None = None
+                  ) -> tuple[dict[str, int], dict[int, str]]:
+    """Estates by casefolded name and code, and their names: every estate, or those of `estate_ids` (the importing
+    user's: another estate's rows are then refused as an unknown estate's, with no word of its existence)."""
     keys: dict[str, int] = {}
     names: dict[int, str] = {}
-    for e in session.execute(select(Estate.id, Estate.code, Estate.name).order_by(Estate.id)).all():
+    stmt = select(Estate.id, Estate.code, Estate.name).order_by(Estate.id)
+    if estate_ids is not None:
+        stmt = stmt.where(Estate.id.in_(sorted(estate_ids)))
+    for e in session.execute(stmt).all():
         keys.setdefault(e.name.casefold(), e.id)
         keys.setdefault(e.code.casefold(), e.id)
         names[e.id] = e.name
     return keys, names
 
 
-def _default_estate(session: Session, estate: str) -> tuple[int | None, str | None]:
-    """(estate id, problem) for the estate typed for the whole file; with nothing typed, the only estate if
-    there is exactly one."""
-    keys, names = _load_estates(session)
+def _default_estate(session: Session, estate: str, estate_ids: frozenset[int] | None = None
+                    ) -> tuple[int | None, str | None]:
+    """(estate id, problem) for the estate typed for the whole file; with nothing typed, the only estate (of the
+    importing user's) if there is exactly one."""
+    keys, names = _load_estates(session, estate_ids)
     if estate:
         found = keys.get(estate.casefold())
         return (found, None) if found else (None, f"系统中没有“{estate}”这个小区")
@@ -447,15 +454,15 @@ def _default_estate(session: Session, estate: str) -> tuple[int | None, str | No
 
 
 def _plan(session: Session, rows: Sequence[ArrearsRow], layout_key: str, estate: str, columns: dict[str, str],
-          progress: Progress) -> _Plan:
+          progress: Progress, estate_ids: frozenset[int] | None = None) -> _Plan:
     """Resolve estates, units and items; find bills already in the database; check duplicates and overlaps."""
     plan = _Plan(layout=layout_key)
     unit_header = columns.get("unit", columns.get("room_no", "房屋"))
     item_header = columns.get("item", "收费项目")
     span_header = columns.get("period") or columns.get("start_on") or "期间"
     progress(0.0, "正在比对小区和房屋…")
-    keys, names = _load_estates(session)
-    default_id, default_problem = _default_estate(session, estate)
+    keys, names = _load_estates(session, estate_ids)
+    default_id, default_problem = _default_estate(session, estate, estate_ids)
     if default_problem:
         plan.problems.append(Problem(None, "小区", default_problem))
         return plan
@@ -626,7 +633,7 @@ ARREARS: importing.Import[ArrearsRow, _Plan] = importing.Import(
     key="arrears", permission="fees.import", entity="bills", lock=lambda s: advance(s, LOCK_COUNTER),
     read=lambda source, _options, progress: _read(source, progress),
     plan=lambda s, batch, progress: _plan(s, batch.rows, batch.layout, batch.options.get("estate", ""),
-                                          dict(batch.columns), progress),
+                                          dict(batch.columns), progress, batch.actor.estate_ids),
     frame=lambda rows, plan: _preview_frame(rows, plan), empty=lambda _rows: ArrearsImportCounts(),
     changes=lambda plan: len(plan.new), write=lambda s, actor, plan, progress: _write(s, actor, plan, progress),
     commit_plan=0.2, nothing="没有需要导入的新账单",

@@ -31,6 +31,7 @@ from db.engine import read_session, unit_of_work
 from db.models import (
     Bill,
     BillingRun,
+    Estate,
     FeeItem,
     MeterReading,
     ParkingLease,
@@ -49,7 +50,15 @@ from services.platform import audit
 from services.platform.auth import Actor, require
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.period import Period
-from services.platform.validate import FieldError, parse_date, parse_hundredths, parse_text
+from services.platform.scope import in_scope, scoped_unit, unit_clause
+from services.platform.validate import (
+    FieldError,
+    choice_of,
+    collect,
+    parse_date,
+    parse_hundredths,
+    parse_text,
+)
 
 BASES = ("面积", "固定", "抄表", "车位", "一次性")
 CATEGORIES = ("物业服务费", "停车费", "水费", "电费", "垃圾清运费", "其他")
@@ -205,10 +214,15 @@ def _clip(start: date | None, end: date | None, first: date, last: date) -> tupl
     return (lo, hi) if lo <= hi else None
 
 
-def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPlan:
+def _plan(session: Session, period: Period, estate_id: int | None,
+          estate_ids: frozenset[int] | None = None) -> BillingPlan:
+    """The run's bills: of one estate, of `estate_ids` (the estates of a user who runs it for all theirs), or of
+    every estate."""
     first, last, days_in_month = month_days(period)
     items = {i.id: i for i in session.scalars(select(FeeItem).where(FeeItem.active.is_(True)))}
-    unit_filter = [Unit.estate_id == estate_id] if estate_id else []
+    if estate_id:
+        estate_ids = frozenset({estate_id})
+    unit_filter = [Unit.estate_id.in_(sorted(estate_ids))] if estate_ids is not None else []
     units = session.execute(select(Unit.id, Unit.kind, Unit.status, Unit.built_area, Unit.delivered_on)
                             .where(*unit_filter)).all()
     owners = dict(session.execute(
@@ -304,7 +318,7 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
                 add(item, unit_id, None, days, (lo, hi))
 
     unit_ids = set(payers)
-    meter_filter = [MeterReading.unit_id.in_(select(Unit.id).where(*unit_filter))] if estate_id else []
+    meter_filter = [MeterReading.unit_id.in_(select(Unit.id).where(*unit_filter))] if unit_filter else []
     for reading in session.scalars(select(MeterReading).where(MeterReading.period == period.label, *meter_filter)):
         item = items.get(reading.fee_item_id)
         if item is None or reading.unit_id not in unit_ids:
@@ -317,8 +331,8 @@ def _plan(session: Session, period: Period, estate_id: int | None) -> BillingPla
         # a run for one estate bills its units' leases, and the leases without a unit of its parking spaces
         lease_filter = [or_(ParkingLease.unit_id.in_(select(Unit.id).where(*unit_filter)),
                             and_(ParkingLease.unit_id.is_(None), ParkingLease.space_id.in_(
-                                select(ParkingSpace.id).where(ParkingSpace.estate_id == estate_id))))] \
-            if estate_id else []
+                                select(ParkingSpace.id).where(ParkingSpace.estate_id.in_(sorted(estate_ids or ()))))))] \
+            if unit_filter else []
         leases = session.execute(
             select(ParkingLease.id, ParkingLease.unit_id, ParkingLease.start_on, ParkingLease.end_on,
                    ParkingLease.monthly_fee, Person.name)
@@ -360,12 +374,19 @@ def _parse_period(text: str) -> Period:
         raise ValidationError({"计费期间": str(exc)}) from exc
 
 
+def _check_estate(session: Session, actor: Actor, estate_id: int | None) -> None:
+    """A run for one estate names one of the actor's (another is refused as one that does not exist)."""
+    if estate_id is not None and (session.get(Estate, estate_id) is None or not in_scope(actor, estate_id)):
+        raise NotFound("没有这个小区")
+
+
 def preview_billing(*, actor: Actor, period: str, estate_id: int | None = None) -> BillingPlan:
     """What a billing run would create for the period (and estate), by item, without writing anything."""
     require(actor, "fees.bill")
     p = _parse_period(period)
     with read_session() as s:
-        return _plan(s, p, estate_id)
+        _check_estate(s, actor, estate_id)
+        return _plan(s, p, estate_id, actor.estate_ids)
 
 
 def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
@@ -378,12 +399,15 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
         with unit_of_work() as uow:
             s = uow.session
             report(0.05, "计算应收")
-            plan = _plan(s, p, estate_id)
+            _check_estate(s, actor, estate_id)
+            plan = _plan(s, p, estate_id, actor.estate_ids)
             total = plan.total
             if not plan.bills:  # billed already: nothing to write, not even a run log
                 report(1.0, "完成")
                 return BillingResult(p.label, 0, total, ledger.ZERO, plan.not_billed, plan.undated)
-            run = BillingRun(period=p.label, estate_id=estate_id, at=utcnow(), by_name=actor.display_name,
+            # a run of all the estates of a user of one estate is that estate's run (its log shows to them)
+            only = next(iter(actor.estate_ids)) if actor.estate_ids and len(actor.estate_ids) == 1 else None
+            run = BillingRun(period=p.label, estate_id=estate_id or only, at=utcnow(), by_name=actor.display_name,
                              bills_created=len(plan.bills), total=total)
             s.add(run)
             s.flush()
@@ -404,6 +428,7 @@ def run_billing(*, actor: Actor, period: str, estate_id: int | None = None,
             credit_used = ledger.apply_credit(s, households={b.household for b in plan.bills}, at=now)
             audit.record(s, actor, "bill", "billing_runs", run.id, None,
                          {"period": p.label, "estate_id": estate_id, "bills": len(plan.bills), "total": total,
+                          "estate_ids": None if actor.estate_ids is None or estate_id else sorted(actor.estate_ids),
                           "credit_used": credit_used, "not_billed": dict(plan.not_billed_by_reason),
                           "undated": len(plan.undated)})
             uow.commit()
@@ -436,6 +461,7 @@ def record_readings(*, actor: Actor, period: str, read_on: date, readings: Seque
         meter_items = set(s.scalars(select(FeeItem.id).where(FeeItem.basis == "抄表")))
         written = 0
         for n, r in enumerate(readings, start=1):
+            scoped_unit(s, actor, r.unit_id, "没有这套房屋")
             errors: dict[str, str] = {}
             if r.fee_item_id not in meter_items:
                 errors["收费项目"] = "不是抄表类收费项目"
@@ -507,7 +533,7 @@ def unit_fees(*, actor: Actor, unit_id: int) -> list[UnitFeeView]:
     require(actor, "fees.view")
     with read_session() as s:
         rows = s.execute(select(UnitFee, FeeItem.name, FeeItem.basis).join(FeeItem, FeeItem.id == UnitFee.fee_item_id)
-                         .where(UnitFee.unit_id == unit_id).order_by(UnitFee.start_on.desc(), UnitFee.id.desc())).all()
+                         .where(UnitFee.unit_id == unit_id, unit_clause(actor, UnitFee.unit_id)).order_by(UnitFee.start_on.desc(), UnitFee.id.desc())).all()
         return [UnitFeeView(f.id, f.version, name, basis, f.action, f.start_on, f.end_on, f.note)
                 for f, name, basis in rows]
 
@@ -517,19 +543,10 @@ def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, s
     """Make a unit also pay an item (收取) or be exempt from a default one (免收) from a day, optionally until a day."""
     require(actor, "fees.edit")
     errors: dict[str, str] = {}
-    if action not in UNIT_FEE_ACTIONS:
-        errors["方式"] = "应为 收取 或 免收"
+    action = collect(errors, "方式", action, choice_of(UNIT_FEE_ACTIONS, "应为 收取 或 免收")) or ""
     dates: dict[str, date | None] = {}
     for label, raw, required in (("开始日期", start_on, True), ("结束日期", end_on, False)):
-        if raw in (None, ""):
-            if required:
-                errors[label] = "必填"
-            dates[label] = None
-            continue
-        try:
-            dates[label] = raw if isinstance(raw, date) else parse_date(raw)
-        except FieldError as exc:
-            errors[label] = str(exc)
+        dates[label] = collect(errors, label, raw, parse_date, required=required)
     if dates.get("结束日期") and dates.get("开始日期") and \
             cast(date, dates["结束日期"]) < cast(date, dates["开始日期"]):  # both dates: the gets are truthy
         errors["结束日期"] = "不能早于开始日期"
@@ -546,7 +563,8 @@ def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, s
             errors["收费项目"] = f"“{item.name}”按{item.basis}计费，不需要在房屋上设置"
         elif action == "免收" and not item.default_unit_kind:
             errors["收费项目"] = f"“{item.name}”不是默认收取的项目，无需免收"
-        if s.get(Unit, unit_id) is None:
+        unit = s.get(Unit, unit_id)
+        if unit is None or not in_scope(actor, unit.estate_id):
             errors["房屋"] = "不存在"
         if errors:
             raise ValidationError(errors)
@@ -563,14 +581,14 @@ def add_unit_fee(*, actor: Actor, unit_id: int, fee_item_id: int, action: str, s
 def end_unit_fee(*, actor: Actor, unit_fee_id: int, version: int, end_on: object) -> None:
     """End an exception on a day (kept for history; bills already raised are not touched)."""
     require(actor, "fees.edit")
-    try:
-        day = end_on if isinstance(end_on, date) else parse_date(end_on)
-    except FieldError as exc:
-        raise ValidationError({"结束日期": str(exc)}) from exc
+    errors: dict[str, str] = {}
+    day = collect(errors, "结束日期", end_on, parse_date)
+    if day is None:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
         row = s.get(UnitFee, unit_fee_id)
-        if row is None:
+        if row is None or not in_scope(actor, cast(Unit, s.get(Unit, row.unit_id)).estate_id):
             raise NotFound("没有这条房屋收费设置")
         if row.version != version:
             raise StaleEdit()

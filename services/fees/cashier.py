@@ -46,7 +46,7 @@ from db.models import (
 )
 from db.types import utcnow
 from services.fees import documents, ledger
-from services.fees.accounts import AccountKey, account_holder, account_key
+from services.fees.accounts import AccountKey, account_key, scoped_holder
 from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform import audit
 from services.platform.auth import Actor, Role, require, role_can
@@ -54,7 +54,14 @@ from services.platform.clock import SHANGHAI, local_today, to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from services.platform.settings import get_setting
-from services.platform.validate import FieldError, parse_hundredths, parse_text
+from services.platform.validate import (
+    FieldError,
+    collect,
+    collect_text,
+    parse_choice,
+    parse_hundredths,
+    parse_text,
+)
 
 METHODS = ("现金", "微信", "支付宝", "银行转账", "POS")
 RECEIPT_PREFIX = "SJ"
@@ -103,7 +110,7 @@ def account(*, actor: Actor, unit_id: int | None = None, household: str | None =
     key = AccountKey.of(unit_id, household)
     household = str(key)
     with read_session() as s:
-        holder = account_holder(s, key)
+        holder = scoped_holder(s, actor, key)
         rows = s.execute(select(Bill, FeeItem.name).join(FeeItem, FeeItem.id == Bill.fee_item_id)
                          .where(Bill.household == household, Bill.status.in_(ledger.OPEN_STATUSES))
                          .order_by(*ledger.OLDEST_FIRST)).all()
@@ -211,13 +218,9 @@ def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | N
     key = AccountKey.of(unit_id, household)
     household = str(key)
     value = parse_amount(amount)
-    errors = {}
-    if method not in METHODS:
-        errors["收款方式"] = "应为以下之一：" + "、".join(METHODS)
-    try:
-        note = parse_text(note, max_len=200)
-    except FieldError as exc:
-        errors["备注"] = str(exc)
+    errors: dict[str, str] = {}
+    method = collect(errors, "收款方式", method, lambda v: parse_choice(v, METHODS)) or ""
+    note = collect_text(errors, "备注", note, 200)
     if errors:
         raise ValidationError(errors)
     now = utcnow()
@@ -228,7 +231,7 @@ def take_payment(*, actor: Actor, unit_id: int | None = None, household: str | N
             lock_cashier_day(s, actor.user_id, today)
             if day_settled(s, actor.user_id, today):
                 raise Conflict("今日已日结，不能再收款；请在下一个工作日收款，或请主管处理")
-        holder = account_holder(s, key)
+        holder = scoped_holder(s, actor, key)
         bills = ledger.open_bills(s, household)
         if bill_ids is not None:
             wanted = list(dict.fromkeys(bill_ids))
@@ -269,11 +272,11 @@ def receipt(*, actor: Actor, payment_id: int) -> Receipt:
         p = s.get(Payment, payment_id)
         if p is None:
             raise NotFound("没有这张收据")
+        holder = scoped_holder(s, actor, p.household, "没有这张收据")
         rows = s.execute(select(FeeItem.name, Bill.period, Allocation.amount, Allocation.via)
                          .join(Bill, Bill.id == Allocation.bill_id).join(FeeItem, FeeItem.id == Bill.fee_item_id)
                          .where(Allocation.payment_id == p.id, Allocation.via == "收款")
                          .order_by(Bill.due_on, Bill.period, Bill.fee_item_id)).all()
-        holder = account_holder(s, p.household)
         return Receipt(p.id, p.version, p.receipt_no, p.received_at, p.payer_name, holder.label, p.method, p.amount,
                        p.credit_added,
                        tuple(ReceiptLine(name, period, amount) for name, period, amount, _ in rows),
@@ -326,6 +329,7 @@ def unit_receipts(*, actor: Actor, unit_id: int | None = None, household: str | 
     require(actor, "fees.view")
     household = account_key(unit_id, household)
     with read_session() as s:
+        scoped_holder(s, actor, household)
         payments = s.execute(select(Payment.id, Payment.receipt_no, Payment.received_at, Payment.amount,
                                     Payment.method, Payment.cashier_name, Payment.status)
                              .where(Payment.household == household)

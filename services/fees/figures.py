@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from db.models import Allocation, Bill, FeeItem, ParkingLease, ParkingSpace, Pay
 from db.types import utcnow
 from services.fees.accounts import lease_household
 from services.fees.statuses import OPEN_BILL_STATUSES, BillStatus, PaymentStatus
+from services.platform.actors import Actor
 from services.platform.period import Period, period_of
 from services.platform.rates import rate
 
@@ -56,11 +58,16 @@ class FeeScope:
 
     An estate holds its units' bills and the bills of the parking leases without a unit whose space is in the
     estate (those leases are their own accounts "L<lease id>"). A building or a collector is responsible for
-    units only, so their figures leave such lease bills out (a lease with a unit counts with its unit)."""
+    units only, so their figures leave such lease bills out (a lease with a unit counts with its unit).
+
+    `estate_ids` narrows any of these to the estates a reader works in (Actor.estate_ids; None: every estate): the
+    figures of several estates are then computed over their bills together (rates from the summed numerators and
+    denominators, never averaged)."""
 
     estate_id: int | None = None
     building_id: int | None = None
     collector_staff_id: int | None = None
+    estate_ids: frozenset[int] | None = None
 
     def where(self) -> list[ColumnElement[bool]]:
         """Conditions on Unit (joined to the bills) for the building and collector scopes, and the estate with them."""
@@ -71,6 +78,8 @@ class FeeScope:
             conditions.append(Unit.building_id == self.building_id)
         if self.collector_staff_id is not None:
             conditions.append(Unit.collector_staff_id == self.collector_staff_id)
+        if self.estate_ids is not None:
+            conditions.append(Unit.estate_id.in_(sorted(self.estate_ids)))
         return conditions
 
     @property
@@ -88,9 +97,27 @@ def in_estate(session: Session, estate_id: int, *, unit_id: SQLColumnExpression[
               household: SQLColumnExpression[str]) -> ColumnElement[bool]:
     """A condition: the row (a bill, payment, credit entry) belongs to the estate, through its unit or, for a lease
     account without a unit, through the lease's parking space. `unit_id` and `household` are the row's columns."""
-    units = unit_id.in_(select(Unit.id).where(Unit.estate_id == estate_id))
-    leases = lease_households(session, estate_id)
+    return in_estates(session, {estate_id}, unit_id=unit_id, household=household)
+
+
+def in_estates(session: Session, estate_ids: Collection[int], *, unit_id: SQLColumnExpression[int | None],
+               household: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """in_estate for several estates at once (a reader's estate scope): the row belongs to one of them."""
+    wanted = sorted(estate_ids)
+    if not wanted:
+        return false()
+    units = unit_id.in_(select(Unit.id).where(Unit.estate_id.in_(wanted)))
+    leases = [household for household, estate in _lease_estates(session).items() if estate in estate_ids]
     return or_(units, household.in_(leases)) if leases else units
+
+
+def account_clause(session: Session, actor: Actor, *, unit_id: SQLColumnExpression[int | None],
+                   household: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """A condition: the row's account (its unit, or its lease's space) is of the actor's estates; true for every row
+    when the actor sees all estates."""
+    if actor.estate_ids is None:
+        return true()
+    return in_estates(session, actor.estate_ids, unit_id=unit_id, household=household)
 
 
 def _cents(column: SQLColumnExpression[Decimal]) -> TypeCoerce[int]:
@@ -362,6 +389,8 @@ def _grouped_bills(session: Session, scope: FeeScope, by: str | None
     conditions = [Bill.status != BillStatus.CANCELLED]
     if scope.estate_id is not None:
         conditions.append(in_estate(session, scope.estate_id, unit_id=Bill.unit_id, household=Bill.household))
+    if scope.estate_ids is not None:
+        conditions.append(in_estates(session, scope.estate_ids, unit_id=Bill.unit_id, household=Bill.household))
     if by == "estate":
         leases = _lease_estates(session)
         unit_estate = select(Unit.estate_id).where(Unit.id == Bill.unit_id).correlate(Bill).scalar_subquery()

@@ -32,7 +32,7 @@ from db.engine import read_session, unit_of_work
 from db.models import Approval, Refund
 from db.types import utcnow
 from services.fees import cashier, documents, ledger
-from services.fees.accounts import account_holder, account_key
+from services.fees.accounts import account_holder, account_key, scoped_holder
 from services.fees.statuses import ApprovalStatus
 from services.platform import audit
 from services.platform.auth import Actor, can, require
@@ -40,7 +40,7 @@ from services.platform.clock import to_local
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, ValidationError
 from services.platform.settings import get_setting
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import FieldError, collect, parse_choice, parse_text
 
 KIND = "退款"
 PREFIX = "TK"
@@ -63,8 +63,7 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
         value = cashier.parse_amount(amount, "退款金额")
     except ValidationError as exc:
         errors.update(exc.errors)
-    if method not in cashier.METHODS:
-        errors["退款方式"] = "应为以下之一：" + "、".join(cashier.METHODS)
+    method = collect(errors, "退款方式", method, lambda v: parse_choice(v, cashier.METHODS)) or ""
     try:
         payee = parse_text(payee, max_len=64)
         if not payee:
@@ -77,7 +76,7 @@ def request_refund(*, actor: Actor, unit_id: int | None = None, household: str |
         errors.update(exc.errors)
     with unit_of_work() as uow:
         s = uow.session
-        holder = account_holder(s, household)
+        holder = scoped_holder(s, actor, household)
         balance = ledger.credit_balances(s, [household]).get(household, ledger.ZERO)
         if value is not None and value > balance:
             errors["退款金额"] = f"不能超过该户预存余额 {balance}"
@@ -160,6 +159,7 @@ def refund(*, actor: Actor, refund_id: int) -> RefundView:
         r = s.get(Refund, refund_id)
         if r is None:
             raise NotFound("没有这张退款单")
+        scoped_holder(s, actor, r.household, "没有这张退款单")
         return _view(s, r)
 
 
@@ -178,6 +178,7 @@ def pay_out(*, actor: Actor, refund_id: int) -> RefundView:
         r = s.get(Refund, refund_id, with_for_update=True)
         if r is None:
             raise NotFound("没有这张退款单")
+        scoped_holder(s, actor, r.household, "没有这张退款单")
         if r.status == PAID:
             paid_at = cast(datetime, r.paid_at)  # set with the status 已付款
             raise Conflict(f"退款单 {r.refund_no} 已于 {to_local(paid_at):%Y-%m-%d %H:%M} 由 {r.paid_by_name} 付款，"
@@ -217,6 +218,7 @@ def account_refunds(*, actor: Actor, unit_id: int | None = None, household: str 
     require(actor, "fees.view")
     household = account_key(unit_id, household)
     with read_session() as s:
+        scoped_holder(s, actor, household)
         rows = s.execute(select(Approval, Refund).outerjoin(Refund, Refund.approval_id == Approval.id)
                          .where(Approval.kind == KIND, Approval.household == household)
                          .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(limit)).all()

@@ -64,6 +64,7 @@ from services.platform.auth import Actor, require
 from services.platform.clock import to_local
 from services.platform.errors import ValidationError
 from services.platform.period import Period
+from services.platform.scope import estate_clause
 
 ZERO = Decimal("0.00")
 CANCELLED = BillStatus.CANCELLED
@@ -109,6 +110,7 @@ def billing_runs(*, actor: Actor, limit: int = 20) -> pd.DataFrame:
         rows = s.execute(select(BillingRun.period, Estate.name, BillingRun.at, BillingRun.by_name,
                                 BillingRun.bills_created, BillingRun.total)
                          .outerjoin(Estate, Estate.id == BillingRun.estate_id)
+                         .where(estate_clause(actor, BillingRun.estate_id))
                          .order_by(BillingRun.id.desc()).limit(limit)).all()
     return pd.DataFrame([{"期间": p, "小区": e or "全部", "时间": to_local(at), "操作人": by, "生成账单": n,
                           "金额": total} for p, e, at, by, n, total in rows],
@@ -129,7 +131,7 @@ def meter_sheet(*, actor: Actor, period: str, estate_id: int | None = None,
     require(actor, "fees.meter")
     p = _period(period)
     first, last = p.start.date(), p.last_instant.date()
-    where = []
+    where = [estate_clause(actor, Unit.estate_id)]
     if estate_id is not None:
         where.append(Unit.estate_id == estate_id)
     if building_id is not None:
@@ -216,8 +218,12 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
     live_allocs = (select(Allocation.bill_id, Allocation.via, Allocation.at, _cents(Allocation.amount).label("cents"))
                    .where(Allocation.voided == false())).subquery()
     with read_session() as s:
+        # the actor's estates only (true for one who sees all)
+        their_bills = fee_figures.account_clause(s, actor, unit_id=Bill.unit_id, household=Bill.household)
+        their_payments = fee_figures.account_clause(s, actor, unit_id=Payment.unit_id, household=Payment.household)
+
         def bills(*columns: SQLColumnExpression[Any]) -> Select[*tuple[Any, ...]]:
-            stmt = select(*columns).where(Bill.period == p.label, Bill.status != CANCELLED)
+            stmt = select(*columns).where(Bill.period == p.label, Bill.status != CANCELLED, their_bills)
             return stmt.where(_bill_in(s, estate_id)) if estate_id is not None else stmt
 
         # bills() takes any columns, so its rows are typed Row[*tuple[Any, ...]], which mypy cannot unpack
@@ -240,21 +246,22 @@ def reconciliation(*, actor: Actor, period: str, estate_id: int | None = None,
             .outerjoin(paid_by_bill, paid_by_bill.c.bill_id == Bill.id).group_by(Bill.fee_item_id)).all())
         received_stmt = (select(Bill.fee_item_id, func.sum(live_allocs.c.cents))
                          .join(live_allocs, live_allocs.c.bill_id == Bill.id)
-                         .where(live_allocs.c.via == "收款", live_allocs.c.at >= p.start, live_allocs.c.at < p.end))
+                         .where(live_allocs.c.via == "收款", live_allocs.c.at >= p.start, live_allocs.c.at < p.end,
+                                their_bills))
         if estate_id is not None:
             received_stmt = received_stmt.where(_bill_in(s, estate_id))
         received_by_item: dict[int, int] = dict(s.execute(received_stmt.group_by(Bill.fee_item_id)).all())
         names = dict(s.execute(select(FeeItem.id, FeeItem.name)).all())
 
         def payments(*columns: SQLColumnExpression[Any]) -> Select[*tuple[Any, ...]]:
-            stmt = select(*columns)
+            stmt = select(*columns).where(their_payments)
             return stmt.where(_payment_in(s, estate_id)) if estate_id is not None else stmt
 
         received = s.scalar(payments(func.sum(_cents(Payment.amount)))
                             .where(Payment.status != VOIDED, Payment.received_at >= p.start,
                                    Payment.received_at < p.end))
         credit = (select(func.sum(_cents(CreditEntry.amount))).join(Payment, Payment.id == CreditEntry.payment_id)
-                  .where(CreditEntry.voided.is_(False)))
+                  .where(CreditEntry.voided.is_(False), their_payments))
         if estate_id is not None:
             credit = credit.where(_payment_in(s, estate_id))
         opening = s.scalar(credit.where(CreditEntry.at < p.start))
@@ -290,22 +297,25 @@ def _payment_in(session: Session, estate_id: int) -> ColumnElement[bool]:
 # --- collection-rate report 收缴率 ---------------------------------------------------------------------
 
 
-def _groups(session: Session, by: str, estate_id: int | None) -> list[tuple[str, int]]:
-    """The report's rows: (label, the group's id in fee_kpis_by), in the report's order."""
+def _groups(session: Session, actor: Actor, by: str, estate_id: int | None) -> list[tuple[str, int]]:
+    """The report's rows: (label, the group's id in fee_kpis_by), in the report's order (of the actor's estates)."""
     stmt: Select[int, str] | Select[int, str, str]  # (id, name), or (id, estate, building) by building
     if by == "estate":
-        stmt = select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)
+        stmt = (select(Estate.id, Estate.name).where(Estate.active.is_(True), estate_clause(actor, Estate.id))
+                .order_by(Estate.code))
         if estate_id is not None:
             stmt = stmt.where(Estate.id == estate_id)
         return [(name, i) for i, name in session.execute(stmt)]
     if by == "building":
         stmt = (select(Building.id, Estate.name, Building.name).join(Estate, Estate.id == Building.estate_id)
-                .where(Building.active.is_(True)).order_by(Estate.code, Building.id))
+                .where(Building.active.is_(True), estate_clause(actor, Building.estate_id))
+                .order_by(Estate.code, Building.id))
         if estate_id is not None:
             stmt = stmt.where(Building.estate_id == estate_id)
         return [(f"{e} {b}", i) for i, e, b in session.execute(stmt)]
     stmt = (select(Staff.id, Staff.name).where(Staff.id.in_(select(Unit.collector_staff_id).where(
-        Unit.collector_staff_id.is_not(None), *([Unit.estate_id == estate_id] if estate_id is not None else [])))))
+        Unit.collector_staff_id.is_not(None), estate_clause(actor, Unit.estate_id),
+        *([Unit.estate_id == estate_id] if estate_id is not None else [])))))
     return [(name, i) for i, name in session.execute(stmt.order_by(Staff.staff_no))]
 
 
@@ -325,15 +335,16 @@ def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id
             periods.append(periods[-1].previous())
         trend = list(reversed(periods))
         by_month = fee_figures.fee_kpis_months(trend, as_of={q.label: default_as_of(q) for q in trend},
-                                               scope=FeeScope(estate_id=estate_id))
+                                               scope=FeeScope(estate_id=estate_id, estate_ids=actor.estate_ids))
         for q in trend:
             rows.append([q.label, *(by_month[q.label][k] for k in FEE_KPI_KEYS)])
     else:
         with read_session() as s:
-            groups = _groups(s, by, estate_id)
+            groups = _groups(s, actor, by, estate_id)
         # one grouped computation for every row (a building's or collector's figures are of its units)
         figures_by = fee_figures.fee_kpis_by(p, by=by, as_of=default_as_of(p),
-                                             scope=FeeScope(estate_id=estate_id if by != "estate" else None))
+                                             scope=FeeScope(estate_id=estate_id if by != "estate" else None,
+                                                            estate_ids=actor.estate_ids))
         for label, key in groups:
             figures = figures_by.get(key) or fee_figures.empty_fee_kpis()
             rows.append([label, *(figures[k] for k in FEE_KPI_KEYS)])
@@ -394,7 +405,7 @@ def building_units(*, actor: Actor, building_id: int) -> pd.DataFrame:
         rows = s.execute(select(Unit.id, _unit_label(), Staff.name).join(Building, Building.id == Unit.building_id)
                          .join(Estate, Estate.id == Unit.estate_id)
                          .outerjoin(Staff, Staff.id == Unit.collector_staff_id)
-                         .where(Unit.building_id == building_id)
+                         .where(Unit.building_id == building_id, estate_clause(actor, Unit.estate_id))
                          .order_by(Unit.unit_no, Unit.floor, Unit.room_no)).all()
     return pd.DataFrame([{"unit_id": i, "房屋": label, "收费员": name or ""} for i, label, name in rows],
                         columns=["unit_id", "房屋", "收费员"])

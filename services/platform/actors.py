@@ -43,6 +43,9 @@ class Actor:
     role: Role
     staff_id: int | None = None
     must_change_password: bool = False
+    # The estates the user works in; None: every estate (an administrator, the command line, a user given all).
+    # Read at sign-in: a change an administrator makes takes effect at the user's next sign-in.
+    estate_ids: frozenset[int] | None = None
 
 
 SYSTEM_ACTOR = Actor(user_id=None, username="system", display_name="命令行", role=Role.ADMIN)

@@ -49,14 +49,18 @@ def apply_edits(
     rules: RecordRules,
     row_label: Callable[[Any], str],
     check_row: Callable[[Any, Mapping[str, Any]], Mapping[str, str]] | None = None,
+    visible: Callable[[Any], bool] | None = None,
 ) -> int:
-    """Validate and apply `edits` inside the caller's transaction; return the number of rows changed."""
+    """Validate and apply `edits` inside the caller's transaction; return the number of rows changed.
+
+    `visible` says whether the actor may see a row (its estate is theirs); a row they may not see is refused
+    exactly as a row that no longer exists (StaleEdit naming its id, nothing written): no word of its existence."""
     row_errors: dict[str, dict[str, str]] = {}
     stale: list[str] = []
     planned: list[tuple[Any, dict[str, Any]]] = []
     for edit in edits:
         obj = session.get(model, edit.id)
-        if obj is None:
+        if obj is None or (visible is not None and not visible(obj)):
             stale.append(f"#{edit.id}")
             continue
         label = row_label(obj)

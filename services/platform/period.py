@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.platform.clock import SHANGHAI, to_local
+from services.platform.validate import echo
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        m = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
-        if not m or not 1 <= int(m[2]) <= 12:
-            raise ValueError(f"期间应为 YYYY-MM，例如 2026-11（收到 {text!r}）")
+        m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip()) if isinstance(text, str) else None
+        if not m or not 1 <= int(m[2]) <= 12 or not 1900 <= int(m[1]) <= 2100:
+            raise ValueError(f"期间应为 YYYY-MM，例如 2026-11（收到 {echo(text)!r}）")
         year, month = int(m[1]), int(m[2])
         start = datetime(year, month, 1, tzinfo=SHANGHAI)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)

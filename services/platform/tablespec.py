@@ -5,7 +5,8 @@ grid, and the add form where there is one); the UI builds its grid columns and a
 and adds only presentation (width, pinning, sorting, and a display kind such as area or money for a
 hundredths field). Adding an editable column therefore touches the model, the migration and the spec.
 
-Invariants: a field's `label` is the Chinese name used in messages and the audit trail, `label_key` the message
+Invariants: a blank value never reaches a column that cannot hold NULL (its rule says 必填); a field's `label` is
+the Chinese name used in messages and the audit trail, `label_key` the message
 catalog key the screens show; a choice field's `options` are what the user picks and reads (stored through
 `stored_as` when the database keeps a code); `editable` means editable in the grid, `creatable` asked for when
 a row is added.
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from db.models import Base
 from services.platform.validate import FieldRule, RecordRules
 
 
@@ -46,10 +48,16 @@ class Field:
 
     @property
     def rule(self) -> FieldRule:
+        return self.rule_of("")
+
+    def rule_of(self, table: str) -> FieldRule:
+        """The field's rule; `table` (the spec's table) tells whether its column may be NULL."""
+        column = Base.metadata.tables[table].c.get(self.name) if table in Base.metadata.tables else None
         return FieldRule(
             self.name, self.label, self.kind, required=self.required, max_len=self.max_len, choices=self.options,
             min_value=self.min_value, max_value=self.max_value, pattern=self.pattern,
             pattern_hint=self.pattern_hint, stored_as=self.stored_as, check=self.check,
+            nullable=column is None or bool(column.nullable),
         )
 
 
@@ -75,11 +83,11 @@ class TableSpec:
 
     @property
     def edit_rules(self) -> RecordRules:
-        return RecordRules({f.name: f.rule for f in self.fields if f.editable}, check=self.check)
+        return RecordRules({f.name: f.rule_of(self.name) for f in self.fields if f.editable}, check=self.check)
 
     @property
     def create_rules(self) -> RecordRules:
-        return RecordRules({f.name: f.rule for f in self.fields if f.creatable}, check=self.check)
+        return RecordRules({f.name: f.rule_of(self.name) for f in self.fields if f.creatable}, check=self.check)
 
     @property
     def creatable_fields(self) -> tuple[Field, ...]:

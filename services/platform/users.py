@@ -1,22 +1,25 @@
-"""User accounts (admin only): add, edit role and name, reset password, disable.
+"""User accounts (admin only): add, edit role and name, reset password, disable, and the estates each works in.
 
 Invariants: usernames are unique, 3–32 letters, digits, '.', '_' or '-'; there is
 always at least one active admin; an admin cannot disable or demote themselves;
 a reset password must be changed at the next sign-in; hashes never leave here.
+A user works in every estate (users.all_estates) or in the estates listed for them (user_estates, at least one);
+an administrator always works in all; a change is read at the user's next sign-in (services/platform/scope.py).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
-from db.models import Staff, User
+from db.models import Estate, Staff, User, UserEstate
 from services.platform import audit
 from services.platform.auth import (
     ROLE_LABELS,
@@ -27,15 +30,15 @@ from services.platform.auth import (
     hash_password,
     require,
 )
-from services.platform.editing import RowEdit, apply_edits
-from services.platform.errors import Conflict, NotFound, ValidationError
+from services.platform.editing import RowEdit, apply_edits, flush_or_stale
+from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.tablespec import Field, TableSpec
 from services.platform.validate import FieldError
 
 USERNAME_PATTERN = r"[A-Za-z0-9._\-]{3,32}"
+ALL_ESTATES = "全部小区"
 ROLE_CHOICES = tuple(ROLE_LABELS[r] for r in Role)
-_ROLE_BY_LABEL = {ROLE_LABELS[r]: r for r in Role}
 
 USER_TABLE = TableSpec("users", (
     Field("username", "用户名", "admin.username", creatable=True, required=True, max_len=32,
@@ -58,7 +61,7 @@ USER_COLUMNS = {
     "must_change_password": User.must_change_password,
     "locked_until": User.locked_until,
     "last_login_at": User.last_login_at,
-}
+}  # and "estates": 全部小区, or the names of the estates the user works in
 
 
 def generate_password() -> str:
@@ -76,14 +79,28 @@ def list_users(*, actor: Actor, query: ListQuery) -> PageResult:
             equal_filters={"role": User.role, "active": User.active},
             default_sort=("username", False),
         )
-    df = result.rows
+        df = result.rows
+        df["estates"] = _estate_labels(s, [int(i) for i in df["id"]])
     df["role"] = [ROLE_LABELS[Role(r)] for r in df["role"]]
     df["staff"] = df["staff"].fillna("")
     return result
 
 
+def _estate_labels(session: Session, user_ids: Sequence[int]) -> list[str]:
+    """What each user of a page works in: 全部小区, or the estates' names (read for the page's users only)."""
+    if not user_ids:
+        return []
+    everywhere = dict(session.execute(select(User.id, User.all_estates.is_(True) | (User.role == Role.ADMIN.value))
+                                      .where(User.id.in_(user_ids))).all())
+    names: dict[int, list[str]] = {}
+    for user_id, name in session.execute(select(UserEstate.user_id, Estate.name)
+                                         .join(Estate, Estate.id == UserEstate.estate_id)
+                                         .where(UserEstate.user_id.in_(user_ids)).order_by(Estate.code)):
+        names.setdefault(user_id, []).append(name)
+    return [ALL_ESTATES if everywhere.get(u) else "、".join(names.get(u, [])) for u in user_ids]
+
+
 def _check_username(username: str) -> str:
-    username = (username or "").strip()
     rule = USER_TABLE.field("username").rule
     try:
         parsed = cast(str, rule.parse(username))  # a "text" rule parses to str
@@ -104,8 +121,10 @@ def add_user(
     password: str | None = None,
     staff_id: int | None = None,
     must_change_password: bool = True,
+    estate_ids: Collection[int] | None = None,
 ) -> tuple[int, str]:
-    """Create an account; returns (id, initial password) — a generated one when none is given."""
+    """Create an account; returns (id, initial password) — a generated one when none is given. `estate_ids`: the
+    estates the user works in (None: all of them; an administrator always works in all)."""
     require(actor, "users.manage")
     errors = {}
     try:
@@ -116,9 +135,10 @@ def add_user(
         display_name = USER_TABLE.field("display_name").rule.parse(display_name)
     except FieldError as exc:
         errors["姓名"] = str(exc)
-    try:
-        role = Role(role) if role in {r.value for r in Role} else _ROLE_BY_LABEL[role]
-    except KeyError:
+    try:  # a role's code, or its label as the form shows it
+        role = (Role(role) if isinstance(role, str) and role in {r.value for r in Role}
+                else Role(USER_TABLE.field("role").rule.parse(role)))
+    except FieldError:
         errors["角色"] = "应为以下之一：" + "、".join(ROLE_CHOICES)
     generated = password is None
     password = password if password is not None else generate_password()
@@ -129,10 +149,13 @@ def add_user(
             errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
+    if role == Role.ADMIN:
+        estate_ids = None
     with unit_of_work() as uow:
         s = uow.session
         if staff_id is not None and s.get(Staff, staff_id) is None:
             raise ValidationError({"员工": "不存在"})
+        wanted = _check_estates(s, estate_ids)
         user = User(
             username=username,
             display_name=display_name,
@@ -140,16 +163,84 @@ def add_user(
             role=cast(Role, role).value,  # parsed into a Role above, or errors were raised
             staff_id=staff_id,
             must_change_password=must_change_password,
+            all_estates=wanted is None,
         )
         s.add(user)
         try:
             s.flush()
         except IntegrityError as exc:
             raise Conflict(f"用户名已存在：{username}") from exc
+        s.add_all(UserEstate(user_id=user.id, estate_id=e) for e in wanted or ())
         audit.record(s, actor, "create", "users", user.id, None,
-                     {"username": username, "display_name": display_name, "role": cast(Role, role).value})
+                     {"username": username, "display_name": display_name, "role": cast(Role, role).value,
+                      "estates": ALL_ESTATES if wanted is None else wanted})
         uow.commit()
         return user.id, password
+
+
+def _check_estates(session: Session, estate_ids: Collection[int] | None) -> list[int] | None:
+    """The estates chosen for a user, sorted (None: all); at least one, each an estate on record."""
+    if estate_ids is None:
+        return None
+    wanted = sorted(set(estate_ids))
+    if not wanted:
+        raise ValidationError({"负责小区": f"请至少选择一个小区，或选择“{ALL_ESTATES}”"})
+    known = set(session.scalars(select(Estate.id).where(Estate.id.in_(wanted))))
+    if len(known) < len(wanted):
+        raise ValidationError({"负责小区": "所选小区不存在，请刷新后重选"})
+    return wanted
+
+
+@dataclass(frozen=True)
+class EstateAssignment:
+    """The estates a user works in, as the form to change them shows them."""
+
+    user_id: int
+    username: str
+    version: int  # of the user's account: a change names the version it was read at
+    all_estates: bool
+    estate_ids: tuple[int, ...]  # when not all_estates
+    is_admin: bool
+
+
+def estate_assignment(*, actor: Actor, username: str) -> EstateAssignment:
+    """The estates a user works in now (for the /admin form)."""
+    require(actor, "users.manage")
+    with read_session() as s:
+        user = _get_user(s, username)
+        ids = tuple(s.scalars(select(UserEstate.estate_id).where(UserEstate.user_id == user.id)
+                              .order_by(UserEstate.estate_id)))
+        return EstateAssignment(user.id, user.username, user.version, user.all_estates, ids,
+                                user.role == Role.ADMIN.value)
+
+
+def set_estates(*, actor: Actor, username: str, version: int, estate_ids: Collection[int] | None) -> None:
+    """Give a user every estate (`estate_ids` None) or these (at least one); read at their next sign-in. An
+    administrator always works in all estates."""
+    require(actor, "users.manage")
+    with unit_of_work() as uow:
+        s = uow.session
+        # locked: a second admin changing the same user's estates waits here, then sees the new version
+        user = s.scalar(select(User).where(User.username == username).with_for_update())
+        if user is None:
+            raise NotFound(f"用户不存在：{username}")
+        if user.version != version:
+            raise StaleEdit()
+        if user.role == Role.ADMIN.value and estate_ids is not None:
+            raise ValidationError({"负责小区": "系统管理员总是负责全部小区"})
+        wanted = _check_estates(s, estate_ids)
+        had = sorted(s.scalars(select(UserEstate.estate_id).where(UserEstate.user_id == user.id)))
+        before: list[int] | str = ALL_ESTATES if user.all_estates else had
+        after: list[int] | str = ALL_ESTATES if wanted is None else wanted
+        if before == after:
+            return  # nothing to change, nothing to audit
+        s.execute(delete(UserEstate).where(UserEstate.user_id == user.id))
+        s.add_all(UserEstate(user_id=user.id, estate_id=e) for e in wanted or ())
+        user.all_estates = wanted is None
+        user.version += 1  # the estates live in their own table: the account's version still moves
+        flush_or_stale(s)
+        audit.record(s, actor, "set_estates", "users", user.id, {"estates": before}, {"estates": after})
+        uow.commit()
 
 
 def _lock_admins(session: Session) -> None:

@@ -32,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from services.platform.errors import ValidationError
 from services.platform.identity import check_landline, check_mobile
-from services.platform.validate import FieldError, parse_hundredths
+from services.platform.validate import FieldError, echo, parse_hundredths
 
 Progress = Callable[[float, str], None]
 
@@ -411,11 +411,12 @@ def parse_money(value: Any, *, min_value: Decimal | None = None, max_value: Deci
     decimals, exact to the cent (a number cell is read as Excel shows it, never through float arithmetic)."""
     if isinstance(value, bool | datetime | date) or (isinstance(value, float) and value != value):
         raise FieldError("应为金额数字，例如 1234.50")
-    text = re.sub(r"元$", "", nfkc(plain(value)).replace(" ", ""))
+    # spaces around the sign or the unit go; a space between digits stays and is refused (12 34 is not 1234)
+    text = re.sub(r"\s*元$", "", re.sub(r"(?<=[¥￥])\s+", "", nfkc(plain(value))))
     try:
         return parse_hundredths(text, min_value=min_value, max_value=max_value)
     except FieldError as exc:
-        raise FieldError(f"{exc}（收到 {plain(value)}）") from None
+        raise FieldError(f"{exc}（收到 {echo(plain(value))}）") from None
 
 
 def parse_mobile(value: Any) -> str:

@@ -46,6 +46,7 @@ from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationEr
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
 from services.platform.rates import rate
+from services.platform.scope import estate_clause, in_scope, require_shared, shared_clause
 from services.platform.validate import FieldError, collect_text, parse_hundredths, parse_int
 
 PLANNED, HELD, CANCELLED = "计划", "已举办", "已取消"
@@ -128,8 +129,10 @@ def add_activity(*, actor: Actor, activity: NewActivity) -> int:
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        if activity.estate_id is not None and s.get(Estate, activity.estate_id) is None:
+        if activity.estate_id is not None and (s.get(Estate, activity.estate_id) is None
+                                               or not in_scope(actor, activity.estate_id)):
             raise ValidationError({"小区": "不存在"})
+        require_shared(actor, activity.estate_id, "小区不存在")
         row = CommunityActivity(estate_id=activity.estate_id, title=title, held_on=activity.held_on, place=place,
                                 organiser=organiser, participants=participants, cost=cost, status=activity.status,
                                 note=note, recorded_by=actor.display_name, recorded_at=utcnow())
@@ -143,10 +146,11 @@ def add_activity(*, actor: Actor, activity: NewActivity) -> int:
         return row.id
 
 
-def _planned(session: Session, activity_id: int, version: int) -> CommunityActivity:
+def _planned(session: Session, actor: Actor, activity_id: int, version: int) -> CommunityActivity:
     row = session.get(CommunityActivity, activity_id)
     if row is None:
         raise NotFound("活动不存在")
+    require_shared(actor, row.estate_id, "活动不存在")
     if row.version != version:
         raise StaleEdit()
     if row.status != PLANNED:
@@ -170,7 +174,7 @@ def hold_activity(*, actor: Actor, activity_id: int, version: int, held_on: date
     assert held_on is not None  # checked above
     with unit_of_work() as uow:
         s = uow.session
-        row = _planned(s, activity_id, version)
+        row = _planned(s, actor, activity_id, version)
         before = {"status": row.status, "held_on": row.held_on, "cost": row.cost}
         row.status, row.held_on, row.participants, row.cost = HELD, held_on, count, spent
         if text:
@@ -189,7 +193,7 @@ def cancel_activity(*, actor: Actor, activity_id: int, version: int, reason: str
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        row = _planned(s, activity_id, version)
+        row = _planned(s, actor, activity_id, version)
         row.status, row.cancel_reason = CANCELLED, text
         audit.record(s, actor, "activity_cancel", "community_activities", row.id, {"status": PLANNED},
                      {"status": CANCELLED, "reason": text})
@@ -217,7 +221,8 @@ def list_activities(*, actor: Actor, year: int | None, query: ListQuery) -> Page
     """Activities of a year (or all), latest first; filters: status, estate_id (its own and all-estates ones)."""
     authorize_list(actor, "relations.view", query)
     stmt = (select(*[c.label(n) for n, c in ACTIVITY_COLUMNS.items()])
-            .outerjoin(Estate, Estate.id == CommunityActivity.estate_id))
+            .outerjoin(Estate, Estate.id == CommunityActivity.estate_id)
+            .where(shared_clause(actor, CommunityActivity.estate_id)))
     if year is not None:
         stmt = stmt.where(CommunityActivity.held_on.between(date(year, 1, 1), date(year, 12, 31)))
     estate_id = query.filters.get("estate_id")
@@ -238,7 +243,7 @@ def planned_activities(*, actor: Actor) -> pd.DataFrame:
                                 CommunityActivity.title, func.coalesce(Estate.name, ALL_ESTATES),
                                 CommunityActivity.place, CommunityActivity.cost)
                          .outerjoin(Estate, Estate.id == CommunityActivity.estate_id)
-                         .where(CommunityActivity.status == PLANNED)
+                         .where(CommunityActivity.status == PLANNED, shared_clause(actor, CommunityActivity.estate_id))
                          .order_by(CommunityActivity.held_on, CommunityActivity.id)).all()
     return pd.DataFrame([tuple(r) for r in rows],
                         columns=["id", "version", "held_on", "title", "estate", "place", "cost"], dtype=object)
@@ -296,7 +301,7 @@ def add_bulletin(*, actor: Actor, bulletin: NewBulletin) -> int:
     with unit_of_work() as uow:
         s = uow.session
         estate = s.get(Estate, bulletin.estate_id)
-        if estate is None:
+        if estate is None or not in_scope(actor, estate.id):
             raise ValidationError({"小区": "不存在"})
         exists = s.scalar(select(Bulletin.id).where(Bulletin.estate_id == estate.id, Bulletin.month == month))
         if exists is not None:
@@ -332,7 +337,8 @@ BULLETIN_COLUMNS: dict[str, Any] = {
 def list_bulletins(*, actor: Actor, year: int | None, query: ListQuery) -> PageResult:
     """宣传栏 issues of a year (or all), latest month first; filters: estate_id, on_time (按时/逾期)."""
     authorize_list(actor, "relations.view", query)
-    stmt = select(*[c.label(n) for n, c in BULLETIN_COLUMNS.items()]).join(Estate, Estate.id == Bulletin.estate_id)
+    stmt = (select(*[c.label(n) for n, c in BULLETIN_COLUMNS.items()]).join(Estate, Estate.id == Bulletin.estate_id)
+            .where(estate_clause(actor, Bulletin.estate_id)))
     if year is not None:
         stmt = stmt.where(Bulletin.month.between(f"{year}-01", f"{year}-12"))
     with read_session() as s:
@@ -390,14 +396,18 @@ def activity_progress(*, actor: Actor, year: int, today: date) -> ActivityProgre
         held_rows = s.execute(
             select(CommunityActivity.estate_id, func.count(), func.coalesce(func.sum(CommunityActivity.participants), 0),
                    func.coalesce(func.sum(CommunityActivity.cost), 0))
-            .where(CommunityActivity.status == HELD, CommunityActivity.held_on.between(first, last))
+            .where(CommunityActivity.status == HELD, CommunityActivity.held_on.between(first, last),
+                   shared_clause(actor, CommunityActivity.estate_id))
             .group_by(CommunityActivity.estate_id)).all()
         planned = int(s.scalar(select(func.count()).select_from(CommunityActivity).where(
             CommunityActivity.status == PLANNED,
-            CommunityActivity.held_on.between(date(year, 1, 1), date(year, 12, 31)))) or 0)
-        estates = s.execute(select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)).all()
+            CommunityActivity.held_on.between(date(year, 1, 1), date(year, 12, 31)),
+            shared_clause(actor, CommunityActivity.estate_id))) or 0)
+        estates = s.execute(select(Estate.id, Estate.name).where(Estate.active.is_(True), estate_clause(actor, Estate.id))
+                            .order_by(Estate.code)).all()
         boards = s.execute(select(Bulletin.estate_id, Bulletin.month, Bulletin.posted_on <= Bulletin.due_on)
-                           .where(Bulletin.month.between(f"{year}-01", f"{year}-12"))).all()
+                           .where(Bulletin.month.between(f"{year}-01", f"{year}-12"),
+                                  estate_clause(actor, Bulletin.estate_id))).all()
     held_by = {eid: int(n) for eid, n, _p, _c in held_rows}
     everywhere = held_by.get(None, 0)
     cost = sum((c for *_x, c in held_rows), Decimal("0.00"))  # SUM of a Money column reads back through Money
@@ -425,10 +435,11 @@ def bulletin_calendar(*, actor: Actor, year: int, today: date) -> pd.DataFrame:
     require(actor, "relations.view")
     due = set(due_months(year, today))
     with read_session() as s:
-        estates = s.execute(select(Estate.id, Estate.name).where(Estate.active.is_(True)).order_by(Estate.code)).all()
+        estates = s.execute(select(Estate.id, Estate.name).where(Estate.active.is_(True), estate_clause(actor, Estate.id))
+                            .order_by(Estate.code)).all()
         boards = {(int(e), m): (p, d) for e, m, p, d in s.execute(
             select(Bulletin.estate_id, Bulletin.month, Bulletin.posted_on, Bulletin.due_on)
-            .where(Bulletin.month.between(f"{year}-01", f"{year}-12")))}
+            .where(Bulletin.month.between(f"{year}-01", f"{year}-12"), estate_clause(actor, Bulletin.estate_id)))}
     months = [f"{year:04d}-{m:02d}" for m in range(1, 13)]
     rows = []
     for eid, name in estates:

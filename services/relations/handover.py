@@ -35,7 +35,8 @@ from services.platform.clock import SHANGHAI, local_today, to_local
 from services.platform.editing import flush_or_stale
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
-from services.platform.validate import collect_text
+from services.platform.scope import in_scope, shared_clause
+from services.platform.validate import choice_of, collect, collect_text, parse_choice
 
 SHIFTS = ("白班", "夜班")
 DAY_START, DAY_END = time(8, 30), time(17, 30)  # seed: 上班时间 早8:30—17:30; the night duty covers the rest
@@ -76,6 +77,11 @@ def _same_scope(estate_id: int | None) -> Any:
     return DutyShift.estate_id.is_(None) if estate_id is None else DutyShift.estate_id == estate_id
 
 
+def _visible(actor: Actor, log: DutyShift) -> bool:
+    """A log of one of the actor's estates, or of the whole centre (every user on duty may read and take it over)."""
+    return log.estate_id is None or in_scope(actor, log.estate_id)
+
+
 def _own_open_log(session: Session, actor: Actor) -> DutyShift | None:
     if actor.user_id is None:
         return None
@@ -110,15 +116,14 @@ def open_shift(*, actor: Actor, estate_id: int | None = None, shift: str | None 
     duty_on = duty_on or now_day
     if actor.user_id is None:
         errors["值班人"] = "须由值班人本人登录后开始值班"
-    if shift not in SHIFTS:
-        errors["班次"] = "应为 白班 或 夜班"
+    shift = collect(errors, "班次", shift, choice_of(SHIFTS, "应为 白班 或 夜班")) or ""
     if duty_on > local_today():
         errors["值班日期"] = "不能晚于今天"
     elif duty_on < local_today() - timedelta(days=1):
         errors["值班日期"] = "只能是今天或昨天（昨晚的夜班）"
     with unit_of_work() as uow:
         s = uow.session
-        if estate_id is not None and s.get(Estate, estate_id) is None:
+        if estate_id is not None and (s.get(Estate, estate_id) is None or not in_scope(actor, estate_id)):
             errors["小区"] = "不存在"
         if errors:
             raise ValidationError(errors)
@@ -147,8 +152,7 @@ def add_entry(*, actor: Actor, shift_id: int, at: datetime, kind: str, content: 
     """登记: one line of the actor's own log; `open_item` when it still needs action after this line."""
     require(actor, "handover.write")
     errors: dict[str, str] = {}
-    if kind not in ENTRY_KINDS:
-        errors["类别"] = "应为以下之一：" + "、".join(ENTRY_KINDS)
+    kind = collect(errors, "类别", kind, lambda v: parse_choice(v, ENTRY_KINDS)) or ""
     content = collect_text(errors, "内容", content, 500, required=True)
     now = utcnow()
     if at is None or at.tzinfo is None:
@@ -238,7 +242,7 @@ def confirm(*, actor: Actor, shift_id: int, version: int, note: str = "") -> int
     with unit_of_work() as uow:
         s = uow.session
         log = s.get(DutyShift, shift_id)
-        if log is None:
+        if log is None or not _visible(actor, log):
             raise NotFound("值班记录不存在")
         if log.version != version:
             raise StaleEdit()
@@ -335,7 +339,7 @@ def shift_detail(*, actor: Actor, shift_id: int) -> ShiftView:
     require(actor, "handover.write")
     with read_session() as s:
         log = s.get(DutyShift, shift_id)
-        if log is None:
+        if log is None or not _visible(actor, log):
             raise NotFound("值班记录不存在")
         return _view(s, log)
 
@@ -349,7 +353,8 @@ def open_handovers(*, actor: Actor) -> pd.DataFrame:
                                 DutyShift.shift, DutyShift.writer_id, DutyShift.writer_name, DutyShift.handed_at,
                                 DutyShift.open_items, DutyShift.summary)
                          .outerjoin(Estate, Estate.id == DutyShift.estate_id)
-                         .where(DutyShift.handed_at.is_not(None), DutyShift.confirmed_at.is_(None))
+                         .where(DutyShift.handed_at.is_not(None), DutyShift.confirmed_at.is_(None),
+                                shared_clause(actor, DutyShift.estate_id))
                          .order_by(DutyShift.handed_at.desc(), DutyShift.id.desc())).all()
     return pd.DataFrame([tuple(r) for r in rows],
                         columns=["id", "version", "estate", "duty_on", "shift", "writer_id", "writer", "handed_at",
@@ -361,7 +366,8 @@ def open_handover_count(*, actor: Actor) -> int:
     require(actor, "handover.write")
     with read_session() as s:
         return int(s.scalar(select(func.count(DutyShift.id))
-                            .where(DutyShift.handed_at.is_not(None), DutyShift.confirmed_at.is_(None))) or 0)
+                            .where(DutyShift.handed_at.is_not(None), DutyShift.confirmed_at.is_(None),
+                                   shared_clause(actor, DutyShift.estate_id))) or 0)
 
 
 _entries = (select(func.count(DutyEntry.id)).where(DutyEntry.shift_id == DutyShift.id).correlate(DutyShift)
@@ -395,7 +401,7 @@ def list_shifts(*, actor: Actor, query: ListQuery) -> PageResult:
     the search looks in the writer, the receiver and the summary."""
     authorize_list(actor, "handover.write", query)
     stmt = (select(*[c.label(n) for n, c in SHIFT_COLUMNS.items()])
-            .outerjoin(Estate, Estate.id == DutyShift.estate_id))
+            .outerjoin(Estate, Estate.id == DutyShift.estate_id).where(shared_clause(actor, DutyShift.estate_id)))
     with read_session() as s:
         return run_list(s, stmt, SHIFT_COLUMNS, query,
                         search_columns=[DutyShift.writer_name, DutyShift.receiver_name, DutyShift.summary],

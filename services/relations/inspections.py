@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, cast
 
 import pandas as pd
@@ -49,14 +49,15 @@ from db.types import utcnow
 from services.estate.households import _note
 from services.estate.units import unit_code
 from services.platform import audit
-from services.platform.auth import ACTIONS, Actor, can, require
+from services.platform.auth import Actor, can, require
 from services.platform.clock import local_today
 from services.platform.counters import advance
 from services.platform.editing import RowEdit, apply_edits, flush_or_stale
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
+from services.platform.scope import estate_clause, in_scope
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import collect_text
+from services.platform.validate import collect, collect_text, parse_choice, parse_date
 from services.tickets import workflow as tickets
 
 # the seed's daily inspection covers these (园区公共区域环境、设施设备、房屋本体、标识标牌、装修管理、园区配套（泳池、会所）、
@@ -103,14 +104,7 @@ ITEM_TABLE = TableSpec("inspection_items", (
 
 
 def _day(errors: dict[str, str], label: str, value: Any, *, required: bool = True) -> date | None:
-    if value is None:
-        if required:
-            errors[label] = "必填"
-        return None
-    if isinstance(value, datetime) or not isinstance(value, date):
-        errors[label] = "应为日期"
-        return None
-    return cast(date, value)
+    return collect(errors, label, value, parse_date, required=required)
 
 
 # ---------------------------------------------------------------- routes and checklist items (the manager's data)
@@ -122,7 +116,7 @@ def add_route(*, actor: Actor, estate_id: int, name: str, note: str = "") -> int
     values = ROUTE_TABLE.create_rules.parse_or_raise({"estate_id": estate_id, "name": name, "note": note})
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Estate, values["estate_id"]) is None:
+        if s.get(Estate, values["estate_id"]) is None or not in_scope(actor, values["estate_id"]):
             raise ValidationError({"小区": "不存在"})
         if s.scalar(select(InspectionRoute.id).where(InspectionRoute.estate_id == values["estate_id"],
                                                      InspectionRoute.name == values["name"])) is not None:
@@ -140,7 +134,8 @@ def update_routes(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     require(actor, "inspections.manage")
     with unit_of_work() as uow:
         n = apply_edits(uow.session, actor=actor, model=InspectionRoute, entity="inspection_routes", edits=edits,
-                        rules=ROUTE_TABLE.edit_rules, row_label=lambda r: r.name)
+                        rules=ROUTE_TABLE.edit_rules, row_label=lambda r: r.name,
+                        visible=lambda r: in_scope(actor, r.estate_id))
         uow.commit()
         return n
 
@@ -155,7 +150,8 @@ def add_item(*, actor: Actor, route_id: int, area: str, text: str, department: s
     values = ITEM_TABLE.create_rules.parse_or_raise(raw)
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(InspectionRoute, values["route_id"]) is None:
+        route = s.get(InspectionRoute, values["route_id"])
+        if route is None or not in_scope(actor, route.estate_id):
             raise ValidationError({"巡查路线": "不存在"})
         if values.get("position") is None:
             last = s.scalar(select(func.max(InspectionItem.position))
@@ -173,8 +169,11 @@ def update_items(*, actor: Actor, edits: Sequence[RowEdit]) -> int:
     """Grid edits of checklist lines (order, area, words, department, active): all rows or none."""
     require(actor, "inspections.manage")
     with unit_of_work() as uow:
-        n = apply_edits(uow.session, actor=actor, model=InspectionItem, entity="inspection_items", edits=edits,
-                        rules=ITEM_TABLE.edit_rules, row_label=lambda r: r.text)
+        s = uow.session
+        n = apply_edits(s, actor=actor, model=InspectionItem, entity="inspection_items", edits=edits,
+                        rules=ITEM_TABLE.edit_rules, row_label=lambda r: r.text,
+                        visible=lambda r: in_scope(actor, cast(InspectionRoute, s.get(InspectionRoute, r.route_id))
+                                                   .estate_id))
         uow.commit()
         return n
 
@@ -184,7 +183,8 @@ def route_options(*, actor: Actor, active_only: bool = True) -> dict[int, str]:
     if not (can(actor, "inspections.record") or can(actor, "inspections.manage")):
         require(actor, "inspections.record")
     stmt = (select(InspectionRoute.id, Estate.name, InspectionRoute.name)
-            .join(Estate, Estate.id == InspectionRoute.estate_id).order_by(Estate.code, InspectionRoute.id))
+            .join(Estate, Estate.id == InspectionRoute.estate_id).where(estate_clause(actor, InspectionRoute.estate_id))
+            .order_by(Estate.code, InspectionRoute.id))
     if active_only:
         stmt = stmt.where(InspectionRoute.active.is_(True))
     with read_session() as s:
@@ -211,7 +211,7 @@ ROUTE_COLUMNS = {
 def list_routes(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "inspections.manage", query)
     stmt: Select[*tuple[Any, ...]] = (select(*[c.label(n) for n, c in ROUTE_COLUMNS.items()])
-            .join(Estate, Estate.id == InspectionRoute.estate_id))
+            .join(Estate, Estate.id == InspectionRoute.estate_id).where(estate_clause(actor, InspectionRoute.estate_id)))
     with read_session() as s:
         return run_list(s, stmt, ROUTE_COLUMNS, query, search_columns=[Estate.name, InspectionRoute.name],
                         equal_filters={"estate_id": InspectionRoute.estate_id}, default_sort=("estate", False))
@@ -234,7 +234,7 @@ def list_items(*, actor: Actor, query: ListQuery) -> PageResult:
     authorize_list(actor, "inspections.manage", query)
     stmt: Select[*tuple[Any, ...]] = (select(*[c.label(n) for n, c in ITEM_COLUMNS.items()])
             .join(InspectionRoute, InspectionRoute.id == InspectionItem.route_id)
-            .join(Estate, Estate.id == InspectionRoute.estate_id))
+            .join(Estate, Estate.id == InspectionRoute.estate_id).where(estate_clause(actor, InspectionRoute.estate_id)))
     with read_session() as s:
         return run_list(s, stmt, ITEM_COLUMNS, query,
                         search_columns=[InspectionItem.text, InspectionItem.area, InspectionRoute.name],
@@ -250,7 +250,9 @@ def checklist(*, actor: Actor, route_id: int) -> pd.DataFrame:
     with read_session() as s:
         rows = s.execute(select(InspectionItem.id, InspectionItem.position, InspectionItem.area, InspectionItem.text,
                                 InspectionItem.department)
-                         .where(InspectionItem.route_id == route_id, InspectionItem.active.is_(True))
+                         .join(InspectionRoute, InspectionRoute.id == InspectionItem.route_id)
+                         .where(InspectionItem.route_id == route_id, InspectionItem.active.is_(True),
+                                estate_clause(actor, InspectionRoute.estate_id))
                          .order_by(InspectionItem.position, InspectionItem.id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["id", "position", "area", "text", "department"])
 
@@ -292,7 +294,7 @@ def _check_answers(checklist_rows: Sequence[InspectionItem], answers: Sequence[A
             errors[label] = "重复填写"
             continue
         seen.add(answer.item_id)
-        if answer.result not in RESULTS:
+        if not isinstance(answer.result, str) or answer.result not in RESULTS:
             errors[label] = "结果应为 正常 或 异常"
             continue
         note = collect_text(errors, f"{label}（说明）", answer.note, 200)
@@ -327,7 +329,7 @@ def submit_round(*, actor: Actor, route_id: int, round_on: date, answers: Sequen
     with unit_of_work() as uow:
         s = uow.session
         route = s.get(InspectionRoute, route_id)
-        if route is None:
+        if route is None or not in_scope(actor, route.estate_id):
             raise NotFound("巡查路线不存在")
         if not route.active:
             raise Conflict(f"巡查路线“{route.name}”已停用")
@@ -392,13 +394,12 @@ def raise_ticket(*, actor: Actor, result_id: int, version: int, ticket_type: str
     Defaults: the line's department; type 求助 for a public area, 报修 when a unit is named; the content says route,
     day, item and what was found."""
     require(actor, "inspections.record")
-    if not can(actor, "tickets.take"):
-        raise PermissionDenied(ACTIONS["tickets.take"])
+    require(actor, "tickets.take")
     now = utcnow()
     with unit_of_work() as uow:  # 1: claim the line under the version the user saw
         s = uow.session
         line = s.get(InspectionResult, result_id)
-        if line is None:
+        if line is None or not in_scope(actor, _estate_of_line(s, line)):
             raise NotFound("巡查异常项不存在")
         if line.version != version:
             raise StaleEdit()
@@ -441,6 +442,11 @@ def raise_ticket(*, actor: Actor, result_id: int, version: int, ticket_type: str
     return ticket_id, number
 
 
+def _estate_of_line(session: Session, line: InspectionResult) -> int:
+    rnd = cast(InspectionRound, session.get(InspectionRound, line.round_id))  # foreign keys: the rows exist
+    return cast(InspectionRoute, session.get(InspectionRoute, rnd.route_id)).estate_id
+
+
 def _release_claim(result_id: int) -> None:
     with unit_of_work() as uow:
         line = uow.session.get(InspectionResult, result_id)
@@ -474,7 +480,7 @@ def list_rounds(*, actor: Actor, query: ListQuery, failed_only: bool = False) ->
     authorize_list(actor, "inspections.record", query)
     stmt: Select[*tuple[Any, ...]] = (select(*[c.label(n) for n, c in ROUND_COLUMNS.items()])
             .join(InspectionRoute, InspectionRoute.id == InspectionRound.route_id)
-            .join(Estate, Estate.id == InspectionRoute.estate_id))
+            .join(Estate, Estate.id == InspectionRoute.estate_id).where(estate_clause(actor, InspectionRoute.estate_id)))
     if failed_only:
         stmt = stmt.where(InspectionRound.failed > 0)
     with read_session() as s:
@@ -494,7 +500,9 @@ def round_results(*, actor: Actor, round_id: int) -> pd.DataFrame:
                                 InspectionResult.note, func.coalesce(Ticket.number, ""),
                                 func.coalesce(Ticket.status, ""))
                          .outerjoin(Ticket, Ticket.id == InspectionResult.ticket_id)
-                         .where(InspectionResult.round_id == round_id)
+                         .join(InspectionRound, InspectionRound.id == InspectionResult.round_id)
+                         .join(InspectionRoute, InspectionRoute.id == InspectionRound.route_id)
+                         .where(InspectionResult.round_id == round_id, estate_clause(actor, InspectionRoute.estate_id))
                          .order_by(InspectionResult.position, InspectionResult.id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["id", "version", "position", "area", "item", "result",
                                                            "note", "ticket", "ticket_status"])
@@ -526,7 +534,7 @@ def list_findings(*, actor: Actor, query: ListQuery, without_ticket: bool = Fals
             .join(InspectionRoute, InspectionRoute.id == InspectionRound.route_id)
             .join(Estate, Estate.id == InspectionRoute.estate_id)
             .outerjoin(Ticket, Ticket.id == InspectionResult.ticket_id)
-            .where(InspectionResult.result == "异常"))
+            .where(InspectionResult.result == "异常", estate_clause(actor, InspectionRoute.estate_id)))
     if without_ticket:
         stmt = stmt.where(InspectionResult.ticket_id.is_(None))
     with read_session() as s:
@@ -565,7 +573,8 @@ def finding(*, actor: Actor, result_id: int) -> FindingView:
                         .join(InspectionRoute, InspectionRoute.id == InspectionRound.route_id)
                         .join(Estate, Estate.id == InspectionRoute.estate_id)
                         .outerjoin(Ticket, Ticket.id == InspectionResult.ticket_id)
-                        .where(InspectionResult.id == result_id, InspectionResult.result == "异常")).first()
+                        .where(InspectionResult.id == result_id, InspectionResult.result == "异常",
+                               estate_clause(actor, InspectionRoute.estate_id))).first()
     if row is None:
         raise NotFound("巡查异常项不存在")
     return FindingView(*row)
@@ -579,8 +588,8 @@ def _status(today: date) -> Any:
                 (Violation.deadline_on < today, literal(OVERDUE)), else_=literal(OPEN))
 
 
-def _place(session: Session, estate_id: int, unit_id: int | None, errors: dict[str, str]) -> None:
-    if session.get(Estate, estate_id) is None:
+def _place(session: Session, actor: Actor, estate_id: int, unit_id: int | None, errors: dict[str, str]) -> None:
+    if session.get(Estate, estate_id) is None or not in_scope(actor, estate_id):
         errors["小区"] = "不存在"
         return
     if unit_id is not None:
@@ -608,8 +617,7 @@ def record_violation(*, actor: Actor, estate_id: int, unit_id: int | None, kind:
     require(actor, "violations.manage")
     errors: dict[str, str] = {}
     today = local_today()
-    if kind not in VIOLATION_KINDS:
-        errors["违章类型"] = "应为以下之一：" + "、".join(VIOLATION_KINDS)
+    kind = collect(errors, "违章类型", kind, lambda v: parse_choice(v, VIOLATION_KINDS)) or ""
     description = collect_text(errors, "违章情况", description, 500, required=True)
     location = collect_text(errors, "位置", location, 100)
     if unit_id is None and not location and "位置" not in errors:
@@ -627,7 +635,7 @@ def record_violation(*, actor: Actor, estate_id: int, unit_id: int | None, kind:
         errors["通知日期"] = "不能早于发现日期"
     with unit_of_work() as uow:
         s = uow.session
-        _place(s, estate_id, unit_id, errors)
+        _place(s, actor, estate_id, unit_id, errors)
         if errors:
             raise ValidationError(errors)
         assert found is not None and deadline is not None
@@ -645,9 +653,9 @@ def record_violation(*, actor: Actor, estate_id: int, unit_id: int | None, kind:
         return v.id
 
 
-def _open_violation(session: Session, violation_id: int, version: int) -> Violation:
+def _open_violation(session: Session, actor: Actor, violation_id: int, version: int) -> Violation:
     v = session.get(Violation, violation_id)
-    if v is None:
+    if v is None or not in_scope(actor, v.estate_id):
         raise NotFound("违章记录不存在")
     if v.version != version:
         raise StaleEdit()
@@ -667,7 +675,7 @@ def issue_notice(*, actor: Actor, violation_id: int, version: int, notice_on: da
     deadline = _day(errors, "整改期限", deadline_on, required=False)
     with unit_of_work() as uow:
         s = uow.session
-        v = _open_violation(s, violation_id, version)
+        v = _open_violation(s, actor, violation_id, version)
         if v.notice_no:
             raise Conflict(f"整改通知书 {v.notice_no} 已于 {v.notice_on} 发出")
         if notice is not None and notice < v.found_on:
@@ -704,7 +712,7 @@ def follow_up(*, actor: Actor, violation_id: int, version: int, followed_on: dat
         errors["新整改期限"] = "不能早于跟进日期"
     with unit_of_work() as uow:
         s = uow.session
-        v = _open_violation(s, violation_id, version)
+        v = _open_violation(s, actor, violation_id, version)
         if day is not None and day < v.found_on:
             errors["跟进日期"] = "不能早于发现日期"
         if errors:
@@ -728,8 +736,7 @@ def close_violation(*, actor: Actor, violation_id: int, version: int, outcome: s
     """结案: the outcome (已整改 / 移交执法部门 / 其他) and its day end the violation."""
     require(actor, "violations.manage")
     errors: dict[str, str] = {}
-    if outcome not in OUTCOMES:
-        errors["处理结果"] = "应为以下之一：" + "、".join(OUTCOMES)
+    outcome = collect(errors, "处理结果", outcome, lambda v: parse_choice(v, OUTCOMES)) or ""
     day = _day(errors, "结案日期", closed_on)
     if day is not None and day > local_today():
         errors["结案日期"] = "不能晚于今天"
@@ -738,7 +745,7 @@ def close_violation(*, actor: Actor, violation_id: int, version: int, outcome: s
         errors["结案说明"] = "处理结果为“其他”时须说明"
     with unit_of_work() as uow:
         s = uow.session
-        v = _open_violation(s, violation_id, version)
+        v = _open_violation(s, actor, violation_id, version)
         if day is not None and day < v.found_on:
             errors["结案日期"] = "不能早于发现日期"
         if errors:
@@ -793,7 +800,8 @@ def list_violations(*, actor: Actor, query: ListQuery, today: date | None = None
     authorize_list(actor, "violations.manage", query)
     today = today or local_today()
     columns = _violation_columns(today)
-    stmt = _violations_from(select(*[c.label(n) for n, c in columns.items()]))
+    stmt = _violations_from(select(*[c.label(n) for n, c in columns.items()])).where(
+        estate_clause(actor, Violation.estate_id))
     with read_session() as s:
         return run_list(s, stmt, columns, query,
                         search_columns=[unit_code, Violation.location, Violation.description, Violation.notice_no,
@@ -838,7 +846,7 @@ def violation(*, actor: Actor, violation_id: int, today: date | None = None) -> 
     today = today or local_today()
     with read_session() as s:
         v = s.get(Violation, violation_id)
-        if v is None:
+        if v is None or not in_scope(actor, v.estate_id):
             raise NotFound("违章记录不存在")
         estate = s.get(Estate, v.estate_id)
         assert estate is not None
@@ -863,7 +871,7 @@ def violations_overdue(*, actor: Actor, today: date, limit: int = 20) -> pd.Data
     place = case((Violation.unit_id.is_(None), Violation.location), else_=unit_code)
     stmt = _violations_from(select(Violation.id, Estate.name, place, Violation.kind, Violation.deadline_on,
                                    Violation.notice_no)) \
-        .where(Violation.closed_on.is_(None), Violation.deadline_on < today) \
+        .where(Violation.closed_on.is_(None), Violation.deadline_on < today, estate_clause(actor, Violation.estate_id)) \
         .order_by(Violation.deadline_on, Violation.id).limit(max(1, min(int(limit), 500)))
     with read_session() as s:
         rows = s.execute(stmt).all()
@@ -878,7 +886,8 @@ def violations_overdue_count(*, actor: Actor, today: date) -> int:
     require(actor, "violations.manage")
     with read_session() as s:
         return int(s.scalar(select(func.count(Violation.id))
-                            .where(Violation.closed_on.is_(None), Violation.deadline_on < today)) or 0)
+                            .where(Violation.closed_on.is_(None), Violation.deadline_on < today,
+                                   estate_clause(actor, Violation.estate_id))) or 0)
 
 
 def violation_counts(*, actor: Actor, today: date | None = None) -> Mapping[str, int]:
@@ -889,7 +898,8 @@ def violation_counts(*, actor: Actor, today: date | None = None) -> Mapping[str,
     with read_session() as s:
         rows: dict[str, int] = dict(s.execute(select(status, func.count(Violation.id))
                               .where(or_(Violation.closed_on.is_(None),
-                                         Violation.closed_on >= date(today.year, 1, 1)))
+                                         Violation.closed_on >= date(today.year, 1, 1)),
+                                     estate_clause(actor, Violation.estate_id))
                               .group_by(status)).all())
     return {name: int(rows.get(name, 0)) for name in VIOLATION_STATUSES}
 

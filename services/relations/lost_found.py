@@ -42,9 +42,10 @@ from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationEr
 from services.platform.identity import LANDLINE_RE, MOBILE_RE
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
+from services.platform.scope import estate_clause, in_scope
 from services.platform.settings import get_setting
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError
+from services.platform.validate import FieldError, echo
 from services.relations import notice_print
 
 WAITING, CLAIMED, DISPOSED = "待认领", "已认领", "已处置"
@@ -98,9 +99,9 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", (text or "").strip().upper())
+        m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", text.strip().upper()) if isinstance(text, str) else None
         if not m:
-            raise ValidationError({"季度": f"应为 年份Q季度，例如 2026Q3（收到 {text!r}）"})
+            raise ValidationError({"季度": f"应为 年份Q季度，例如 2026Q3（收到 {echo(text)!r}）"})
         return cls(int(m[1]), int(m[2]))
 
     @classmethod
@@ -194,9 +195,9 @@ def _shown_phone(actor: Actor, phone: str) -> str:
     return phone if not phone or can(actor, "people.reveal") else mask_mobile(phone)
 
 
-def _item(session: Session, item_id: int, version: int | None = None) -> LostItem:
+def _item(session: Session, actor: Actor, item_id: int, version: int | None = None) -> LostItem:
     item = session.get(LostItem, item_id)
-    if item is None:
+    if item is None or not in_scope(actor, item.estate_id):
         raise NotFound("失物登记不存在")
     if version is not None and item.version != version:
         raise StaleEdit()
@@ -236,7 +237,7 @@ def register_item(*, actor: Actor, estate_id: int | None, what: str, found_at: d
                                    finder_phone=finder_phone)
     with unit_of_work() as uow:
         s = uow.session
-        if estate_id is not None and s.get(Estate, estate_id) is None:
+        if estate_id is not None and (s.get(Estate, estate_id) is None or not in_scope(actor, estate_id)):
             errors["小区"] = "不存在"
         if errors:
             raise ValidationError(errors)
@@ -269,10 +270,10 @@ def update_item(*, actor: Actor, item_id: int, version: int, estate_id: int | No
                                    finder_phone=finder_phone or "")
     with unit_of_work() as uow:
         s = uow.session
-        item = _item(s, item_id, version)
+        item = _item(s, actor, item_id, version)
         if item.status != WAITING:
             raise Conflict(f"失物 {item.number} 当前{item.status}，只有待认领的登记可以修改")
-        if estate_id is not None and s.get(Estate, estate_id) is None:
+        if estate_id is not None and (s.get(Estate, estate_id) is None or not in_scope(actor, estate_id)):
             errors["小区"] = "不存在"
         if errors:
             raise ValidationError(errors)
@@ -306,7 +307,7 @@ def claim_item(*, actor: Actor, item_id: int, version: int, claimant_name: str, 
         errors["认领时间"] = "不能晚于现在"
     with unit_of_work() as uow:
         s = uow.session
-        item = _item(s, item_id, version)
+        item = _item(s, actor, item_id, version)
         if item.status != WAITING:
             raise Conflict(f"失物 {item.number} 当前{item.status}，不能再认领")
         if "认领时间" not in errors and claimed_at < item.found_at:
@@ -340,7 +341,7 @@ def dispose_item(*, actor: Actor, item_id: int, version: int, way: str, disposed
         errors["说明"] = "处置方式为“其他”时必填"
     with unit_of_work() as uow:
         s = uow.session
-        item = _item(s, item_id, version)
+        item = _item(s, actor, item_id, version)
         if item.status != WAITING:
             raise Conflict(f"失物 {item.number} 当前{item.status}，不能处置")
         posted = s.get(LostNotice, item.notice_id) if item.notice_id is not None else None
@@ -388,7 +389,7 @@ def post_quarter_notice(*, actor: Actor, quarter: str, estate_id: int) -> int:
     with unit_of_work() as uow:
         s = uow.session
         estate = s.get(Estate, estate_id)
-        if estate is None:
+        if estate is None or not in_scope(actor, estate_id):
             raise NotFound("小区不存在")
         if s.scalar(select(LostNotice.id).where(LostNotice.estate_id == estate_id, LostNotice.quarter == q.label)):
             raise Conflict(f"{estate.name}{q.title}的招领启事已经发布过，可直接重新打印")
@@ -445,7 +446,7 @@ def list_items(*, actor: Actor, query: ListQuery) -> PageResult:
     notice's deadline) and disposable_from for the items still waiting."""
     authorize_list(actor, "relations.view", query)
     stmt = (select(*[c.label(n) for n, c in LOST_COLUMNS.items()])
-            .join(Estate, Estate.id == LostItem.estate_id)
+            .join(Estate, Estate.id == LostItem.estate_id).where(estate_clause(actor, LostItem.estate_id))
             .outerjoin(LostNotice, LostNotice.id == LostItem.notice_id))
     if query.filters.get("due"):
         today = local_today()
@@ -471,7 +472,7 @@ def item(*, actor: Actor, item_id: int) -> LostItemView:
     """One item with its claim or disposal."""
     require(actor, "relations.view")
     with read_session() as s:
-        i = _item(s, item_id)
+        i = _item(s, actor, item_id)
         estate = s.get(Estate, i.estate_id)
         posted = s.get(LostNotice, i.notice_id) if i.notice_id is not None else None
         claim_by = posted.claim_by if posted else None
@@ -494,7 +495,8 @@ def count_unclaimed(*, actor: Actor, quarter: str, estate_id: int | None = None)
     require(actor, "relations.view")
     q = Quarter.parse(quarter)
     with read_session() as s:
-        return int(s.scalar(select(func.count()).select_from(LostItem).where(_unclaimed_at_end(q, estate_id))) or 0)
+        return int(s.scalar(select(func.count()).select_from(LostItem).where(
+            _unclaimed_at_end(q, estate_id), estate_clause(actor, LostItem.estate_id))) or 0)
 
 
 def unclaimed_in_quarter(*, actor: Actor, quarter: str, estate_id: int | None = None) -> pd.DataFrame:
@@ -507,7 +509,8 @@ def unclaimed_in_quarter(*, actor: Actor, quarter: str, estate_id: int | None = 
                "status", "claim_by", "disposable_from"]
     stmt = (select(LostItem, Estate.name, LostNotice.claim_by).join(Estate, Estate.id == LostItem.estate_id)
             .outerjoin(LostNotice, LostNotice.id == LostItem.notice_id)
-            .where(_unclaimed_at_end(q, estate_id)).order_by(LostItem.found_at, LostItem.id))
+            .where(_unclaimed_at_end(q, estate_id), estate_clause(actor, LostItem.estate_id))
+            .order_by(LostItem.found_at, LostItem.id))
     with read_session() as s:
         rows = []
         for i, estate, claim_by in s.execute(stmt):
@@ -525,7 +528,7 @@ def quarter_notices(*, actor: Actor) -> pd.DataFrame:
     require(actor, "relations.view")
     columns = ["id", "estate_id", "estate", "quarter", "title", "posted_on", "claim_by", "posted_by", "item_count"]
     stmt = (select(LostNotice, Estate.name).join(Estate, Estate.id == LostNotice.estate_id)
-            .order_by(LostNotice.quarter.desc(), Estate.code))
+            .where(estate_clause(actor, LostNotice.estate_id)).order_by(LostNotice.quarter.desc(), Estate.code))
     with read_session() as s:
         rows = [{"id": n.id, "estate_id": n.estate_id, "estate": estate, "quarter": n.quarter,
                  "title": Quarter.parse(n.quarter).title, "posted_on": n.posted_on, "claim_by": n.claim_by,
@@ -545,7 +548,7 @@ def quarter_notice_pdf(*, actor: Actor, quarter: str, estate_id: int) -> bytes:
     q = Quarter.parse(quarter)
     with read_session() as s:
         estate = s.get(Estate, estate_id)
-        if estate is None:
+        if estate is None or not in_scope(actor, estate_id):
             raise NotFound("小区不存在")
         posted = s.scalar(select(LostNotice).where(LostNotice.estate_id == estate_id, LostNotice.quarter == q.label))
         if posted is None:
@@ -583,4 +586,5 @@ def waiting_count(*, actor: Actor) -> int:
     """Items in the centre's keeping now (待认领), for a home page's figure."""
     require(actor, "relations.view")
     with read_session() as s:
-        return int(s.scalar(select(func.count()).select_from(LostItem).where(LostItem.status == WAITING)) or 0)
+        return int(s.scalar(select(func.count()).select_from(LostItem).where(
+            LostItem.status == WAITING, estate_clause(actor, LostItem.estate_id))) or 0)

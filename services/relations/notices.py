@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
@@ -34,10 +34,12 @@ from db.types import utcnow
 from services.platform import audit, counters
 from services.platform.auth import Actor, require
 from services.platform.clock import local_today
-from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
+from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
+from services.platform.scope import estate_clause
 from services.platform.settings import get_setting
 from services.platform.tablespec import Field, TableSpec
+from services.platform.validate import collect_text
 from services.relations import notice_print
 
 DRAFT, PUBLISHED, WITHDRAWN, ARCHIVED = "草稿", "已发布", "已撤回", "已归档"
@@ -93,13 +95,29 @@ class NoticeView:
 # ---------------------------------------------------------------- helpers
 
 
-def _notice(session: Session, notice_id: int, version: int | None = None) -> Notice:
+def _notice(session: Session, actor: Actor, notice_id: int, version: int | None = None) -> Notice:
+    """The notice (NotFound when it is not on a board of the actor's estates); with `version`, one the actor changes:
+    a notice that reaches another estate too (or every estate) is changed only by a user of all its estates."""
     notice = session.get(Notice, notice_id)
-    if notice is None:
+    if notice is None or session.scalar(select(Notice.id).where(Notice.id == notice_id, _visible(actor))) is None:
         raise NotFound("公告不存在")
+    if version is not None and actor.estate_ids is not None:
+        reached = set(session.scalars(select(NoticeTarget.estate_id).where(NoticeTarget.notice_id == notice_id)))
+        if not reached or not reached <= actor.estate_ids:
+            raise PermissionDenied("办理涉及其他小区的公告（只限负责这些小区的用户）")
     if version is not None and notice.version != version:
         raise StaleEdit()
     return notice
+
+
+def _visible(actor: Actor) -> Any:
+    """Notices on a board of the actor's estates: with a target there, or without targets (every estate)."""
+    if actor.estate_ids is None:
+        return true()
+    return or_(
+        exists().where(and_(NoticeTarget.notice_id == Notice.id, NoticeTarget.estate_id.in_(sorted(actor.estate_ids)))),
+        ~exists().where(NoticeTarget.notice_id == Notice.id),
+    )
 
 
 def _fields(*, title: str, body: str, kind: str, publish_on: date | None, until_on: date | None,
@@ -114,11 +132,14 @@ def _fields(*, title: str, body: str, kind: str, publish_on: date | None, until_
     return values, errors
 
 
-def _targets(session: Session, estate_ids: Sequence[int], building_ids: Sequence[int],
+def _targets(session: Session, actor: Actor, estate_ids: Sequence[int], building_ids: Sequence[int],
              errors: dict[str, str]) -> list[tuple[int, int | None]]:
-    """(estate, building or None) rows for the chosen estates and buildings; problems go into `errors`."""
+    """(estate, building or None) rows for the chosen estates and buildings (of the actor's estates: another's is
+    refused as one that does not exist); problems go into `errors`."""
     estates: dict[int, bool] = dict(session.execute(select(Estate.id, Estate.active).where(
-        Estate.id.in_(set(estate_ids) or {-1}))).all())
+        Estate.id.in_(set(estate_ids) or {-1}), estate_clause(actor, Estate.id))).all())
+    if not estate_ids and actor.estate_ids is not None:
+        errors["小区"] = "请选择小区（发给全部小区的公告只限负责全部小区的用户）"
     if any(estates.get(e) is not True for e in estate_ids):
         errors["小区"] = "不存在或已停用"
     buildings = {b.id: b for b in session.scalars(select(Building).where(Building.id.in_(set(building_ids) or {-1})))}
@@ -185,7 +206,7 @@ def draft_notice(*, actor: Actor, title: str, body: str, kind: str, publish_on: 
                              today=local_today())
     with unit_of_work() as uow:
         s = uow.session
-        rows = _targets(s, estate_ids, building_ids, errors)
+        rows = _targets(s, actor, estate_ids, building_ids, errors)
         if errors:
             raise ValidationError(errors)
         notice = Notice(**values, status=DRAFT, written_by=actor.display_name[:32], written_at=utcnow())
@@ -206,10 +227,10 @@ def update_draft(*, actor: Actor, notice_id: int, version: int, title: str, body
                              today=local_today())
     with unit_of_work() as uow:
         s = uow.session
-        notice = _notice(s, notice_id, version)
+        notice = _notice(s, actor, notice_id, version)
         if notice.status != DRAFT:
             raise Conflict(f"公告“{notice.title}”当前{notice.status}，只有草稿可以修改")
-        rows = _targets(s, estate_ids, building_ids, errors)
+        rows = _targets(s, actor, estate_ids, building_ids, errors)
         if errors:
             raise ValidationError(errors)
         old_targets = [(t.estate_id, t.building_id) for t in s.scalars(
@@ -233,7 +254,7 @@ def publish_notice(*, actor: Actor, notice_id: int, version: int) -> str:
     today = local_today()
     with unit_of_work() as uow:
         s = uow.session
-        notice = _notice(s, notice_id, version)
+        notice = _notice(s, actor, notice_id, version)
         if notice.status != DRAFT:
             raise Conflict(f"公告“{notice.title}”当前{notice.status}，只有草稿可以发布")
         _, errors = _fields(title=notice.title, body=notice.body, kind=notice.kind, publish_on=notice.publish_on,
@@ -257,14 +278,15 @@ def publish_notice(*, actor: Actor, notice_id: int, version: int) -> str:
 def withdraw_notice(*, actor: Actor, notice_id: int, version: int, reason: str) -> None:
     """撤回 a published notice, with the reason the board will be told."""
     require(actor, "notices.publish")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"撤回原因": "必填：撤回公告须说明原因"})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"撤回原因": f"不能超过 {REASON_MAX} 个字符（现有 {len(reason)} 个）"})
+    errors: dict[str, str] = {}
+    reason = collect_text(errors, "撤回原因", reason, REASON_MAX)
+    if not reason and not errors:
+        errors["撤回原因"] = "必填：撤回公告须说明原因"
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        notice = _notice(s, notice_id, version)
+        notice = _notice(s, actor, notice_id, version)
         if notice.status != PUBLISHED:
             raise Conflict(f"公告“{notice.title}”当前{notice.status}，只有已发布的公告可以撤回")
         notice.status = WITHDRAWN
@@ -281,7 +303,7 @@ def archive_notice(*, actor: Actor, notice_id: int, version: int) -> None:
     require(actor, "notices.publish")
     with unit_of_work() as uow:
         s = uow.session
-        notice = _notice(s, notice_id, version)
+        notice = _notice(s, actor, notice_id, version)
         if notice.status not in (DRAFT, PUBLISHED):
             raise Conflict(f"公告“{notice.title}”当前{notice.status}，不能归档")
         before = notice.status
@@ -321,7 +343,7 @@ def list_notices(*, actor: Actor, query: ListQuery) -> PageResult:
     """One page of notices (filters: status, kind, estate_id), newest publish day first by default; each row
     with its targets as text and a label (number and title, or 草稿 and its day) to pick it by."""
     authorize_list(actor, "relations.view", query)
-    stmt = select(*[c.label(n) for n, c in NOTICE_COLUMNS.items()])
+    stmt = select(*[c.label(n) for n, c in NOTICE_COLUMNS.items()]).where(_visible(actor))
     estate_id = query.filters.get("estate_id")
     if isinstance(estate_id, int | str) and str(estate_id).strip():
         stmt = stmt.where(_for_estate(int(estate_id)))
@@ -346,7 +368,7 @@ def notice(*, actor: Actor, notice_id: int) -> NoticeView:
     """One notice with its body and targets."""
     require(actor, "relations.view")
     with read_session() as s:
-        n = _notice(s, notice_id)
+        n = _notice(s, actor, notice_id)
         targets = [(e, b) for e, b in s.execute(select(NoticeTarget.estate_id, NoticeTarget.building_id)
                                                 .where(NoticeTarget.notice_id == n.id).order_by(NoticeTarget.id))]
         text = _target_texts(s, [n.id])[n.id]
@@ -396,7 +418,7 @@ def notices_to_post(*, actor: Actor, today: date) -> pd.DataFrame:
         and_(Notice.status == PUBLISHED, Notice.publish_on.in_((today, tomorrow))),
         and_(Notice.status == DRAFT, Notice.publish_on <= tomorrow),
         and_(Notice.status == PUBLISHED, Notice.until_on < today),
-    )).order_by(Notice.publish_on, Notice.id)
+    ), _visible(actor)).order_by(Notice.publish_on, Notice.id)
     rows = []
     with read_session() as s:
         found = list(s.scalars(stmt))

@@ -65,8 +65,9 @@ from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationEr
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period, period_of
 from services.platform.privacy import mask_mobile
+from services.platform.scope import in_scope, unit_clause
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError, parse_date, parse_hundredths, parse_text
+from services.platform.validate import FieldError, is_blank, parse_date, parse_hundredths, parse_text
 from services.platform.workbook import parse_contact_phone
 
 CATEGORIES = ("家政保洁", "家电维修", "水电维修", "管道疏通", "开锁换锁", "搬家", "其他")
@@ -211,7 +212,7 @@ def unit_contact(*, actor: Actor, unit_id: int) -> UnitContact:
     """The unit's label and whom an order is usually for (its current owner), to start the order form from."""
     require(actor, "relations.view")
     with read_session() as s:
-        label = unit_labels(s, {unit_id}).get(unit_id)
+        label = unit_labels(s, {unit_id}).get(unit_id) if _unit_visible(s, actor, unit_id) else None
         if label is None:
             raise NotFound("房屋不存在")
         name = s.scalar(select(Person.name).join(UnitPerson, UnitPerson.person_id == Person.id)
@@ -294,7 +295,7 @@ def quote(*, price: Decimal, quantity: object) -> Decimal | None:
 
 
 def _required_text(raw: object, max_len: int) -> str:
-    text = parse_text("" if raw is None else raw, max_len=max_len)
+    text = parse_text(raw, max_len=max_len)
     if not text:
         raise FieldError("必填")
     return text
@@ -330,9 +331,9 @@ def _staff(session: Session, staff_id: int | None, outside: str, errors: dict[st
     return None, outside
 
 
-def _locked_order(session: Session, order_id: int, version: int) -> PaidServiceOrder:
+def _locked_order(session: Session, actor: Actor, order_id: int, version: int) -> PaidServiceOrder:
     order = session.get(PaidServiceOrder, order_id, with_for_update=True)
-    if order is None:
+    if order is None or not _unit_visible(session, actor, order.unit_id):
         raise NotFound("没有这张特约服务订单")
     if order.version != version:
         raise StaleEdit()
@@ -352,11 +353,12 @@ def create_order(*, actor: Actor, unit_id: int, requester_name: str, requester_p
     phone = _field(errors, "联系电话", lambda: parse_contact_phone(_required_text(requester_phone, 20)))
     qty = _field(errors, "数量", lambda: _quantity(quantity))
     when = _field(errors, "预约时间", lambda: _scheduled(scheduled_at, now))
-    text = _field(errors, "服务要求", lambda: parse_text(request or "", max_len=500))
-    outside = _field(errors, "外协人员", lambda: parse_text(staff_name or "", max_len=32)) or ""
+    text = _field(errors, "服务要求", lambda: parse_text(request, max_len=500))
+    outside = _field(errors, "外协人员", lambda: parse_text(staff_name, max_len=32)) or ""
     with unit_of_work() as uow:
         s = uow.session
-        if s.get(Unit, unit_id) is None:
+        unit = s.get(Unit, unit_id)
+        if unit is None or not in_scope(actor, unit.estate_id):
             errors["房屋"] = "不存在"
         item = s.get(PaidServiceItem, item_id)
         if item is None or not item.active:
@@ -396,10 +398,10 @@ def reschedule_order(*, actor: Actor, order_id: int, version: int, scheduled_at:
     now = utcnow()
     errors: dict[str, str] = {}
     when = _field(errors, "预约时间", lambda: _scheduled(scheduled_at, now))
-    outside = _field(errors, "外协人员", lambda: parse_text(staff_name or "", max_len=32)) or ""
+    outside = _field(errors, "外协人员", lambda: parse_text(staff_name, max_len=32)) or ""
     with unit_of_work() as uow:
         s = uow.session
-        order = _locked_order(s, order_id, version)
+        order = _locked_order(s, actor, order_id, version)
         if order.status != OrderStatus.BOOKED:
             raise Conflict(f"订单 {order.order_no} {order.status}，不能改约")
         staff_id, worker = _staff(s, staff_id, outside, errors)
@@ -427,7 +429,7 @@ def cancel_order(*, actor: Actor, order_id: int, version: int, reason: str) -> N
         raise ValidationError({"取消原因": str(exc)}) from exc
     with unit_of_work() as uow:
         s = uow.session
-        order = _locked_order(s, order_id, version)
+        order = _locked_order(s, actor, order_id, version)
         if order.status == OrderStatus.DONE:
             raise Conflict(f"订单 {order.order_no} 已完成并已生成账单，不能取消；如收费有误，请在收银台申请取消账单（主管审批）")
         if order.status != OrderStatus.BOOKED:
@@ -464,7 +466,7 @@ def service_fee_item(session: Session, actor: Actor) -> FeeItem:
 
 
 def _rating(raw: object) -> int | None:
-    if raw is None or raw == "":
+    if is_blank(raw):
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | str) or str(raw).strip() not in {str(r) for r in RATINGS}:
         raise FieldError("应为 1–5 星，或不评价")
@@ -488,10 +490,10 @@ def complete_order(*, actor: Actor, order_id: int, version: int, completed_at: o
     when = _field(errors, "完成时间", done_at)
     qty = _field(errors, "实际数量", lambda: _quantity(quantity)) if quantity not in (None, "") else None
     stars = _field(errors, "业主评价", lambda: _rating(rating))
-    remark = _field(errors, "评价内容", lambda: parse_text(comment or "", max_len=500))
+    remark = _field(errors, "评价内容", lambda: parse_text(comment, max_len=500))
     with unit_of_work() as uow:
         s = uow.session
-        order = _locked_order(s, order_id, version)
+        order = _locked_order(s, actor, order_id, version)
         if order.status != OrderStatus.BOOKED:
             raise Conflict(f"订单 {order.order_no} {order.status}，不能再次完成")
         # a job is not done before it was asked for, nor before the time it was booked for when that is earlier
@@ -583,7 +585,8 @@ def list_orders(*, actor: Actor, query: ListQuery) -> PageResult:
     appointment month ("YYYY-MM") or day ("YYYY-MM-DD" or a date: the home page's jobs of the day, with status
     已预约). Phones are masked for roles that do not see them in full."""
     authorize_list(actor, "relations.view", query)
-    stmt = join_unit_location(select(*[c.label(n) for n, c in ORDER_COLUMNS.items()]), PaidServiceOrder.unit_id) \
+    stmt = join_unit_location(select(*[c.label(n) for n, c in ORDER_COLUMNS.items()]), PaidServiceOrder.unit_id,
+                              actor=actor) \
         .outerjoin(Bill, Bill.id == PaidServiceOrder.bill_id)
     month = query.filters.get("month")
     if month:
@@ -612,17 +615,20 @@ def list_orders(*, actor: Actor, query: ListQuery) -> PageResult:
 
 
 def get_order(*, actor: Actor, order_id: int) -> ServiceOrder:
-    """One order in full (the phone too: whoever handles the job calls the owner), with its bill's state."""
+    """One order with its bill's state; the phone in full to whoever does the job (they call the owner) and to
+    people.reveal, masked for the others."""
     require(actor, "relations.view")
     with read_session() as s:
         row = s.execute(select(PaidServiceOrder, Bill).outerjoin(Bill, Bill.id == PaidServiceOrder.bill_id)
-                        .where(PaidServiceOrder.id == order_id)).first()
+                        .where(PaidServiceOrder.id == order_id, unit_clause(actor, PaidServiceOrder.unit_id))).first()
         if row is None:
             raise NotFound("没有这张特约服务订单")
         o, bill = row
         label = unit_labels(s, {o.unit_id}).get(o.unit_id, "")
+        doing_it = o.staff_id is not None and o.staff_id == actor.staff_id
+        phone = o.requester_phone if doing_it or can(actor, "people.reveal") else mask_mobile(o.requester_phone)
         return ServiceOrder(
-            o.id, o.version, o.order_no, o.unit_id, label, o.requester_name, o.requester_phone, o.item_id,
+            o.id, o.version, o.order_no, o.unit_id, label, o.requester_name, phone, o.item_id,
             o.item_name, o.category, o.charge_unit, o.price, o.quantity, o.amount, o.scheduled_at, o.staff_id,
             o.staff_name, o.request, o.status, o.ordered_at, o.ordered_by, o.completed_at, o.completed_by, o.rating,
             o.comment, o.cancelled_at, o.cancel_reason, o.bill_id, bill.status if bill is not None else "",
@@ -671,7 +677,12 @@ def _money(cents: int | Decimal | None) -> Decimal:
     return ledger.ZERO if cents is None else Decimal(int(cents)).scaleb(-2).quantize(ledger.ZERO)
 
 
-def _done_by_period(session: Session, periods: Sequence[str], *, by_category: bool) -> list[Any]:
+def _unit_visible(session: Session, actor: Actor, unit_id: int) -> bool:
+    unit = session.get(Unit, unit_id)
+    return unit is not None and in_scope(actor, unit.estate_id)
+
+
+def _done_by_period(session: Session, actor: Actor, periods: Sequence[str], *, by_category: bool) -> list[Any]:
     """(period, [category,] completed, billed, collected, rating sum, rated) of orders done in `periods`."""
     keys = [Bill.period, PaidServiceOrder.category] if by_category else [Bill.period]
     return list(session.execute(
@@ -680,7 +691,7 @@ def _done_by_period(session: Session, periods: Sequence[str], *, by_category: bo
                func.sum(PaidServiceOrder.rating), func.count(PaidServiceOrder.rating))
         .join(Bill, Bill.id == PaidServiceOrder.bill_id)
         .where(Bill.period.in_(list(periods)), Bill.status != BillStatus.CANCELLED,
-               PaidServiceOrder.status == OrderStatus.DONE)
+               PaidServiceOrder.status == OrderStatus.DONE, unit_clause(actor, PaidServiceOrder.unit_id))
         .group_by(*keys).order_by(*keys)).all())
 
 
@@ -691,9 +702,10 @@ def month_summary(*, actor: Actor, period: str) -> MonthSummary:
     with read_session() as s:
         by_status = {status: int(n) for status, n in s.execute(
             select(PaidServiceOrder.status, func.count(PaidServiceOrder.id))
-            .where(PaidServiceOrder.scheduled_at >= p.start, PaidServiceOrder.scheduled_at < p.end)
+            .where(PaidServiceOrder.scheduled_at >= p.start, PaidServiceOrder.scheduled_at < p.end,
+                   unit_clause(actor, PaidServiceOrder.unit_id))
             .group_by(PaidServiceOrder.status))}
-        rows = _done_by_period(s, [p.label], by_category=True)
+        rows = _done_by_period(s, actor, [p.label], by_category=True)
     categories = pd.DataFrame(
         [{"category": cat, "completed": int(n), "billed": _money(billed), "collected": _money(paid),
           "average_rating": _average(int(total or 0), int(rated))} for _p, cat, n, billed, paid, total, rated in rows],
@@ -715,7 +727,7 @@ def monthly_trend(*, actor: Actor, end: str, months: int = 12) -> pd.DataFrame:
     while len(periods) < max(1, min(months, 36)):
         periods.insert(0, Period.parse(periods[0]).previous().label)
     with read_session() as s:
-        rows = {r[0]: r for r in _done_by_period(s, periods, by_category=False)}
+        rows = {r[0]: r for r in _done_by_period(s, actor, periods, by_category=False)}
     out = []
     for label in periods:
         r = rows.get(label)

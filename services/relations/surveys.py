@@ -81,8 +81,9 @@ from services.platform.excel import excel_workbook
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
 from services.platform.rates import rate
+from services.platform.scope import estate_clause, in_scope
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import FieldError, parse_text
+from services.platform.validate import FieldError, collect, parse_choice, parse_text
 
 RUNNING = "进行中"
 ENDED = "已结束"
@@ -255,11 +256,12 @@ _responses = (select(func.count(SurveyResponse.id)).where(SurveyResponse.round_i
               .correlate(SurveyRound).scalar_subquery())
 
 
-def _round_rows(session: Session, *where: ColumnElement[bool], limit: int | None = None) -> list[RoundInfo]:
+def _round_rows(session: Session, actor: Actor, *where: ColumnElement[bool], limit: int | None = None
+                ) -> list[RoundInfo]:
     stmt = (select(SurveyRound.id, SurveyRound.version, SurveyRound.estate_id, Estate.name, SurveyRound.name,
                    SurveyRound.start_on, SurveyRound.end_on, SurveyRound.status, SurveyRound.note, _households,
                    _responses)
-            .join(Estate, Estate.id == SurveyRound.estate_id).where(*where)
+            .join(Estate, Estate.id == SurveyRound.estate_id).where(estate_clause(actor, SurveyRound.estate_id), *where)
             .order_by(SurveyRound.start_on.desc(), SurveyRound.id.desc()).limit(limit))
     return [RoundInfo(*cast(tuple[Any, ...], row)) for row in session.execute(stmt)]
 
@@ -276,14 +278,14 @@ def round_choices(*, actor: Actor, limit: int = 200) -> list[RoundInfo]:
     """Every round (latest first), for the round picker; no questions."""
     require(actor, "relations.view")
     with read_session() as s:
-        return _round_rows(s, limit=limit)
+        return _round_rows(s, actor, limit=limit)
 
 
 def round_detail(*, actor: Actor, round_id: int) -> RoundInfo:
     """One round with the questions it asks."""
     require(actor, "relations.view")
     with read_session() as s:
-        rows = _round_rows(s, SurveyRound.id == round_id)
+        rows = _round_rows(s, actor, SurveyRound.id == round_id)
         if not rows:
             raise NotFound("调查轮次不存在")
         return replace(rows[0], questions=_round_questions(s, round_id))
@@ -292,14 +294,14 @@ def round_detail(*, actor: Actor, round_id: int) -> RoundInfo:
 def _parse_round_fields(name: Any, start_on: date | None, end_on: date | None, note: Any,
                         errors: dict[str, str]) -> tuple[str, str]:
     try:
-        name_text = parse_text(name or "", max_len=64)
+        name_text = parse_text(name, max_len=64)
         if not name_text:
             errors["调查名称"] = "必填"
     except FieldError as exc:
         errors["调查名称"] = str(exc)
         name_text = ""
     try:
-        note_text = parse_text(note or "", max_len=500)
+        note_text = parse_text(note, max_len=500)
     except FieldError as exc:
         errors["备注"] = str(exc)
         note_text = ""
@@ -326,7 +328,7 @@ def open_round(*, actor: Actor, estate_id: int, name: Any, start_on: date | None
     with unit_of_work() as uow:
         s = uow.session
         estate = s.get(Estate, estate_id)
-        if estate is None or not estate.active:
+        if estate is None or not estate.active or not in_scope(actor, estate_id):
             errors["小区"] = "不存在或已停用"
         questions = list(s.scalars(select(SurveyQuestion).where(SurveyQuestion.active.is_(True))
                                    .order_by(SurveyQuestion.position, SurveyQuestion.id)))
@@ -349,7 +351,7 @@ def open_round(*, actor: Actor, estate_id: int, name: Any, start_on: date | None
             raise Conflict(f"{estate.name}已有进行中的调查“{running}”，请先结束它")
         if s.scalar(select(SurveyRound.id).where(SurveyRound.estate_id == estate_id,
                                                  SurveyRound.name == name_text)) is not None:
-            raise Conflict(f"{estate.name}已有名为“{name_text}”的调查")
+            raise Conflict(f"调查名称：{estate.name}已有名为“{name_text}”的调查")
         rnd = SurveyRound(estate_id=estate_id, name=name_text, start_on=start_on, end_on=end_on, status=RUNNING,
                           note=note_text, created_by=actor.display_name, created_at=utcnow(), closed_by="")
         s.add(rnd)
@@ -363,14 +365,14 @@ def open_round(*, actor: Actor, estate_id: int, name: Any, start_on: date | None
         try:
             s.flush()
         except IntegrityError as exc:  # the same name opened at the same moment by someone else
-            raise Conflict(f"{estate.name}已有名为“{name_text}”的调查") from exc
+            raise Conflict(f"调查名称：{estate.name}已有名为“{name_text}”的调查") from exc
         uow.commit()
         return rnd.id
 
 
-def _locked_round(session: Session, round_id: int, version: int | None = None) -> SurveyRound:
+def _locked_round(session: Session, actor: Actor, round_id: int, version: int | None = None) -> SurveyRound:
     rnd = session.get(SurveyRound, round_id)
-    if rnd is None:
+    if rnd is None or not in_scope(actor, rnd.estate_id):
         raise NotFound("调查轮次不存在")
     if version is not None and rnd.version != version:
         raise StaleEdit()
@@ -383,7 +385,7 @@ def update_round(*, actor: Actor, round_id: int, version: int, name: Any, end_on
     require(actor, "surveys.manage")
     with unit_of_work() as uow:
         s = uow.session
-        rnd = _locked_round(s, round_id, version)
+        rnd = _locked_round(s, actor, round_id, version)
         if rnd.status != RUNNING:
             raise Conflict(f"调查“{rnd.name}”已结束，不能修改")
         errors: dict[str, str] = {}
@@ -395,7 +397,7 @@ def update_round(*, actor: Actor, round_id: int, version: int, name: Any, end_on
             raise ValidationError(errors)
         if name_text != rnd.name and s.scalar(select(SurveyRound.id).where(
                 SurveyRound.estate_id == rnd.estate_id, SurveyRound.name == name_text)) is not None:
-            raise Conflict(f"该小区已有名为“{name_text}”的调查")
+            raise Conflict(f"调查名称：该小区已有名为“{name_text}”的调查")
         after = {"name": name_text, "end_on": end_on, "note": note_text}
         before = audit.snapshot(rnd, list(after))
         changed = {k: v for k, v in after.items() if before[k] != v}
@@ -412,7 +414,7 @@ def close_round(*, actor: Actor, round_id: int, version: int) -> None:
     require(actor, "surveys.manage")
     with unit_of_work() as uow:
         s = uow.session
-        rnd = _locked_round(s, round_id, version)
+        rnd = _locked_round(s, actor, round_id, version)
         if rnd.status != RUNNING:
             raise Conflict(f"调查“{rnd.name}”已结束")
         figures = _round_figures(s, [rnd.id])[rnd.id]
@@ -444,7 +446,7 @@ def list_rounds(*, actor: Actor, query: ListQuery) -> PageResult:
     """Survey rounds, latest first; filters: estate_id, status."""
     authorize_list(actor, "relations.view", query)
     stmt: Select[*tuple[Any, ...]] = select(*[c.label(n) for n, c in ROUND_COLUMNS.items()]).join(
-        Estate, Estate.id == SurveyRound.estate_id)
+        Estate, Estate.id == SurveyRound.estate_id).where(estate_clause(actor, SurveyRound.estate_id))
     with read_session() as s:
         return run_list(s, stmt, ROUND_COLUMNS, query, search_columns=[SurveyRound.name, Estate.name],
                         equal_filters={"estate_id": SurveyRound.estate_id, "status": SurveyRound.status},
@@ -491,6 +493,7 @@ def find_households(*, actor: Actor, round_id: int, text: str, limit: int = 20) 
     found: dict[int, tuple[str, str]] = {}
     row: Any
     with read_session() as s:
+        _locked_round(s, actor, round_id)  # a round of another estate is not found
         if terms.unit_conds:
             for row in s.execute(base.where(or_(*terms.unit_conds)).order_by(*UNIT_CODE_ORDER[1:]).limit(limit)):
                 found[row[0]] = (row[1], "")
@@ -539,7 +542,7 @@ def response_detail(*, actor: Actor, response_id: int) -> ResponseView:
         row = s.execute(join_unit_location(
             select(SurveyResponse.id, SurveyResponse.version, SurveyResponse.round_id, SurveyResponse.unit_id,
                    unit_code, SurveyResponse.respondent, SurveyResponse.way, SurveyResponse.answered_on,
-                   SurveyResponse.comment, SurveyResponse.entered_by), SurveyResponse.unit_id)
+                   SurveyResponse.comment, SurveyResponse.entered_by), SurveyResponse.unit_id, actor=actor)
             .where(SurveyResponse.id == response_id)).first()
         if row is None:
             raise NotFound("答卷不存在（可能已被撤销）")
@@ -565,14 +568,13 @@ def _check_sheet(session: Session, rnd: SurveyRound, *, respondent: Any, way: An
     at once."""
     errors = dict(errors or {})
     try:
-        who = parse_text(respondent or "", max_len=32)
+        who = parse_text(respondent, max_len=32)
         if not who:
             errors["受访人"] = "必填"
     except FieldError as exc:
         errors["受访人"] = str(exc)
         who = ""
-    if way not in WAYS:
-        errors["调查方式"] = "应为以下之一：" + "、".join(WAYS)
+    way = collect(errors, "调查方式", way, lambda v: parse_choice(v, WAYS)) or ""
     if answered_on is None:
         errors["答卷日期"] = "必填"
     elif answered_on > local_today():
@@ -580,7 +582,7 @@ def _check_sheet(session: Session, rnd: SurveyRound, *, respondent: Any, way: An
     elif not rnd.start_on <= answered_on <= rnd.end_on:
         errors["答卷日期"] = f"应在本轮调查期间 {rnd.start_on} 至 {rnd.end_on} 内"
     try:
-        remark = parse_text(comment or "", max_len=500)
+        remark = parse_text(comment, max_len=500)
     except FieldError as exc:
         errors["意见建议"] = str(exc)
         remark = ""
@@ -634,7 +636,7 @@ def record_response(*, actor: Actor, round_id: int, unit_id: int, respondent: An
     require(actor, "surveys.record")
     with unit_of_work() as uow:
         s = uow.session
-        rnd = _locked_round(s, round_id)
+        rnd = _locked_round(s, actor, round_id)
         _running(rnd)
         unit = s.get(Unit, unit_id)
         if unit is None:
@@ -670,13 +672,14 @@ def record_response(*, actor: Actor, round_id: int, unit_id: int, respondent: An
         return response.id
 
 
-def _locked_response(session: Session, response_id: int, version: int) -> tuple[SurveyResponse, SurveyRound]:
+def _locked_response(session: Session, actor: Actor, response_id: int, version: int
+                     ) -> tuple[SurveyResponse, SurveyRound]:
     response = session.get(SurveyResponse, response_id)
-    if response is None:
+    if response is None or not in_scope(actor, cast(SurveyRound, session.get(SurveyRound, response.round_id)).estate_id):
         raise NotFound("答卷不存在（可能已被撤销）")
     if response.version != version:
         raise StaleEdit()
-    rnd = _locked_round(session, response.round_id)
+    rnd = _locked_round(session, actor, response.round_id)
     _running(rnd)
     return response, rnd
 
@@ -687,7 +690,7 @@ def update_response(*, actor: Actor, response_id: int, version: int, respondent:
     require(actor, "surveys.record")
     with unit_of_work() as uow:
         s = uow.session
-        response, rnd = _locked_response(s, response_id, version)
+        response, rnd = _locked_response(s, actor, response_id, version)
         sheet = _check_sheet(s, rnd, respondent=respondent, way=way, answered_on=answered_on, answers=answers,
                              comment=comment)
         old_answers = {qid: (n, choice) for qid, n, choice in s.execute(
@@ -721,14 +724,14 @@ def withdraw_response(*, actor: Actor, response_id: int, version: int, reason: A
     """撤销答卷 entered by mistake (wrong household, duplicate paper form): removed, its content kept in the audit."""
     require(actor, "surveys.record")
     try:
-        why = parse_text(reason or "", max_len=200)
+        why = parse_text(reason, max_len=200)
     except FieldError as exc:
         raise ValidationError({"撤销原因": str(exc)}) from None
     if not why:
         raise ValidationError({"撤销原因": "必填"})
     with unit_of_work() as uow:
         s = uow.session
-        response, rnd = _locked_response(s, response_id, version)
+        response, rnd = _locked_response(s, actor, response_id, version)
         answers = {qid: (n, choice) for qid, n, choice in s.execute(
             select(SurveyAnswer.round_question_id, SurveyAnswer.point_no, SurveyAnswer.choice)
             .where(SurveyAnswer.response_id == response.id))}
@@ -772,7 +775,8 @@ RESPONSE_COLUMNS = {
 def list_responses(*, actor: Actor, query: ListQuery) -> PageResult:
     """答卷 of a round (filter round_id), latest first; filters: way, building_id; search 房号, 受访人, 意见."""
     authorize_list(actor, "relations.view", query)
-    stmt = join_unit_location(select(*[c.label(n) for n, c in RESPONSE_COLUMNS.items()]), SurveyResponse.unit_id)
+    stmt = join_unit_location(select(*[c.label(n) for n, c in RESPONSE_COLUMNS.items()]), SurveyResponse.unit_id,
+                              actor=actor)
     with read_session() as s:
         result = run_list(s, stmt, RESPONSE_COLUMNS, query,
                           search_columns=[unit_code, SurveyResponse.respondent, SurveyResponse.comment],
@@ -806,7 +810,8 @@ def list_households(*, actor: Actor, query: ListQuery) -> PageResult:
     已答/未答), in 房号 order — the list staff phone or visit from. Mobiles are masked without people.reveal."""
     authorize_list(actor, "relations.view", query)
     round_id = query.filters.get("round_id")
-    stmt = join_unit_location(select(*[c.label(n) for n, c in HOUSEHOLD_COLUMNS.items()]), SurveyRoundUnit.unit_id)
+    stmt = join_unit_location(select(*[c.label(n) for n, c in HOUSEHOLD_COLUMNS.items()]), SurveyRoundUnit.unit_id,
+                              actor=actor)
     stmt = stmt.outerjoin(SurveyResponse, and_(SurveyResponse.round_id == SurveyRoundUnit.round_id,
                                                SurveyResponse.unit_id == SurveyRoundUnit.unit_id))
     if round_id in (None, ""):
@@ -943,7 +948,7 @@ def latest_rounds(*, actor: Actor, limit: int = 5) -> pd.DataFrame:
     require(actor, "relations.view")
     limit = max(1, min(int(limit), 50))
     with read_session() as s:
-        rounds = _round_rows(s, limit=limit)
+        rounds = _round_rows(s, actor, limit=limit)
         figures = _round_figures(s, [r.id for r in rounds]) if rounds else {}
     return pd.DataFrame([{"id": r.id, "estate": r.estate, "name": r.name, "start_on": r.start_on,
                           "end_on": r.end_on, "status": r.status, **figures[r.id]} for r in rounds],

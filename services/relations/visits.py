@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -69,7 +69,8 @@ from services.platform.errors import Conflict, NotFound, PermissionDenied, Stale
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
 from services.platform.rates import rate
-from services.platform.validate import collect_text
+from services.platform.scope import estate_clause, in_scope
+from services.platform.validate import choice_of, collect, collect_text, parse_choice
 from services.tickets import workflow as tickets
 
 WAYS = ("上门", "来访", "电话", "微信")
@@ -205,15 +206,18 @@ def _check_year(year: int, today: date) -> list[str]:
     return months_left(year, today) if today.year <= year <= today.year + 1 else []
 
 
-def households_to_plan(session: Session, year: int, estate_id: int | None) -> tuple[list[Household], int, int]:
-    """The units of the scope without a plan row in `year`, in walking order; and how many were left out and how
-    many are already planned."""
+def households_to_plan(session: Session, year: int, estate_id: int | None,
+                       estate_ids: frozenset[int] | None = None) -> tuple[list[Household], int, int]:
+    """The units of the scope (one estate, or the estates `estate_ids` of the planner, or all) without a plan row in
+    `year`, in walking order; and how many were left out and how many are already planned."""
     handed = handed_over_condition().label("handed")
     stmt = (select(Unit.id, Unit.estate_id, Unit.building_id, Unit.status, Unit.kind, handed)
             .join(Building, Building.id == Unit.building_id).join(Estate, Estate.id == Unit.estate_id)
             .where(Estate.active.is_(True)))
     if estate_id is not None:
         stmt = stmt.where(Unit.estate_id == estate_id)
+    if estate_ids is not None:
+        stmt = stmt.where(Unit.estate_id.in_(sorted(estate_ids)))
     planned = set(session.scalars(select(VisitPlan.unit_id).where(VisitPlan.year == year).distinct()))
     out, left_out, already = [], 0, 0
     for uid, eid, bid, status, kind, is_handed in session.execute(stmt.order_by(*UNIT_CODE_ORDER)):
@@ -229,16 +233,17 @@ def households_to_plan(session: Session, year: int, estate_id: int | None) -> tu
     return out, left_out, already
 
 
-def _draft(session: Session, year: int, estate_id: int | None, today: date) -> tuple[PlanSummary, list[PlannedVisit]]:
+def _draft(session: Session, actor: Actor, year: int, estate_id: int | None, today: date
+           ) -> tuple[PlanSummary, list[PlannedVisit]]:
     months = _check_year(year, today)
     if not months:
         raise ValidationError({"年度": f"只能为今年（{today.year}）或明年编制访谈计划"})
-    if estate_id is not None and session.get(Estate, estate_id) is None:
+    if estate_id is not None and (session.get(Estate, estate_id) is None or not in_scope(actor, estate_id)):
         raise NotFound("小区不存在")
     people = assignees_in(session)
     if not people:
         raise Conflict("没有可分派的访谈人员：请先为客服或物业管理员开通账户")
-    homes, left_out, already = households_to_plan(session, year, estate_id)
+    homes, left_out, already = households_to_plan(session, year, estate_id, actor.estate_ids)
     kept = dict(session.execute(select(VisitPlan.building_id, func.min(VisitPlan.assignee_id))
                                 .where(VisitPlan.year == year).group_by(VisitPlan.building_id)).all())
     load = dict(session.execute(select(VisitPlan.assignee_id, func.count()).where(VisitPlan.year == year)
@@ -259,7 +264,7 @@ def preview_plan(*, actor: Actor, year: int, estate_id: int | None = None) -> Pl
     """What plan_year would add now, without writing anything."""
     require(actor, "visits.plan")
     with read_session() as s:
-        return _draft(s, year, estate_id, local_today())[0]
+        return _draft(s, actor, year, estate_id, local_today())[0]
 
 
 def plan_year(*, actor: Actor, year: int, estate_id: int | None = None) -> PlanSummary:
@@ -268,7 +273,7 @@ def plan_year(*, actor: Actor, year: int, estate_id: int | None = None) -> PlanS
     now = utcnow()
     with unit_of_work() as uow:
         s = uow.session
-        summary, rows = _draft(s, year, estate_id, local_today())
+        summary, rows = _draft(s, actor, year, estate_id, local_today())
         if not rows:
             raise Conflict(f"{year} 年访谈计划已包含全部应访房屋，没有需要新增的计划"
                            if summary.already_planned else "所选范围内没有需要访谈的房屋")
@@ -295,7 +300,8 @@ def reassign_building(*, actor: Actor, year: int, building_id: int, assignee_id:
         people = assignees_in(s)
         if assignee_id not in people:
             raise ValidationError({"访谈人员": "应为在职的客服或物业管理员"})
-        if s.get(Building, building_id) is None:
+        building = s.get(Building, building_id)
+        if building is None or not in_scope(actor, building.estate_id):
             raise NotFound("楼栋不存在")
         rows = list(s.scalars(select(VisitPlan).where(VisitPlan.year == year, VisitPlan.building_id == building_id,
                                                       VisitPlan.visit_id.is_(None)).with_for_update()))
@@ -356,20 +362,17 @@ def _check_visit(visit: NewVisit, today: date) -> tuple[dict[str, str], str, str
         errors["访谈日期"] = "不能晚于今天"
     elif visit.visited_on < today - OLDEST_VISIT:
         errors["访谈日期"] = "不能早于一年前"
-    if visit.way not in WAYS:
-        errors["访谈方式"] = "应为以下之一：" + "、".join(WAYS)
+    collect(errors, "访谈方式", visit.way, lambda v: parse_choice(v, WAYS))
     person = collect_text(errors, "访谈对象", visit.person_met, 32, required=True)
     content = collect_text(errors, "访谈内容", visit.content, 1000, required=True)
     return errors, person, content
 
 
 def _check_follow_up(follow_up: FollowUp, errors: dict[str, str]) -> None:
-    if follow_up.ticket_type not in FOLLOW_UP_TYPES:
-        errors["跟进工单类型"] = "应为以下之一：" + "、".join(FOLLOW_UP_TYPES)
-    if follow_up.department not in tickets.DEPARTMENTS:
-        errors["处理部门"] = "应为以下之一：" + "、".join(tickets.DEPARTMENTS)
-    if follow_up.urgency not in tickets.URGENCIES:
-        errors["紧急程度"] = "应为 普通 或 紧急"
+    for label, raw, choices in (("跟进工单类型", follow_up.ticket_type, FOLLOW_UP_TYPES),
+                                ("处理部门", follow_up.department, tickets.DEPARTMENTS),
+                                ("紧急程度", follow_up.urgency, tickets.URGENCIES)):
+        collect(errors, label, raw, choice_of(choices))
     collect_text(errors, "跟进内容", follow_up.content, 1000, required=True)
     collect_text(errors, "联系电话", follow_up.phone, 20, required=False)
 
@@ -395,11 +398,18 @@ def record_visit(*, actor: Actor, visit: NewVisit, follow_up: FollowUp | None = 
     errors, person, content = _check_visit(visit, today)
     if follow_up is not None:
         _check_follow_up(follow_up, errors)
+    if not errors:  # the choices as checked (stripped)
+        visit = replace(visit, way=parse_choice(visit.way, WAYS))
+        if follow_up is not None:
+            follow_up = replace(follow_up, ticket_type=parse_choice(follow_up.ticket_type, FOLLOW_UP_TYPES),
+                                department=parse_choice(follow_up.department, tickets.DEPARTMENTS),
+                                urgency=parse_choice(follow_up.urgency, tickets.URGENCIES))
     visitor_id = visit.visitor_id if visit.visitor_id is not None else actor.user_id
     estate_id = None
     with read_session() as s:
         if visit.unit_id is not None:
-            estate_id = s.scalar(select(Unit.estate_id).where(Unit.id == visit.unit_id))
+            estate_id = s.scalar(select(Unit.estate_id).where(Unit.id == visit.unit_id,
+                                                              estate_clause(actor, Unit.estate_id)))
             if estate_id is None:
                 errors["房屋"] = "不存在"
         people = assignees_in(s)
@@ -419,8 +429,8 @@ def record_visit(*, actor: Actor, visit: NewVisit, follow_up: FollowUp | None = 
     if follow_up is not None:
         ticket_id, number = tickets.take(actor=actor, intake=tickets.Intake(
             ticket_type=follow_up.ticket_type, channel=TICKET_CHANNEL[visit.way], estate_id=estate_id,
-            unit_id=unit_id, caller_name=person, caller_phone=follow_up.phone.strip(),
-            content=follow_up.content.strip(), received_at=utcnow().astimezone(SHANGHAI),
+            unit_id=unit_id, caller_name=person, caller_phone=follow_up.phone,
+            content=follow_up.content, received_at=utcnow().astimezone(SHANGHAI),
             department=follow_up.department, urgency=follow_up.urgency))
     with unit_of_work() as uow:
         s = uow.session
@@ -454,7 +464,7 @@ def withdraw_visit(*, actor: Actor, visit_id: int, version: int, reason: str) ->
     with unit_of_work() as uow:
         s = uow.session
         row = s.get(OwnerVisit, visit_id)
-        if row is None:
+        if row is None or not in_scope(actor, row.estate_id):
             raise NotFound("访谈记录不存在")
         if row.version != version:
             raise StaleEdit()
@@ -513,7 +523,7 @@ def list_plan(*, actor: Actor, year: int, query: ListQuery) -> PageResult:
     """The year's plan rows with their status; filters: estate_id, assignee_id, planned_month, status."""
     authorize_list(actor, "relations.view", query)
     columns = _plan_columns(_this_month())
-    stmt = (join_unit_location(select(*[c.label(n) for n, c in columns.items()]), VisitPlan.unit_id)
+    stmt = (join_unit_location(select(*[c.label(n) for n, c in columns.items()]), VisitPlan.unit_id, actor=actor)
             .join(_Assignee, _Assignee.id == VisitPlan.assignee_id)
             .outerjoin(_Done, _Done.id == VisitPlan.visit_id)
             .where(VisitPlan.year == year))
@@ -549,7 +559,8 @@ VISIT_COLUMNS: dict[str, Any] = {
 def list_visits(*, actor: Actor, query: ListQuery) -> PageResult:
     """访谈记录, newest first; filters: estate_id, month, way, visitor_id, state (有效/已撤销)."""
     authorize_list(actor, "relations.view", query)
-    stmt = (join_unit_location(select(*[c.label(n) for n, c in VISIT_COLUMNS.items()]), OwnerVisit.unit_id)
+    stmt = (join_unit_location(select(*[c.label(n) for n, c in VISIT_COLUMNS.items()]), OwnerVisit.unit_id,
+                               actor=actor)
             .outerjoin(Ticket, Ticket.id == OwnerVisit.ticket_id)
             .outerjoin(_Fulfils, _Fulfils.visit_id == OwnerVisit.id))
     with read_session() as s:
@@ -568,7 +579,8 @@ def unit_visits(*, actor: Actor, unit_id: int) -> pd.DataFrame:
     with read_session() as s:
         rows = s.execute(select(OwnerVisit.visited_on, OwnerVisit.way, OwnerVisit.person_met, OwnerVisit.content,
                                 OwnerVisit.visitor_name)
-                         .where(OwnerVisit.unit_id == unit_id, OwnerVisit.withdrawn.is_(False))
+                         .where(OwnerVisit.unit_id == unit_id, OwnerVisit.withdrawn.is_(False),
+                                estate_clause(actor, OwnerVisit.estate_id))
                          .order_by(OwnerVisit.visited_on.desc(), OwnerVisit.id.desc()).limit(20)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["visited_on", "way", "person_met", "content", "visitor"],
                         dtype=object)
@@ -592,7 +604,8 @@ def _period_months(period: str | Period) -> tuple[str, str]:
 
 
 def _planned_done(first: str, last: str, *, by_month: bool = False, by_assignee: bool = False,
-                  estate_id: int | None = None, assignee_id: int | None = None) -> Select[*tuple[Any, ...]]:
+                  estate_id: int | None = None, assignee_id: int | None = None,
+                  estate_ids: frozenset[int] | None = None) -> Select[*tuple[Any, ...]]:
     """Planned and counted visits of the months first..last (KPI.md 访谈完成率), grouped by assignee and/or month:
     each household's visits of the span (or of each month) count at most as often as it was planned there."""
     keys = [VisitPlan.unit_id] + ([VisitPlan.planned_month] if by_month else []) \
@@ -600,6 +613,8 @@ def _planned_done(first: str, last: str, *, by_month: bool = False, by_assignee:
     plan = select(*keys, func.count().label("times")).where(VisitPlan.planned_month.between(first, last))
     if estate_id is not None:
         plan = plan.where(VisitPlan.estate_id == estate_id)
+    if estate_ids is not None:  # the reader's estates
+        plan = plan.where(VisitPlan.estate_id.in_(sorted(estate_ids)))
     if assignee_id is not None:
         plan = plan.where(VisitPlan.assignee_id == assignee_id)
     planned = plan.group_by(*keys).subquery()
@@ -618,12 +633,14 @@ def _planned_done(first: str, last: str, *, by_month: bool = False, by_assignee:
 
 
 def _recorded(first: str, last: str, *, estate_id: int | None = None,
-              visitor_id: int | None = None) -> Select[*tuple[Any, ...]]:
+              visitor_id: int | None = None, estate_ids: frozenset[int] | None = None) -> Select[*tuple[Any, ...]]:
     stmt: Select[*tuple[Any, ...]] = select(func.count().label("visits"),
                   func.sum(case((OwnerVisit.face_to_face.is_(True), 1), else_=0)).label("f2f")
                   ).where(OwnerVisit.withdrawn.is_(False), OwnerVisit.month.between(first, last))
     if estate_id is not None:
         stmt = stmt.where(OwnerVisit.estate_id == estate_id)
+    if estate_ids is not None:
+        stmt = stmt.where(OwnerVisit.estate_id.in_(sorted(estate_ids)))
     if visitor_id is not None:
         stmt = stmt.where(OwnerVisit.visitor_id == visitor_id)
     return stmt
@@ -672,10 +689,11 @@ def visit_progress(*, actor: Actor, year: int) -> VisitProgress:
     first, last = f"{year}-01", f"{year}-12"
     this_month = _this_month()
     with read_session() as s:
-        pd_row = s.execute(_planned_done(first, last, assignee_id=who)).one()
-        rec = s.execute(_recorded(first, last, visitor_id=who)).one()
+        pd_row = s.execute(_planned_done(first, last, assignee_id=who, estate_ids=actor.estate_ids)).one()
+        rec = s.execute(_recorded(first, last, visitor_id=who, estate_ids=actor.estate_ids)).one()
         overdue_q = select(func.count()).select_from(VisitPlan).where(
-            VisitPlan.year == year, VisitPlan.visit_id.is_(None), VisitPlan.planned_month < this_month)
+            VisitPlan.year == year, VisitPlan.visit_id.is_(None), VisitPlan.planned_month < this_month,
+            estate_clause(actor, VisitPlan.estate_id))
         if who is not None:
             overdue_q = overdue_q.where(VisitPlan.assignee_id == who)
         overdue = int(s.scalar(overdue_q) or 0)
@@ -692,7 +710,8 @@ def progress_by_person(*, actor: Actor, year: int, estate_id: int | None = None,
     the plan's counts (per assignee) and the visits' counts (per visitor) united and summed per person."""
     require(actor, "relations.view")
     first, last = f"{year}-01", f"{year}-12"
-    plan = _planned_done(first, last, by_month=by_month, by_assignee=True, estate_id=estate_id).subquery()
+    plan = _planned_done(first, last, by_month=by_month, by_assignee=True, estate_id=estate_id,
+                         estate_ids=actor.estate_ids).subquery()
     plan_month = plan.c.planned_month if by_month else literal("")
     rec = select(OwnerVisit.visitor_id.label("user_id"),
                  (OwnerVisit.month if by_month else literal("")).label("month"),
@@ -702,6 +721,7 @@ def progress_by_person(*, actor: Actor, year: int, estate_id: int | None = None,
                OwnerVisit.visitor_id.is_not(None))
     if estate_id is not None:
         rec = rec.where(OwnerVisit.estate_id == estate_id)
+    rec = rec.where(estate_clause(actor, OwnerVisit.estate_id))
     rec = rec.group_by(OwnerVisit.visitor_id, *([OwnerVisit.month] if by_month else []))
     both = union_all(
         select(plan.c.assignee_id.label("user_id"), plan_month.label("month"), plan.c.planned, plan.c.done,
@@ -730,7 +750,7 @@ def visits_due(*, actor: Actor, on: date, limit: int = MAX_DUE_ROWS) -> pd.DataF
     month = on.strftime("%Y-%m")
     stmt: Select[*tuple[Any, ...]] = (join_unit_location(select(VisitPlan.id, VisitPlan.unit_id, Estate.name, unit_code,
                                       VisitPlan.planned_month, VisitPlan.sequence, VisitPlan.basis,
-                                      _Assignee.display_name), VisitPlan.unit_id)
+                                      _Assignee.display_name), VisitPlan.unit_id, actor=actor)
             .join(_Assignee, _Assignee.id == VisitPlan.assignee_id)
             .where(VisitPlan.year == on.year, VisitPlan.visit_id.is_(None), VisitPlan.planned_month <= month)
             .order_by(VisitPlan.planned_month, *UNIT_CODE_ORDER, VisitPlan.sequence).limit(limit))
@@ -747,7 +767,8 @@ def plan_years(*, actor: Actor) -> list[int]:
     """The years that have a plan, newest first (for pickers)."""
     require(actor, "relations.view")
     with read_session() as s:
-        return [int(y) for y in s.scalars(select(VisitPlan.year).distinct().order_by(VisitPlan.year.desc()))]
+        return [int(y) for y in s.scalars(select(VisitPlan.year).distinct().where(estate_clause(actor, VisitPlan.estate_id))
+                                          .order_by(VisitPlan.year.desc()))]
 
 
 def plan_buildings(*, actor: Actor, year: int) -> pd.DataFrame:
@@ -758,7 +779,7 @@ def plan_buildings(*, actor: Actor, year: int) -> pd.DataFrame:
                    func.sum(case((VisitPlan.visit_id.is_(None), 1), else_=0)).label("open"))
             .join(Building, Building.id == VisitPlan.building_id).join(Estate, Estate.id == VisitPlan.estate_id)
             .join(_Assignee, _Assignee.id == VisitPlan.assignee_id)
-            .where(VisitPlan.year == year)
+            .where(VisitPlan.year == year, estate_clause(actor, VisitPlan.estate_id))
             .group_by(VisitPlan.building_id, Estate.code, Estate.name, Building.code, Building.name,
                       _Assignee.display_name)
             .order_by(Estate.code, func.length(Building.code), Building.code))

@@ -90,12 +90,14 @@ class TicketScope:
 
     `assignee_ids`: tickets handled by these user accounts (处理人); `first_responder_ids`: tickets these
     accounts took (首问责任人); `ruling_staff_id`: complaints ruled naming this staff member as responsible.
-    Revisits belong to their ticket. Empty id tuples mean "nobody's", not "everybody's".
+    Revisits belong to their ticket. Empty id tuples mean "nobody's", not "everybody's". `estate_ids`: the tickets
+    of these estates only (a reader's estate scope, Actor.estate_ids; None: every estate).
     """
 
     assignee_ids: tuple[int, ...] | None = None
     first_responder_ids: tuple[int, ...] | None = None
     ruling_staff_id: int | None = None
+    estate_ids: frozenset[int] | None = None
 
     def where(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -105,6 +107,8 @@ class TicketScope:
             conditions.append(Ticket.first_responder_id.in_(list(self.first_responder_ids)))
         if self.ruling_staff_id is not None:
             conditions.append(Ticket.ruling_staff_id == self.ruling_staff_id)
+        if self.estate_ids is not None:
+            conditions.append(Ticket.estate_id.in_(sorted(self.estate_ids)))
         return conditions
 
 
@@ -174,20 +178,24 @@ _SCOPE_CONDITIONS = (
     Ticket.assignee_id.in_(bindparam("assignee_ids", expanding=True)),
     Ticket.first_responder_id.in_(bindparam("first_responder_ids", expanding=True)),
     Ticket.ruling_staff_id == bindparam("ruling_staff_id"),
+    Ticket.estate_id.in_(bindparam("estate_ids", expanding=True)),
 )
+ScopeShape = tuple[bool, bool, bool, bool]
 
 
-def _scope_shape(scope: TicketScope) -> tuple[bool, bool, bool]:
-    return scope.assignee_ids is not None, scope.first_responder_ids is not None, scope.ruling_staff_id is not None
+def _scope_shape(scope: TicketScope) -> ScopeShape:
+    return (scope.assignee_ids is not None, scope.first_responder_ids is not None, scope.ruling_staff_id is not None,
+            scope.estate_ids is not None)
 
 
 def _scope_values(scope: TicketScope) -> dict[str, Any]:
     values = {"assignee_ids": list(scope.assignee_ids or ()), "first_responder_ids": list(
-        scope.first_responder_ids or ()), "ruling_staff_id": scope.ruling_staff_id}
+        scope.first_responder_ids or ()), "ruling_staff_id": scope.ruling_staff_id,
+        "estate_ids": sorted(scope.estate_ids or ())}
     return {k: v for (k, v), used in zip(values.items(), _scope_shape(scope), strict=True) if used}
 
 
-def _scope_where(shape: tuple[bool, bool, bool]) -> list[ColumnElement[bool]]:
+def _scope_where(shape: ScopeShape) -> list[ColumnElement[bool]]:
     return [condition for condition, used in zip(_SCOPE_CONDITIONS, shape, strict=True) if used]
 
 
@@ -250,7 +258,7 @@ def _tallies(figures: Mapping[str, Figure]) -> tuple[list[ColumnElement[int]], t
 
 
 @lru_cache(maxsize=64)
-def _plans(months: int, group: str | None, scope: tuple[bool, bool, bool]) -> tuple[_Plan, _Plan]:
+def _plans(months: int, group: str | None, scope: ScopeShape) -> tuple[_Plan, _Plan]:
     """The two counting statements (over tickets, over revisits) for `months` months, one UNION ALL branch each,
     grouped by `group` (None: no GROUP BY, one row per month), filtered by a scope of that shape. Built once per
     shape: the months, the moments and the scope are bound parameters (see _Moments, _scope_values)."""
@@ -266,13 +274,24 @@ def _plans(months: int, group: str | None, scope: tuple[bool, bool, bool]) -> tu
             if subject == "ticket":  # every row a figure of the month may count: an index range scan narrows to them
                 stmt = stmt.select_from(Ticket).where(or_(and_(Ticket.received_at >= m.start, Ticket.received_at < m.end),
                                                           and_(Ticket.completed_at >= m.start, Ticket.completed_at < m.end)))
+                stmt = stmt.where(Ticket.status != CANCELLED, *_scope_where(scope))
+                branches.append(stmt.group_by(*grouped))
             else:
-                stmt = stmt.select_from(Revisit).join(Ticket, Ticket.id == Revisit.ticket_id).where(
-                    or_(and_(Revisit.due_at >= m.start, Revisit.due_at < m.end),
-                        and_(Revisit.done_at >= m.start, Revisit.done_at < m.end)))
-            branches.append(stmt.where(Ticket.status != CANCELLED, *_scope_where(scope)).group_by(*grouped))
+                stmt = stmt.select_from(Revisit).where(_revisit_window(m))
+                if grouped or any(scope):
+                    stmt = stmt.join(Ticket, Ticket.id == Revisit.ticket_id).where(
+                        Ticket.status != CANCELLED, *_scope_where(scope))
+                else:  # a join would have PostgreSQL hash every ticket once a month (12 months: 926 -> 115 ms)
+                    stmt = stmt.where(~exists().where(Ticket.id == Revisit.ticket_id, Ticket.status == CANCELLED))
+                branches.append(stmt.group_by(*grouped))
         plans.append(_Plan(branches[0] if months == 1 else union_all(*branches), at))
     return plans[0], plans[1]
+
+
+def _revisit_window(m: _Moments) -> ColumnElement[bool]:
+    """The revisits a month's figures may count: due or done within it (index range scans narrow to them)."""
+    return or_(and_(Revisit.due_at >= m.start, Revisit.due_at < m.end),
+               and_(Revisit.done_at >= m.start, Revisit.done_at < m.end))
 
 
 def _count(slots: Sequence[tuple[Period, datetime]], group: str | None,

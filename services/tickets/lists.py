@@ -17,10 +17,12 @@ from db.engine import read_session
 from db.models import Building, Estate, Revisit, Ticket, TicketCategory, Unit, User
 from db.types import utcnow
 from services.estate.units import unit_code
-from services.platform.auth import Actor, require
+from services.platform.auth import Actor, can, require
 from services.platform.clock import SHANGHAI, local_today
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.period import Period
+from services.platform.privacy import mask_mobile
+from services.platform.scope import estate_clause
 from services.tickets.statuses import TicketStatus
 from services.tickets.workflow import OPEN
 
@@ -55,13 +57,15 @@ TICKET_COLUMNS = {
 }
 
 
-def _base() -> Select[*tuple[Any, ...]]:
+def _base(actor: Actor) -> Select[*tuple[Any, ...]]:
+    """The board's columns over the tickets of the actor's estates."""
     return (select(*[c.label(n) for n, c in TICKET_COLUMNS.items()])
             .join(Estate, Estate.id == Ticket.estate_id)
             .outerjoin(Unit, Unit.id == Ticket.unit_id)
             .outerjoin(Building, Building.id == Unit.building_id)
             .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
-            .outerjoin(_responder, _responder.id == Ticket.first_responder_id))
+            .outerjoin(_responder, _responder.id == Ticket.first_responder_id)
+            .where(estate_clause(actor, Ticket.estate_id)))
 
 
 def list_tickets(*, actor: Actor, query: ListQuery, board: str = "all") -> PageResult:
@@ -70,7 +74,7 @@ def list_tickets(*, actor: Actor, query: ListQuery, board: str = "all") -> PageR
     if board not in BOARDS:
         raise ValueError(board)
     now = utcnow()
-    stmt = _base()
+    stmt = _base(actor)
     if board == "today":
         start = datetime.combine(local_today(), time.min, SHANGHAI)
         stmt = stmt.where(Ticket.received_at >= start, Ticket.received_at < start + timedelta(days=1))
@@ -107,7 +111,9 @@ def board_counts(*, actor: Actor) -> dict[str, int]:
     start = datetime.combine(local_today(), time.min, SHANGHAI)
     with read_session() as s:
         def count(*where: ColumnElement[bool]) -> int:
-            return s.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+            return s.scalar(select(func.count()).select_from(Ticket).where(*where, mine)) or 0
+
+        mine = estate_clause(actor, Ticket.estate_id)
 
         return {
             "today": count(Ticket.received_at >= start, Ticket.received_at < start + timedelta(days=1)),
@@ -118,10 +124,11 @@ def board_counts(*, actor: Actor) -> dict[str, int]:
             "revisits": count(Ticket.status == TicketStatus.AWAITING_REVISIT),
             "revisits_overdue": s.scalar(select(func.count()).select_from(Revisit).join(Ticket)
                                          .where(Ticket.status == TicketStatus.AWAITING_REVISIT, Revisit.done_at.is_(None),
-                                                Revisit.due_at < now)) or 0,
+                                                Revisit.due_at < now, mine)) or 0,
             "revisits_today": s.scalar(select(func.count()).select_from(Revisit).join(Ticket)
                                        .where(Ticket.status == TicketStatus.AWAITING_REVISIT, Revisit.done_at.is_(None),
-                                              Revisit.due_at >= now, Revisit.due_at < start + timedelta(days=1)))
+                                              Revisit.due_at >= now, Revisit.due_at < start + timedelta(days=1),
+                                              mine))
             or 0,
             "mine": count(Ticket.status.in_(OPEN), or_(Ticket.assignee_id == actor.user_id,
                                                        Ticket.first_responder_id == actor.user_id)),
@@ -139,8 +146,8 @@ def complaints_to_rule(*, actor: Actor, limit: int = 10) -> tuple[int, pd.DataFr
     waiting = and_(Ticket.ticket_type == "投诉", Ticket.ruling == "", Ticket.received_at >= since,
                    Ticket.status.in_((TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT, TicketStatus.CLOSED)))
     with read_session() as s:
-        total = s.scalar(select(func.count()).select_from(Ticket).where(waiting)) or 0
-        rows = s.execute(_base().where(waiting).order_by(Ticket.received_at, Ticket.id).limit(limit)).all()
+        total = s.scalar(select(func.count()).select_from(Ticket).where(waiting, estate_clause(actor, Ticket.estate_id))) or 0
+        rows = s.execute(_base(actor).where(waiting).order_by(Ticket.received_at, Ticket.id).limit(limit)).all()
     return int(total), pd.DataFrame([tuple(r) for r in rows], columns=list(TICKET_COLUMNS), dtype=object)
 
 
@@ -150,7 +157,8 @@ def unit_open_tickets(*, actor: Actor, unit_id: int) -> pd.DataFrame:
     with read_session() as s:
         rows = s.execute(select(Ticket.number, Ticket.ticket_type, Ticket.status, Ticket.content,
                                 Ticket.received_at)
-                         .where(Ticket.unit_id == unit_id, Ticket.status.in_((*OPEN, TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT)))
+                         .where(Ticket.unit_id == unit_id, estate_clause(actor, Ticket.estate_id),
+                                Ticket.status.in_((*OPEN, TicketStatus.COMPLETED, TicketStatus.AWAITING_REVISIT)))
                          .order_by(Ticket.received_at.desc())).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["number", "ticket_type", "status", "content",
                                                            "received_at"], dtype=object)
@@ -172,7 +180,7 @@ def month_counts(*, actor: Actor, period: Period, by: str) -> pd.DataFrame:
             .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Building, Building.id == Unit.building_id)
             .outerjoin(TicketCategory, TicketCategory.id == Ticket.category_id)
             .where(and_(Ticket.received_at >= period.start, Ticket.received_at < period.end),
-                   Ticket.status != TicketStatus.CANCELLED)
+                   Ticket.status != TicketStatus.CANCELLED, estate_clause(actor, Ticket.estate_id))
             .group_by(column).order_by(func.count(Ticket.id).desc())
         ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["key", "count"], dtype=object)
@@ -213,12 +221,16 @@ def ticket_detail(*, actor: Actor, ticket_id: int) -> TicketDetail | None:
     """One ticket for the detail panel, or None when there is no such ticket."""
     require(actor, "tickets.view")
     with read_session() as s:
-        row = s.execute(_base().where(Ticket.id == ticket_id)).first()
+        row = s.execute(_base(actor).where(Ticket.id == ticket_id)).first()
         if row is None:
             return None
         extra = s.execute(select(Ticket.channel, Ticket.caller_phone, Ticket.urgency, Ticket.ruling,
-                                 Ticket.needs_revisit, Ticket.handled_at).where(Ticket.id == ticket_id)).one()
+                                 Ticket.needs_revisit, Ticket.handled_at, Ticket.assignee_id,
+                                 Ticket.first_responder_id).where(Ticket.id == ticket_id)).one()
     fields: dict[str, Any] = dict(zip(TICKET_COLUMNS, row, strict=True))
-    fields.update(zip(("channel", "caller_phone", "urgency", "ruling", "needs_revisit", "handled_at"), extra,
+    fields.update(zip(("channel", "caller_phone", "urgency", "ruling", "needs_revisit", "handled_at"), extra[:6],
                       strict=True))
+    # the caller's number in full to whoever calls back (the assignee, the first responder) or holds people.reveal
+    if not (can(actor, "people.reveal") or (actor.user_id is not None and actor.user_id in tuple(extra[6:]))):
+        fields["caller_phone"] = mask_mobile(fields["caller_phone"] or "")
     return TicketDetail(**fields)

@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import TicketPhoto
+from db.models import Ticket, TicketPhoto
 from services.platform.auth import Actor, require
 from services.platform.errors import NotFound, ValidationError
+from services.platform.scope import estate_clause
 
 FIELD = "照片"
 MAX_BYTES = 5 * 1024 * 1024
@@ -135,7 +136,9 @@ def list_photos(*, actor: Actor, ticket_id: int) -> list[PhotoInfo]:
         rows = s.execute(select(TicketPhoto.id, TicketPhoto.ticket_id, TicketPhoto.filename,
                                 TicketPhoto.content_type, TicketPhoto.size, TicketPhoto.uploaded_at,
                                 TicketPhoto.uploader_name)
-                         .where(TicketPhoto.ticket_id == ticket_id).order_by(TicketPhoto.id)).all()
+                         .join(Ticket, Ticket.id == TicketPhoto.ticket_id)
+                         .where(TicketPhoto.ticket_id == ticket_id, estate_clause(actor, Ticket.estate_id))
+                         .order_by(TicketPhoto.id)).all()
     return [PhotoInfo(*r) for r in rows]
 
 
@@ -144,7 +147,8 @@ def photo_file(*, actor: Actor, photo_id: int) -> PhotoFile:
     require(actor, "tickets.view")
     with read_session() as s:
         row = s.execute(select(TicketPhoto.filename, TicketPhoto.content_type, TicketPhoto.data)
-                        .where(TicketPhoto.id == photo_id)).first()
+                        .join(Ticket, Ticket.id == TicketPhoto.ticket_id)
+                        .where(TicketPhoto.id == photo_id, estate_clause(actor, Ticket.estate_id))).first()
     if row is None:
         raise NotFound("照片不存在")
     return PhotoFile(row[0], row[1], bytes(row[2]))

@@ -58,7 +58,7 @@ from __future__ import annotations
 import re
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -399,6 +399,10 @@ def _key(estate_id: int, unit_id: int | None, ticket_type: str, received_at: dat
     return estate_id, unit_id or 0, ticket_type, received_at.astimezone(UTC), content
 
 
+def _unknown_estate(r: TicketRow) -> Problem:
+    return Problem(r.row, "小区", f"系统中没有“{r.estate}”这个小区（请先在基础资料或资产导入中建立）")
+
+
 def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _Plan:
     """Resolve estates, units, staff and policies; find tickets already in the database."""
     plan = _Plan()
@@ -440,7 +444,7 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
         n_problems = len(plan.problems)
         estate_id = estates.get(r.estate.casefold())
         if estate_id is None:
-            plan.problems.append(Problem(r.row, "小区", f"系统中没有“{r.estate}”这个小区（请先在基础资料或资产导入中建立）"))
+            plan.problems.append(_unknown_estate(r))
         unit_id = None
         if r.unit and estate_id is not None:
             unit_id = units_by_code.get((estate_id, r.unit.casefold()))
@@ -487,6 +491,24 @@ def _plan(session: Session, rows: Sequence[TicketRow], progress: Progress) -> _P
                                      in_progress=statuses[TicketStatus.IN_HAND], holiday_years=holiday_years,
                                      weekend_only_years=weekend_only)
     progress(1.0, "比对完毕")
+    return plan
+
+
+def _plan_in_scope(session: Session, batch: importing.Batch[TicketRow], progress: Progress) -> _Plan:
+    """_plan of the rows of the importing user's estates; a row of another estate is refused with the words of an
+    unknown estate (no existence leak) and counted in the preview's rows."""
+    estate_ids = batch.actor.estate_ids
+    if estate_ids is None:
+        return _plan(session, batch.rows, progress)
+    theirs = set()
+    for estate_code, name in session.execute(select(Estate.code, Estate.name).where(Estate.id.in_(sorted(estate_ids)))):
+        theirs |= {estate_code.casefold(), name.casefold()}
+    inside = [r for r in batch.rows if r.estate.casefold() in theirs]
+    plan = _plan(session, inside, progress)
+    for r in batch.rows:
+        if r.estate.casefold() not in theirs:
+            plan.problems.append(_unknown_estate(r))
+    plan.counts = replace(plan.counts, rows=len(batch.rows))
     return plan
 
 
@@ -662,7 +684,7 @@ def _revisit_due(cal: WorkCalendar, r: TicketRow) -> datetime:
 TICKETS: importing.Import[TicketRow, _Plan] = importing.Import(
     key="tickets", permission="tickets.import", entity="tickets", lock=lambda s: _lock_imports(s),
     read=lambda source, _options, progress: _read(source, progress),
-    plan=lambda s, batch, progress: _plan(s, batch.rows, progress),
+    plan=lambda s, batch, progress: _plan_in_scope(s, batch, progress),
     frame=lambda rows, plan: _preview_frame(rows, plan), empty=lambda _rows: TicketImportCounts(),
     changes=lambda plan: len(plan.new), write=lambda s, actor, plan, progress: _write(s, actor, plan, progress),
     nothing="没有需要导入的新工单",

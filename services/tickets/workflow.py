@@ -19,7 +19,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -28,14 +28,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, unit_of_work
-from db.models import Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
+from db.models import Estate, Revisit, SlaPolicy, Staff, Ticket, TicketCategory, TicketEvent, Unit
 from db.types import utcnow
 from services.platform import audit
 from services.platform.auth import Actor, Role, require
 from services.platform.clock import SHANGHAI
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
-from services.platform.validate import FieldError, parse_hundredths, parse_text
+from services.platform.scope import estate_clause, in_scope
+from services.platform.validate import (
+    choice_of,
+    collect,
+    collect_text,
+    parse_choice,
+    parse_hundredths,
+    parse_text,
+)
 from services.tickets import photos as ticket_photos
 from services.tickets import statuses, workdays
 from services.tickets.statuses import TicketStatus
@@ -124,21 +132,18 @@ def _event(session: Session, actor: Actor, ticket: Ticket, kind: str, before: st
 
 
 def validate_intake(intake: Intake, now: datetime) -> dict[str, str]:
-    errors = {}
-    if intake.ticket_type not in TYPES:
-        errors["类型"] = "应为以下之一：" + "、".join(TYPES)
-    if intake.channel not in CHANNELS:
-        errors["渠道"] = "应为以下之一：" + "、".join(CHANNELS)
-    if intake.department not in DEPARTMENTS:
-        errors["处理部门"] = "应为以下之一：" + "、".join(DEPARTMENTS)
-    if intake.urgency not in URGENCIES:
-        errors["紧急程度"] = "应为 普通 或 紧急"
-    try:
-        if not parse_text(intake.content, max_len=1000):
-            errors["内容"] = "必填：请记录报事内容"
-    except FieldError as exc:
-        errors["内容"] = str(exc)
-    if intake.unit_id is None and intake.ticket_type in ("报修", "投诉"):
+    """The intake's problems by field label (`_parsed` gives its values as stored when there are none)."""
+    errors: dict[str, str] = {}
+    kind = collect(errors, "类型", intake.ticket_type, lambda v: parse_choice(v, TYPES))
+    for label, raw, choices, message in (("渠道", intake.channel, CHANNELS, ""),
+                                         ("处理部门", intake.department, DEPARTMENTS, ""),
+                                         ("紧急程度", intake.urgency, URGENCIES, "应为 普通 或 紧急")):
+        collect(errors, label, raw, choice_of(choices, message))
+    collect_text(errors, "来电人", intake.caller_name, 64)
+    collect_text(errors, "联系电话", intake.caller_phone, 20)
+    if not collect_text(errors, "内容", intake.content, 1000) and "内容" not in errors:
+        errors["内容"] = "必填：请记录报事内容"
+    if intake.unit_id is None and kind in ("报修", "投诉"):
         errors["房屋"] = "报修和投诉必须选择房屋"
     if intake.received_at.tzinfo is None:
         errors["受理时间"] = "缺少时区"
@@ -147,6 +152,15 @@ def validate_intake(intake: Intake, now: datetime) -> dict[str, str]:
     elif intake.received_at < now - timedelta(days=31):
         errors["受理时间"] = "不能早于 31 天前（历史工单请用导入）"
     return errors
+
+
+def _parsed(intake: Intake) -> Intake:
+    """An intake validate_intake found no problem in, with its values as stored (stripped)."""
+    return replace(intake, ticket_type=parse_choice(intake.ticket_type, TYPES),
+                   channel=parse_choice(intake.channel, CHANNELS), department=parse_choice(intake.department, DEPARTMENTS),
+                   urgency=parse_choice(intake.urgency, URGENCIES), caller_name=parse_text(intake.caller_name, max_len=64),
+                   caller_phone=parse_text(intake.caller_phone, max_len=20),
+                   content=parse_text(intake.content, max_len=1000))
 
 
 def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | None = None) -> tuple[int, str]:
@@ -161,8 +175,11 @@ def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | 
         files = []
     if errors:
         raise ValidationError(errors)
+    intake = _parsed(intake)
     with unit_of_work() as uow:
         s = uow.session
+        if s.get(Estate, intake.estate_id) is None or not in_scope(actor, intake.estate_id):
+            raise ValidationError({"小区": "不存在"})
         if intake.unit_id is not None:
             unit = s.get(Unit, intake.unit_id)
             if unit is None or unit.estate_id != intake.estate_id:
@@ -177,8 +194,8 @@ def take(*, actor: Actor, intake: Intake, photos: Sequence[tuple[str, bytes]] | 
         ticket = Ticket(
             number=_next_number(s, intake.ticket_type, intake.received_at), ticket_type=intake.ticket_type,
             channel=intake.channel, estate_id=intake.estate_id, unit_id=intake.unit_id,
-            caller_name=intake.caller_name.strip()[:64], caller_phone=intake.caller_phone.strip()[:20],
-            content=intake.content.strip(), category_id=intake.category_id, urgency=intake.urgency,
+            caller_name=intake.caller_name, caller_phone=intake.caller_phone,
+            content=intake.content, category_id=intake.category_id, urgency=intake.urgency,
             received_at=intake.received_at, entered_at=now, entered_by=actor.user_id,
             first_responder_id=actor.user_id, department=intake.department, status=TicketStatus.PENDING,
             deadline_at=deadline_at, needs_revisit=policy.needs_revisit,
@@ -214,7 +231,7 @@ def add_photos(*, actor: Actor, ticket_id: int, photos: Sequence[tuple[str, byte
         s = uow.session
         # Locked: two people adding photos at once cannot together pass the limit per ticket.
         ticket = s.get(Ticket, ticket_id, with_for_update=True)
-        if ticket is None:
+        if ticket is None or not in_scope(actor, ticket.estate_id):
             raise NotFound("工单不存在")
         starts, _, roles = MOVES["note"]  # photos go where a progress note may go
         if Role(actor.role) not in roles:
@@ -233,13 +250,11 @@ def add_photos(*, actor: Actor, ticket_id: int, photos: Sequence[tuple[str, byte
 
 def _paid_and_cost(paid: bool | None, cost: Decimal | str | None) -> tuple[bool, Decimal]:
     """有偿/无偿 and 费用 of a completion, checked; refusals name 费用."""
-    if cost is None or (isinstance(cost, str) and not cost.strip()):
-        value = Decimal("0.00")
-    else:
-        try:
-            value = parse_hundredths(cost, min_value=Decimal("0"), max_value=MAX_COST)
-        except FieldError as exc:
-            raise ValidationError({"费用": str(exc)}) from exc
+    errors: dict[str, str] = {}
+    value = collect(errors, "费用", cost, lambda v: parse_hundredths(v, min_value=Decimal("0"), max_value=MAX_COST),
+                    required=False, default=Decimal("0.00")) or Decimal("0.00")
+    if errors:
+        raise ValidationError(errors)
     if not paid and value > 0:
         raise ValidationError({"费用": "无偿服务不收费用：费用大于 0 时请选择有偿"})
     if paid and value == 0:
@@ -247,11 +262,11 @@ def _paid_and_cost(paid: bool | None, cost: Decimal | str | None) -> tuple[bool,
     return bool(paid), value
 
 
-def _load(session: Session, ticket_id: int, version: int) -> Ticket:
+def _load(session: Session, actor: Actor, ticket_id: int, version: int) -> Ticket:
     # Locked: a second desk on the same version waits here and then sees the new version (StaleEdit),
     # instead of failing in its versioned UPDATE with SQLAlchemy's StaleDataError.
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None:
+    if ticket is None or not in_scope(actor, ticket.estate_id):
         raise NotFound("工单不存在")
     if ticket.version != version:
         raise StaleEdit("该工单已被他人更新，请刷新后重试")
@@ -280,7 +295,10 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         if action != "complete":
             raise ValidationError({"费用": "有偿/无偿和费用只在完成时填写"})
         charge = _paid_and_cost(paid, cost)
-    note = (note or "").strip()
+    errors: dict[str, str] = {}
+    note = collect_text(errors, "说明", note, 1000)
+    if errors:
+        raise ValidationError(errors)
     if charge is not None and charge[0]:  # the timeline says what was charged
         charged = f"有偿，费用 ¥{charge[1]:,.2f}"
         note = f"{note}（{charged}）" if note else charged
@@ -294,7 +312,7 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
         raise ValidationError({"时间": "不能晚于现在"})
     with unit_of_work() as uow:
         s = uow.session
-        ticket = _load(s, ticket_id, version)
+        ticket = _load(s, actor, ticket_id, version)
         leads_to = _check_move(actor, ticket, action)
         if when < ticket.received_at:
             raise ValidationError({"完成时间" if action == "complete" else "时间": "不能早于受理时间"})
@@ -352,12 +370,11 @@ def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, r
                    at: datetime | None = None) -> None:
     """回访: method, result and comment; the ticket closes (不满意 can then be reopened)."""
     require(actor, "tickets.handle")
-    errors = {}
-    if method not in REVISIT_METHODS:
-        errors["回访方式"] = "应为 电话 或 上门"
-    if result not in REVISIT_RESULTS:
-        errors["回访结果"] = "应为 满意、基本满意 或 不满意"
-    if result == "不满意" and not (comment or "").strip():
+    errors: dict[str, str] = {}
+    method = collect(errors, "回访方式", method, choice_of(REVISIT_METHODS, "应为 电话 或 上门")) or ""
+    result = collect(errors, "回访结果", result, choice_of(REVISIT_RESULTS, "应为 满意、基本满意 或 不满意")) or ""
+    comment = collect_text(errors, "回访意见", comment, 500)
+    if result == "不满意" and not comment and "回访意见" not in errors:
         errors["回访意见"] = "不满意时请记录业主的意见"
     now = utcnow()
     when = at or now
@@ -367,7 +384,7 @@ def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, r
         raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        ticket = _load(s, ticket_id, version)
+        ticket = _load(s, actor, ticket_id, version)
         _check_move(actor, ticket, "revisit")
         if ticket.completed_at and when < ticket.completed_at:
             raise ValidationError({"回访时间": "不能早于完成时间"})
@@ -375,12 +392,12 @@ def record_revisit(*, actor: Actor, ticket_id: int, version: int, method: str, r
         if revisit is None:
             raise Conflict("该工单没有待办的回访")
         revisit.done_at, revisit.method, revisit.result = when, method, result
-        revisit.comment, revisit.done_by = (comment or "").strip()[:500], actor.user_id
+        revisit.comment, revisit.done_by = comment, actor.user_id
         before = ticket.status
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = when
         s.flush()
-        _event(s, actor, ticket, "revisit", before, f"{method}回访：{result}" + (f"，{comment.strip()}" if comment
+        _event(s, actor, ticket, "revisit", before, f"{method}回访：{result}" + (f"，{comment}" if comment
                                                                               else ""), at=when)
         audit.record(s, actor, "revisit", "tickets", ticket.id, {"status": before},
                      {"status": TicketStatus.CLOSED, "method": method, "result": result})
@@ -393,9 +410,13 @@ def rule_complaint(*, actor: Actor, ticket_id: int, version: int, effective: boo
     require(actor, "tickets.rule")
     if effective and responsible_staff_id is None:
         raise ValidationError({"责任人": "有效投诉必须指定责任人"})
+    errors: dict[str, str] = {}
+    note = collect_text(errors, "说明", note, 500)
+    if errors:
+        raise ValidationError(errors)
     with unit_of_work() as uow:
         s = uow.session
-        ticket = _load(s, ticket_id, version)
+        ticket = _load(s, actor, ticket_id, version)
         if ticket.ticket_type != "投诉":
             raise Conflict("只有投诉需要定性")
         if ticket.status == TicketStatus.CANCELLED:
@@ -429,7 +450,8 @@ def timeline(*, actor: Actor, ticket_id: int) -> list[TimelineStep]:
     """Every step of a ticket, oldest first."""
     require(actor, "tickets.view")
     with read_session() as s:
-        rows = s.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+        rows = s.execute(select(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                         .where(TicketEvent.ticket_id == ticket_id, estate_clause(actor, Ticket.estate_id))
                          .order_by(TicketEvent.at, TicketEvent.id)).scalars().all()
         # Times typed into a form have minute precision (the dialogs drop the seconds), times the service
         # stamps itself do not: within one minute, keep the order in which the steps were made.

@@ -35,7 +35,7 @@ from services.appraisal.scorecards import awaiting_approval
 from services.estate import keys, renovation
 from services.fees import approvals, arrears, cashier
 from services.fees.reports import default_as_of
-from services.platform.auth import Actor, Role, can
+from services.platform.auth import Actor, Role, can, require
 from services.platform.clock import local_today, to_local
 from services.platform.listing import ListQuery
 from services.platform.period import Period
@@ -131,7 +131,8 @@ def cashier_day(*, actor: Actor, today: date | None = None) -> CashierDay:
     has_units = actor.staff_id is not None
     # every collector's figures in one grouped computation, as the appraisal reads them: at a large company this
     # is a fifth of the time of the same figures scoped to one collector (1.1 s), and the values are the same
-    figures = ((kpi.fee_kpis_by(period, by="collector", as_of=default_as_of(period)).get(actor.staff_id)
+    figures = ((kpi.fee_kpis_by(period, by="collector", as_of=default_as_of(period),
+                                scope=kpi.FeeScope(estate_ids=actor.estate_ids)).get(actor.staff_id)
                 or kpi.empty_fee_kpis()) if has_units else kpi.empty_fee_kpis())
     return CashierDay(sheet=cashier.settlement_sheet(actor=actor, day=today),
                       unsettled=cashier.unsettled_days(actor=actor, today=today),
@@ -201,8 +202,8 @@ def manager_month(*, actor: Actor, today: date | None = None) -> ManagerMonth:
     period = this_month(today)
     months = [period.previous(), period]
     as_of = {p.label: default_as_of(p) for p in months}
-    fees = kpi.fee_kpis_months(months, as_of=as_of)
-    tickets = kpi.ticket_kpis_months(months, as_of=as_of)
+    fees = kpi.fee_kpis_months(months, as_of=as_of, scope=kpi.FeeScope(estate_ids=actor.estate_ids))
+    tickets = kpi.ticket_kpis_months(months, as_of=as_of, scope=kpi.TicketScope(estate_ids=actor.estate_ids))
     source: dict[str, Mapping[str, Mapping[str, Decimal | int | None]]] = {"fees": fees, "tickets": tickets}
     figures = tuple(_figure(src, key, source[src][period.label], source[src][period.previous().label])
                     for src, key in MANAGER_FIGURES)
@@ -214,14 +215,16 @@ def manager_month(*, actor: Actor, today: date | None = None) -> ManagerMonth:
 def trends(*, actor: Actor, today: date | None = None, months: int = TREND_MONTHS) -> pd.DataFrame:
     """The manager's 12-month trends with their targets: one row per (month, figure): month, key, label, value
     (a Decimal rate or None), target. Two computations for all the months (fees, tickets)."""
-    del actor  # every role that opens the manager's home may read the company's figures
+    require(actor, "fees.view")  # the company's collection and ticket figures, as manager_month shows them
+    require(actor, "tickets.view")
     periods = [this_month(today)]
     while len(periods) < months:
         periods.append(periods[-1].previous())
     periods.reverse()
     as_of = {p.label: default_as_of(p) for p in periods}
-    fees = kpi.fee_kpis_months(periods, as_of=as_of, only=[k for s, k in MANAGER_FIGURES if s == "fees"])
-    tickets = kpi.ticket_kpis_months(periods, as_of=as_of)
+    fees = kpi.fee_kpis_months(periods, as_of=as_of, only=[k for s, k in MANAGER_FIGURES if s == "fees"],
+                               scope=kpi.FeeScope(estate_ids=actor.estate_ids))
+    tickets = kpi.ticket_kpis_months(periods, as_of=as_of, scope=kpi.TicketScope(estate_ids=actor.estate_ids))
     rows = []
     for source, key in MANAGER_FIGURES:
         if key == "effective_complaints":  # a count, drawn as a number in the month's figures, not a rate line

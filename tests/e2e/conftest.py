@@ -82,21 +82,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """A console on a fresh demo database; yields its base URL and database URL."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    db_path = tmp / "propdesk.db"
-    db_url = f"sqlite:///{db_path}"
+@contextlib.contextmanager
+def console(db_url: str, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over `db_url`, logging to `log_path`; yields its base URL.
+    Several at once over one server database are the scale-out of README (one process each, like behind nginx)."""
     bindir = Path(sys.executable).parent
     env = {**os.environ, "DATABASE_URL": db_url, "PROPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
            "PROPDESK_DEMO_PASSWORD": DEMO_PASSWORD, "PYTHONUNBUFFERED": "1"}
-    # what `propdesk init` and `propdesk demo` write, built once for the run (tests/demo_template.py)
-    demo_copy(tmp_path_factory, db_path)
-
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "streamlit.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
         [str(bindir / "streamlit"), "run", "app.py", "--server.port", str(port),
@@ -113,7 +107,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
                 unavailable(f"the console did not answer /_stcore/health within {STARTUP_TIMEOUT_S}s:\n"
                             f"{_tail(log_path)}")
             time.sleep(0.3)
-        yield Server(base_url=base_url, db_url=db_url, db_path=db_path, log_path=log_path)
+        yield base_url
     finally:
         proc.terminate()
         try:
@@ -122,6 +116,21 @@ def server(tmp_path_factory) -> Iterator[Server]:
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """A console on a fresh demo database; yields its base URL and database URL."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    db_path = tmp / "propdesk.db"
+    db_url = f"sqlite:///{db_path}"
+    # what `propdesk init` and `propdesk demo` write, built once for the run (tests/demo_template.py)
+    demo_copy(tmp_path_factory, db_path)
+    log_path = tmp / "streamlit.log"
+    try:
+        with console(db_url, log_path) as base_url:
+            yield Server(base_url=base_url, db_url=db_url, db_path=db_path, log_path=log_path)
+    finally:
         from db.engine import dispose_all
 
         dispose_all()

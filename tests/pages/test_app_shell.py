@@ -68,6 +68,7 @@ def test_admin_adds_a_user_and_sees_the_initial_password_once(demo_db):
     form_inputs = [ti for ti in at.text_input if ti.label in ("用户名", "姓名")]
     form_inputs[0].input("newcashier")
     form_inputs[1].input("新收费员")
+    at.radio(key="add_user:estates_scope").set_value(True)  # the demo has several estates: the admin must say which
     next(b for b in at.button if b.label == "新增" and "add_user" in (b.key or b.id)).click()
     at.run()
     assert not at.exception
@@ -82,6 +83,7 @@ def test_admin_sees_a_field_message_for_a_bad_username(demo_db):
     form_inputs = [ti for ti in at.text_input if ti.label in ("用户名", "姓名")]
     form_inputs[0].input("<script>")
     form_inputs[1].input("某人")
+    at.radio(key="add_user:estates_scope").set_value(True)
     next(b for b in at.button if b.label == "新增" and "add_user" in (b.key or b.id)).click()
     at.run()
     assert "用户名：3–32 位字母、数字、点、下划线或短横线" in at.error[0].value

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench.pages import MAX_ROWS, rows_sent
-from services.platform.auth import Role, role_can
-from tests.pages.conftest import DEMO_USER_OF_ROLE, signed_in, tab_strips
+from services.platform.auth import Role, authenticate, role_can
+from tests.demo_template import DEMO_PASSWORD
+from tests.pages.conftest import DEMO_USER_OF_ROLE, app, signed_in, tab_strips
 
 # (script, action needed or None) — kept in step with app.PAGES by test_page_table_matches_app
 PAGES = [
@@ -101,3 +102,29 @@ def _rows_capped(at, where: str) -> None:
     """No grid, table or dataframe of the run sends more than MAX_ROWS rows to the browser (issue 14)."""
     sent = rows_sent(at)
     assert max(sent.values(), default=0) <= MAX_ROWS, (where, sent)
+
+
+REFUSED = [
+    (role, script, title)
+    for role in Role
+    for script, action, title in PAGES
+    if action is not None and not role_can(role, action)
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "script", "title"), REFUSED, ids=[f"{r.value}-{s.split('/')[-1]}" for r, s, _ in REFUSED]
+)
+def test_a_page_the_role_may_not_use_opened_by_its_address_shows_the_home_page_instead(demo_db, role, script,
+                                                                                        title):
+    """A bookmark (or a typed address) to a page outside the role survives the sign-in form, which registers every
+    page; once signed in, the page is not in the role's navigation and the home page runs, without error."""
+    at = app().run()
+    at.switch_page(script).run()
+    assert [b.label for b in at.button] == ["登录"]  # the address alone shows nothing but the sign-in form
+    at.session_state["actor"] = authenticate(username=DEMO_USER_OF_ROLE[role], password=DEMO_PASSWORD)
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    assert [t.value for t in at.title][:1] == ["工作台"], (role, script)
+    assert title not in [t.value for t in at.title]

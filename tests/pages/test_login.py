@@ -50,3 +50,19 @@ def test_sql_fragment_username_is_just_a_wrong_login(demo_db):
     at = _login(app().run(), "admin' OR '1'='1", "' OR 1=1 --")
     assert not at.exception
     assert "用户名或密码错误" in at.error[0].value
+
+
+def test_logout_ends_the_session_and_every_page_asks_for_sign_in_again(demo_db):
+    at = _login(app().run(), "service", DEMO_PASSWORD)
+    assert at.session_state["actor"].username == "service"
+    [logout] = [b for b in at.sidebar.button if b.label == "退出登录"]
+    logout.click().run()
+    assert not at.exception
+    assert "actor" not in at.session_state
+    assert [b.label for b in at.button] == ["登录"]
+    for script in ("screens/owners.py", "screens/fees.py", "screens/home.py"):  # an address opened afterwards
+        at.switch_page(script).run()
+        assert not at.exception
+        assert "actor" not in at.session_state
+        assert [b.label for b in at.button] == ["登录"], script
+        assert [t.value for t in at.title] == ["物业服务中心控制台"], script

@@ -325,7 +325,9 @@ def mine_tab(actor: Actor) -> None:
         return
     labels = {card_id: f"{period} · {status}" for card_id, period, status in cards}
     card_id = st.selectbox(t("appraisal.month"), list(labels), format_func=labels.get, key="ap:mine")
-    scorecard_panel(actor, card_id, key="ap:mine", read_only=True)
+    # not under "ap:mine", which /appraisal keeps when the tab is left: the panel's PDF button and tables are
+    # widgets a script may not set, and putting their values back on the return failed the page
+    scorecard_panel(actor, card_id, key="ap:own", read_only=True)
     st.divider()
     st.markdown(f"**{t('appraisal.trend')}**")
     trend_chart(actor, actor.staff_id)

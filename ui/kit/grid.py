@@ -31,6 +31,7 @@ from services.platform.editing import RowEdit
 from services.platform.errors import DomainError, ValidationError
 from services.platform.excel import frame_to_bytes
 from services.platform.listing import MAX_PAGE_SIZE, ListQuery, PageResult
+from services.platform.validate import is_blank
 from ui.kit import fmt
 from ui.kit.i18n import lang, t
 from ui.kit.session import DATA_GENERATION, current_actor, flash
@@ -126,12 +127,16 @@ def to_export_frame(rows: pd.DataFrame, spec: GridSpec) -> pd.DataFrame:
     return out
 
 
-def _norm(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+def _norm(value: Any) -> Any:
+    """A returned cell as the text it shows; a cell the grid garbled (a dict where a Decimal was, a list...) is
+    passed on as it is, for the service to refuse, never stored as its Python repr."""
+    if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    if isinstance(value, str | int | float | Decimal | date):
+        return str(value)
+    return value
 
 
 def diff_edits(sent: pd.DataFrame, returned: pd.DataFrame | None, spec: GridSpec) -> list[RowEdit]:

@@ -81,6 +81,7 @@ USERS = GridSpec(
         col(USER_TABLE, "display_name", width=120),
         col(USER_TABLE, "role", width=120),
         Column("staff", "admin.staff", width=100, sortable=False),
+        Column("estates", "admin.user_estates", width=160, sortable=False),
         col(USER_TABLE, "active", width=80),
         Column("must_change_password", "admin.must_change", "bool", width=100),
         Column("locked_until", "admin.locked_until", "datetime", width=150),

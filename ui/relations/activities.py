@@ -118,7 +118,9 @@ def _add_activity(actor: Actor, estates: dict[int, str], today: date) -> None:
                               key="activities:f:place")
         organiser = c2.text_input(t("activities.organiser") + " *", max_chars=32, value=actor.display_name,
                                   key="activities:f:organiser")
-        estate = c3.selectbox(t("activities.estate"), [None, *estates], key="activities:f:estate",
+        # 全部小区 only for a user of every estate (the service refuses it to the others)
+        choices = [None, *estates] if actor.estate_ids is None else list(estates)
+        estate = c3.selectbox(t("activities.estate"), choices, key="activities:f:estate",
                               format_func=lambda e: t("activities.all_estates") if e is None else estates[e])
         c1, c2 = st.columns(2)
         participants = c1.text_input(t("activities.participants") + " *", max_chars=6,

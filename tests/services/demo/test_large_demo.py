@@ -29,7 +29,7 @@ from db.models import (
     Ticket,
     Unit,
 )
-from services.admin import system
+from services.admin import integrity, system
 from services.demo import builder, large, large_fees
 from services.fees import billing
 from services.fees.statuses import PaymentStatus
@@ -127,6 +127,11 @@ def test_the_ledger_invariants_hold(demo):
         live_on_voided = s.scalar(select(func.count()).select_from(Allocation).join(Payment).where(
             Payment.status == PaymentStatus.VOIDED, Allocation.voided.is_(False)))
     assert voided > 0 and live_on_voided == 0
+
+
+def test_the_large_demo_passes_propdesk_check(demo):
+    report = integrity.check()
+    assert report.ok, [f.message for f in report.broken]
 
 
 def test_receipt_numbers_run_without_gaps_per_year_in_time_order(demo):

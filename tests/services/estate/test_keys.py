@@ -80,10 +80,10 @@ def test_a_key_needs_a_label_and_a_real_unit(unit_id):
     before = db_state()
     with pytest.raises(ValidationError) as exc:
         keys.add_key(actor=SERVICE, unit_id=unit_id, label="  ", location="长" * 33)
-    assert exc.value.errors == {"钥匙名称": "必填", "存放位置": "不能超过 32 个字符"}
+    assert exc.value.errors == {"钥匙名称": "必填", "存放位置": "不能超过 32 个字符（现有 33 个）"}
     with pytest.raises(ValidationError) as exc:
         keys.add_key(actor=SERVICE, unit_id=unit_id, label="长" * 33)
-    assert exc.value.errors == {"钥匙名称": "不能超过 32 个字符"}
+    assert exc.value.errors == {"钥匙名称": "不能超过 32 个字符（现有 33 个）"}
     with pytest.raises(NotFound):
         keys.add_key(actor=SERVICE, unit_id=unit_id + 999, label="大门钥匙")
     assert db_state() == before

@@ -100,7 +100,8 @@ def test_adding_a_user_is_audited_without_any_password(db):
     [entry] = audit_rows(entity="users")
     assert (entry.action, entry.entity_id, entry.actor_username, entry.actor_user_id) == (
         "create", str(user_id), "system", None)
-    assert audit_json(entry) == (None, {"username": "clerk1", "display_name": "吴佳琪", "role": "clerk"})
+    assert audit_json(entry) == (None, {"username": "clerk1", "display_name": "吴佳琪", "role": "clerk",
+                                        "estates": users.ALL_ESTATES})
     assert password not in (entry.after_json or "")
     assert "argon2" not in (entry.after_json or "")
 

@@ -7,9 +7,12 @@ except where the production parameters are the subject.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher, Type, extract_parameters
 
 from services.platform import auth, users
 from services.platform.auth import LOCKOUT, MAX_FAILED_ATTEMPTS, Role, authenticate, change_own_password
@@ -227,3 +230,55 @@ def test_a_weaker_hash_is_upgraded_at_the_next_sign_in(sqlite_db, monkeypatch):
     strong = user_row("cashier1").password_hash
     assert strong != weak and "m=65536" in strong
     assert authenticate(username="cashier1", password=PASSWORD, now=T0).username == "cashier1"
+
+
+# --- the hash's parameters and the cost of a refusal (issue 16) --------------------------------------------------
+
+
+def test_production_hashes_meet_owasps_argon2id_minimum_and_the_stated_parameters(sqlite_db, production_hasher):
+    make_user(Role.CASHIER, "cashier1")
+    params = extract_parameters(user_row("cashier1").password_hash)
+    assert params.type is Type.ID
+    # OWASP Password Storage Cheat Sheet: argon2id with at least 19 MiB, 2 iterations, 1 degree of parallelism
+    assert params.memory_cost >= 19 * 1024 and params.time_cost >= 2 and params.parallelism == 1
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (65536, 3, 1)  # as the README states
+
+
+class _CountingHasher(PasswordHasher):
+    """The hasher it replaces, counting the hashes verified."""
+
+    def __init__(self, like: PasswordHasher) -> None:
+        super().__init__(time_cost=like.time_cost, memory_cost=like.memory_cost, parallelism=like.parallelism,
+                         hash_len=like.hash_len, salt_len=like.salt_len, type=like.type)
+        self.verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+def test_an_unknown_user_costs_one_argon2_verify_like_a_wrong_password(db, monkeypatch):
+    make_user(Role.CASHIER, "cashier1")
+    counting = _CountingHasher(auth._hasher)
+    monkeypatch.setattr(auth, "_hasher", counting)
+    _fail("nobody")
+    assert counting.verified == 1
+    _fail("cashier1")
+    assert counting.verified == 2
+
+
+def test_an_unknown_user_takes_as_long_as_a_wrong_password(sqlite_db, production_hasher):
+    make_user(Role.CASHIER, "cashier1")  # hashed with the production parameters (~0.15 s a verify)
+    _fail("nobody")  # the first unknown name also makes the dummy hash: not part of the comparison
+
+    def fastest_seconds(username: str) -> float:  # the least disturbed of a few tries (other work shares the cores)
+        times = []
+        for _ in range(4):  # a wrong password four times: not yet locked
+            start = time.perf_counter()
+            _fail(username)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    unknown, wrong = fastest_seconds("nobody"), fastest_seconds("cashier1")
+    # without the dummy verify an unknown name answers ~100x faster; a wrong password also writes its failure count
+    assert 0.25 < unknown / wrong < 4, (unknown, wrong)
