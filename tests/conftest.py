@@ -1,16 +1,16 @@
 """Database fixtures: every service test runs on SQLite, and on PostgreSQL and MariaDB when reachable.
 
 `PROPDESK_REQUIRE_DBS=1` (set by .ci/run) turns an unreachable server into a failure
-instead of a skip. Each backend gets a fresh database per test session, migrated
-once with Alembic; each test starts from empty tables.
+instead of a skip. Each backend gets one database per test session (per worker), migrated
+once with Alembic on first use; each test starts from empty tables.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -58,19 +58,33 @@ def _server_database(admin_url: str, backend: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def backend_url(request, tmp_path_factory) -> Iterator[str]:
-    """A migrated, empty database on each backend."""
-    backend = request.param
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    admin = PG_ADMIN_URL if backend == "postgresql" else MARIADB_ADMIN_URL
-    with _server_database(admin, backend) as url:
-        migrate.upgrade(url)
-        yield url
+@pytest.fixture(scope="session")
+def _migrated_databases(tmp_path_factory) -> Iterator[Callable[[str], str]]:
+    """Each backend's database, created and migrated on first use and kept for the worker's whole session.
+
+    A session-scoped parametrized fixture would not do: pytest keeps one parameter's instance alive at a time, so
+    every test file that ran sqlite, postgresql, mariadb in turn dropped and re-migrated the server databases (a
+    fifth of the suite's time went to it)."""
+    made: dict[str, str] = {}
+    with ExitStack() as stack:
+        def database(backend: str) -> str:
+            if backend not in made:
+                if backend == "sqlite":
+                    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+                else:
+                    admin = PG_ADMIN_URL if backend == "postgresql" else MARIADB_ADMIN_URL
+                    url = stack.enter_context(_server_database(admin, backend))
+                migrate.upgrade(url)
+                made[backend] = url
+            return made[backend]
+
+        yield database
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request, _migrated_databases) -> str:
+    """A migrated database on each backend (its tables are emptied by `db`)."""
+    return _migrated_databases(request.param)
 
 
 def _truncate(url: str) -> None:

@@ -798,7 +798,8 @@ def _plan(session: Session, batch: importing.Batch[ParsedRow], notify: Progress)
     delivered_on = _given_delivery(batch.options) if batch.options.get("delivered_on") else None
     unit_refs = _plan_units(plan, units, known, cols, counts, delivered_on)
     notify(0.5, "正在比对人员…")
-    person_refs, person_actions = _plan_people(plan, people, known, unit_refs, cols, counts)
+    person_refs, person_actions = _plan_people(plan, people, known, unit_refs, cols, counts,
+                                               name_holders=batch.actor.estate_ids is None)
     notify(0.6, "正在比对房屋人员关系…")
     _plan_links(plan, units, known, unit_refs, person_refs, person_actions, cols, counts)
     plan.counts = ImportCounts(rows=batch.total, estates_new=len(plan.new_estates),
@@ -1004,9 +1005,11 @@ def _plan_delivery(fields: dict[str, Any], existing: Any, status: str, counts: d
 
 def _plan_people(plan: _Plan, people: dict[_PersonKey, _PersonDraft], known: _Known,
                  unit_refs: dict[_UnitKey, int | _New], cols: Mapping[str, str],
-                 counts: defaultdict[str, int]) -> tuple[dict[_PersonKey, int | _New], dict[_PersonKey, str]]:
+                 counts: defaultdict[str, int], *, name_holders: bool
+                 ) -> tuple[dict[_PersonKey, int | _New], dict[_PersonKey, str]]:
     """Match each person (by name + mobile, name + ID number, or name within the unit); what to create and what
-    to change. Each person key's person, and its action as the preview shows it."""
+    to change. Each person key's person, and its action as the preview shows it. The holder of a clashing ID number
+    is named only to a user of all estates (to others they may live in an estate they cannot see)."""
     by_mobile, by_id_number, links_by_unit = known.by_mobile, known.by_id_number, known.links_by_unit
     # people
     person_refs: dict[tuple[str, str, Any], int | _New] = {}
@@ -1031,7 +1034,8 @@ def _plan_people(plan: _Plan, people: dict[_PersonKey, _PersonDraft], known: _Kn
             holders = [p for p in by_id_number.get(idn, []) if match is None or p.id != match.id]
             if holders:
                 plan.problems.append(Problem(pd_.field_rows["id_number"], cols["id_number"],
-                                             f"身份证号已登记在“{holders[0].name}”名下，请核对"))
+                                             f"身份证号已登记在“{holders[0].name}”名下，请核对" if name_holders
+                                             else "身份证号已登记在其他人员名下，请核对姓名和手机号"))
         if match is None:
             values = {"name": pd_.name, "mobile": pd_.mobile, "gender": pd_.fields.get("gender", ""),
                       "phone": pd_.fields.get("phone", ""), "id_number": idn or "",

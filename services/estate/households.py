@@ -45,7 +45,15 @@ from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationEr
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_id_number, mask_mobile
 from services.platform.scope import estate_clause, in_scope, scoped_unit
-from services.platform.validate import FieldError, collect, collect_text, parse_choice, parse_date, parse_text
+from services.platform.validate import (
+    FieldError,
+    choice_of,
+    collect,
+    collect_text,
+    parse_choice,
+    parse_date,
+    parse_text,
+)
 
 MOVE_IN_DOCUMENTS = ("身份证", "房产证或购房合同", "入伙通知书", "业主公约签署", "装修须知告知")
 VIP_CATEGORIES = ("独居老人", "残障人士", "频繁投诉", "欠费历史", "其他")
@@ -113,6 +121,13 @@ def move_in(*, actor: Actor, request: MoveIn) -> int:
             raise Conflict("未售房屋不能办理业主入伙，请先将状态改为已交房未入住")
         known = person_values.get("mobile") and s.scalar(select(Person.id).where(
             Person.name == person_values["name"], Person.mobile == person_values["mobile"]))
+        # Decision (estate scope): the same name + mobile is the same person even when they live only in an estate
+        # the actor does not see: a person belongs to no estate, and a second record of one human would split their
+        # history and bills (scope.person_clause: one who lives in two estates is seen from both). Reusing them
+        # hands the actor nothing of the other estate: only the link id comes back, and every read the actor has
+        # (unit card, search, people list, parking) shows the units, leases and vehicles of the actor's estates
+        # only. Once moved in, the person is this estate's resident too, so their own fields (masked mobile and
+        # ID number) are shown as for any resident. What a form typed is not written over the stored person.
         person = find_or_create_person(s, actor, person_values, audited=False)
         already = s.scalar(select(UnitPerson.id).where(
             UnitPerson.unit_id == unit.id, UnitPerson.person_id == person.id, UnitPerson.end_on.is_(None)))
@@ -161,9 +176,10 @@ def move_out(*, actor: Actor, unit_id: int, unit_version: int, link_ids: Sequenc
     require(actor, "residency.manage")
     if not link_ids:
         raise ValidationError({"迁出人员": "请至少选择一位"})
-    if new_status not in (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.OCCUPIED, UnitStatus.RENTED):
-        raise ValidationError({"迁出后状态": "应为 空置、已交房未入住、已入住 或 出租"})
     errors: dict[str, str] = {}
+    new_status = collect(errors, "迁出后状态", new_status, choice_of(
+        (UnitStatus.VACANT, UnitStatus.HANDED_OVER, UnitStatus.OCCUPIED, UnitStatus.RENTED),
+        "应为 空置、已交房未入住、已入住 或 出租")) or ""
     move_out_on = collect(errors, "迁出日期", move_out_on, parse_date) or local_today()
     note = collect_text(errors, "备注", note, 500)
     if errors:

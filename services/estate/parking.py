@@ -30,7 +30,7 @@ from services.platform.editing import RowEdit, apply_edits
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.privacy import mask_mobile
-from services.platform.scope import estate_clause, in_scope, scoped_unit, unit_clause
+from services.platform.scope import estate_clause, in_scope, person_clause, scoped_unit, unit_clause
 from services.platform.tablespec import Field, TableSpec
 from services.platform.validate import (
     FieldError,
@@ -140,6 +140,8 @@ def add_vehicle(*, actor: Actor, unit_id: int, person_id: int | None, plate: str
     with unit_of_work() as uow:
         s = uow.session
         scoped_unit(s, actor, unit_id)
+        if person_id is not None:
+            _scoped_person(s, actor, person_id)
         vehicle = Vehicle(plate=plate, person_id=person_id, unit_id=unit_id, note=note)
         s.add(vehicle)
         try:
@@ -150,6 +152,15 @@ def add_vehicle(*, actor: Actor, unit_id: int, person_id: int | None, plate: str
         _note(s, actor, unit_id, "车位", f"登记车辆 {plate}")
         uow.commit()
         return vehicle.id
+
+
+def _scoped_person(session: Session, actor: Actor, person_id: int) -> Person:
+    """The person, or NotFound when there is none or they are nobody of the actor's estates (scope.person_clause):
+    the same words either way, so a form cannot find out that someone lives in another estate."""
+    person = session.scalar(select(Person).where(Person.id == person_id, person_clause(actor, Person.id)))
+    if person is None:
+        raise NotFound("人员不存在")
+    return person
 
 
 def _lease_values(plate: str, start_on: date, end_on: date, monthly_fee: object) -> tuple[str, Decimal, date, date]:
@@ -185,9 +196,7 @@ def lease_space(*, actor: Actor, space_id: int, space_version: int, person_id: i
             raise Conflict(f"车位 {space.number} 是{space.kind}车位，不能出租")
         if space.status != "空闲":
             raise Conflict(f"车位 {space.number} 当前{space.status}，不能出租")
-        person = s.get(Person, person_id)
-        if person is None:
-            raise ValidationError({"承租人": "不存在"})
+        person = _scoped_person(s, actor, person_id)
         if unit_id is not None:
             scoped_unit(s, actor, unit_id)
         lease = ParkingLease(space_id=space.id, person_id=person.id, unit_id=unit_id, plate=plate,

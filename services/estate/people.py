@@ -249,9 +249,12 @@ def find_or_create_person(session: Session, actor: Actor, values: dict[str, Any]
                                                      Person.mobile == values["mobile"]))
     if person is None:
         if values.get("id_number"):
-            clash = session.scalar(select(Person.name).where(Person.id_number == values["id_number"]))
-            if clash:
-                raise Conflict(f"身份证号已登记在“{clash}”名下，请核对")
+            clash = session.scalar(select(Person).where(Person.id_number == values["id_number"]))
+            if clash is not None:
+                # the holder is named only to a user who may see them: someone of another estate stays unnamed
+                if _visible(session, actor, clash):
+                    raise Conflict(f"身份证号已登记在“{clash.name}”名下，请核对")
+                raise Conflict("身份证号已登记在其他人员名下，请核对姓名和手机号")
         person = Person(**{k: v for k, v in values.items() if v is not None})
         session.add(person)
         session.flush()

@@ -22,13 +22,25 @@ Invariants:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +58,7 @@ from db.models import (
 )
 from db.types import utcnow
 from services.fees import documents, ledger
+from services.fees import figures as fee_figures
 from services.fees.accounts import AccountKey, account_key, scoped_holder
 from services.fees.statuses import ApprovalStatus, PaymentStatus
 from services.platform import audit
@@ -341,14 +354,27 @@ def unit_receipts(*, actor: Actor, unit_id: int | None = None, household: str | 
                        p.id in pending) for p in payments]
 
 
-def settlement_cashiers(*, actor: Actor) -> list[tuple[int, str]]:
-    """(user id, name) of everyone whose day a manager may look at: cashiers, and anyone who took a payment."""
+def settlement_cashiers(*, actor: Actor, day: date | None = None) -> list[tuple[int, str]]:
+    """(user id, name) of everyone whose day a manager may look at: cashiers, and anyone who took a payment.
+
+    An actor of some estates only (see `sheet_clause`): those who took a payment in the actor's estates (on `day`
+    when given: the cashiers whose sheet of that day the actor may read)."""
     require(actor, "fees.approve")
+    wanted: ColumnElement[bool]
     with read_session() as s:
-        roles = [r.value for r in Role if role_can(r, "fees.collect") and r != Role.ADMIN]
-        takers = select(Payment.cashier_user_id).where(Payment.cashier_user_id.is_not(None)).distinct()
-        rows = s.execute(select(User.id, User.display_name)
-                         .where((User.role.in_(roles) & User.active.is_(True)) | User.id.in_(takers))
+        if actor.estate_ids is None:
+            roles = [r.value for r in Role if role_can(r, "fees.collect") and r != Role.ADMIN]
+            takers = select(Payment.cashier_user_id).where(Payment.cashier_user_id.is_not(None)).distinct()
+            wanted = (User.role.in_(roles) & User.active.is_(True)) | User.id.in_(takers)
+        else:
+            theirs = select(Payment.cashier_user_id).where(
+                Payment.cashier_user_id.is_not(None),
+                fee_figures.account_clause(s, actor, unit_id=Payment.unit_id, household=Payment.household))
+            if day is not None:
+                start, end = _day_bounds(day)
+                theirs = theirs.where(Payment.received_at >= start, Payment.received_at < end)
+            wanted = User.id.in_(theirs.distinct())
+        rows = s.execute(select(User.id, User.display_name).where(wanted)
                          .order_by(User.display_name, User.id)).all()
     return [(uid, name) for uid, name in rows]
 
@@ -382,13 +408,47 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+NO_SHEET = "这一天没有该收费员在您负责小区的收款记录"
+
+
+def sheet_clause(session: Session, actor: Actor, *, cashier_user_id: SQLColumnExpression[int],
+                 day: SQLColumnExpression[date], days: Iterable[date]) -> ColumnElement[bool]:
+    """Which cashier-days' 日结 sheets the actor may read, as a condition on a (cashier, day) pair; `days`: the days
+    the pairs may fall on (each day's bounds are local midnights, which the query cannot compute itself).
+
+    Decision (estate scope): a sheet is one cashier's cash count for a day and is never split by estate. An actor
+    who sees every estate reads every sheet; an actor of some estates reads their own sheets (a cashier moved to
+    another estate still counts and hands over the cash of their day) and the whole sheet of any cashier who took
+    at least one payment in the actor's estates that day, even if the cashier also took money in other estates
+    that day. Any other cashier-day is NotFound, as a missing one; an actor whose estates were all taken away reads
+    their own sheets only (nobody else's)."""
+    if actor.estate_ids is None:
+        return true()
+    own = cashier_user_id == actor.user_id if actor.user_id is not None else false()
+    return or_(own, *(and_(day == d, _took_payment_there(session, actor, cashier_user_id, d))
+                      for d in sorted(set(days))))
+
+
+def _took_payment_there(session: Session, actor: Actor, cashier_user_id: SQLColumnExpression[int] | int,
+                        day: date) -> Exists:
+    """The cashier took at least one payment (valid or voided) in the actor's estates on the day."""
+    start, end = _day_bounds(day)
+    return exists().where(
+        Payment.cashier_user_id == cashier_user_id, Payment.received_at >= start, Payment.received_at < end,
+        fee_figures.account_clause(session, actor, unit_id=Payment.unit_id, household=Payment.household))
+
+
 def settlement_sheet(*, actor: Actor, day: date, cashier_user_id: int | None = None) -> SettlementSheet:
-    """A cashier's day: totals by method, receipts used and voided; the confirmed snapshot once settled."""
+    """A cashier's day: totals by method, receipts used and voided; the confirmed snapshot once settled. Another
+    cashier's day is read only as `sheet_clause` allows (else NotFound, whether or not the cashier exists)."""
     require(actor, "fees.view")
     user_id = cashier_user_id if cashier_user_id is not None else actor.user_id
     if user_id is None:
         raise ValidationError({"收费员": "请选择收费员"})
     with read_session() as s:
+        if actor.estate_ids is not None and user_id != actor.user_id \
+                and not s.scalar(select(_took_payment_there(s, actor, user_id, day))):
+            raise NotFound(NO_SHEET)
         return _day_sheet(s, user_id, day)
 
 

@@ -57,7 +57,7 @@ from db.models import (
 from db.types import utcnow
 from services.fees import figures as fee_figures
 from services.fees.accounts import unit_labels
-from services.fees.cashier import METHODS
+from services.fees.cashier import METHODS, sheet_clause
 from services.fees.figures import FEE_KPI_KEYS, FEE_KPI_LABELS, FeeScope
 from services.fees.statuses import BillStatus, PaymentStatus
 from services.platform.auth import Actor, require
@@ -356,12 +356,19 @@ def collection_report(*, actor: Actor, period: str, by: str = "month", estate_id
 
 def settlements(*, actor: Actor, date_from: date, date_to: date) -> pd.DataFrame:
     """Confirmed 日结 of all cashiers between two days, newest first, totals by method as columns, refunds paid
-    out (total and numbers) and the cash expected net of cash refunds."""
+    out (total and numbers) and the cash expected net of cash refunds. An actor of some estates reads the sheets
+    `cashier.sheet_clause` lets them read: their own, and the whole sheet of each cashier who took a payment in
+    their estates that day (a sheet is one cashier's cash count: never split by estate)."""
     require(actor, "fees.view")
     if date_from > date_to:
         raise ValidationError({"日期": "开始日期不能晚于结束日期"})
     with read_session() as s:
-        rows = s.scalars(select(Settlement).where(Settlement.day >= date_from, Settlement.day <= date_to)
+        in_range = (Settlement.day >= date_from, Settlement.day <= date_to)
+        # the days that hold a sheet, read first: the scope's condition has one term per day
+        days = s.scalars(select(Settlement.day).where(*in_range).distinct()).all() \
+            if actor.estate_ids is not None else []
+        theirs = sheet_clause(s, actor, cashier_user_id=Settlement.cashier_user_id, day=Settlement.day, days=days)
+        rows = s.scalars(select(Settlement).where(*in_range, theirs)
                          .order_by(Settlement.day.desc(), Settlement.cashier_name)).all()
         out = []
         for r in rows:

@@ -181,9 +181,13 @@ def check_password_rules(password: str, *, field: str = "密码") -> None:
 
 
 def _verify(stored_hash: str, password: str) -> bool:
+    """Whether `password` is the one hashed; anything that is not text, or text the hasher cannot encode (a lone
+    surrogate), is simply not the password."""
+    if not isinstance(password, str):
+        return False
     try:
         return _hasher.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -266,9 +270,12 @@ def change_own_password(*, actor: Actor, old_password: str, new_password: str, c
     """Change the signed-in user's password (checks the old one)."""
     if actor.user_id is None:
         raise AuthError("命令行身份没有密码")
-    if new_password != confirm:
-        raise ValidationError({"确认新密码": "两次输入的新密码不一致"})
+    if not isinstance(old_password, str):
+        raise ValidationError({"原密码": "不正确"})
     check_password_rules(new_password, field="新密码")
+    # only text is compared: pandas' NA or a signalling NaN raises when compared, instead of being unequal
+    if not isinstance(confirm, str) or new_password != confirm:
+        raise ValidationError({"确认新密码": "两次输入的新密码不一致"})
     if new_password == old_password:
         raise ValidationError({"新密码": "不能与原密码相同"})
     with unit_of_work() as uow:

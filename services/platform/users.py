@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -336,14 +336,35 @@ def staff_options(*, actor: Actor) -> list[tuple[int, str]]:
         return [(r[0], f"{r[1]} {r[2]}") for r in rows]
 
 
-def assignable_users(*, actor: Actor) -> dict[int, str]:
-    """Active accounts a ticket can be dispatched to: {user id: '姓名（角色）'}."""
+ASSIGNABLE_ROLES = (Role.ENGINEER, Role.SERVICE, Role.CLERK, Role.MANAGER)
+
+
+def works_in(estate_id: int) -> ColumnElement[bool]:
+    """A condition on User: the user works in the estate (every estate, or it among theirs; an administrator
+    always works in all), as their sign-in reads it (auth._estates_of)."""
+    return or_(User.role == Role.ADMIN.value, User.all_estates.is_(True),
+               User.id.in_(select(UserEstate.user_id).where(UserEstate.estate_id == estate_id)))
+
+
+def assignees(session: Session, estate_id: int | None = None, user_id: int | None = None) -> dict[int, str]:
+    """{user id: '姓名（角色）'} of the active accounts a ticket can be dispatched to; of those who work in
+    `estate_id` when given (the ticket's: another estate's user could neither see nor take it); `user_id`: that
+    account only (empty when it is none of them)."""
+    stmt = select(User.id, User.display_name, User.role).where(
+        User.active.is_(True), User.role.in_([r.value for r in ASSIGNABLE_ROLES]))
+    if estate_id is not None:
+        stmt = stmt.where(works_in(estate_id))
+    if user_id is not None:
+        stmt = stmt.where(User.id == user_id)
+    rows = session.execute(stmt.order_by(User.role, User.display_name, User.id))
+    return {uid: f"{name}（{ROLE_LABELS[Role(role)]}）" for uid, name, role in rows}
+
+
+def assignable_users(*, actor: Actor, estate_id: int | None = None) -> dict[int, str]:
+    """Active accounts a ticket can be dispatched to: {user id: '姓名（角色）'} (of one estate: see `assignees`)."""
     require(actor, "tickets.view")
     with read_session() as s:
-        rows = s.execute(select(User.id, User.display_name, User.role).where(
-            User.active.is_(True), User.role.in_((Role.ENGINEER.value, Role.SERVICE.value, Role.CLERK.value,
-                                                  Role.MANAGER.value))).order_by(User.role, User.display_name))
-        return {uid: f"{name}（{ROLE_LABELS[Role(role)]}）" for uid, name, role in rows}
+        return assignees(s, estate_id)
 
 
 def staff_choices(*, actor: Actor) -> dict[int, str]:

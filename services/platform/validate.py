@@ -49,6 +49,12 @@ def is_blank(raw: Any) -> bool:
     return isinstance(raw, str) and raw.strip() == ""
 
 
+def given_or(raw: Any, default: T) -> Any:
+    """The value as given, or `default` when the field is blank. Never `raw or default`: that turns 0, False or an
+    empty list into the default instead of leaving them for the parser to refuse, and raises on pandas' NA."""
+    return default if is_blank(raw) else raw
+
+
 def echo(raw: Any, limit: int = 20) -> str:
     """A value quoted back in a message: short, and only characters a page can show."""
     text = raw if isinstance(raw, str) else repr(raw)

@@ -36,7 +36,7 @@ from services.platform.editing import flush_or_stale
 from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.scope import in_scope, shared_clause
-from services.platform.validate import choice_of, collect, collect_text, parse_choice
+from services.platform.validate import choice_of, collect, collect_text, given_or, parse_choice, parse_date
 
 SHIFTS = ("白班", "夜班")
 DAY_START, DAY_END = time(8, 30), time(17, 30)  # seed: 上班时间 早8:30—17:30; the night duty covers the rest
@@ -112,14 +112,13 @@ def open_shift(*, actor: Actor, estate_id: int | None = None, shift: str | None 
     require(actor, "handover.write")
     errors: dict[str, str] = {}
     now_day, now_shift = shift_of(utcnow())
-    shift = shift or now_shift
-    duty_on = duty_on or now_day
     if actor.user_id is None:
         errors["值班人"] = "须由值班人本人登录后开始值班"
-    shift = collect(errors, "班次", shift, choice_of(SHIFTS, "应为 白班 或 夜班")) or ""
-    if duty_on > local_today():
+    shift = collect(errors, "班次", given_or(shift, now_shift), choice_of(SHIFTS, "应为 白班 或 夜班")) or ""
+    day = collect(errors, "值班日期", given_or(duty_on, now_day), parse_date)
+    if day is not None and day > local_today():
         errors["值班日期"] = "不能晚于今天"
-    elif duty_on < local_today() - timedelta(days=1):
+    elif day is not None and day < local_today() - timedelta(days=1):
         errors["值班日期"] = "只能是今天或昨天（昨晚的夜班）"
     with unit_of_work() as uow:
         s = uow.session
@@ -127,6 +126,7 @@ def open_shift(*, actor: Actor, estate_id: int | None = None, shift: str | None 
             errors["小区"] = "不存在"
         if errors:
             raise ValidationError(errors)
+        assert day is not None  # no error means a day was given or defaulted
         mine = _own_open_log(s, actor)
         if mine is not None:
             raise Conflict(f"你已有未交班的值班记录（{mine.duty_on.isoformat()} {mine.shift}），请先交班")
@@ -138,12 +138,12 @@ def open_shift(*, actor: Actor, estate_id: int | None = None, shift: str | None 
             assert waiting.handed_at is not None
             raise Conflict(f"{waiting.writer_name}于 {to_local(waiting.handed_at):%m-%d %H:%M} 交班，尚未确认接班："
                            "请先确认接班（确认后自动开始你的值班并带入未办结事项）")
-        log = DutyShift(estate_id=estate_id, duty_on=duty_on, shift=shift, writer_id=actor.user_id,
+        log = DutyShift(estate_id=estate_id, duty_on=day, shift=shift, writer_id=actor.user_id,
                         writer_name=actor.display_name, opened_at=utcnow())
         s.add(log)
         s.flush()
         audit.record(s, actor, "create", "duty_shifts", log.id, None,
-                     {"estate_id": estate_id, "duty_on": duty_on, "shift": shift})
+                     {"estate_id": estate_id, "duty_on": day, "shift": shift})
         uow.commit()
         return log.id
 

@@ -57,7 +57,7 @@ from services.platform.errors import Conflict, NotFound, PermissionDenied, Stale
 from services.platform.listing import ListQuery, PageResult, authorize_list, run_list
 from services.platform.scope import estate_clause, in_scope
 from services.platform.tablespec import Field, TableSpec
-from services.platform.validate import collect, collect_text, parse_choice, parse_date
+from services.platform.validate import collect, collect_text, given_or, parse_choice, parse_date
 from services.tickets import workflow as tickets
 
 # the seed's daily inspection covers these (园区公共区域环境、设施设备、房屋本体、标识标牌、装修管理、园区配套（泳池、会所）、
@@ -415,11 +415,11 @@ def raise_ticket(*, actor: Actor, result_id: int, version: int, ticket_type: str
         route = s.get(InspectionRoute, rnd.route_id)
         assert route is not None
         intake = tickets.Intake(
-            ticket_type=ticket_type or (UNIT_TICKET_TYPE if unit_id else PUBLIC_TICKET_TYPE),
+            ticket_type=given_or(ticket_type, UNIT_TICKET_TYPE if unit_id else PUBLIC_TICKET_TYPE),
             channel=TICKET_CHANNEL, estate_id=route.estate_id, unit_id=unit_id, caller_name=actor.display_name,
-            caller_phone="", urgency=urgency, department=department or line.department, received_at=now,
-            content=content if content is not None and content.strip()
-            else _finding_content(route.name, rnd.round_on, line.area, line.item_text, line.note))
+            caller_phone="", urgency=urgency, department=given_or(department, line.department), received_at=now,
+            content=given_or(content, _finding_content(route.name, rnd.round_on, line.area, line.item_text,
+                                                       line.note)))
         problems = tickets.validate_intake(intake, now)
         if problems:
             raise ValidationError(problems)

@@ -100,7 +100,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", text.strip().upper()) if isinstance(text, str) else None
-        if not m:
+        if not m or not 1900 <= int(m[1]) <= 2100:  # year 0 or 9999 has no first or next day: date() raises
             raise ValidationError({"季度": f"应为 年份Q季度，例如 2026Q3（收到 {echo(text)!r}）"})
         return cls(int(m[1]), int(m[2]))
 
@@ -267,7 +267,7 @@ def update_item(*, actor: Actor, item_id: int, version: int, estate_id: int | No
     require(actor, "lost.manage")
     values, errors = _registration(estate_id=estate_id, what=what, found_at=found_at, found_place=found_place,
                                    kept_at=kept_at, description=description, finder_name=finder_name,
-                                   finder_phone=finder_phone or "")
+                                   finder_phone="" if finder_phone is None else finder_phone)
     with unit_of_work() as uow:
         s = uow.session
         item = _item(s, actor, item_id, version)

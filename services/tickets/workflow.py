@@ -36,6 +36,7 @@ from services.platform.clock import SHANGHAI
 from services.platform.counters import advance
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleEdit, ValidationError
 from services.platform.scope import estate_clause, in_scope
+from services.platform.users import assignees
 from services.platform.validate import (
     choice_of,
     collect,
@@ -282,6 +283,22 @@ def _check_move(actor: Actor, ticket: Ticket, move: str) -> str | None:
     return leads_to
 
 
+NOT_ASSIGNABLE = "只能派给负责本工单所在小区的在职人员（维修工程、客服专员、内勤或客服主管）"
+
+
+def assignee_options(*, actor: Actor, ticket_id: int) -> dict[int, str]:
+    """The 处理人 picker of 派单: {user id: '姓名（角色）'} of the active 维修工程, 客服专员, 内勤 and 客服主管 who
+    work in the ticket's estate (every estate, or it among theirs), the only ones `move` dispatches to: someone
+    else could neither see nor take the ticket. This holds whoever dispatches, a user of every estate too."""
+    require(actor, "tickets.view")
+    with read_session() as s:
+        estate_id = s.scalar(select(Ticket.estate_id).where(Ticket.id == ticket_id,
+                                                            estate_clause(actor, Ticket.estate_id)))
+        if estate_id is None:
+            raise NotFound("工单不存在")
+        return assignees(s, estate_id)
+
+
 def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str = "",
          assignee_id: int | None = None, department: str | None = None, at: datetime | None = None,
          paid: bool | None = None, cost: Decimal | str | None = None) -> None:
@@ -322,6 +339,8 @@ def move(*, actor: Actor, ticket_id: int, version: int, action: str, note: str =
             if department is not None and department not in DEPARTMENTS:
                 raise ValidationError({"处理部门": "应为以下之一：" + "、".join(DEPARTMENTS)})
             ticket.department = department or ticket.department
+            if assignee_id is not None and not assignees(s, ticket.estate_id, assignee_id):
+                raise ValidationError({"处理人": NOT_ASSIGNABLE})
             ticket.assignee_id = assignee_id
         if action == "complete":
             ticket.completed_at = when

@@ -66,8 +66,10 @@ def watch_runs(page: Page) -> Page:
 
 
 @contextmanager
-def rerun(page: Page, timeout_s: float = 30) -> Iterator[None]:
-    """Run the body (an action that reruns the script); return once that run has finished."""
+def rerun(page: Page, timeout_s: float = 60) -> Iterator[None]:
+    """Run the body (an action that reruns the script); return once that run has finished.
+    The deadline is generous: a big page rerun on a loaded 2-core CI machine next to two other workers has taken
+    over 30 s; a run that never comes still fails."""
     runs: ScriptRuns = page._propdesk_runs
     page.wait_for_selector(IDLE)
     before = runs.finished

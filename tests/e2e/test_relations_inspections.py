@@ -96,7 +96,7 @@ def test_the_desk_walks_todays_round_and_a_finding_becomes_a_ticket(pages, db):
     assert wait_for_toast(page, "跟进已登记", timeout=15_000)
     assert insp.violation(actor=SYSTEM_ACTOR, violation_id=int(late["id"])).follow_ups.iloc[-1]["note"] == \
         "再次上门，业主承诺本周内清理完毕"
-    with rerun(page, timeout_s=60):
+    with rerun(page):
         violations.get_by_role("button", name=f"打印整改通知书 {late['notice_no']}").click()
     expect(violations.get_by_role("button", name=f"下载整改通知书 {late['notice_no']}（PDF）")).to_be_visible()
     _shot(page, "relations-inspections-violation-card.png")

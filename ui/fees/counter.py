@@ -575,7 +575,7 @@ def settlement_tab(actor: Actor) -> None:
                         key="fees:settle:day")
     who = actor.user_id
     if can(actor, "fees.approve"):
-        people = dict(cashier.settlement_cashiers(actor=actor))
+        people = dict(cashier.settlement_cashiers(actor=actor, day=day))
         if actor.user_id is not None:
             people = {actor.user_id: actor.display_name, **people}
         if people:

@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 
 from services.platform.auth import Actor, Role, can
 from services.platform.clock import SHANGHAI, local_today
-from services.platform.users import assignable_users, staff_choices
+from services.platform.users import staff_choices
 from services.tickets import photos as ticket_photos
 from services.tickets import workflow as tickets
 from services.tickets.lists import TicketDetail, ticket_detail
@@ -187,7 +187,7 @@ def _dialog(actor: Actor, d: TicketDetail, move: str) -> None:
         if move == "dispatch":
             department = st.selectbox(t("tickets.department"), tickets.DEPARTMENTS,
                                       index=tickets.DEPARTMENTS.index(d.department))
-            people = assignable_users(actor=actor)
+            people = tickets.assignee_options(actor=actor, ticket_id=ticket_id)
             assignee = st.selectbox(t("tickets.assignee"), [None, *people],
                                     format_func=lambda v: "—" if v is None else people[v])
         when = _when(f"when:{move}") if move in ("complete", "note") else None

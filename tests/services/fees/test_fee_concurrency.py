@@ -14,7 +14,6 @@ bills) serialise what must be serialised. Whatever the interleaving:
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,16 +74,13 @@ def test_ten_cashiers_taking_a_hundred_payments_each_at_once(db, monkeypatch):
         except BaseException as exc:  # reported below with the others
             errors.append(exc)
 
-    began = time.monotonic()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(CASHIERS)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(150)
-    elapsed = time.monotonic() - began
+        t.join(150)  # a deadlock guard, not a speed target (speed is the benchmark's, on a shared machine)
     assert not any(t.is_alive() for t in threads), "cashiers still paying after 150 s"
     assert errors == []
-    assert elapsed < 60, f"1000 payments took {elapsed:.1f} s"
 
     # receipt numbers: unique, gapless, in the year's series; each cashier's own are increasing
     numbers = sorted(r.receipt_no for rs in receipts.values() for r in rs)

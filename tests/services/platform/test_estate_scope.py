@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from db.engine import read_session, unit_of_work
-from db.models import AuditEntry, Building, Estate, Unit
+from db.models import AuditEntry, Building, Estate, Person, Ticket, Unit, UnitPerson
 from services.estate import households, keys, parking, people, renovation, units
 from services.fees import approvals, arrears, billing, cashier, refunds, reports
 from services.fees.figures import FeeScope, fee_kpis
@@ -25,18 +26,21 @@ from services.kpi import TicketScope, ticket_kpis
 from services.platform.auth import Actor, Role
 from services.platform.clock import local_today
 from services.platform.editing import RowEdit
-from services.platform.errors import NotFound, StaleEdit, ValidationError
+from services.platform.errors import Conflict, NotFound, StaleEdit, ValidationError
 from services.platform.listing import ListQuery, PageResult
 from services.platform.period import Period
+from services.platform.users import add_user
 from services.relations import activities, inspections, lost_found, notices, surveys
 from services.tickets import lists as ticket_lists
 from services.tickets import workflow as tickets
 from services.workbench import home
 from tests.factories import (
+    PASSWORD,
     actor_for,
     count_rows,
     db_state,
     estate_user,
+    force_columns,
     make_bill,
     make_key,
     make_lease,
@@ -176,7 +180,7 @@ def _text(value: Any) -> str:
     if isinstance(value, PageResult):
         value = value.rows
     if isinstance(value, pd.DataFrame):
-        return value.to_json(orient="records", force_ascii=False, default_handler=str)
+        return value.to_json(orient="records", force_ascii=False, date_format="iso", default_handler=str)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return " ".join(_text(getattr(value, f.name)) for f in dataclasses.fields(value))
     if isinstance(value, dict):
@@ -302,6 +306,14 @@ WRITES: list[tuple[str, Write, type[Exception]]] = [
     ("parking.lease_space", lambda w: parking.lease_space(
         actor=w.service, space_id=w.b.space, space_version=1, person_id=w.a.person, unit_id=None, plate="",
         start_on=local_today(), end_on=LATER, monthly_fee="100"), NotFound),
+    ("parking.add_vehicle for a person of 乙", lambda w: _as_missing(lambda person: parking.add_vehicle(
+        actor=w.service, unit_id=w.a.unit, person_id=person, plate="粤A77777"), w.b.person), NotFound),
+    ("parking.lease_space to a person of 乙", lambda w: _as_missing(lambda person: parking.lease_space(
+        actor=w.service, space_id=w.a.space, space_version=1, person_id=person, unit_id=None, plate="",
+        start_on=local_today(), end_on=LATER, monthly_fee="100"), w.b.person), NotFound),
+    ("parking.lease_space for a unit of 乙", lambda w: parking.lease_space(
+        actor=w.service, space_id=w.a.space, space_version=1, person_id=w.a.person, unit_id=w.b.unit, plate="",
+        start_on=local_today(), end_on=LATER, monthly_fee="100"), NotFound),
     ("parking.end_lease", lambda w: parking.end_lease(actor=w.service, lease_id=w.b.lease, version=1), NotFound),
     ("parking.renew_lease", lambda w: parking.renew_lease(actor=w.service, lease_id=w.b.lease, version=1,
                                                            new_end_on=LATER + timedelta(days=400),
@@ -314,6 +326,8 @@ WRITES: list[tuple[str, Write, type[Exception]]] = [
         caller_phone="13800000000", content="漏水", received_at=datetime.now().astimezone())), ValidationError),
     ("tickets.move dispatch", lambda w: tickets.move(actor=w.service, ticket_id=w.b.ticket, version=1,
                                                      action="dispatch", assignee_id=w.engineer.user_id), NotFound),
+    ("tickets.assignee_options of 乙's ticket", lambda w: tickets.assignee_options(actor=w.service,
+                                                                                   ticket_id=w.b.ticket), NotFound),
     ("tickets.add_photos", lambda w: tickets.add_photos(actor=w.service, ticket_id=w.b.ticket,
                                                         photos=[("a.png", _PNG)]), NotFound),
     ("cashier.account", lambda w: cashier.account(actor=w.cashier, unit_id=w.b.unit), NotFound),
@@ -371,6 +385,25 @@ WRITES: list[tuple[str, Write, type[Exception]]] = [
 ]
 
 _PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+NOWHERE = 10**9  # the id of no record
+
+
+def _as_missing(write: Callable[[int], Any], hidden: int) -> None:
+    """`write` given the id of a record the actor may not see: refused (NotFound) in the very words it gets for the
+    id of no record, so the refusal tells nothing of the other estate."""
+    try:
+        write(NOWHERE)
+    except NotFound as missing:
+        words = missing.message
+    else:
+        raise AssertionError("a write on a record that does not exist went through")
+    try:
+        write(hidden)
+    except NotFound as refused:
+        if refused.message != words:
+            raise AssertionError(f"refused in other words than a missing record's: {refused.message} ≠ {words}") \
+                from refused
+        raise
 
 
 def _version_of_renovation(renovation_id: int) -> int:
@@ -452,6 +485,111 @@ def test_the_figures_of_a_user_of_estate_a_are_those_of_estate_a_and_of_both_est
     assert {f.key: f.value for f in home.manager_month(actor=both).figures}["collection_rate"] == Decimal("0.5000")
 
 
+def _till(username: str, name: str, estate_ids: list[int] | None, takings: list[tuple[int, str]]) -> Actor:
+    """A cashier named after the estates they work in (a 日结 sheet carries only the cashier's name) who took
+    these payments (unit, amount; in cash, as credit) and settled the day."""
+    from services.platform import auth
+
+    add_user(actor=ADMIN, username=username, display_name=name, role=Role.CASHIER, password=PASSWORD,
+             must_change_password=False, estate_ids=estate_ids)
+    till = auth.authenticate(username=username, password=PASSWORD)
+    for unit_id, amount in takings:
+        cashier.take_payment(actor=till, unit_id=unit_id, amount=amount, method="现金", bill_ids=[])
+    cash = sum((Decimal(amount) for _, amount in takings), Decimal("0.00"))
+    cashier.confirm_settlement(actor=till, day=local_today(), cash_handed=str(cash))
+    return till
+
+
+def test_a_user_of_estate_a_reads_whole_settlement_sheets_of_cashiers_who_took_money_in_estate_a(world):
+    # each settled today: 甲's took money in 甲, 乙's in 乙, the cashier of both estates in each
+    till_a = _till("till_a", "甲收费员", [world.a.estate], [(world.a.unit, "10.00")])
+    till_b = _till("till_b", "乙收费员", [world.b.estate], [(world.b.unit, "20.00")])
+    till_ab = _till("till_ab", "两苑收费员", None, [(world.a.unit, "30.00"), (world.b.unit, "40.00")])
+    today = local_today()
+    week = {"date_from": today - timedelta(days=7), "date_to": today}
+    listed = reports.settlements(actor=world.manager, **week)
+    # the sheet of the cashier of both estates is whole: 30.00 taken in 甲 and 40.00 in 乙
+    assert dict(zip(listed["收费员"], listed["收款合计"], strict=True)) == {
+        "甲收费员": Decimal("10.00"), "两苑收费员": Decimal("70.00")}
+    assert len(reports.settlements(actor=ADMIN, **week)) == 3
+    theirs = {till_a.user_id: "甲收费员", till_ab.user_id: "两苑收费员"}
+    assert dict(cashier.settlement_cashiers(actor=world.manager)) == theirs
+    assert dict(cashier.settlement_cashiers(actor=world.manager, day=today)) == theirs
+    assert cashier.settlement_cashiers(actor=world.manager, day=today - timedelta(days=1)) == []
+    assert {till_b.user_id, world.cashier.user_id} <= set(dict(cashier.settlement_cashiers(actor=ADMIN)))
+    whole = cashier.settlement_sheet(actor=world.manager, day=today, cashier_user_id=till_ab.user_id)
+    assert (whole.cashier_name, whole.total, whole.confirmed) == ("两苑收费员", Decimal("70.00"), True)
+    # 乙's cashier, 甲's on a day without money of 甲, and nobody at all: refused in the same words
+    words = []
+    for user_id, day in ((till_b.user_id, today), (till_a.user_id, today - timedelta(days=1)),
+                         (NOWHERE, today)):
+        with pytest.raises(NotFound) as refused:
+            cashier.settlement_sheet(actor=world.manager, day=day, cashier_user_id=user_id)
+        words.append(refused.value.message)
+    assert words == [cashier.NO_SHEET] * 3
+    assert cashier.settlement_sheet(actor=till_b, day=today).total == Decimal("20.00")  # one's own
+    # estates all taken away: nobody else's sheet; one's own day is still counted and handed over
+    nothing = dataclasses.replace(world.manager, estate_ids=frozenset())
+    assert reports.settlements(actor=nothing, **week).empty
+    assert cashier.settlement_cashiers(actor=nothing) == []
+    with pytest.raises(NotFound):
+        cashier.settlement_sheet(actor=nothing, day=today, cashier_user_id=till_a.user_id)
+    stripped = dataclasses.replace(till_a, estate_ids=frozenset())
+    assert cashier.settlement_sheet(actor=stripped, day=today).total == Decimal("10.00")
+
+
+def test_a_ticket_is_dispatched_only_to_those_who_work_in_its_estate(world):
+    b_engineer = estate_user(Role.ENGINEER, "b_engineer", [world.b.estate])
+    everywhere = estate_user(Role.ENGINEER, "all_engineer", None)
+    options = tickets.assignee_options(actor=world.service, ticket_id=world.a.ticket)
+    assert set(options) == {world.manager.user_id, world.service.user_id, world.clerk.user_id,
+                            world.engineer.user_id, everywhere.user_id}
+    assert options[everywhere.user_id] == "维修工程all_engineer（维修工程）"
+    assert set(tickets.assignee_options(actor=ADMIN, ticket_id=world.b.ticket)) == {b_engineer.user_id,
+                                                                                   everywhere.user_id}
+    before = db_state()
+    # a user of 甲 to 乙's engineer; one of every estate to an engineer of 甲 only (who could not see 乙's ticket)
+    for dispatcher, ticket, assignee in ((world.service, world.a.ticket, b_engineer),
+                                         (ADMIN, world.b.ticket, world.engineer)):
+        with pytest.raises(ValidationError) as refused:
+            tickets.move(actor=dispatcher, ticket_id=ticket, version=_version(Ticket, ticket), action="dispatch",
+                         assignee_id=assignee.user_id)
+        assert refused.value.errors == {"处理人": tickets.NOT_ASSIGNABLE}
+    assert db_state() == before
+    tickets.move(actor=world.service, ticket_id=world.a.ticket, version=_version(Ticket, world.a.ticket),
+                 action="dispatch", assignee_id=everywhere.user_id)
+    tickets.move(actor=everywhere, ticket_id=world.a.ticket, version=_version(Ticket, world.a.ticket),
+                 action="accept")
+    assert ticket_lists.ticket_detail(actor=world.service, ticket_id=world.a.ticket).status == "处理中"
+
+
+def test_moving_a_person_of_estate_b_into_estate_a_reuses_them_and_shows_nothing_of_estate_b(world):
+    def move_in(person: dict[str, str]) -> int:
+        return households.move_in(actor=world.service, request=households.MoveIn(
+            unit_id=world.a.vacant, unit_version=_version(Unit, world.a.vacant), person=person, role="租客",
+            move_in_on=local_today()))
+
+    id_number = "11010519491231002X"
+    force_columns(Person, world.b.person, id_number=id_number)
+    with pytest.raises(Conflict) as clash:  # someone else with the ID number of 乙's resident: not named
+        move_in({"name": "新住户", "mobile": "13700001111", "id_number": id_number})
+    assert clash.value.message == "身份证号已登记在其他人员名下，请核对姓名和手机号"
+    people_before = count_rows(Person)
+    link = move_in({"name": "乙业主", "mobile": "13912349000"})  # the same name and mobile: the same person
+    assert count_rows(Person) == people_before
+    with read_session() as s:
+        assert s.get(UnitPerson, link).person_id == world.b.person
+    shown = _text([households.unit_card(actor=world.service, unit_id=world.a.vacant),
+                   people.search(actor=world.service, text="13912349000"),
+                   people.search(actor=world.service, text="乙业主"),
+                   people.list_people(actor=world.service, query=ListQuery(search="乙业主")),
+                   parking.unit_people_options(actor=world.service, unit_id=world.a.vacant)])
+    assert "乙业主" in shown  # now a resident of 甲 too
+    assert [mark for mark in ("乙苑", "乙1栋", "乙房屋", "乙-00", "粤B11112", "乙大门钥匙", "乙车主") if mark in shown] == []
+    assert [(h.unit_id, h.estate) for h in people.search(actor=world.service, text="13912349000")] == [
+        (world.a.vacant, "甲苑")]
+
+
 @sqlite_only
 def test_sign_in_carries_the_estates_the_admin_sets_and_a_change_is_versioned_and_audited(db):
     from services.platform import auth, users
@@ -504,6 +642,17 @@ def test_imports_of_a_user_of_estate_a_refuse_each_row_of_another_estate_in_the_
     assert [(p.row, p.column) for p in assets.problems] == [(3, "小区"), (4, "小区")]
     assert assets.counts.rows_out_of_scope == 2 and "2 行不在您负责的小区内" in assets.counts.summary()
     assert "乙苑”不在您负责的小区（甲苑）内" in str(assets.problems[0])
+    # an ID number held by a resident of 乙: refused without naming them (a user of all estates is told the name)
+    with read_session() as s:
+        b_unit = s.scalar(select(Unit.id).where(Unit.estate_id == b))
+    make_resident(b_unit, "乙住户", "13912340001", id_number="11010519491231002X")
+    clash = [{**unit, "小区": "甲苑", "房号": "101", "姓名": "新住户", "手机号": "13700001111",
+              "身份证号": "11010519491231002X", "人员类型": "个人", "身份": "业主"}]
+    for who, words in ((clerk, "身份证号已登记在其他人员名下，请核对姓名和手机号"),
+                       (estate_user(Role.CLERK, "clerk_all", None), "身份证号已登记在“乙住户”名下，请核对")):
+        problems = asset_import.preview_import(actor=who, source=sheet_workbook(
+            clash, headers=headers, sheet=asset_import.TEMPLATE_SHEET)).problems
+        assert [(p.column, p.message) for p in problems] == [("身份证号", words)]
 
     register = ticket_import.preview_ticket_import(actor=manager, source=ticket_register([
         {"小区": name, "房屋": "1-1-101", "类型": "咨询", "渠道": "电话", "内容": "问询", "受理时间": "2025-03-01 09:30"}
