@@ -33,10 +33,9 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# three workers on two cores: the browser tests spend most of their time waiting on Chromium and their servers;
-# files in collection order, the long ones first (tests/conftest.py)
+# three workers on two cores: the browser tests spend most of their time waiting on Chromium and their servers
 test: lint
-	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/pytest -q -n 3 --dist loadfile --durations=15
 
 unit: install
 	$(BIN)/pytest -q -m "not e2e"

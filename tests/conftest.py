@@ -29,24 +29,6 @@ CHECK_DBS = os.environ.get("PROPDESK_CHECK_DBS") == "1"  # every `db` test's dat
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
-# pytest-xdist hands out whole files (`--dist loadfile`), in collection order (`--no-loadscope-reorder`, Makefile):
-# the long files go first so that the short ones fill the end of the run. xdist's default sends the files with the
-# most tests first, which left every browser test (few tests a file, the slowest) for the last ten minutes, on all
-# three workers at once.
-# The corpus and the kill drills start first, so that the browser tests join them one file at a time rather than on
-# every worker at once.
-LONG_FILES_FIRST = ("tests/services/platform/test_hostile_input", "tests/crash/", "tests/e2e/")
-
-
-def _long_first(item: pytest.Item) -> int:
-    return next((i for i, prefix in enumerate(LONG_FILES_FIRST) if item.nodeid.startswith(prefix)),
-                len(LONG_FILES_FIRST))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=_long_first)  # a stable sort: the same order on every worker
-
-
 @contextmanager
 def _server_database(admin_url: str, backend: str) -> Iterator[str]:
     name = f"propdesk_test_{uuid.uuid4().hex[:10]}"
